@@ -1,0 +1,26 @@
+// simd.h — SIMD levels and CPUID-based detection.
+#pragma once
+
+namespace nmvec {
+
+/// Instruction-set levels we have kernels for, weakest first.
+enum class SimdLevel {
+    Scalar = 0,      ///< portable C++
+    AVX2 = 1,        ///< AVX2 + FMA + F16C
+    AVX512 = 2,      ///< AVX-512F (+ F16C conversion for half)
+    AVX512FP16 = 3,  ///< AVX-512 FP16 arithmetic (Sapphire Rapids and later)
+};
+
+constexpr int kSimdLevelCount = 4;
+
+/// Does this CPU (and OS, via XGETBV) support the level?
+bool cpu_supports(SimdLevel level) noexcept;
+
+/// Best supported level; the environment variable NMVEC_SIMD (scalar, avx2,
+/// avx512, avx512fp16) can lower it, for testing and benchmarks.
+SimdLevel best_simd_level() noexcept;
+
+/// "scalar", "avx2", "avx512", "avx512fp16".
+const char* simd_level_name(SimdLevel level) noexcept;
+
+}  // namespace nmvec
