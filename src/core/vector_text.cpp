@@ -1,0 +1,137 @@
+// vector_text.cpp — see vector_text.h.
+#include "vector_text.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <algorithm>
+#include <string>
+
+#include "error.h"
+
+namespace nmvec {
+namespace {
+
+inline bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/// Quote the input for an error message, cut to a readable length.
+std::string quoted(std::string_view text) {
+    constexpr size_t kMax = 120;
+    std::string s = "\"";
+    if (text.size() > kMax) {
+        s.append(text.substr(0, kMax));
+        s.append("...");
+    } else {
+        s.append(text);
+    }
+    s.append("\"");
+    return s;
+}
+
+[[noreturn]] void malformed(std::string_view text, const char* type_name, const std::string& detail) {
+    throw Error(ErrorKind::InvalidTextRepresentation,
+                std::string("invalid input syntax for type ") + type_name + ": " + quoted(text), detail);
+}
+
+/// Slow path for a token that std::from_chars<float> found out of range:
+/// decide overflow (error) from underflow (rounds to 0 or a subnormal).
+float parse_out_of_range(const char* begin, const char* end, std::string_view text, const char* type_name) {
+    char tmp[128];
+    size_t len = static_cast<size_t>(end - begin);
+    if (len >= sizeof(tmp)) len = sizeof(tmp) - 1;
+    std::memcpy(tmp, begin, len);
+    tmp[len] = '\0';
+    errno = 0;
+    // strtof gives the correctly rounded subnormal on underflow and HUGE_VALF
+    // on overflow; the locale is "C" for numbers in a Postgres backend.
+    float f = std::strtof(tmp, nullptr);
+    if (std::isinf(f)) {
+        throw Error(ErrorKind::OutOfRange,
+                    std::string("\"") + tmp + "\" is out of range for type " + type_name,
+                    "Elements must lie within the range of a 4-byte float.", {});
+    }
+    (void)text;
+    return f;
+}
+
+}  // namespace
+
+size_t parse_vector_text(std::string_view text, float* out, size_t cap, const char* type_name) {
+    const char* p = text.data();
+    const char* end = p + text.size();
+
+    while (p < end && is_space(*p)) ++p;
+    if (p == end || *p != '[') malformed(text, type_name, "Vector contents must start with \"[\".");
+    ++p;
+    while (p < end && is_space(*p)) ++p;
+    if (p < end && *p == ']') {
+        throw Error(ErrorKind::DataException, std::string(type_name) + " must have at least 1 dimension");
+    }
+
+    size_t n = 0;
+    for (;;) {
+        while (p < end && is_space(*p)) ++p;
+        if (p == end) malformed(text, type_name, "Unexpected end of input.");
+        const char* tok = p;
+        if (*p == '+' && p + 1 < end && *(p + 1) != '-' && *(p + 1) != '+') ++p;  // from_chars rejects '+'
+        float value = 0.0f;
+        auto res = std::from_chars(p, end, value, std::chars_format::general);
+        if (res.ec == std::errc::invalid_argument || res.ptr == p) {
+            if (*tok == ',' || *tok == ']') malformed(text, type_name, "Empty element.");
+            malformed(text, type_name,
+                      "Expected a number at \"" + std::string(tok, std::min<size_t>(20, end - tok)) + "\".");
+        }
+        if (res.ec == std::errc::result_out_of_range)
+            value = parse_out_of_range(tok, res.ptr, text, type_name);
+        p = res.ptr;
+        if (std::isnan(value))
+            throw Error(ErrorKind::DataException, std::string("NaN not allowed in ") + type_name);
+        if (std::isinf(value)) {
+            throw Error(ErrorKind::DataException, std::string("infinite value not allowed in ") + type_name);
+        }
+        if (n == cap) {
+            throw Error(ErrorKind::ProgramLimitExceeded, std::string(type_name) + " cannot have more than " +
+                                                             std::to_string(cap) + " dimensions");
+        }
+        out[n++] = value;
+
+        while (p < end && is_space(*p)) ++p;
+        if (p == end) malformed(text, type_name, "Unexpected end of input.");
+        if (*p == ',') {
+            ++p;
+            continue;
+        }
+        if (*p == ']') {
+            ++p;
+            break;
+        }
+        malformed(text, type_name, "Elements must be separated by \",\".");
+    }
+    while (p < end && is_space(*p)) ++p;
+    if (p != end) malformed(text, type_name, "Junk after closing \"]\".");
+    return n;
+}
+
+size_t format_float(float f, char* buf) noexcept {
+    // 15 bytes hold the longest shortest form: "-1.17549435e-38".
+    auto res = std::to_chars(buf, buf + 16, f);
+    return static_cast<size_t>(res.ptr - buf);
+}
+
+size_t format_vector_text(const float* v, size_t n, char* buf) noexcept {
+    char* p = buf;
+    *p++ = '[';
+    for (size_t i = 0; i < n; ++i) {
+        if (i > 0) *p++ = ',';
+        p += format_float(v[i], p);
+    }
+    *p++ = ']';
+    *p = '\0';
+    return static_cast<size_t>(p - buf);
+}
+
+}  // namespace nmvec

@@ -1,0 +1,116 @@
+// Unit tests for the vector text form (src/core/vector_text.h).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "error.h"
+#include "vector_text.h"
+
+using nmvec::Error;
+using nmvec::ErrorKind;
+
+namespace {
+
+std::vector<float> parse(const std::string& s, size_t cap = nmvec::kMaxDims) {
+    std::vector<float> out(cap);
+    size_t n = nmvec::parse_vector_text(s, out.data(), cap, "vector");
+    out.resize(n);
+    return out;
+}
+
+ErrorKind parse_error(const std::string& s, size_t cap = nmvec::kMaxDims) {
+    try {
+        parse(s, cap);
+    } catch (const Error& e) {
+        return e.kind();
+    }
+    ADD_FAILURE() << "no error for " << s;
+    return ErrorKind::Internal;
+}
+
+std::string format(const std::vector<float>& v) {
+    std::string buf(nmvec::vector_text_max_len(v.size()), '\0');
+    size_t n = nmvec::format_vector_text(v.data(), v.size(), buf.data());
+    buf.resize(n);
+    return buf;
+}
+
+}  // namespace
+
+TEST(VectorText, ParsesBasicForms) {
+    EXPECT_EQ(parse("[1,2.5,-3e-07]"), (std::vector<float>{1.0f, 2.5f, -3e-07f}));
+    EXPECT_EQ(parse("  [ 1 , 2 ,3 ]  "), (std::vector<float>{1, 2, 3}));
+    EXPECT_EQ(parse("[+1.5,-0,.5]"), (std::vector<float>{1.5f, -0.0f, 0.5f}));
+    EXPECT_TRUE(std::signbit(parse("[-0]")[0]));
+    EXPECT_EQ(parse("[\t1\n]"), (std::vector<float>{1}));
+}
+
+TEST(VectorText, RejectsMalformedText) {
+    for (const char* s : {"1,2]", "[1,,2]", "[1 2]", "[1,2] x", "[1,2", "[", "", "   ", "[1,]", "[,1]", "[a]",
+                          "[1;2]", "[0x10]", "[1,2]]", "[--1]", "[++1]"}) {
+        EXPECT_EQ(parse_error(s), ErrorKind::InvalidTextRepresentation) << s;
+    }
+}
+
+TEST(VectorText, RejectsEmptyNanInf) {
+    EXPECT_EQ(parse_error("[]"), ErrorKind::DataException);
+    EXPECT_EQ(parse_error("[ ]"), ErrorKind::DataException);
+    EXPECT_EQ(parse_error("[NaN]"), ErrorKind::DataException);
+    EXPECT_EQ(parse_error("[1,nan]"), ErrorKind::DataException);
+    EXPECT_EQ(parse_error("[Infinity]"), ErrorKind::DataException);
+    EXPECT_EQ(parse_error("[-inf]"), ErrorKind::DataException);
+}
+
+TEST(VectorText, RangeOfFloat) {
+    EXPECT_EQ(parse_error("[1e99]"), ErrorKind::OutOfRange);
+    EXPECT_EQ(parse_error("[-1e39]"), ErrorKind::OutOfRange);
+    EXPECT_EQ(parse_error("[1e999999]"), ErrorKind::OutOfRange);
+    // Underflow is not an error: it rounds like strtof (zero or subnormal).
+    EXPECT_EQ(parse("[1e-50]")[0], 0.0f);
+    EXPECT_EQ(parse("[1e-40]")[0], std::strtof("1e-40", nullptr));
+    EXPECT_EQ(parse("[3.4028235e38]")[0], 3.4028235e38f);
+}
+
+TEST(VectorText, DimensionLimit) {
+    std::string s = "[";
+    for (int i = 0; i < 5; ++i) s += (i ? ",1" : "1");
+    s += "]";
+    EXPECT_EQ(parse(s, 5).size(), 5u);
+    EXPECT_EQ(parse_error(s, 4), ErrorKind::ProgramLimitExceeded);
+}
+
+TEST(VectorText, FormatShortest) {
+    EXPECT_EQ(format({1.0f, 2.5f, -3e-07f}), "[1,2.5,-3e-07]");
+    EXPECT_EQ(format({0.1f}), "[0.1]");
+    EXPECT_EQ(format({-0.0f}), "[-0]");
+    EXPECT_EQ(format({3.4028235e38f}), "[3.4028235e+38]");
+}
+
+TEST(VectorText, RoundTripsEveryBitPatternSample) {
+    // Random finite floats across all exponents, plus the extremes: text out,
+    // text in, same bits.
+    std::mt19937 rng(42);
+    std::vector<float> v;
+    for (int i = 0; i < 200000; ++i) {
+        uint32_t bits = rng();
+        float f;
+        std::memcpy(&f, &bits, 4);
+        if (std::isfinite(f)) v.push_back(f);
+    }
+    v.push_back(std::numeric_limits<float>::max());
+    v.push_back(std::numeric_limits<float>::min());
+    v.push_back(std::numeric_limits<float>::denorm_min());
+    v.push_back(-std::numeric_limits<float>::max());
+    for (size_t start = 0; start < v.size(); start += nmvec::kMaxDims) {
+        std::vector<float> chunk(
+            v.begin() + start, v.begin() + std::min(v.size(), start + static_cast<size_t>(nmvec::kMaxDims)));
+        std::vector<float> back = parse(format(chunk));
+        ASSERT_EQ(back.size(), chunk.size());
+        ASSERT_EQ(0, std::memcmp(back.data(), chunk.data(), chunk.size() * 4));
+    }
+}
