@@ -1,0 +1,130 @@
+// distance.cpp — scalar reference kernels and the run-time dispatch.
+//
+// The scalar kernels are deliberately plain: one float32 accumulator, one
+// pass, in index order. They are the fallback on CPUs without AVX2 and the
+// readable definition of what every SIMD variant (distance_<isa>.cpp) must
+// compute up to float rounding.
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "distance.h"
+#include "distance_impl.h"
+#include "error.h"
+#include "half.h"
+
+namespace nmvec {
+
+namespace {
+
+float f32_l2sq(const float* a, const float* b, size_t n) {
+    float sum = 0.0f;
+    for (size_t i = 0; i < n; ++i) {
+        const float d = a[i] - b[i];
+        sum += d * d;
+    }
+    return sum;
+}
+
+float f32_dot(const float* a, const float* b, size_t n) {
+    float sum = 0.0f;
+    for (size_t i = 0; i < n; ++i) sum += a[i] * b[i];
+    return sum;
+}
+
+float f32_l1(const float* a, const float* b, size_t n) {
+    float sum = 0.0f;
+    for (size_t i = 0; i < n; ++i) sum += std::fabs(a[i] - b[i]);
+    return sum;
+}
+
+void f32_cosine_parts(const float* a, const float* b, size_t n, float* ab, float* aa, float* bb) {
+    float sab = 0.0f, saa = 0.0f, sbb = 0.0f;
+    for (size_t i = 0; i < n; ++i) {
+        sab += a[i] * b[i];
+        saa += a[i] * a[i];
+        sbb += b[i] * b[i];
+    }
+    *ab = sab;
+    *aa = saa;
+    *bb = sbb;
+}
+
+// The f16 versions widen each element exactly and then do what the f32
+// versions do.
+float f16_l2sq(const uint16_t* a, const uint16_t* b, size_t n) {
+    float sum = 0.0f;
+    for (size_t i = 0; i < n; ++i) {
+        const float d = half_to_float(a[i]) - half_to_float(b[i]);
+        sum += d * d;
+    }
+    return sum;
+}
+
+float f16_dot(const uint16_t* a, const uint16_t* b, size_t n) {
+    float sum = 0.0f;
+    for (size_t i = 0; i < n; ++i) sum += half_to_float(a[i]) * half_to_float(b[i]);
+    return sum;
+}
+
+float f16_l1(const uint16_t* a, const uint16_t* b, size_t n) {
+    float sum = 0.0f;
+    for (size_t i = 0; i < n; ++i) sum += std::fabs(half_to_float(a[i]) - half_to_float(b[i]));
+    return sum;
+}
+
+void f16_cosine_parts(const uint16_t* a, const uint16_t* b, size_t n, float* ab, float* aa, float* bb) {
+    float sab = 0.0f, saa = 0.0f, sbb = 0.0f;
+    for (size_t i = 0; i < n; ++i) {
+        const float x = half_to_float(a[i]);
+        const float y = half_to_float(b[i]);
+        sab += x * y;
+        saa += x * x;
+        sbb += y * y;
+    }
+    *ab = sab;
+    *aa = saa;
+    *bb = sbb;
+}
+
+}  // namespace
+
+const DistanceKernels& distance_kernels_scalar() {
+    static const DistanceKernels k = {f32_l2sq, f32_dot, f32_l1, f32_cosine_parts,
+                                      f16_l2sq, f16_dot, f16_l1, f16_cosine_parts};
+    return k;
+}
+
+const DistanceKernels& distance_kernels(SimdLevel level) {
+    switch (level) {
+        case SimdLevel::Scalar:
+            return distance_kernels_scalar();
+        case SimdLevel::AVX2:
+            return distance_kernels_avx2();
+        case SimdLevel::AVX512:
+            return distance_kernels_avx512();
+        case SimdLevel::AVX512FP16:
+            return distance_kernels_avx512fp16();
+    }
+    throw Error(ErrorKind::Internal,
+                "no distance kernels for SIMD level " + std::to_string(static_cast<int>(level)));
+}
+
+const DistanceKernels& active_kernels() {
+    // Thread-safe one-time choice; NMVEC_SIMD is read here, once.
+    static const DistanceKernels& k = distance_kernels(best_simd_level());
+    return k;
+}
+
+double cosine_from_parts(float ab, float aa, float bb) noexcept {
+    if (aa == 0.0f || bb == 0.0f) return std::numeric_limits<double>::quiet_NaN();
+    double similarity =
+        static_cast<double>(ab) / std::sqrt(static_cast<double>(aa) * static_cast<double>(bb));
+    // Rounding can push |similarity| a hair past 1. NaN inputs stay NaN
+    // (both comparisons are false).
+    if (similarity > 1.0) similarity = 1.0;
+    if (similarity < -1.0) similarity = -1.0;
+    return 1.0 - similarity;
+}
+
+}  // namespace nmvec
