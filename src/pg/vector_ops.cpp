@@ -1,0 +1,294 @@
+// vector_ops.cpp — distance operators and functions, element-wise
+// arithmetic, comparison (btree support) and aggregates for vector and
+// halfvec. Distances run the core's CPUID-dispatched kernels.
+#include "../core/distance.h"
+#include "guard.h"
+#include "vector_type.h"
+
+#include "utils/fmgrprotos.h"
+
+namespace nmvec::pg {
+namespace {
+
+// ---- distances -------------------------------------------------------------
+
+enum class Metric { L2, L2Squared, NegativeInnerProduct, InnerProduct, Cosine, L1 };
+
+template <typename T>
+double distance(const typename T::Vec* a, const typename T::Vec* b, Metric m) {
+    check_same_dims(a->dim, b->dim, T::kName);
+    const DistanceKernels& k = active_kernels();
+    size_t n = static_cast<size_t>(a->dim);
+    if constexpr (std::is_same_v<T, FloatTraits>) {
+        switch (m) {
+            case Metric::L2:
+                return std::sqrt(static_cast<double>(k.f32_l2sq(a->x, b->x, n)));
+            case Metric::L2Squared:
+                return k.f32_l2sq(a->x, b->x, n);
+            case Metric::InnerProduct:
+                return k.f32_dot(a->x, b->x, n);
+            case Metric::NegativeInnerProduct:
+                return -static_cast<double>(k.f32_dot(a->x, b->x, n));
+            case Metric::Cosine: {
+                float ab, aa, bb;
+                k.f32_cosine_parts(a->x, b->x, n, &ab, &aa, &bb);
+                return cosine_from_parts(ab, aa, bb);
+            }
+            case Metric::L1:
+                return k.f32_l1(a->x, b->x, n);
+        }
+    } else {
+        switch (m) {
+            case Metric::L2:
+                return std::sqrt(static_cast<double>(k.f16_l2sq(a->x, b->x, n)));
+            case Metric::L2Squared:
+                return k.f16_l2sq(a->x, b->x, n);
+            case Metric::InnerProduct:
+                return k.f16_dot(a->x, b->x, n);
+            case Metric::NegativeInnerProduct:
+                return -static_cast<double>(k.f16_dot(a->x, b->x, n));
+            case Metric::Cosine: {
+                float ab, aa, bb;
+                k.f16_cosine_parts(a->x, b->x, n, &ab, &aa, &bb);
+                return cosine_from_parts(ab, aa, bb);
+            }
+            case Metric::L1:
+                return k.f16_l1(a->x, b->x, n);
+        }
+    }
+    return 0.0;
+}
+
+template <typename T>
+Datum distance_fn(FunctionCallInfo fcinfo, Metric m) {
+    PG_RETURN_FLOAT8(distance<T>(vec_arg<T>(fcinfo, 0), vec_arg<T>(fcinfo, 1), m));
+}
+
+// ---- single-vector functions -------------------------------------------------
+
+template <typename T>
+Datum vec_dims(FunctionCallInfo fcinfo) {
+    PG_RETURN_INT32(vec_arg<T>(fcinfo, 0)->dim);
+}
+
+template <typename T>
+double norm_of(const typename T::Vec* v) {
+    double s = 0.0;
+    for (int i = 0; i < v->dim; ++i) {
+        double x = T::get(v->x[i]);
+        s += x * x;
+    }
+    return std::sqrt(s);
+}
+
+template <typename T>
+Datum vec_norm(FunctionCallInfo fcinfo) {
+    PG_RETURN_FLOAT8(norm_of<T>(vec_arg<T>(fcinfo, 0)));
+}
+
+template <typename T>
+void set_elem(typename T::Vec* out, int i, float f) {
+    if (std::isinf(f))
+        ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("value out of range: overflow")));
+    if constexpr (std::is_same_v<T, FloatTraits>) {
+        out->x[i] = f;
+    } else {
+        out->x[i] = to_half_checked(f);
+    }
+}
+
+template <typename T>
+Datum vec_l2_normalize(FunctionCallInfo fcinfo) {
+    auto* v = vec_arg<T>(fcinfo, 0);
+    auto* out = vec_alloc<T>(v->dim);
+    double norm = norm_of<T>(v);
+    if (norm > 0.0) {  // a zero vector stays zero
+        for (int i = 0; i < v->dim; ++i) set_elem<T>(out, i, static_cast<float>(T::get(v->x[i]) / norm));
+    }
+    PG_RETURN_POINTER(out);
+}
+
+template <typename T>
+Datum vec_subvector(FunctionCallInfo fcinfo) {
+    auto* v = vec_arg<T>(fcinfo, 0);
+    int64 start = PG_GETARG_INT32(1);  // 1-based
+    int64 count = PG_GETARG_INT32(2);
+    if (count < 1)
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_EXCEPTION), errmsg("%s must have at least 1 dimension", T::kName)));
+    int64 end = start + count;  // exclusive, in int64: no overflow
+    if (start < 1) start = 1;
+    if (end > v->dim + 1) end = v->dim + 1;
+    if (end <= start)
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_EXCEPTION), errmsg("%s must have at least 1 dimension", T::kName)));
+    int dim = static_cast<int>(end - start);
+    auto* out = vec_alloc<T>(dim);
+    memcpy(out->x, v->x + (start - 1), sizeof(typename T::Elem) * dim);
+    PG_RETURN_POINTER(out);
+}
+
+// ---- element-wise arithmetic -------------------------------------------------
+
+enum class Op { Add, Sub, Mul };
+
+template <typename T>
+Datum vec_arith(FunctionCallInfo fcinfo, Op op) {
+    auto* a = vec_arg<T>(fcinfo, 0);
+    auto* b = vec_arg<T>(fcinfo, 1);
+    check_same_dims(a->dim, b->dim, T::kName);
+    auto* out = vec_alloc<T>(a->dim);
+    for (int i = 0; i < a->dim; ++i) {
+        float x = T::get(a->x[i]), y = T::get(b->x[i]);
+        float r = op == Op::Add ? x + y : op == Op::Sub ? x - y : x * y;
+        set_elem<T>(out, i, r);
+        if constexpr (std::is_same_v<T, FloatTraits>) {
+            if (op == Op::Mul && r == 0.0f && x != 0.0f && y != 0.0f)
+                ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+                                errmsg("value out of range: underflow")));
+        }
+    }
+    PG_RETURN_POINTER(out);
+}
+
+template <typename T>
+Datum vec_concat(FunctionCallInfo fcinfo) {
+    auto* a = vec_arg<T>(fcinfo, 0);
+    auto* b = vec_arg<T>(fcinfo, 1);
+    int dim = a->dim + b->dim;
+    check_dims_range(dim, T::kName);
+    auto* out = vec_alloc<T>(dim);
+    memcpy(out->x, a->x, sizeof(typename T::Elem) * a->dim);
+    memcpy(out->x + a->dim, b->x, sizeof(typename T::Elem) * b->dim);
+    PG_RETURN_POINTER(out);
+}
+
+// ---- comparison: element by element, then by dims ----------------------------
+
+template <typename T>
+int vec_cmp_internal(const typename T::Vec* a, const typename T::Vec* b) {
+    int n = std::min(a->dim, b->dim);
+    for (int i = 0; i < n; ++i) {
+        float x = T::get(a->x[i]), y = T::get(b->x[i]);
+        if (x < y) return -1;
+        if (x > y) return 1;
+    }
+    return a->dim < b->dim ? -1 : a->dim > b->dim ? 1 : 0;
+}
+
+template <typename T>
+int cmp_args(FunctionCallInfo fcinfo) {
+    return vec_cmp_internal<T>(vec_arg<T>(fcinfo, 0), vec_arg<T>(fcinfo, 1));
+}
+
+// ---- aggregates: state is float8[] {n, sum_1, ..., sum_d} --------------------
+
+ArrayType* new_state(int dim, double n, const double* sums) {
+    Datum* d = static_cast<Datum*>(palloc(sizeof(Datum) * (dim + 1)));
+    d[0] = Float8GetDatum(n);
+    for (int i = 0; i < dim; ++i) d[i + 1] = Float8GetDatum(sums ? sums[i] : 0.0);
+    return construct_array(d, dim + 1, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+double* state_values(ArrayType* a, int* count) {
+    if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != FLOAT8OID || ARR_DIMS(a)[0] < 1)
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("invalid aggregate state")));
+    *count = ARR_DIMS(a)[0];
+    return reinterpret_cast<double*>(ARR_DATA_PTR(a));
+}
+
+template <typename T>
+Datum vec_accum(FunctionCallInfo fcinfo) {
+    ArrayType* state = PG_GETARG_ARRAYTYPE_P(0);
+    auto* v = vec_arg<T>(fcinfo, 1);
+    int count;
+    double* s = state_values(state, &count);
+    if (count == 1) {  // first row: the initial condition '{0}'
+        MemoryContext aggcxt;
+        if (AggCheckCallContext(fcinfo, &aggcxt)) {
+            MemoryContext old = MemoryContextSwitchTo(aggcxt);
+            state = new_state(v->dim, s[0], nullptr);
+            MemoryContextSwitchTo(old);
+        } else {
+            state = new_state(v->dim, s[0], nullptr);
+        }
+        s = state_values(state, &count);
+    } else if (!AggCheckCallContext(fcinfo, nullptr)) {
+        // Called outside an aggregate: never modify the argument in place.
+        state = new_state(count - 1, s[0], s + 1);
+        s = state_values(state, &count);
+    }
+    check_same_dims(count - 1, v->dim, T::kName);
+    s[0] += 1.0;
+    for (int i = 0; i < v->dim; ++i) s[i + 1] += T::get(v->x[i]);
+    PG_RETURN_ARRAYTYPE_P(state);
+}
+
+Datum state_combine(FunctionCallInfo fcinfo) {
+    ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
+    ArrayType* b = PG_GETARG_ARRAYTYPE_P(1);
+    int na, nb;
+    double* sa = state_values(a, &na);
+    double* sb = state_values(b, &nb);
+    if (na == 1) return PointerGetDatum(new_state(nb - 1, sb[0], sb + 1));
+    if (nb == 1) return PointerGetDatum(new_state(na - 1, sa[0], sa + 1));
+    check_same_dims(na - 1, nb - 1, "vector");
+    ArrayType* out = new_state(na - 1, sa[0] + sb[0], sa + 1);
+    int n;
+    double* so = state_values(out, &n);
+    for (int i = 1; i < n; ++i) so[i] += sb[i];
+    PG_RETURN_ARRAYTYPE_P(out);
+}
+
+template <typename T>
+Datum vec_state_final(FunctionCallInfo fcinfo, bool average) {
+    int count;
+    double* s = state_values(PG_GETARG_ARRAYTYPE_P(0), &count);
+    if (s[0] == 0.0 || count == 1) PG_RETURN_NULL();
+    int dim = count - 1;
+    auto* out = vec_alloc<T>(dim);
+    for (int i = 0; i < dim; ++i)
+        set_elem<T>(out, i, static_cast<float>(average ? s[i + 1] / s[0] : s[i + 1]));
+    PG_RETURN_POINTER(out);
+}
+
+}  // namespace
+}  // namespace nmvec::pg
+
+using namespace nmvec::pg;
+
+#define NMVEC_BOTH(sqlname, expr)               \
+    NMVEC_FUNCTION(vector_##sqlname) {          \
+        using T [[maybe_unused]] = FloatTraits; \
+        return expr;                            \
+    }                                           \
+    NMVEC_FUNCTION(halfvec_##sqlname) {         \
+        using T [[maybe_unused]] = HalfTraits;  \
+        return expr;                            \
+    }
+
+NMVEC_BOTH(l2_distance, distance_fn<T>(fcinfo, Metric::L2))
+NMVEC_BOTH(l2_squared_distance, distance_fn<T>(fcinfo, Metric::L2Squared))
+NMVEC_BOTH(inner_product, distance_fn<T>(fcinfo, Metric::InnerProduct))
+NMVEC_BOTH(negative_inner_product, distance_fn<T>(fcinfo, Metric::NegativeInnerProduct))
+NMVEC_BOTH(cosine_distance, distance_fn<T>(fcinfo, Metric::Cosine))
+NMVEC_BOTH(l1_distance, distance_fn<T>(fcinfo, Metric::L1))
+NMVEC_BOTH(dims, vec_dims<T>(fcinfo))
+NMVEC_BOTH(norm, vec_norm<T>(fcinfo))
+NMVEC_BOTH(l2_normalize, vec_l2_normalize<T>(fcinfo))
+NMVEC_BOTH(subvector, vec_subvector<T>(fcinfo))
+NMVEC_BOTH(add, vec_arith<T>(fcinfo, Op::Add))
+NMVEC_BOTH(sub, vec_arith<T>(fcinfo, Op::Sub))
+NMVEC_BOTH(mul, vec_arith<T>(fcinfo, Op::Mul))
+NMVEC_BOTH(concat, vec_concat<T>(fcinfo))
+NMVEC_BOTH(cmp, Int32GetDatum(cmp_args<T>(fcinfo)))
+NMVEC_BOTH(lt, BoolGetDatum(cmp_args<T>(fcinfo) < 0))
+NMVEC_BOTH(le, BoolGetDatum(cmp_args<T>(fcinfo) <= 0))
+NMVEC_BOTH(eq, BoolGetDatum(cmp_args<T>(fcinfo) == 0))
+NMVEC_BOTH(ne, BoolGetDatum(cmp_args<T>(fcinfo) != 0))
+NMVEC_BOTH(ge, BoolGetDatum(cmp_args<T>(fcinfo) >= 0))
+NMVEC_BOTH(gt, BoolGetDatum(cmp_args<T>(fcinfo) > 0))
+NMVEC_BOTH(accum, vec_accum<T>(fcinfo))
+NMVEC_BOTH(combine, state_combine(fcinfo))
+NMVEC_BOTH(avg, vec_state_final<T>(fcinfo, true))
+NMVEC_BOTH(sum, vec_state_final<T>(fcinfo, false))
