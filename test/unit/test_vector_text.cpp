@@ -114,3 +114,31 @@ TEST(VectorText, RoundTripsEveryBitPatternSample) {
         ASSERT_EQ(0, std::memcmp(back.data(), chunk.data(), chunk.size() * 4));
     }
 }
+
+TEST(VectorText, MatchesStrtofOnManyDecimalForms) {
+    // The parser's fast path (Clinger + midpoint check) must give exactly
+    // what a correctly rounding strtof gives, for every precision a printer
+    // may use, including values near float midpoints.
+    std::mt19937 rng(1234);
+    std::uniform_real_distribution<double> mant(-1.0, 1.0);
+    std::uniform_int_distribution<int> expo(-40, 38);
+    char buf[64];
+    float got;
+    int checked = 0;
+    for (int i = 0; i < 200000; ++i) {
+        double x = mant(rng) * std::pow(10.0, expo(rng));
+        if (i % 4 == 0) {  // the midpoint between two adjacent floats
+            float a = static_cast<float>(x);
+            float b = std::nextafter(a, a < 0 ? -INFINITY : INFINITY);
+            x = (static_cast<double>(a) + static_cast<double>(b)) / 2;
+        }
+        int prec = 1 + (i % 19);
+        std::snprintf(buf, sizeof buf, "[%.*g]", prec, x);
+        float want = std::strtof(buf + 1, nullptr);
+        if (!std::isfinite(want)) continue;
+        nmvec::parse_vector_text(buf, &got, 1, "vector");
+        ASSERT_EQ(0, std::memcmp(&got, &want, 4)) << buf << " got " << got << " want " << want;
+        ++checked;
+    }
+    EXPECT_GT(checked, 190000);
+}
