@@ -47,6 +47,15 @@ if pgcluster_start; then
     if [ "$f" -gt 0 ] && [ -f "$LOG/regress/regression.diffs" ]; then
         head -200 "$LOG/regress/regression.diffs"
     fi
+    echo "== shell tests (test/shell)"
+    for t in test/shell/*.sh; do
+        bash "$t" | tee "$LOG/shell.log"
+        rc=${PIPESTATUS[0]}
+        p=$(grep -c '^ok ' "$LOG/shell.log")
+        f=$(grep -c '^not ok ' "$LOG/shell.log")
+        [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1  # died before reporting
+        passed=$((passed + p)); failed=$((failed + f))
+    done
     pgcluster_stop
 else
     failed=$((failed + 1))

@@ -142,3 +142,49 @@ TEST(VectorText, MatchesStrtofOnManyDecimalForms) {
     }
     EXPECT_GT(checked, 190000);
 }
+
+TEST(VectorText, RandomInputNeverCrashesOrOverruns) {
+    // Fuzz-style: mutate valid literals and random byte strings. Every input
+    // either parses to at most `cap` finite floats or throws nmvec::Error;
+    // anything else (another exception, a crash, a write past cap under
+    // ASan/valgrind) is a bug.
+    std::mt19937 rng(99);
+    const std::string alphabet = "[],.+-eE0123456789 \tinfINFnaNxX\n";
+    std::vector<float> out(8 + 1, 12345.0f);
+    int parsed = 0, rejected = 0;
+    for (int i = 0; i < 100000; ++i) {
+        std::string s;
+        if (i % 2 == 0) {
+            s = "[1.5,-2e-3,3,4e10,0.25]";
+            int edits = 1 + static_cast<int>(rng() % 4);
+            for (int k = 0; k < edits; ++k) {
+                size_t pos = rng() % (s.size() + 1);
+                switch (rng() % 3) {
+                    case 0:
+                        s.insert(pos, 1, alphabet[rng() % alphabet.size()]);
+                        break;
+                    case 1:
+                        if (pos < s.size()) s.erase(pos, 1);
+                        break;
+                    default:
+                        if (pos < s.size()) s[pos] = static_cast<char>(rng() % 256);
+                }
+            }
+        } else {
+            size_t len = rng() % 24;
+            for (size_t k = 0; k < len; ++k) s += alphabet[rng() % alphabet.size()];
+        }
+        try {
+            size_t n = nmvec::parse_vector_text(s, out.data(), 8, "vector");
+            ASSERT_GE(n, 1u);
+            ASSERT_LE(n, 8u);
+            for (size_t k = 0; k < n; ++k) ASSERT_TRUE(std::isfinite(out[k])) << s;
+            ++parsed;
+        } catch (const Error&) {
+            ++rejected;
+        }
+        ASSERT_EQ(out[8], 12345.0f) << "wrote past cap: " << s;
+    }
+    EXPECT_GT(parsed, 1000);
+    EXPECT_GT(rejected, 1000);
+}
