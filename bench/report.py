@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Render one bench/run directory as a Markdown report with gnuplot plots.
+
+usage: bench/report.py RUN_DIR OUT.md
+
+Every figure is the median with min-max over the repeats in the run. Ratios
+to the in-process baselines use only figures measured in the same run.
+"""
+import csv
+import os
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+
+
+def read_csv(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def med(xs):
+    xs = [float(x) for x in xs]
+    return statistics.median(xs), min(xs), max(xs)
+
+
+def fmt_range(xs, digits=0):
+    m, lo, hi = med(xs)
+    if len(xs) == 1:
+        return f"{m:,.{digits}f}"
+    return f"{m:,.{digits}f} ({lo:,.{digits}f}–{hi:,.{digits}f})"
+
+
+def interp_qps(points, target):
+    """QPS at `target` recall, linear on the recall-vs-QPS curve; None if unreached."""
+    pts = sorted((float(r), float(q)) for r, q in points)
+    if not pts or pts[-1][0] < target:
+        return None
+    if pts[0][0] >= target:
+        # every point is above the target: the fastest point is a lower bound
+        return max(q for r, q in pts)
+    for (r0, q0), (r1, q1) in zip(pts, pts[1:]):
+        if r0 <= target <= r1:
+            if r1 == r0:
+                return max(q0, q1)
+            return q0 + (q1 - q0) * (target - r0) / (r1 - r0)
+    return None
+
+
+def main():
+    run, out = sys.argv[1], sys.argv[2]
+    meta = open(os.path.join(run, "meta.txt")).read().strip().splitlines()
+    copy = read_csv(os.path.join(run, "copy.csv"))
+    search = read_csv(os.path.join(run, "search.csv"))
+    build = read_csv(os.path.join(run, "build.csv"))
+    pgb = read_csv(os.path.join(run, "pgbench.csv"))
+    base = read_csv(os.path.join(run, "baseline.csv"))
+    skipped = open(os.path.join(run, "skipped.txt")).read().strip() if os.path.exists(
+        os.path.join(run, "skipped.txt")) else ""
+    name = os.path.splitext(os.path.basename(out))[0]
+    plotdir = os.path.dirname(out)
+    L = [f"# Benchmark: {name}", ""]
+    L += ["Made by `bench/run` and `bench/report.py`. Every figure is the median (min–max) over the",
+          "repeats of this run; a figure without a range is a single measurement. Compare only",
+          "figures from the same run: these shared machines drift.", "", "| | |", "|---|---|"]
+    for line in meta:
+        k, _, v = line.partition(": ")
+        L.append(f"| {k} | `{v}` |" if k in ("command", "data") else f"| {k} | {v} |")
+    L.append("")
+
+    if copy:
+        L += ["## COPY ingest", "", "| variant | rows | rows/s |", "|---|---:|---:|"]
+        by = defaultdict(list)
+        for r in copy:
+            by[r["variant"]].append(r)
+        for v, rs in by.items():
+            L.append(f"| {v} | {int(rs[0]['rows']):,} | {fmt_range([r['rows_per_s'] for r in rs])} |")
+        L.append("")
+
+    exact = [r for r in search if r["label"].startswith("exact")]
+    if exact:
+        L += ["## Exact scans (no ANN index)", "",
+              "| plan | filter | queries | recall@10 | rows/query | QPS | p50 ms | p95 ms | p99 ms |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in exact:
+            q = f"{float(r['qps_median']):,.1f} ({float(r['qps_min']):,.1f}–{float(r['qps_max']):,.1f})"
+            L.append(f"| {r['label']} | {r['filter']} | {r['queries']} | {float(r['recall10']):.4f} | "
+                     f"{float(r['rows_mean']):.2f} | {q} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} |")
+        L.append("")
+
+    curves = defaultdict(list)  # name -> [(recall, qps)]
+    for r in search:
+        if ":" in r["label"] and r["filter"] == "none":
+            kind, param = r["label"].split(":", 1)
+            curves[f"nmvec {kind}"].append((r["recall10"], r["qps_median"], param))
+    bcurves = defaultdict(list)
+    bbuild = defaultdict(list)
+    for r in base:
+        key = f"{r['system']} {r['index']}"
+        bbuild[(key, r["build_threads"])].append(float(r["build_s"]))
+        bcurves[(key, r["build_threads"])].append((r["recall10"], r["qps_median"], r["param"]))
+
+    if build or bbuild:
+        L += ["## Index builds", "", "| index | threads / workers | seconds | size | bytes/vector |",
+              "|---|---|---:|---:|---:|"]
+        by = defaultdict(list)
+        for r in build:
+            by[(r["index"], r["workers"])].append(r)
+        for (k, w), rs in by.items():
+            size = int(rs[-1]["size_bytes"])
+            L.append(f"| nmvec {k} | {w} workers (+ leader) | {fmt_range([r['seconds'] for r in rs], 2)} | "
+                     f"{size / 1e6:,.1f} MB | |")
+        for (k, t), secs in bbuild.items():
+            L.append(f"| {k} (in-process) | {t} threads | {secs[0]:.2f} | | |")
+        L.append("")
+
+    if curves or bcurves:
+        L += ["## Recall@10 and single-client QPS", "",
+              "| system | build threads | param | recall@10 | QPS |", "|---|---|---:|---:|---:|"]
+        for k, pts in curves.items():
+            for rc, q, p in pts:
+                L.append(f"| {k} | | {p} | {float(rc):.4f} | {float(q):,.0f} |")
+        for (k, t), pts in bcurves.items():
+            for rc, q, p in pts:
+                L.append(f"| {k} | {t} | {p} | {float(rc):.4f} | {float(q):,.0f} |")
+        L.append("")
+        ref = None
+        for (k, t), pts in bcurves.items():
+            if k.startswith("hnswlib") and t == "1":
+                ref = pts
+        if ref:
+            L += ["QPS interpolated at fixed recall@10, and the ratio to hnswlib (1-thread build) in this run:", "",
+                  "| system | @0.90 | @0.95 | @0.99 |", "|---|---:|---:|---:|"]
+            rows = list(curves.items()) + [(f"{k} ({t} thr)", v) for (k, t), v in bcurves.items()]
+            for k, pts in rows:
+                cells = []
+                for target in (0.90, 0.95, 0.99):
+                    q = interp_qps([(a, b) for a, b, _ in pts], target)
+                    r = interp_qps([(a, b) for a, b, _ in ref], target)
+                    if q is None:
+                        cells.append("n/a")
+                    elif r:
+                        cells.append(f"{q:,.0f} ({q / r:.2f}×)")
+                    else:
+                        cells.append(f"{q:,.0f}")
+                L.append(f"| {k} | " + " | ".join(cells) + " |")
+            L.append("")
+        # plot
+        dat = os.path.join(run, "curves.dat")
+        series = []
+        with open(dat, "w") as f:
+            for k, pts in list(curves.items()) + [(f"{k} ({t} thr build)", v) for (k, t), v in bcurves.items()]:
+                f.write(f'"{k}"\n')
+                for rc, q, _ in sorted(pts, key=lambda x: float(x[0])):
+                    f.write(f"{rc} {q}\n")
+                f.write("\n\n")
+                series.append(k)
+        png = os.path.join(plotdir, f"{name}-recall-qps.png")
+        plot(f"""set terminal pngcairo size 900,600
+set output '{png}'
+set title 'recall@10 vs single-client QPS ({name})'
+set xlabel 'recall@10'; set ylabel 'queries per second'; set logscale y; set grid; set key bottom left
+plot for [i=0:{len(series) - 1}] '{dat}' index i using 1:2 with linespoints title columnheader(1)
+""")
+        L += [f"![recall vs QPS]({os.path.basename(png)})", ""]
+
+    filt = [r for r in search if not r["label"].startswith("exact") and r["filter"] != "none"]
+    if filt:
+        L += ["## Filtered search (index)", "",
+              "| index | filter | recall@10 | rows/query | short queries | QPS | p50 ms | p95 ms |",
+              "|---|---|---:|---:|---:|---:|---:|---:|"]
+        for r in filt:
+            L.append(f"| {r['label']} | {r['filter']} | {float(r['recall10']):.4f} | {float(r['rows_mean']):.2f} | "
+                     f"{float(r['short_frac']) * 100:.1f}% | {float(r['qps_median']):,.0f} | {r['p50_ms']} | {r['p95_ms']} |")
+        L.append("")
+
+    if pgb:
+        L += ["## pgbench (prepared, query vectors drawn from a table)", "",
+              "| index | setting | clients | TPS | p50 ms | p95 ms | p99 ms |", "|---|---|---:|---:|---:|---:|---:|"]
+        for r in pgb:
+            L.append(f"| {r['index']} | {r['param']} | {r['clients']} | {float(r['tps']):,.1f} | {r['p50_ms']} | "
+                     f"{r['p95_ms']} | {r['p99_ms']} |")
+        L.append("")
+        dat = os.path.join(run, "pgbench.dat")
+        kinds = sorted({r["index"] for r in pgb})
+        with open(dat, "w") as f:
+            for k in kinds:
+                f.write(f'"{k}"\n')
+                for r in pgb:
+                    if r["index"] == k:
+                        f.write(f"{r['clients']} {r['p50_ms']} {r['p95_ms']} {r['p99_ms']}\n")
+                f.write("\n\n")
+        png = os.path.join(plotdir, f"{name}-latency.png")
+        plot(f"""set terminal pngcairo size 900,600
+set output '{png}'
+set title 'pgbench latency percentiles vs clients ({name})'
+set xlabel 'clients'; set ylabel 'latency (ms)'; set logscale xy; set grid; set key top left
+plot for [i=0:{len(kinds) - 1}] '{dat}' index i using 1:2 with linespoints title columnheader(1).' p50', \\
+     for [i=0:{len(kinds) - 1}] '{dat}' index i using 1:3 with linespoints title columnheader(1).' p95', \\
+     for [i=0:{len(kinds) - 1}] '{dat}' index i using 1:4 with linespoints title columnheader(1).' p99'
+""")
+        L += [f"![latency vs clients]({os.path.basename(png)})", ""]
+
+    if skipped:
+        L += ["## Not measured in this run", ""] + [f"* {s}" for s in skipped.splitlines()] + [""]
+    with open(out, "w") as f:
+        f.write("\n".join(L))
+
+
+def plot(script):
+    try:
+        subprocess.run(["gnuplot"], input=script, text=True, check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"report: gnuplot failed: {e}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
