@@ -32,27 +32,21 @@ float bits_float(uint32_t u) noexcept {
 
 float half_to_float(uint16_t h) noexcept {
     const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-    const uint32_t exp = (h >> 10) & 0x1fu;
-    uint32_t frac = h & 0x3ffu;
-
-    if (exp == 0x1f) {
-        // Inf, or NaN made quiet (fraction MSB set).
-        const uint32_t quiet = frac != 0 ? 0x00400000u : 0u;
-        return bits_float(sign | 0x7f800000u | quiet | (frac << 13));
+    // Exponent and fraction moved to their float positions, then rebiased.
+    uint32_t mag = static_cast<uint32_t>(h & 0x7fffu) << 13;
+    const uint32_t exp = mag & 0x0f800000u;
+    mag += (127u - 15u) << 23;
+    if (exp == 0x0f800000u) {
+        // Inf or NaN: exponent all ones; a NaN is made quiet.
+        mag += (128u - 16u) << 23;
+        if (mag & 0x007fe000u) mag |= 0x00400000u;
+    } else if (exp == 0) {
+        // Zero or subnormal (fraction * 2^-24): build 2^-14 + fraction * 2^-24
+        // as a normal float and subtract 2^-14; the subtraction is exact.
+        mag += 1u << 23;
+        mag = float_bits(bits_float(mag) - bits_float(113u << 23));
     }
-    if (exp == 0) {
-        if (frac == 0) return bits_float(sign);  // +-0
-        // Subnormal: frac * 2^-24. Normalize: shift until the implicit bit
-        // (0x400) appears, lowering the exponent each time.
-        int e = -14;
-        while ((frac & 0x400u) == 0) {
-            frac <<= 1;
-            --e;
-        }
-        frac &= 0x3ffu;
-        return bits_float(sign | (static_cast<uint32_t>(e + 127) << 23) | (frac << 13));
-    }
-    return bits_float(sign | ((exp - 15 + 127) << 23) | (frac << 13));
+    return bits_float(sign | mag);
 }
 
 uint16_t float_to_half(float f) noexcept {
