@@ -1,0 +1,146 @@
+// sha256.cpp — SHA-256 as specified in FIPS 180-4, section 6.2.
+#include "sha256.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace nmvec {
+
+namespace {
+
+// First 32 bits of the fractional parts of the cube roots of the first 64
+// primes (FIPS 180-4, 4.2.2).
+constexpr uint32_t kRound[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+inline uint32_t load_be32(const uint8_t* p) {
+    return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
+}  // namespace
+
+void Sha256::reset() noexcept {
+    // Initial hash value (FIPS 180-4, 5.3.3).
+    state_ = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    buf_len_ = 0;
+    total_len_ = 0;
+}
+
+void Sha256::compress(const uint8_t* block) noexcept {
+    uint32_t w[64];
+    for (int t = 0; t < 16; ++t) w[t] = load_be32(block + 4 * t);
+    for (int t = 16; t < 64; ++t) {
+        uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
+        uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
+        w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+    }
+    uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
+    uint32_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
+    for (int t = 0; t < 64; ++t) {
+        uint32_t s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
+        uint32_t ch = (e & f) ^ (~e & g);
+        uint32_t t1 = h + s1 + ch + kRound[t] + w[t];
+        uint32_t s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
+        uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
+        uint32_t t2 = s0 + maj;
+        h = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
+    }
+    state_[0] += a;
+    state_[1] += b;
+    state_[2] += c;
+    state_[3] += d;
+    state_[4] += e;
+    state_[5] += f;
+    state_[6] += g;
+    state_[7] += h;
+}
+
+void Sha256::update(const void* data, size_t len) noexcept {
+    const auto* p = static_cast<const uint8_t*>(data);
+    total_len_ += len;
+    if (buf_len_ > 0) {
+        size_t take = std::min(len, buf_.size() - buf_len_);
+        std::memcpy(buf_.data() + buf_len_, p, take);
+        buf_len_ += take;
+        p += take;
+        len -= take;
+        if (buf_len_ < buf_.size()) return;
+        compress(buf_.data());
+        buf_len_ = 0;
+    }
+    for (; len >= 64; p += 64, len -= 64) compress(p);
+    if (len > 0) {
+        std::memcpy(buf_.data(), p, len);
+        buf_len_ = len;
+    }
+}
+
+void Sha256::update_u64_le(uint64_t v) noexcept {
+    uint8_t b[8];
+    for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
+    update(b, sizeof b);
+}
+
+void Sha256::update_u32_le(uint32_t v) noexcept {
+    uint8_t b[4];
+    for (int i = 0; i < 4; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
+    update(b, sizeof b);
+}
+
+Sha256Digest Sha256::finish() noexcept {
+    // Padding (FIPS 180-4, 5.1.1): a 1 bit, zeros up to 56 mod 64, then the
+    // message length in bits as a 64-bit big-endian integer.
+    uint64_t bits = total_len_ * 8;
+    uint8_t pad[72] = {0x80};
+    size_t pad_len = (buf_len_ < 56 ? 56 : 120) - buf_len_;
+    for (int i = 0; i < 8; ++i) pad[pad_len + i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
+    update(pad, pad_len + 8);
+
+    Sha256Digest out;
+    for (int i = 0; i < 8; ++i) {
+        out[4 * i] = static_cast<uint8_t>(state_[i] >> 24);
+        out[4 * i + 1] = static_cast<uint8_t>(state_[i] >> 16);
+        out[4 * i + 2] = static_cast<uint8_t>(state_[i] >> 8);
+        out[4 * i + 3] = static_cast<uint8_t>(state_[i]);
+    }
+    return out;
+}
+
+Sha256Digest sha256(std::string_view data) noexcept {
+    Sha256 h;
+    h.update(data);
+    return h.finish();
+}
+
+void to_hex(const Sha256Digest& d, char* out) noexcept {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    for (size_t i = 0; i < d.size(); ++i) {
+        out[2 * i] = kDigits[d[i] >> 4];
+        out[2 * i + 1] = kDigits[d[i] & 15];
+    }
+}
+
+std::string to_hex(const Sha256Digest& d) {
+    std::string s(64, '\0');
+    to_hex(d, s.data());
+    return s;
+}
+
+}  // namespace nmvec

@@ -1,0 +1,41 @@
+// writers.h — the output formats of nmvec-gen.
+//
+//   * ledger.jsonl: one v2 block per line, fields in nm-monitor's order, then
+//     "embedding" (floats in shortest round-trip form);
+//   * PostgreSQL COPY BINARY for
+//       events(id bigint, ts timestamptz, tenant text, category text,
+//              action text, "user" text, pid integer, payload jsonb,
+//              hash text, embedding vector(D));
+//   * the vector type's text form "[x,y,...]" for query vectors.
+// docs/ledger.md documents all three. Implemented in writers.cpp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "generator.h"
+
+namespace nmvec::gen {
+
+/// Append one ledger line (with the trailing '\n').
+void append_ledger_line(std::string& out, const Event& ev, const Fleet& fleet, const float* emb, int dims);
+
+/// The 19-byte COPY BINARY header (signature, flags 0, no extension area).
+void append_copy_header(std::string& out);
+
+/// One COPY BINARY tuple of the events table.
+void append_copy_tuple(std::string& out, const Event& ev, const Fleet& fleet, const float* emb, int dims);
+
+/// The COPY BINARY trailer (field count -1).
+void append_copy_trailer(std::string& out);
+
+/// Number of columns of the events table.
+constexpr int kEventColumns = 10;
+
+/// Unix time of PostgreSQL's epoch, 2000-01-01 00:00:00 UTC, in seconds.
+constexpr int64_t kPostgresEpochUnixSeconds = 946684800;
+
+/// "[x,y,...]" plus '\n'.
+void append_vector_line(std::string& out, const float* v, int dims);
+
+}  // namespace nmvec::gen
