@@ -1,0 +1,344 @@
+// ann_baseline: in-process ANN baselines on the data of ann_prep / ann_gt.
+//
+//   ann_baseline --dir DIR --out CSV [--m 16] [--efc 64] [--lists 100] [--threads 1,2]
+//                [--ef 10,20,40,80,120,200,400,800] [--probes 1,2,4,8,16,32] [--queries N]
+//                [--systems hnswlib,faiss-hnsw,faiss-ivf] [--repeats 3] [--warmup 200]
+//
+// Every index is built once per entry of --threads (wall time), then queried
+// single-threaded, one query per call (like one SQL client), sweeping
+// ef_search or nprobe. Per point: recall@10 against DIR/gt/unfiltered.ivecs
+// and QPS over the query set, median (min, max) of --repeats passes after
+// --warmup untimed queries. See README.md for the CSV format.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIVFFlat.h>
+#include <hnswlib/hnswlib.h>
+
+#include "ann_common.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: ann_baseline --dir DIR --out CSV [--m 16] [--efc 64] [--lists 100] [--threads 1,2]\n"
+    "                    [--ef 10,20,40,80,120,200,400,800] [--probes 1,2,4,8,16,32]\n"
+    "                    [--queries 1000] [--systems hnswlib,faiss-hnsw,faiss-ivf]\n"
+    "                    [--repeats 3] [--warmup 200]\n"
+    "\n"
+    "Builds hnswlib HNSW (M=--m, ef_construction=--efc), FAISS IndexHNSWFlat (same M,\n"
+    "efConstruction) and FAISS IndexIVFFlat (--lists lists, k-means on the base) with each\n"
+    "thread count of --threads, queries each single-threaded over the first --queries\n"
+    "queries (0 = all) sweeping --ef / --probes, and writes one CSV row per point to CSV\n"
+    "(columns: system,index,build_threads,m,efc,lists,param_name,param,recall10,qps_median,\n"
+    "qps_min,qps_max,build_s) and one row per build to CSV with .csv replaced by .builds.csv\n"
+    "(build time split, RSS growth over the build, peak RSS, load average) and one per point\n"
+    "to CSV with .csv replaced by .points.csv (adds latency p50/p99 and the CPU share the\n"
+    "query thread got: below ~0.97 other processes took the core).\n";
+
+constexpr size_t kK = 10;  // recall@10
+
+/// What one index type must provide: build with n threads, search one query.
+class Baseline {
+ public:
+    virtual ~Baseline() = default;
+    /// Builds over base with the given number of threads; returns the training time (IVF), else 0.
+    virtual double build(const ann::FloatMatrix& base, int threads) = 0;
+    /// Sets the search-time parameter (ef_search or nprobe).
+    virtual void set_param(long value) = 0;
+    /// Writes the ids of the kK nearest neighbours of q, nearest first (-1 if fewer).
+    virtual void search(const float* q, int64_t* ids) = 0;
+};
+
+class HnswlibBaseline : public Baseline {
+ public:
+    HnswlibBaseline(size_t m, size_t efc) : m_(m), efc_(efc) {}
+
+    double build(const ann::FloatMatrix& base, int threads) override {
+        space_ = std::make_unique<hnswlib::L2Space>(base.d);
+        index_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(space_.get(), base.n, m_, efc_);
+        // addPoint is thread-safe; workers take the next row from a shared counter.
+        std::atomic<size_t> next{0};
+        auto work = [&] {
+            for (size_t i; (i = next.fetch_add(1)) < base.n;)
+                index_->addPoint(base.row(i), hnswlib::labeltype(i));
+        };
+        std::vector<std::thread> pool;
+        for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+        work();
+        for (std::thread& t : pool) t.join();
+        return 0.0;
+    }
+
+    void set_param(long value) override { index_->setEf(size_t(value)); }
+
+    void search(const float* q, int64_t* ids) override {
+        auto result = index_->searchKnn(q, kK);  // max-heap: farthest on top
+        std::fill(ids, ids + kK, -1);
+        for (size_t i = result.size(); i > 0; --i) {
+            if (i <= kK) ids[i - 1] = int64_t(result.top().second);
+            result.pop();
+        }
+    }
+
+ private:
+    size_t m_, efc_;
+    std::unique_ptr<hnswlib::L2Space> space_;
+    std::unique_ptr<hnswlib::HierarchicalNSW<float>> index_;
+};
+
+class FaissHnswBaseline : public Baseline {
+ public:
+    FaissHnswBaseline(int m, int efc) : m_(m), efc_(efc) {}
+
+    double build(const ann::FloatMatrix& base, int threads) override {
+        index_ = std::make_unique<faiss::IndexHNSWFlat>(int(base.d), m_);
+        index_->hnsw.efConstruction = efc_;
+        ann::set_threads(threads);
+        index_->add(faiss::Index::idx_t(base.n), base.data.data());
+        return 0.0;
+    }
+
+    void set_param(long value) override { index_->hnsw.efSearch = int(value); }
+
+    void search(const float* q, int64_t* ids) override {
+        float dist[kK];
+        index_->search(1, q, kK, dist, ids);
+    }
+
+ private:
+    int m_, efc_;
+    std::unique_ptr<faiss::IndexHNSWFlat> index_;
+};
+
+class FaissIvfBaseline : public Baseline {
+ public:
+    explicit FaissIvfBaseline(size_t lists) : lists_(lists) {}
+
+    double build(const ann::FloatMatrix& base, int threads) override {
+        index_.reset();
+        quantizer_ = std::make_unique<faiss::IndexFlatL2>(int(base.d));
+        index_ = std::make_unique<faiss::IndexIVFFlat>(quantizer_.get(), base.d, lists_);
+        ann::set_threads(threads);
+        const double t0 = ann::now_s();
+        index_->train(faiss::Index::idx_t(base.n), base.data.data());
+        const double train_s = ann::now_s() - t0;
+        index_->add(faiss::Index::idx_t(base.n), base.data.data());
+        return train_s;
+    }
+
+    void set_param(long value) override { index_->nprobe = size_t(value); }
+
+    void search(const float* q, int64_t* ids) override {
+        float dist[kK];
+        index_->search(1, q, kK, dist, ids);
+    }
+
+    /// Clustering parameters FAISS uses for the coarse quantizer (for the log).
+    std::string training_note() const {
+        const faiss::ClusteringParameters& cp = index_->cp;
+        return ann::strprintf("k-means: %d iterations, at most %d points per centroid", cp.niter,
+                              cp.max_points_per_centroid);
+    }
+
+ private:
+    size_t lists_;
+    std::unique_ptr<faiss::IndexFlatL2> quantizer_;  // declared first: the index refers to it
+    std::unique_ptr<faiss::IndexIVFFlat> index_;
+};
+
+/// |returned top-10 ∩ true top-10| / |true top-10| (ids of -1 in the truth do not count).
+double recall_at_10(const int64_t* got, const int32_t* truth) {
+    size_t valid = 0, hits = 0;
+    for (size_t i = 0; i < kK; ++i) {
+        if (truth[i] < 0) continue;
+        ++valid;
+        for (size_t j = 0; j < kK; ++j) hits += got[j] == truth[i];
+    }
+    return valid ? double(hits) / double(valid) : 1.0;
+}
+
+struct Point {
+    double recall = 0, qps_median = 0, qps_min = 0, qps_max = 0, p50_ms = 0, p99_ms = 0;
+    double cpu_share = 0;  ///< thread CPU time / wall time over the timed passes; < 1: preempted
+};
+
+/// Runs the sweep point: warm-up, then repeats timed passes over all queries.
+Point measure(Baseline& index, const ann::FloatMatrix& queries, const ann::IdMatrix& truth, size_t warmup,
+              size_t repeats) {
+    std::vector<int64_t> ids(queries.n * kK);
+    for (size_t i = 0; i < std::min(warmup, queries.n); ++i) index.search(queries.row(i), ids.data());
+    std::vector<double> qps, latency(queries.n);
+    Point p;
+    const double cpu0 = ann::thread_cpu_s(), wall0 = ann::now_s();
+    for (size_t r = 0; r < repeats; ++r) {
+        const double t0 = ann::now_s();
+        double prev = t0;
+        for (size_t i = 0; i < queries.n; ++i) {
+            index.search(queries.row(i), ids.data() + i * kK);
+            const double now = ann::now_s();
+            if (r == 0) latency[i] = now - prev;
+            prev = now;
+        }
+        qps.push_back(double(queries.n) / (prev - t0));
+        if (r == 0) {
+            double sum = 0;
+            for (size_t i = 0; i < queries.n; ++i) sum += recall_at_10(ids.data() + i * kK, truth.row(i));
+            p.recall = sum / double(queries.n);
+        }
+    }
+    p.cpu_share = (ann::thread_cpu_s() - cpu0) / (ann::now_s() - wall0);
+    std::sort(qps.begin(), qps.end());
+    p.qps_min = qps.front();
+    p.qps_max = qps.back();
+    p.qps_median = qps.size() % 2 ? qps[qps.size() / 2] : (qps[qps.size() / 2 - 1] + qps[qps.size() / 2]) / 2;
+    std::sort(latency.begin(), latency.end());
+    p.p50_ms = latency[latency.size() / 2] * 1e3;
+    p.p99_ms = latency[std::min(latency.size() - 1, latency.size() * 99 / 100)] * 1e3;
+    return p;
+}
+
+/// A CSV file opened for appending rows, flushed after each (a crash keeps finished rows).
+class CsvWriter {
+ public:
+    CsvWriter(const std::string& path, const std::string& header)
+        : path_(path), f_(fopen(path.c_str(), "w")) {
+        if (!f_) ann::die("cannot write " + path);
+        row(header);
+    }
+    ~CsvWriter() {
+        if (f_) fclose(f_);
+    }
+    CsvWriter(const CsvWriter&) = delete;
+    CsvWriter& operator=(const CsvWriter&) = delete;
+
+    void row(const std::string& line) {
+        if (fputs((line + "\n").c_str(), f_) < 0 || fflush(f_) != 0)
+            ann::die("write to " + path_ + " failed");
+    }
+
+ private:
+    std::string path_;
+    FILE* f_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    ann::Options opt(argc, argv, kUsage);
+    const std::string dir = opt.get_required("dir");
+    const std::string out = opt.get_required("out");
+    const long m = opt.get_int("m", 16);
+    const long efc = opt.get_int("efc", 64);
+    const long lists = opt.get_int("lists", 100);
+    const std::vector<long> build_threads = opt.get_int_list("threads", {1, 2});
+    const std::vector<long> efs = opt.get_int_list("ef", {10, 20, 40, 80, 120, 200, 400, 800});
+    const std::vector<long> probes = opt.get_int_list("probes", {1, 2, 4, 8, 16, 32});
+    const long max_queries = opt.get_int("queries", 1000);
+    const std::string systems_arg = opt.get("systems", "hnswlib,faiss-hnsw,faiss-ivf");
+    const long repeats = opt.get_int("repeats", 3);
+    const long warmup = opt.get_int("warmup", 200);
+    opt.finish();
+    if (m < 2 || efc < 1 || lists < 1) opt.usage_error("--m, --efc, --lists must be positive (m >= 2)");
+    if (max_queries < 0 || repeats < 1 || warmup < 0) opt.usage_error("bad --queries/--repeats/--warmup");
+    for (long t : build_threads)
+        if (t < 1) opt.usage_error("--threads entries must be >= 1");
+    for (long v : efs)
+        if (v < 1) opt.usage_error("--ef entries must be >= 1");
+    for (long v : probes)
+        if (v < 1 || v > lists) opt.usage_error("--probes entries must be in 1..lists");
+    const std::vector<std::string> systems = ann::split(systems_arg, ',');
+    for (const std::string& s : systems)
+        if (s != "hnswlib" && s != "faiss-hnsw" && s != "faiss-ivf")
+            opt.usage_error("unknown system '" + s + "'");
+
+    const size_t qlimit = max_queries == 0 ? SIZE_MAX : size_t(max_queries);
+    const ann::FloatMatrix base = ann::read_fvecs(dir + "/base.fvecs");
+    const ann::FloatMatrix queries = ann::read_fvecs(dir + "/query.fvecs", qlimit);
+    const std::string gt_path = dir + "/gt/unfiltered.ivecs";
+    if (!ann::file_exists(gt_path)) ann::die("missing " + gt_path + " (run ann_gt first)");
+    const ann::IdMatrix truth = ann::read_ivecs(gt_path, qlimit);
+    if (base.n == 0 || queries.n == 0 || base.d != queries.d)
+        ann::die("empty or mismatched base/query files");
+    if (truth.n != queries.n || truth.k < kK)
+        ann::die("ground truth does not cover the queries with k >= 10");
+    if (lists > long(base.n)) opt.usage_error("--lists exceeds the number of base vectors");
+
+    std::string stem = out;
+    if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, ".csv") == 0) stem.resize(stem.size() - 4);
+    CsvWriter csv(
+        out,
+        "system,index,build_threads,m,efc,lists,param_name,param,recall10,qps_median,qps_min,qps_max,"
+        "build_s");
+    CsvWriter points(
+        stem + ".points.csv",
+        "system,index,build_threads,m,efc,lists,param_name,param,recall10,qps_median,qps_min,qps_max,"
+        "p50_ms,p99_ms,cpu_share");
+    CsvWriter builds(
+        stem + ".builds.csv",
+        "system,index,build_threads,m,efc,lists,build_s,train_s,rss_growth_mib,peak_rss_mib,queries,"
+        "load_before,load_after");
+
+    ann::log_line(ann::strprintf("%zu base, %zu queries, %zu-d; %u cores; %s", base.n, queries.n, base.d,
+                                 std::thread::hardware_concurrency(), ann::blas_description().c_str()));
+    for (const std::string& system : systems) {
+        for (long threads : build_threads) {
+            std::unique_ptr<Baseline> index;
+            std::string sys_name = "faiss", index_name = "hnsw", param_name = "ef_search";
+            const std::vector<long>* params = &efs;
+            if (system == "hnswlib") {
+                sys_name = "hnswlib";
+                index.reset(new HnswlibBaseline(size_t(m), size_t(efc)));
+            } else if (system == "faiss-hnsw") {
+                index.reset(new FaissHnswBaseline(int(m), int(efc)));
+            } else {
+                index_name = "ivfflat";
+                param_name = "nprobe";
+                params = &probes;
+                index.reset(new FaissIvfBaseline(size_t(lists)));
+            }
+            const std::string key =
+                ann::strprintf("%s,%s,%ld,%ld,%ld,%ld", sys_name.c_str(), index_name.c_str(), threads, m, efc,
+                               index_name == "ivfflat" ? lists : 0L);
+
+            ann::trim_heap();
+            const double load_before = ann::load_average();
+            const double rss0 = ann::rss_mib();
+            const double t0 = ann::now_s();
+            const double train_s = index->build(base, int(threads));
+            const double build_s = ann::now_s() - t0;
+            const double growth = ann::rss_mib() - rss0;
+            const std::string build_row =
+                ann::strprintf("%s,%.3f,%.3f,%.1f,%.1f,%zu,%.2f", key.c_str(), build_s, train_s, growth,
+                               ann::peak_rss_mib(), queries.n, load_before);
+            std::string note;
+            if (auto ivf = dynamic_cast<FaissIvfBaseline*>(index.get()))
+                note = ann::strprintf(" (train %.1f s; %s)", train_s, ivf->training_note().c_str());
+            ann::log_line(ann::strprintf("%s %s built with %ld thread(s) in %.2f s%s, RSS +%.0f MiB",
+                                         system.c_str(), index_name.c_str(), threads, build_s, note.c_str(),
+                                         growth));
+
+            ann::set_threads(1);  // queries: one thread, one query per call
+            for (long value : *params) {
+                index->set_param(value);
+                const Point p = measure(*index, queries, truth, size_t(warmup), size_t(repeats));
+                csv.row(ann::strprintf("%s,%s,%ld,%.4f,%.1f,%.1f,%.1f,%.3f", key.c_str(), param_name.c_str(),
+                                       value, p.recall, p.qps_median, p.qps_min, p.qps_max, build_s));
+                points.row(ann::strprintf("%s,%s,%ld,%.4f,%.1f,%.1f,%.1f,%.4f,%.4f,%.3f", key.c_str(),
+                                          param_name.c_str(), value, p.recall, p.qps_median, p.qps_min,
+                                          p.qps_max, p.p50_ms, p.p99_ms, p.cpu_share));
+                ann::log_line(ann::strprintf(
+                    "  %s=%-4ld recall@10 %.4f  QPS %.0f (%.0f-%.0f)  p50 %.3f ms  p99 %.3f ms  cpu %.2f",
+                    param_name.c_str(), value, p.recall, p.qps_median, p.qps_min, p.qps_max, p.p50_ms,
+                    p.p99_ms, p.cpu_share));
+            }
+            // load_after: taken once the sweep is done, so it covers build and queries.
+            builds.row(build_row + ann::strprintf(",%.2f", ann::load_average()));
+        }
+    }
+    return 0;
+}
