@@ -133,19 +133,6 @@ struct BuildAccess {
     }
 };
 
-/// Access for searches after the build: no locks.
-struct SearchAccess {
-    const Graph& g;
-    const float* q;
-    float distance(uint32_t id) const { return g.dist_(q, g.vector(id)); }
-    template <class F>
-    void neighbors(uint32_t id, int level, F f) const {
-        uint32_t n;
-        const uint32_t* p = g.links(id, level, &n);
-        for (uint32_t i = 0; i < n; ++i) f(p[i]);
-    }
-};
-
 void Graph::connect(uint32_t id, int level, const std::vector<Neighbor>& selected) {
     const size_t cap = static_cast<size_t>(level_capacity(params_, level));
     {
@@ -215,14 +202,20 @@ void Graph::insert(uint32_t id, VisitedSet& visited) {
 std::vector<Neighbor> Graph::search(const float* q, size_t k, size_t ef, VisitedSet& visited) const {
     std::vector<Neighbor> out;
     if (entry_ == UINT32_MAX || k == 0) return out;
-    SearchAccess a{*this, q};
+    Access a{*this, q};
+    visited.clear();
+    search_layer(a, std::vector<Neighbor>{descend(q)}, std::max(ef, k), 0, visited, out);
+    if (out.size() > k) out.resize(k);
+    return out;
+}
+
+Neighbor Graph::descend(const float* q) const {
+    if (entry_ == UINT32_MAX) return {0.0f, UINT32_MAX};
+    Access a{*this, q};
     uint32_t ep = entry_;
     float ep_dist = a.distance(ep);
     for (int l = max_level_; l > 0; --l) greedy_descent(a, l, &ep, &ep_dist);
-    visited.clear();
-    search_layer(a, std::vector<Neighbor>{{ep_dist, ep}}, std::max(ef, k), 0, visited, out);
-    if (out.size() > k) out.resize(k);
-    return out;
+    return {ep_dist, ep};
 }
 
 ParallelBuild::ParallelBuild(Graph& graph, uint32_t count, int threads) : graph_(graph), count_(count) {

@@ -246,9 +246,25 @@ class Graph {
     int max_level() const { return max_level_; }
     size_t memory_bytes() const;
 
+    /// Accessor for searches after the build (no locks): the Access concept
+    /// of search_layer and IterativeSearch, for query q.
+    struct Access {
+        const Graph& g;
+        const float* q;
+        float distance(uint32_t id) const { return g.dist_(q, g.vector(id)); }
+        template <class F>
+        void neighbors(uint32_t id, int level, F f) const {
+            uint32_t n;
+            const uint32_t* p = g.links(id, level, &n);
+            for (uint32_t i = 0; i < n; ++i) f(p[i]);
+        }
+        bool live(uint32_t) const { return true; }
+    };
+    /// The level-0 entry for q: greedy descent from the top; id UINT32_MAX if empty.
+    Neighbor descend(const float* q) const;
+
  private:
     friend struct BuildAccess;
-    friend struct SearchAccess;
     uint32_t* link_slot(uint32_t id, int level);
     std::mutex& lock_of(uint32_t id) const { return locks_[id & (kLockStripes - 1)]; }
     void connect(uint32_t id, int level, const std::vector<Neighbor>& selected);

@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "hnsw.h"
+#include "hnsw_iter.h"
 
 using namespace nmvec::hnsw;
 
@@ -212,4 +213,59 @@ TEST(Hnsw, EstimateCoversActualMemory) {
     Graph g(Metric::L2, dim, p, n);
     EXPECT_GE(double(Graph::estimate_bytes(n, dim, p)), 0.9 * double(g.memory_bytes()));
     EXPECT_LE(double(Graph::estimate_bytes(n, dim, p)), 1.2 * double(g.memory_bytes()));
+}
+
+TEST(HnswIter, FirstRoundEqualsOrdinarySearchAndOrderHolds) {
+    const size_t dim = 16, n = 3000;
+    auto data = clustered(n, dim, 15, 6);
+    auto queries = clustered(20, dim, 15, 7);
+    Params p;
+    auto gp = build(data, dim, Metric::L2, p, 1);
+    VisitedSet vis;
+    IterativeSearch it;
+    for (size_t qi = 0; qi < 20; ++qi) {
+        const float* q = queries.data() + qi * dim;
+        auto plain = gp->search(q, 40, 40, vis);
+        Graph::Access a{*gp, q};
+        it.reset({gp->descend(q)}, {40, true, UINT64_MAX});
+        Neighbor nb;
+        float last = -1;
+        size_t count = 0;
+        std::set<uint32_t> seen;
+        while (it.next(a, &nb)) {
+            if (count < plain.size()) {
+                ASSERT_EQ(nb.id, plain[count].id) << "query " << qi << " rank " << count;
+            }
+            ASSERT_GE(nb.dist, last) << "out of order";
+            ASSERT_TRUE(seen.insert(nb.id).second) << "emitted twice";
+            last = nb.dist;
+            ++count;
+        }
+        // Strict order: everything is either emitted or skipped as late.
+        EXPECT_EQ(count + it.skipped(), n);
+        EXPECT_LT(it.skipped(), n / 10);
+    }
+}
+
+TEST(HnswIter, RelaxedEmitsEveryElementOnceAndCapStops) {
+    const size_t dim = 8, n = 2000;
+    auto data = clustered(n, dim, 5, 8);
+    Params p;
+    auto gp = build(data, dim, Metric::L2, p, 2);
+    const float* q = data.data();
+    Graph::Access a{*gp, q};
+    IterativeSearch it;
+    it.reset({gp->descend(q)}, {10, false, UINT64_MAX});
+    std::set<uint32_t> seen;
+    Neighbor nb;
+    while (it.next(a, &nb)) ASSERT_TRUE(seen.insert(nb.id).second);
+    EXPECT_EQ(seen.size(), n);
+    EXPECT_FALSE(it.capped());
+
+    it.reset({gp->descend(q)}, {10, true, 300});
+    size_t count = 0;
+    while (it.next(a, &nb)) ++count;
+    EXPECT_TRUE(it.capped());
+    EXPECT_LE(it.visits(), 300u);
+    EXPECT_GT(count, 10u);
 }

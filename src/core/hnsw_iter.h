@@ -1,0 +1,196 @@
+// hnsw_iter.h — an HNSW level-0 search that can be resumed: the index scan
+// behind `ORDER BY v <-> q` when the executor keeps asking for rows (a WHERE
+// clause rejects some, or LIMIT exceeds ef_search).
+//
+// Rounds. Round r keeps the ef_r closest elements found so far (ef_0 =
+// ef_search, then doubling); it expands candidates best-first until the
+// closest unexpanded candidate is farther than the ef_r-th closest element,
+// exactly like one ordinary HNSW search, then emits those elements in
+// increasing distance. When they are used up, the next round doubles ef and
+// goes on from where the last one stopped: unexpanded candidates and the
+// elements the smaller ef had turned away are still there, nothing is
+// visited twice.
+//
+// Order. Within a round results come out in non-decreasing distance. A later
+// round can find an element closer than one already emitted; in strict mode
+// (the default) it is skipped, so the whole stream stays in order, and
+// counted in skipped(); in relaxed mode it is emitted anyway.
+//
+// Work cap. After `max_visits` distance computations the search ends (the
+// caller reports it): a scan behind a very selective filter stops instead of
+// walking the whole graph.
+//
+// Access is the same concept as in hnsw.h (distance(id), neighbors(id,
+// level, f)), plus bool live(id): deleted elements are traversed but never
+// emitted.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <vector>
+
+#include "hnsw.h"
+
+namespace nmvec::hnsw {
+
+class IterativeSearch {
+ public:
+    struct Options {
+        size_t ef = 40;
+        bool strict_order = true;
+        uint64_t max_visits = UINT64_MAX;
+    };
+
+    /// Start over from `entry` (distances set) on level 0.
+    void reset(const std::vector<Neighbor>& entry, const Options& opt) {
+        opt_ = opt;
+        candidates_.clear();
+        deferred_.clear();
+        pool_.clear();
+        round_.clear();
+        visited_.clear();
+        visits_ = 0;
+        emitted_ = 0;
+        skipped_ = 0;
+        last_ = -std::numeric_limits<float>::infinity();
+        ef_ = std::max<size_t>(1, opt.ef);
+        capped_ = false;
+        for (const Neighbor& e : entry) {
+            if (!visited_.insert(e.id)) continue;
+            ++visits_;
+            push_candidate(e);
+            push_pool(e);
+        }
+        need_round_ = true;
+    }
+
+    /// Next element in (non-decreasing, unless relaxed) distance order;
+    /// false when the graph is exhausted or the work cap was hit.
+    template <class Access>
+    bool next(Access& a, Neighbor* out) {
+        for (;;) {
+            if (need_round_) {
+                if (!run_round(a)) return false;
+                need_round_ = false;
+            }
+            while (!round_.empty()) {
+                Neighbor n = round_.back();
+                round_.pop_back();
+                if (opt_.strict_order && n.dist < last_) {
+                    ++skipped_;
+                    continue;
+                }
+                if (!a.live(n.id)) continue;
+                last_ = std::max(last_, n.dist);
+                ++emitted_;
+                *out = n;
+                return true;
+            }
+            need_round_ = true;
+            ef_ *= 2;
+        }
+    }
+
+    uint64_t visits() const { return visits_; }
+    uint64_t emitted() const { return emitted_; }
+    uint64_t skipped() const { return skipped_; }
+    /// True when the last next() returned false because of max_visits.
+    bool capped() const { return capped_; }
+    VisitedSet& visited() { return visited_; }
+
+ private:
+    using MinHeap = std::greater<Neighbor>;
+
+    void push_candidate(const Neighbor& n) {
+        candidates_.push_back(n);
+        std::push_heap(candidates_.begin(), candidates_.end(), MinHeap());
+    }
+    void push_pool(const Neighbor& n) {
+        pool_.push_back(n);
+        std::push_heap(pool_.begin(), pool_.end(), MinHeap());
+    }
+
+    /// One round: expand until the ef_ closest of the pool are settled, then
+    /// move them, closest last, into round_. False when nothing is left.
+    template <class Access>
+    bool run_round(Access& a) {
+        if (pool_.empty() && candidates_.empty() && deferred_.empty()) return false;
+        // The bound: the `want`-th closest not yet emitted.
+        size_t want = ef_ > emitted_ ? ef_ - emitted_ : 1;
+        // Deferred elements compete again under the wider bound.
+        for (const Neighbor& d : deferred_) push_candidate(d);
+        deferred_.clear();
+        // best_: max-heap of the `want` closest pool elements.
+        best_.assign(pool_.begin(), pool_.end());
+        if (best_.size() > want) {
+            std::nth_element(best_.begin(), best_.begin() + (want - 1), best_.end());
+            best_.resize(want);
+        }
+        std::make_heap(best_.begin(), best_.end());
+
+        while (!candidates_.empty()) {
+            Neighbor c = candidates_.front();
+            if (best_.size() >= want && c.dist > best_.front().dist) break;
+            std::pop_heap(candidates_.begin(), candidates_.end(), MinHeap());
+            candidates_.pop_back();
+            bool stop = false;
+            a.neighbors(c.id, 0, [&](uint32_t nid) {
+                if (stop || !visited_.insert(nid)) return;
+                if (visits_ >= opt_.max_visits) {
+                    stop = true;
+                    return;
+                }
+                ++visits_;
+                Neighbor n{a.distance(nid), nid};
+                push_pool(n);
+                if (best_.size() < want || n.dist < best_.front().dist) {
+                    push_candidate(n);
+                    best_.push_back(n);
+                    std::push_heap(best_.begin(), best_.end());
+                    if (best_.size() > want) {
+                        std::pop_heap(best_.begin(), best_.end());
+                        best_.pop_back();
+                    }
+                } else {
+                    deferred_.push_back(n);
+                }
+            });
+            if (stop) {
+                capped_ = true;
+                break;
+            }
+        }
+        // Emit the `want` closest of the pool (after a capped round: whatever
+        // is there, so what was found is not lost).
+        size_t take = capped_ ? pool_.size() : std::min(want, pool_.size());
+        round_.clear();
+        for (size_t i = 0; i < take; ++i) {
+            round_.push_back(pool_.front());
+            std::pop_heap(pool_.begin(), pool_.end(), MinHeap());
+            pool_.pop_back();
+        }
+        std::reverse(round_.begin(), round_.end());  // closest last: pop_back order
+        if (capped_) {
+            candidates_.clear();
+            deferred_.clear();
+        }
+        return !round_.empty();
+    }
+
+    Options opt_;
+    std::vector<Neighbor> candidates_;  // min-heap: found, not yet expanded
+    std::vector<Neighbor> deferred_;    // found, turned away by this round's bound
+    std::vector<Neighbor> pool_;        // min-heap: found, not yet emitted
+    std::vector<Neighbor> best_;        // max-heap: the round's bound
+    std::vector<Neighbor> round_;       // to emit, closest last
+    VisitedSet visited_;
+    uint64_t visits_ = 0, emitted_ = 0, skipped_ = 0;
+    float last_ = 0;
+    size_t ef_ = 40;
+    bool need_round_ = true;
+    bool capped_ = false;
+};
+
+}  // namespace nmvec::hnsw
