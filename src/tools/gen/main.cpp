@@ -1,7 +1,6 @@
 // main.cpp — nmvec-gen: deterministic synthetic nm-monitor ledger, COPY and
 // query files, and a ledger chain verifier. See docs/ledger.md.
-#include <omp.h>
-
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
@@ -11,6 +10,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ledger_verify.h"
@@ -99,7 +99,9 @@ int run_generate(const Options& o) {
     out.copy = copy ? copy->get() : nullptr;
     out.truth = truth ? truth->get() : nullptr;
     out.queries = queries ? queries->get() : nullptr;
-    RunStats s = generate(o.cfg, out);
+    int threads =
+        o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    RunStats s = generate(o.cfg, out, threads);
     for (auto* f : {&ledger, &copy, &truth, &queries})
         if (*f) (*f)->close();
 
@@ -109,7 +111,7 @@ int run_generate(const Options& o) {
                  " queries; %.2f s (%.0f events/s, %d threads)\n",
                  s.rows, s.outliers, o.cfg.dims, o.cfg.hosts, s.rows ? utc(s.first_timestamp).c_str() : "-",
                  s.rows ? utc(s.last_timestamp).c_str() : "-", s.queries, secs,
-                 secs > 0 ? double(s.rows) / secs : 0.0, omp_get_max_threads());
+                 secs > 0 ? double(s.rows) / secs : 0.0, threads);
     return 0;
 }
 

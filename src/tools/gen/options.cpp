@@ -93,11 +93,12 @@ Output:
   --queries-out FILE  query vectors in the vector text form, one "[...]" per line
 
 Other:
+  --threads N         formatting threads (default: one per CPU); the output
+                      does not depend on it
   --verify FILE       recompute every hash, check heights and prev_hash links;
                       exit 1 at the first broken line ("-" reads stdin)
   --help              this text
 
-Threads: OpenMP (OMP_NUM_THREADS); the output does not depend on it.
 Example:
   nmvec-gen --rows 1000000 --dims 384 --hosts 500 --seed 7 --out ledger.jsonl \
             --format both --copy-out events.pgcopy --truth-out outliers.txt \
@@ -120,6 +121,7 @@ Options parse_options(int argc, const char* const* argv) {
         {"--rate", [&](auto& f, auto& v) { c.rate = parse_double(f, v, 1e-9, 1e9); }},
         {"--outlier-rate", [&](auto& f, auto& v) { c.outlier_rate = parse_double(f, v, 0, 1); }},
         {"--queries", [&](auto& f, auto& v) { c.queries = parse_u64(f, v); }},
+        {"--threads", [&](auto& f, auto& v) { o.threads = static_cast<int>(parse_u64(f, v, 1024)); }},
         {"--out", [&](auto&, auto& v) { o.out = v; }},
         {"--copy-out", [&](auto&, auto& v) { o.copy_out = v; }},
         {"--queries-out", [&](auto&, auto& v) { o.queries_out = v; }},

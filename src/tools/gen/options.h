@@ -19,6 +19,7 @@ struct Options {
     std::string queries_out;
     std::string truth_out;
     std::string verify;  ///< non-empty: verify this ledger instead of generating
+    int threads = 0;     ///< formatting threads; 0: one per CPU
     bool help = false;
 };
 

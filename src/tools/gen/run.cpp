@@ -1,10 +1,19 @@
-// run.cpp — batch pipeline: the event stream and hash chain run sequentially
-// (cheap: the hash does not cover the embedding), embedding and formatting
-// of a batch run in parallel, and the batch is written in order.
+// run.cpp — a three-stage pipeline over batches of events:
+//   1. generate: the event stream and the hash chain, sequential (cheap: the
+//      hash does not cover the embedding);
+//   2. format: embeddings and output bytes, in parallel, each thread taking
+//      a contiguous range of the batch into its own buffer;
+//   3. write: the buffers in order.
+// Batch k is formatted while batch k+1 is generated and batch k-1 written,
+// so three batch slots rotate. The bytes never depend on the thread count:
+// every value is a function of the seed and the event, and ranges are
+// concatenated in order.
 #include "run.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -15,78 +24,118 @@ namespace nmvec::gen {
 
 namespace {
 
-constexpr size_t kBatch = 4096;
-
 void write(std::FILE* f, const std::string& s) {
-    if (!s.empty() && std::fwrite(s.data(), 1, s.size(), f) != s.size())
+    if (f && !s.empty() && std::fwrite(s.data(), 1, s.size(), f) != s.size())
         throw std::runtime_error(std::string("write failed: ") + std::strerror(errno));
 }
 
+/// One batch in flight.
+struct Slot {
+    std::vector<Event> events;
+    size_t n = 0;
+    std::vector<char> outlier;
+    std::vector<std::string> ledger, copy;  ///< per thread range, in order
+};
+
 }  // namespace
 
-RunStats generate(const Config& cfg, const Outputs& out) {
+RunStats generate(const Config& cfg, const Outputs& out, int cfg_threads) {
     validate(cfg);
     if (event_kinds().size() > sizeof(RunStats::kinds) / sizeof(uint64_t))
         throw std::logic_error("RunStats::kinds is too small for event_kinds()");
     const int dims = cfg.dims;
-    Fleet fleet(cfg);
-    EmbeddingModel model(cfg, fleet);
+    const Fleet fleet(cfg);
+    const EmbeddingModel model(cfg, fleet);
     RunStats stats;
 
-    std::vector<Event> events(kBatch);
-    std::vector<float> emb(kBatch * size_t(dims));
-    std::vector<char> outlier(kBatch);
-    std::vector<std::string> lines(out.ledger ? kBatch : 0), tuples(out.copy ? kBatch : 0);
-    std::string text;
-
-    if (out.copy) {
-        text.clear();
-        append_copy_header(text);
-        write(out.copy, text);
+    // About 16 MB of ledger text per batch, whatever the dimensions.
+    const size_t batch = std::clamp<size_t>((16u << 20) / (16 * size_t(dims) + 400), 16, 4096);
+    const int threads = std::max(1, cfg_threads);
+    Slot slots[3];
+    for (Slot& s : slots) {
+        s.events.resize(batch);
+        s.outlier.resize(batch);
+        s.ledger.resize(out.ledger ? threads : 0);
+        s.copy.resize(out.copy ? threads : 0);
     }
+
     EventStream stream(cfg, fleet, kLedgerStream);
     std::string prev;
-    for (uint64_t done = 0; done < cfg.rows;) {
-        const size_t n = static_cast<size_t>(std::min<uint64_t>(kBatch, cfg.rows - done));
-        for (size_t i = 0; i < n; ++i) {
-            stream.next(events[i]);
-            chain(events[i], fleet, prev);
+    uint64_t generated = 0;
+    auto generate_batch = [&](Slot& s) {
+        s.n = static_cast<size_t>(std::min<uint64_t>(batch, cfg.rows - generated));
+        for (size_t i = 0; i < s.n; ++i) {
+            Event& ev = s.events[i];
+            stream.next(ev);
+            chain(ev, fleet, prev);
+            stats.kinds[ev.kind]++;
+            if (ev.height == 1) stats.first_timestamp = ev.timestamp;
+            stats.last_timestamp = ev.timestamp;
         }
-#pragma omp parallel for schedule(dynamic, 64)
-        for (size_t i = 0; i < n; ++i) {
-            const Event& ev = events[i];
-            float* v = &emb[i * size_t(dims)];
-            outlier[i] = model.embed(ev, fleet.group(ev.host), kLedgerStream, v);
-            if (out.ledger) {
-                lines[i].clear();
-                append_ledger_line(lines[i], ev, fleet, v, dims);
-            }
-            if (out.copy) {
-                tuples[i].clear();
-                append_copy_tuple(tuples[i], ev, fleet, v, dims);
-            }
+        generated += s.n;
+    };
+    auto format_range = [&](Slot& s, int t) {
+        const size_t lo = s.n * size_t(t) / size_t(threads), hi = s.n * size_t(t + 1) / size_t(threads);
+        std::vector<float> v(static_cast<size_t>(dims));
+        if (out.ledger) s.ledger[t].clear();
+        if (out.copy) s.copy[t].clear();
+        for (size_t i = lo; i < hi; ++i) {
+            const Event& ev = s.events[i];
+            s.outlier[i] = model.embed(ev, fleet.group(ev.host), kLedgerStream, v.data());
+            if (out.ledger) append_ledger_line(s.ledger[t], ev, fleet, v.data(), dims);
+            if (out.copy) append_copy_tuple(s.copy[t], ev, fleet, v.data(), dims);
         }
-        text.clear();
-        for (size_t i = 0; i < n; ++i) {
-            if (out.ledger) write(out.ledger, lines[i]);
-            if (out.copy) write(out.copy, tuples[i]);
-            if (outlier[i]) {
+    };
+    std::string truth;
+    auto write_batch = [&](Slot& s) {
+        for (std::string& part : s.ledger) write(out.ledger, part);
+        for (std::string& part : s.copy) write(out.copy, part);
+        truth.clear();
+        for (size_t i = 0; i < s.n; ++i)
+            if (s.outlier[i]) {
                 stats.outliers++;
-                text += std::to_string(events[i].height);
-                text += '\n';
+                truth += std::to_string(s.events[i].height);
+                truth += '\n';
             }
-            stats.kinds[events[i].kind]++;
-        }
-        if (out.truth) write(out.truth, text);
-        if (done == 0) stats.first_timestamp = events[0].timestamp;
-        stats.last_timestamp = events[n - 1].timestamp;
-        done += n;
-        stats.rows = done;
-    }
+        write(out.truth, truth);
+        stats.rows += s.n;
+    };
+
     if (out.copy) {
-        text.clear();
-        append_copy_trailer(text);
-        write(out.copy, text);
+        std::string header;
+        append_copy_header(header);
+        write(out.copy, header);
+    }
+    // Slot k % 3 holds batch k. Each round formats batch k while generating
+    // batch k+1 and writing batch k-1.
+    const uint64_t nbatches = (cfg.rows + batch - 1) / batch;
+    if (nbatches > 0) generate_batch(slots[0]);
+    for (uint64_t k = 0; k < nbatches; ++k) {
+        std::vector<std::future<void>> tasks;
+        if (k + 1 < nbatches)
+            tasks.push_back(std::async(std::launch::async, generate_batch, std::ref(slots[(k + 1) % 3])));
+        if (k > 0) tasks.push_back(std::async(std::launch::async, write_batch, std::ref(slots[(k - 1) % 3])));
+        for (int t = 1; t < threads; ++t)
+            tasks.push_back(std::async(std::launch::async, format_range, std::ref(slots[k % 3]), t));
+        std::exception_ptr failed;
+        try {
+            format_range(slots[k % 3], 0);
+        } catch (...) {
+            failed = std::current_exception();
+        }
+        // Join all before rethrowing: they use this frame's state.
+        for (auto& f : tasks) try {
+                f.get();
+            } catch (...) {
+                if (!failed) failed = std::current_exception();
+            }
+        if (failed) std::rethrow_exception(failed);
+    }
+    if (nbatches > 0) write_batch(slots[(nbatches - 1) % 3]);
+    if (out.copy) {
+        std::string trailer;
+        append_copy_trailer(trailer);
+        write(out.copy, trailer);
     }
 
     if (out.queries && cfg.queries > 0) {
@@ -95,6 +144,7 @@ RunStats generate(const Config& cfg, const Outputs& out) {
         EventStream qstream(cfg, fleet, kQueryStream);
         Event ev;
         std::vector<float> v(static_cast<size_t>(dims));
+        std::string text;
         for (uint64_t q = 0; q < cfg.queries; ++q) {
             qstream.next(ev);
             model.embed(ev, fleet.group(ev.host), kQueryStream, v.data());

@@ -1,5 +1,5 @@
 // run.h — nmvec-gen's generation driver: batches of events, embedded and
-// formatted in parallel (OpenMP), written in order. Implemented in run.cpp.
+// formatted in parallel threads, written in order. Implemented in run.cpp.
 #pragma once
 
 #include <cstdint>
@@ -26,9 +26,10 @@ struct RunStats {
     uint64_t kinds[32] = {};  ///< events per event_kinds() index
 };
 
-/// Generate cfg.rows events (and cfg.queries query vectors if out.queries).
+/// Generate cfg.rows events (and cfg.queries query vectors if out.queries)
+/// with `threads` formatting threads; the bytes do not depend on `threads`.
 /// Throws std::invalid_argument for a bad config and std::runtime_error
 /// when writing fails.
-RunStats generate(const Config& cfg, const Outputs& out);
+RunStats generate(const Config& cfg, const Outputs& out, int threads);
 
 }  // namespace nmvec::gen

@@ -1,6 +1,7 @@
 // writers.cpp — ledger lines, COPY BINARY tuples, vector text (see writers.h).
 #include "writers.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -11,17 +12,21 @@ namespace nmvec::gen {
 namespace {
 
 void append_floats(std::string& out, const float* v, int dims) {
-    // Each float needs at most 15 characters ("-1.17549435e-38") plus a comma.
-    size_t at = out.size();
-    out.resize(at + size_t(dims) * 16 + 2);
-    char* p = out.data() + at;
-    *p++ = '[';
-    for (int i = 0; i < dims; ++i) {
-        if (i > 0) *p++ = ',';
-        p = std::to_chars(p, p + 15, v[i]).ptr;
+    // Format through a small stack buffer: growing `out` by the worst case
+    // first would zero-fill it. Each float needs at most 15 characters
+    // ("-1.17549435e-38") plus a comma.
+    constexpr int kChunk = 256;
+    char buf[kChunk * 16];
+    out.push_back('[');
+    for (int at = 0; at < dims; at += kChunk) {
+        char* p = buf;
+        for (int i = at; i < std::min(dims, at + kChunk); ++i) {
+            if (i > 0) *p++ = ',';
+            p = std::to_chars(p, p + 15, v[i]).ptr;
+        }
+        out.append(buf, size_t(p - buf));
     }
-    *p++ = ']';
-    out.resize(size_t(p - out.data()));
+    out.push_back(']');
 }
 
 void put_be(std::string& out, uint64_t v, int bytes) {
