@@ -115,7 +115,7 @@ Options parse_options(int argc, const char* const* argv) {
         {"--rows", [&](auto& f, auto& v) { c.rows = parse_u64(f, v); }},
         {"--dims", [&](auto& f, auto& v) { c.dims = static_cast<int>(parse_u64(f, v, 16000)); }},
         {"--seed", [&](auto& f, auto& v) { c.seed = parse_u64(f, v); }},
-        {"--hosts", [&](auto& f, auto& v) { c.hosts = static_cast<uint32_t>(parse_u64(f, v, 10000000)); }},
+        {"--hosts", [&](auto& f, auto& v) { c.hosts = static_cast<uint32_t>(parse_u64(f, v, 1000000)); }},
         {"--host-skew", [&](auto& f, auto& v) { c.host_skew = parse_double(f, v, 0, 10); }},
         {"--start-time", [&](auto&, auto& v) { c.start_time = parse_time(v); }},
         {"--rate", [&](auto& f, auto& v) { c.rate = parse_double(f, v, 1e-9, 1e9); }},

@@ -15,6 +15,7 @@
 
 #include "gen_test_util.h"
 #include "generator.h"
+#include "ledger.h"
 #include "ledger_verify.h"
 #include "options.h"
 #include "run.h"
@@ -195,6 +196,31 @@ TEST(GenChain, BrokenLinksAreFoundAtTheirLine) {
         VerifyReport r = verify_with(ls);
         EXPECT_TRUE(r.ok) << r.error;
     }
+}
+
+TEST(GenChain, V1RecordsBeforeAV2Chain) {
+    // A file may start with v1 records (their own chain), then a v2 chain
+    // starting again at height 1.
+    GenFiles f = run_to_files(small(50), "mixed");
+    std::string v1, prev;
+    for (uint64_t i = 0; i < 3; ++i) {
+        std::string details = "{\"bridge\":\"ovsbr0\",\"port\":\"veth10" + std::to_string(i) + "\"}";
+        std::string hash = to_hex(record_v1_hash(prev, 1727800000 + i, "ovs_add_port", details));
+        v1 += "{\"ts\":" + std::to_string(1727800000 + i) +
+              ",\"action\":\"ovs_add_port\",\"details\":" + details + ",\"prev_hash\":\"" + prev +
+              "\",\"hash\":\"" + hash + "\"}\n";
+        prev = hash;
+    }
+    spit(f.ledger + ".mixed", v1 + slurp(f.ledger));
+    VerifyReport r = verify_ledger(f.ledger + ".mixed");
+    EXPECT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.records_v1, 3u);
+    EXPECT_EQ(r.blocks, 50u);
+    v1[v1.find("veth101")] = 'V';
+    spit(f.ledger + ".mixed", v1 + slurp(f.ledger));
+    r = verify_ledger(f.ledger + ".mixed");
+    EXPECT_EQ(r.error_line, 2u);
+    EXPECT_NE(r.error.find("v1 hash"), std::string::npos) << r.error;
 }
 
 // ------------------------------------------------------------ format
@@ -592,6 +618,7 @@ TEST(GenCli, BinaryExitCodes) {
     EXPECT_EQ(run_binary("--rows nope"), 2);
     EXPECT_EQ(run_binary("--rows 300 --dims 8 --out " + ledger), 0);
     EXPECT_EQ(run_binary("--verify " + ledger), 0);
+    EXPECT_EQ(run_binary("--verify - < " + ledger), 0);
     std::string bytes = slurp(ledger);
     bytes[bytes.find("\"height\":7") + 9] = '8';
     spit(ledger, bytes);
