@@ -31,8 +31,8 @@ constexpr double kWeekendFactor = 0.6;   // Saturday and Sunday
 constexpr double kRestartChance = 2e-4;  // per event: the host's agent restarts (new pid)
 constexpr double kApplyFailure = 0.08;   // apply_state that fails (success false, errors)
 
-// Embedding model: squared norms of the parts of a normal event's vector
-// before normalisation (the kind centre has norm 1).
+// Embedding model: sizes of the parts of a normal event's vector before
+// normalisation (the kind centre has norm 1).
 constexpr double kVariantOffset = 0.35;   // norm of a payload variant's offset
 constexpr double kHostOffset = 0.25;      // norm of a host group's offset
 constexpr double kPrincipalVar = 0.20;    // total variance along the principal directions
@@ -43,24 +43,24 @@ constexpr uint32_t kMaxHostGroups = 16;
 const std::vector<EventKind> kKinds = {
     // Network: what nm-monitor's legacy Ledger::append writes (category
     // "interface"), and port/connectivity events through add_data.
-    {"interface", "interface_created", "network-plugin", Family::Network, 0.200, 2},
-    {"interface", "interface_rename", "network-plugin", Family::Network, 0.120, 2},
-    {"interface", "interface_removed", "network-plugin", Family::Network, 0.160, 2},
-    {"port", "ovs_add_port", "network-plugin", Family::Network, 0.150, 2},
-    {"port", "ovs_del_port", "network-plugin", Family::Network, 0.110, 2},
-    {"interface", "apply_state", "network-plugin", Family::Network, 0.100, 4},
-    {"interface", "rollback", "network-plugin", Family::Network, 0.015, 2},
-    {"connectivity", "link_down", "network-plugin", Family::Network, 0.020, 2},
-    {"connectivity", "link_up", "network-plugin", Family::Network, 0.020, 2},
+    {"interface", "interface_created", "network-plugin", Family::Network, 0.200},
+    {"interface", "interface_rename", "network-plugin", Family::Network, 0.120},
+    {"interface", "interface_removed", "network-plugin", Family::Network, 0.160},
+    {"port", "ovs_add_port", "network-plugin", Family::Network, 0.150},
+    {"port", "ovs_del_port", "network-plugin", Family::Network, 0.110},
+    {"interface", "apply_state", "network-plugin", Family::Network, 0.100},
+    {"interface", "rollback", "network-plugin", Family::Network, 0.015},
+    {"connectivity", "link_down", "network-plugin", Family::Network, 0.020},
+    {"connectivity", "link_up", "network-plugin", Family::Network, 0.020},
     // The other declared plugins, at lower rates.
-    {"config", "modified", "settings-plugin", Family::Settings, 0.030, 4},
-    {"policy", "modified", "settings-plugin", Family::Settings, 0.010, 2},
-    {"authentication", "login", "user-plugin", Family::Users, 0.020, 2},
-    {"authentication", "login_failed", "user-plugin", Family::Users, 0.005, 2},
-    {"session", "logout", "user-plugin", Family::Users, 0.015, 1},
-    {"snapshot", "created", "storage-plugin", Family::Storage, 0.015, 1},
-    {"backup", "completed", "storage-plugin", Family::Storage, 0.005, 2},
-    {"mount", "mounted", "storage-plugin", Family::Storage, 0.005, 1},
+    {"config", "modified", "settings-plugin", Family::Settings, 0.030},
+    {"policy", "modified", "settings-plugin", Family::Settings, 0.010},
+    {"authentication", "login", "user-plugin", Family::Users, 0.020},
+    {"authentication", "login_failed", "user-plugin", Family::Users, 0.005},
+    {"session", "logout", "user-plugin", Family::Users, 0.015},
+    {"snapshot", "created", "storage-plugin", Family::Storage, 0.015},
+    {"backup", "completed", "storage-plugin", Family::Storage, 0.005},
+    {"mount", "mounted", "storage-plugin", Family::Storage, 0.005},
 };
 
 enum KindIndex : uint16_t {

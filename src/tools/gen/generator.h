@@ -52,10 +52,9 @@ struct EventKind {
     std::string_view producer;  ///< the plugin's producer string, e.g. "network-plugin"
     Family family;
     double weight;  ///< share of all events (the table sums to 1)
-    int variants;   ///< payload variants with their own sub-centre (1..kMaxVariants)
 };
 
-/// Upper bound of EventKind::variants.
+/// Payload variants per kind with their own sub-centre (Event::variant).
 constexpr int kMaxVariants = 4;
 
 /// The kinds generated, in a fixed order (Event::kind indexes this).
