@@ -49,8 +49,8 @@ void print_verify_report(std::FILE* out, const std::string& path, const VerifyRe
 
 /// Append `value` in serde_json's canonical compact form: keys sorted by
 /// bytes (a repeated key keeps its last value), strings re-escaped, numbers as
-/// serde_json prints u64/i64/f64. Throws std::runtime_error for values
-/// serde_json would not produce (integers beyond 64 bits).
+/// serde_json prints u64/i64/f64. (Integers beyond 64 bits, which serde_json
+/// would read as f64, already fail simdjson's parse.)
 void append_canonical_json(std::string& out, const simdjson::dom::element& value);
 
 }  // namespace nmvec
