@@ -63,12 +63,18 @@ bool normalize_for(Metric metric, float* v, size_t dim) {
     return true;
 }
 
-Graph::Graph(Metric metric, size_t dim, const Params& params, size_t capacity)
+Graph::Graph(Metric metric, size_t dim, const Params& params, size_t capacity, std::vector<float>* adopt)
     : params_(params), dim_(dim), capacity_(capacity), dist_(metric, dim), locks_(kLockStripes) {
     params_.check();
     if (capacity > UINT32_MAX - 1)
         throw Error(ErrorKind::ProgramLimitExceeded, "too many elements for one graph");
-    vectors_.resize(capacity * dim);
+    if (adopt) {
+        if (adopt->size() != capacity * dim)
+            throw Error(ErrorKind::Internal, "adopted vector buffer has the wrong size");
+        vectors_.swap(*adopt);
+    } else {
+        vectors_.resize(capacity * dim);
+    }
     levels_.resize(capacity);
     level0_.assign(capacity * (1 + 2 * static_cast<size_t>(params_.m)), 0);
     upper_offset_.resize(capacity);

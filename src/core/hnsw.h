@@ -215,8 +215,11 @@ void select_neighbors(const std::vector<Neighbor>& sorted, size_t max, DistFn&& 
 /// mutex guards the entry point). Never calls Postgres.
 class Graph {
  public:
-    /// Room for `capacity` elements of `dim` floats.
-    Graph(Metric metric, size_t dim, const Params& params, size_t capacity);
+    /// Room for `capacity` elements of `dim` floats. With `adopt`, the graph
+    /// takes that buffer (capacity * dim floats, already normalised under
+    /// Cosine) as its vectors instead of allocating and copying.
+    Graph(Metric metric, size_t dim, const Params& params, size_t capacity,
+          std::vector<float>* adopt = nullptr);
 
     /// Bytes a graph of n elements needs (vectors, links, levels), to compare
     /// with maintenance_work_mem before building.

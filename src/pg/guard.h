@@ -75,7 +75,7 @@ Datum guarded(Body&& body) {
 template <typename Fn>
 void pg_call(Fn&& fn) {
     MemoryContext cxt = CurrentMemoryContext;
-    ErrorData* edata = nullptr;
+    ErrorData* volatile edata = nullptr;
     PG_TRY();
     { fn(); }
     PG_CATCH();

@@ -2,6 +2,7 @@
 #include "../core/build_info.h"
 #include "../core/distance.h"
 #include "guard.h"
+#include "hnsw_am.h"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -12,6 +13,7 @@ void _PG_init(void);
 void _PG_init(void) {
     // Pick the distance kernels now, once, from CPUID.
     (void)nmvec::active_kernels();
+    nmvec::pg::hnsw::register_hnsw();
 }
 
 /// nmvec_build_info(): the kernels in use and how FAISS was built, proving

@@ -1,0 +1,236 @@
+// hnsw_am.cpp — the hnsw access method handler, its options and GUCs, cost
+// estimation, and nmvec_index_stats().
+#include "hnsw_am.h"
+
+#include <cmath>
+
+extern "C" {
+#include "access/relation.h"
+#include "catalog/pg_am.h"
+#include "commands/defrem.h"
+#include "commands/vacuum.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "utils/guc.h"
+#include "utils/selfuncs.h"
+#include "access/htup_details.h"
+}
+
+namespace nmvec::pg::hnsw {
+
+int g_ef_search = 40;
+int g_max_scan_tuples = 50000;
+bool g_strict_order = true;
+
+namespace {
+
+relopt_kind g_relopt_kind;
+
+char* phase_name(int64 phase) {
+    switch (phase) {
+        case 1:
+            return const_cast<char*>("loading tuples");
+        case 2:
+            return const_cast<char*>("building graph");
+        case 3:
+            return const_cast<char*>("writing pages");
+        case 4:
+            return const_cast<char*>("inserting overflow");
+        default:
+            return nullptr;
+    }
+}
+
+bytea* options(Datum reloptions, bool validate) {
+    static const relopt_parse_elt tab[] = {
+        {"m", RELOPT_TYPE_INT, offsetof(Options, m)},
+        {"ef_construction", RELOPT_TYPE_INT, offsetof(Options, ef_construction)},
+    };
+    return static_cast<bytea*>(
+        build_reloptions(reloptions, validate, g_relopt_kind, sizeof(Options), tab, 2));
+}
+
+bool validate(Oid /*opclassoid*/) { return true; }
+
+/// Cost model (see DESIGN.md, "query semantics"): starting a scan costs the
+/// upper-level descent plus one ef_search-wide search; every further row
+/// costs a share of an expansion. The total is what walking the whole index
+/// would cost, so that with a filter of selectivity s the planner's LIMIT
+/// interpolation charges k / (s N) of it: the index loses to an exact scan
+/// exactly when the filter (through another index) leaves few rows.
+void costestimate(PlannerInfo* /*root*/, IndexPath* path, double /*loop_count*/, Cost* startup, Cost* total,
+                  Selectivity* selectivity, double* correlation, double* pages) {
+    IndexOptInfo* index = path->indexinfo;
+    *selectivity = 1.0;
+    *correlation = 0.0;
+    if (path->indexorderbys == NIL) {  // only ordered scans make sense
+        *startup = *total = get_float8_infinity();
+        *pages = 0;
+        return;
+    }
+    Relation rel = index_open(index->indexoid, NoLock);
+    const Options* opts = reinterpret_cast<const Options*>(rel->rd_options);
+    int m = opts ? opts->m : 16;
+    int32 typmod = TupleDescAttr(RelationGetDescr(rel), 0)->atttypmod;
+    index_close(rel, NoLock);
+    double dims = typmod > 0 ? typmod : 384;
+    double tuples = std::max(index->tuples, 1.0);
+    // One visit: a distance (cost grows with dims) and a page touched in
+    // shared buffers (cheaper than a sequential page read).
+    double per_visit = 0.25 * seq_page_cost + cpu_operator_cost * (1.0 + dims / 32.0);
+    double levels = std::max(1.0, std::log(tuples) / std::log(static_cast<double>(std::max(m, 2))));
+    double first = (static_cast<double>(g_ef_search) * m + levels * m) * per_visit;
+    double per_row = 0.5 * m * per_visit;
+    *startup = first;
+    *total = first + tuples * per_row;
+    *pages = std::max(1.0, index->pages * std::min(1.0, g_ef_search * m / tuples));
+}
+
+}  // namespace
+
+void opclass_info(Relation index, nmvec::hnsw::Metric* metric, ElemKind* kind) {
+    FmgrInfo* proc = index_getprocinfo(index, 1, 1);
+    int32 code = DatumGetInt32(FunctionCall1(proc, PointerGetDatum(nullptr)));
+    *metric = static_cast<nmvec::hnsw::Metric>(code & 0xF);
+    *kind = static_cast<ElemKind>(code >> 4);
+    if (*metric < nmvec::hnsw::Metric::L2 || *metric > nmvec::hnsw::Metric::L1 ||
+        (*kind != kFloat32 && *kind != kFloat16))
+        elog(ERROR, "hnsw operator class support function returned an unknown code %d", code);
+}
+
+void ensure_dims(Relation index, Layout* layout, int dims) {
+    Buffer buf = ReadBuffer(index, kMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    GenericXLogState* st = GenericXLogStart(index);
+    Meta* meta = page_meta(GenericXLogRegisterBuffer(st, buf, 0));
+    if (meta->dims == 0) {
+        meta->dims = static_cast<uint32>(dims);
+        GenericXLogFinish(st);
+    } else {
+        GenericXLogAbort(st);
+    }
+    UnlockReleaseBuffer(buf);
+    read_layout(index, layout);
+}
+
+void register_hnsw() {
+    g_relopt_kind = add_reloption_kind();
+    add_int_reloption(g_relopt_kind, "m",
+                      "Neighbours per element on the upper levels (twice that on level 0)", 16,
+                      nmvec::hnsw::kMinM, nmvec::hnsw::kMaxM, AccessExclusiveLock);
+    add_int_reloption(g_relopt_kind, "ef_construction", "Candidate list size while building the graph", 64,
+                      nmvec::hnsw::kMinEfConstruction, nmvec::hnsw::kMaxEfConstruction, AccessExclusiveLock);
+    DefineCustomIntVariable(
+        "hnsw.ef_search", "Candidate list size of an hnsw index scan's first round.",
+        "Higher finds more true neighbours, slower. Scans go on past it when asked for more rows.",
+        &g_ef_search, 40, 1, 1000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "hnsw.max_scan_tuples", "Most elements one hnsw index scan computes a distance for before it ends.",
+        "Bounds the work behind a very selective filter; a scan that stops here says so with a "
+        "NOTICE.",
+        &g_max_scan_tuples, 50000, 1, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "hnsw.strict_order", "Whether hnsw index scans return rows in strictly non-decreasing distance.",
+        "When off (relaxed), rows found late that are closer than rows already returned are "
+        "returned too, out of order, instead of being skipped.",
+        &g_strict_order, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    MarkGUCPrefixReserved("hnsw");
+}
+
+}  // namespace nmvec::pg::hnsw
+
+using namespace nmvec::pg::hnsw;
+
+extern "C" {
+PG_FUNCTION_INFO_V1(nmvec_hnsw_handler);
+}
+
+extern "C" Datum nmvec_hnsw_handler(PG_FUNCTION_ARGS) {
+    IndexAmRoutine* am = makeNode(IndexAmRoutine);
+    am->amstrategies = 0;
+    am->amsupport = 1;
+    am->amoptsprocnum = 0;
+    am->amcanorder = false;
+    am->amcanorderbyop = true;
+    am->amcanbackward = false;
+    am->amcanunique = false;
+    am->amcanmulticol = false;
+    am->amoptionalkey = true;
+    am->amsearcharray = false;
+    am->amsearchnulls = false;
+    am->amstorage = false;
+    am->amclusterable = false;
+    am->ampredlocks = false;
+    am->amcanparallel = false;
+    am->amcaninclude = false;
+    am->amusemaintenanceworkmem = false;
+    am->amparallelvacuumoptions = VACUUM_OPTION_NO_PARALLEL;
+    am->amkeytype = InvalidOid;
+    am->ambuild = nmvec_hnsw_build;
+    am->ambuildempty = nmvec_hnsw_buildempty;
+    am->aminsert = nmvec_hnsw_insert;
+    am->ambulkdelete = nmvec_hnsw_bulkdelete;
+    am->amvacuumcleanup = nmvec_hnsw_vacuumcleanup;
+    am->amcanreturn = nullptr;
+    am->amcostestimate = costestimate;
+    am->amoptions = options;
+    am->amproperty = nullptr;
+    am->ambuildphasename = phase_name;
+    am->amvalidate = validate;
+    am->amadjustmembers = nullptr;
+    am->ambeginscan = nmvec_hnsw_beginscan;
+    am->amrescan = nmvec_hnsw_rescan;
+    am->amgettuple = nmvec_hnsw_gettuple;
+    am->amgetbitmap = nullptr;
+    am->amendscan = nmvec_hnsw_endscan;
+    am->ammarkpos = nullptr;
+    am->amrestrpos = nullptr;
+    am->amestimateparallelscan = nullptr;
+    am->aminitparallelscan = nullptr;
+    am->amparallelrescan = nullptr;
+    PG_RETURN_POINTER(am);
+}
+
+// Operator-class support function 1: which metric and element kind.
+#define NMVEC_HNSW_SUPPORT(name, metric, kind) \
+    NMVEC_FUNCTION(name) { PG_RETURN_INT32(static_cast<int>(nmvec::hnsw::Metric::metric) | ((kind) << 4)); }
+NMVEC_HNSW_SUPPORT(nmvec_hnsw_vector_l2, L2, kFloat32)
+NMVEC_HNSW_SUPPORT(nmvec_hnsw_vector_ip, InnerProduct, kFloat32)
+NMVEC_HNSW_SUPPORT(nmvec_hnsw_vector_cosine, Cosine, kFloat32)
+NMVEC_HNSW_SUPPORT(nmvec_hnsw_vector_l1, L1, kFloat32)
+NMVEC_HNSW_SUPPORT(nmvec_hnsw_halfvec_l2, L2, kFloat16)
+NMVEC_HNSW_SUPPORT(nmvec_hnsw_halfvec_ip, InnerProduct, kFloat16)
+NMVEC_HNSW_SUPPORT(nmvec_hnsw_halfvec_cosine, Cosine, kFloat16)
+NMVEC_HNSW_SUPPORT(nmvec_hnsw_halfvec_l1, L1, kFloat16)
+
+/// nmvec_index_stats(regclass): what an hnsw index holds.
+NMVEC_FUNCTION(nmvec_index_stats) {
+    Oid oid = PG_GETARG_OID(0);
+    Relation rel = relation_open(oid, AccessShareLock);
+    if (rel->rd_rel->relkind != RELKIND_INDEX || rel->rd_rel->relam != get_index_am_oid("hnsw", false)) {
+        const char* name = pstrdup(RelationGetRelationName(rel));
+        relation_close(rel, AccessShareLock);
+        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not an hnsw index", name)));
+    }
+    Buffer buf = ReadBuffer(rel, kMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Meta meta;
+    memcpy(&meta, page_meta(BufferGetPage(buf)), sizeof(Meta));
+    UnlockReleaseBuffer(buf);
+    int64 pages = RelationGetNumberOfBlocks(rel);
+    relation_close(rel, AccessShareLock);
+
+    TupleDesc desc;
+    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+        elog(ERROR, "return type must be a row type");
+    Datum values[7];
+    bool nulls[7] = {false, false, false, false, false, false, false};
+    values[0] = Int64GetDatum(static_cast<int64>(meta.n_elements) - meta.n_deleted);
+    values[1] = Int32GetDatum(meta.max_level + 1);
+    values[2] = Int64GetDatum(pages);
+    values[3] = Int64GetDatum(meta.n_deleted);
+    values[4] = Int64GetDatum(0);  // pending list: not there yet
+    values[5] = Int64GetDatum(pages * BLCKSZ);
+    values[6] = Int32GetDatum(static_cast<int32>(meta.dims));
+    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}

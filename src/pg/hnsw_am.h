@@ -1,0 +1,91 @@
+// hnsw_am.h — the hnsw index access method: shared declarations of the
+// phase files (the bloom/pgvector split):
+//   hnsw_am.cpp       handler, options, GUCs, cost estimate, validate, stats
+//   hnsw_build.cpp    CREATE INDEX: heap scan, parallel in-memory graph, pages
+//   hnsw_insert.cpp   one element at a time on disk (locking scheme there)
+//   hnsw_scan.cpp     ordered, iterative scans
+//   hnsw_vacuum.cpp   bulk delete and neighbour repair
+//   hnsw_storage.cpp  page-level reads and writes (layout in hnsw_page.h)
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "../core/hnsw_iter.h"
+#include "cxx_context.h"
+#include "guard.h"
+#include "hnsw_storage.h"
+#include "vector_type.h"
+
+extern "C" {
+#include "access/amapi.h"
+#include "access/reloptions.h"
+#include "nodes/execnodes.h"
+}
+
+namespace nmvec::pg::hnsw {
+
+/// Levels are drawn from a hash of (seed, element id), the same in CREATE
+/// INDEX and in inserts.
+constexpr uint64_t kLevelSeed = nmvec::hnsw::Params{}.seed;
+
+/// reloptions of an hnsw index.
+struct Options {
+    int32 vl_len_;
+    int m;
+    int ef_construction;
+};
+
+/// GUCs (hnsw_am.cpp).
+extern int g_ef_search;
+extern int g_max_scan_tuples;
+extern bool g_strict_order;
+
+/// What the operator class says: metric and element kind.
+void opclass_info(Relation index, nmvec::hnsw::Metric* metric, ElemKind* kind);
+
+/// Convert a vector/halfvec datum into the index's element form in `out`
+/// (normalised under Cosine). False for a zero vector under Cosine (not
+/// indexed). Errors when the dims differ from the index's.
+bool prepare_vector(const Layout& layout, Datum value, std::vector<char>& out);
+
+/// Per-statement insert scratch, kept in IndexInfo::ii_AmCache.
+struct InsertState {
+    Layout layout;
+    std::unique_ptr<PageAccess> access;
+    nmvec::hnsw::VisitedSet visited;
+    std::vector<nmvec::hnsw::Neighbor> entry, found, selected, cand, kept;
+    std::vector<uint32> ids, old_list, linked;
+    std::vector<char> vec;
+};
+InsertState* insert_state(Relation index, IndexInfo* info);
+void insert_element(Relation index, ItemPointer heap_tid, const void* vec, InsertState& st);
+
+/// Record the dims of an index built empty without a typmod (first insert).
+void ensure_dims(Relation index, Layout* layout, int dims);
+
+/// Reloptions and GUCs; called from _PG_init.
+void register_hnsw();
+
+IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info);
+void buildempty(Relation index);
+IndexBulkDeleteResult* bulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
+                                  IndexBulkDeleteCallback callback, void* cb_state);
+IndexBulkDeleteResult* vacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteResult* stats);
+
+}  // namespace nmvec::pg::hnsw
+
+// The callbacks, with C linkage for the handler.
+extern "C" {
+IndexBuildResult* nmvec_hnsw_build(Relation heap, Relation index, IndexInfo* info);
+void nmvec_hnsw_buildempty(Relation index);
+bool nmvec_hnsw_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid, Relation heap,
+                       IndexUniqueCheck check, bool unchanged, IndexInfo* info);
+IndexBulkDeleteResult* nmvec_hnsw_bulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
+                                             IndexBulkDeleteCallback callback, void* callback_state);
+IndexBulkDeleteResult* nmvec_hnsw_vacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteResult* stats);
+IndexScanDesc nmvec_hnsw_beginscan(Relation index, int nkeys, int norderbys);
+void nmvec_hnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+bool nmvec_hnsw_gettuple(IndexScanDesc scan, ScanDirection dir);
+void nmvec_hnsw_endscan(IndexScanDesc scan);
+}

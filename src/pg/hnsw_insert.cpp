@@ -1,0 +1,161 @@
+// hnsw_insert.cpp — inserting one element into an hnsw index on disk.
+//
+// Locking scheme for concurrent inserts, scans and vacuum (page kinds in
+// hnsw_page.h):
+//  1. Allocate an id: meta page exclusive (briefly), extending the node and
+//     vector streams under the relation extension lock when needed.
+//  2. Write the vector (its page(s) exclusive, in block order), then the
+//     node record with no neighbours (its node page exclusive). From now on
+//     the element can be reached, but nothing points to it yet.
+//  3. Search the graph like a scan (share locks, one page at a time) and
+//     choose neighbours per level.
+//  4. Write our own lists, then add a back link to each chosen neighbour:
+//     under the neighbour's page lock, append if there is room; if its list
+//     is full, read it, recompute the best list without holding any lock,
+//     and write it back only if the list did not change meanwhile
+//     (compare-and-set), else retry.
+//  5. If our level is above the top, make us the entry point (meta
+//     exclusive, re-checked under the lock).
+// A backend never holds two node/upper page locks at once, and never waits
+// for a node lock while holding a vector page lock, so there is no lock
+// cycle. Scans may see an element between 2 and 4 with few or no links; they
+// only miss it, never fail. Every step is WAL-logged on its own; a crash
+// between steps leaves an element that is less well linked but valid, and
+// an uncommitted insert's heap row is invisible anyway.
+#include "hnsw_am.h"
+
+namespace nmvec::pg::hnsw {
+
+bool prepare_vector(const Layout& layout, Datum value, std::vector<char>& out) {
+    struct varlena* raw = PG_DETOAST_DATUM(value);
+    const auto* hdr = reinterpret_cast<const Vector*>(raw);  // dim at the same offset in both types
+    if (static_cast<uint32>(hdr->dim) != layout.dims)
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_EXCEPTION),
+                 errmsg("expected %u dimensions, not %d", layout.dims, static_cast<int>(hdr->dim)),
+                 errdetail("Every vector in an hnsw index has the dimensions of the first one indexed.")));
+    out.resize(layout.vec_bytes);
+    size_t dims = layout.dims;
+    if (layout.elem_kind == kFloat32) {
+        float* dst = reinterpret_cast<float*>(out.data());
+        memcpy(dst, reinterpret_cast<const Vector*>(raw)->x, dims * sizeof(float));
+        return nmvec::hnsw::normalize_for(layout.metric, dst, dims);
+    }
+    const uint16_t* src = reinterpret_cast<const HalfVector*>(raw)->x;
+    uint16_t* dst = reinterpret_cast<uint16_t*>(out.data());
+    if (layout.metric != nmvec::hnsw::Metric::Cosine) {
+        memcpy(dst, src, dims * sizeof(uint16_t));
+        return true;
+    }
+    std::vector<float> tmp(dims);
+    halfs_to_floats(src, tmp.data(), dims);
+    if (!nmvec::hnsw::normalize_for(layout.metric, tmp.data(), dims)) return false;
+    floats_to_halfs(tmp.data(), dst, dims);
+    return true;
+}
+
+namespace {
+
+/// Make `id` a neighbour of `nb` on `level`, pruning nb's list with the
+/// heuristic when it is full.
+void add_back_link(Relation index, PageAccess& a, uint32 nb, int level, uint32 id, InsertState& st) {
+    const uint32 cap = level == 0 ? 2u * a.layout().m : static_cast<uint32>(a.layout().m);
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        if (try_append_neighbor(index, a.layout(), nb, level, id)) return;
+        uint32 n = a.read_neighbors(nb, level);
+        st.old_list.assign(a.nbuf(), a.nbuf() + n);
+        st.cand.clear();
+        st.cand.push_back({a.pair_distance(nb, id), id});
+        for (uint32 x : st.old_list)
+            if (x != id) st.cand.push_back({a.pair_distance(nb, x), x});
+        std::sort(st.cand.begin(), st.cand.end());
+        nmvec::hnsw::select_neighbors(
+            st.cand, cap, [&](uint32 x, uint32 y) { return a.pair_distance(x, y); }, st.kept);
+        st.ids.clear();
+        for (const auto& k : st.kept) st.ids.push_back(k.id);
+        if (replace_neighbors_if(index, a.layout(), nb, level, st.old_list.data(),
+                                 static_cast<uint32>(st.old_list.size()), st.ids.data(),
+                                 static_cast<uint32>(st.ids.size())))
+            return;
+    }
+    // Heavy contention on one element: leave this back link out (the new
+    // element still links to nb; recall is unaffected in practice).
+}
+
+}  // namespace
+
+void insert_element(Relation index, ItemPointer heap_tid, const void* vec, InsertState& st) {
+    Layout& layout = st.layout;
+    read_layout(index, &layout);
+    uint32 id = allocate_element(index, &layout);
+    const int m = layout.m;
+    const int level = nmvec::hnsw::random_level(kLevelSeed, id, m);
+    write_vector(index, layout, id, vec);
+    write_new_node(index, &layout, id, heap_tid, level);
+
+    if (layout.entry == kNoEntry) {
+        maybe_set_entry(index, &layout, id, level);
+        if (layout.entry == id) return;
+    }
+    PageAccess& a = *st.access;
+    a.clear_cache();
+    a.enable_cache(true);
+    a.set_query(vec);
+    uint32 ep = layout.entry;
+    int top = layout.max_level;
+    float ep_dist = a.distance(ep);
+    for (int l = top; l > level; --l) nmvec::hnsw::greedy_descent(a, l, &ep, &ep_dist);
+
+    st.entry.assign(1, {ep_dist, ep});
+    auto pair = [&](uint32 x, uint32 y) { return a.pair_distance(x, y); };
+    for (int l = std::min(level, top); l >= 0; --l) {
+        st.visited.clear();
+        st.visited.insert(id);
+        nmvec::hnsw::search_layer(a, st.entry, static_cast<size_t>(layout.ef_construction), l, st.visited,
+                                  st.found);
+        nmvec::hnsw::select_neighbors(st.found, static_cast<size_t>(m), pair, st.selected);
+        st.ids.clear();
+        for (const auto& n : st.selected) st.ids.push_back(n.id);
+        set_neighbors(index, layout, id, l, st.ids.data(), static_cast<uint32>(st.ids.size()));
+        st.linked.assign(st.ids.begin(), st.ids.end());
+        for (uint32 nb : st.linked) add_back_link(index, a, nb, l, id, st);
+        st.entry.swap(st.found);
+        CHECK_FOR_INTERRUPTS();  // state lives in a memory context: safe to leave here
+    }
+    a.enable_cache(false);
+    a.clear_cache();
+    if (level > top) maybe_set_entry(index, &layout, id, level);
+}
+
+InsertState* insert_state(Relation /*index*/, IndexInfo* info) {
+    if (info && info->ii_AmCache) return static_cast<InsertState*>(info->ii_AmCache);
+    MemoryContext parent = info ? info->ii_Context : CurrentMemoryContext;
+    InsertState* st = new_in_context<InsertState>(parent, "nmvec hnsw insert");
+    if (info) info->ii_AmCache = st;
+    return st;
+}
+
+}  // namespace nmvec::pg::hnsw
+
+using namespace nmvec::pg::hnsw;
+
+extern "C" bool nmvec_hnsw_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid,
+                                  Relation /*heap*/, IndexUniqueCheck /*check*/, bool /*unchanged*/,
+                                  IndexInfo* info) {
+    if (isnull[0]) return false;  // NULL vectors are not indexed
+    bool inserted = false;
+    nmvec::pg::guarded([&]() -> Datum {
+        InsertState* st = insert_state(index, info);
+        read_layout(index, &st->layout);
+        if (st->layout.dims == 0) {  // built empty, no typmod: the first vector decides
+            int dim = reinterpret_cast<const nmvec::pg::Vector*>(PG_DETOAST_DATUM(values[0]))->dim;
+            ensure_dims(index, &st->layout, dim);
+        }
+        if (!prepare_vector(st->layout, values[0], st->vec)) return 0;  // zero vector under cosine
+        st->access = std::make_unique<PageAccess>(index, &st->layout);
+        insert_element(index, heap_tid, st->vec.data(), *st);
+        inserted = true;
+        return 0;
+    });
+    return inserted;
+}

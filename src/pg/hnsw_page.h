@@ -1,0 +1,159 @@
+// hnsw_page.h — how an hnsw index is laid out in its relation's pages.
+//
+// Block 0 is the meta page. Every other page is one of:
+//
+//  * node pages: fixed-size node records, kNodesPerPage(m) to a page, never
+//    straddling pages. A node record is the element's heap TID, level,
+//    flags, the location of its upper-level tuple, and its level-0
+//    neighbour list (2m element ids of 4 bytes).
+//  * vector pages: the elements' vectors as one byte stream, element i at
+//    byte i * vec_bytes, cut into slices of kSliceBytes per page. A vector
+//    may straddle two pages. Vectors are written once and never change.
+//  * upper pages: ordinary slotted pages; one tuple per element of level >=
+//    1 holding its neighbour lists on levels 1..level (m ids each).
+//
+// Element ids are dense 32-bit numbers, so a neighbour reference costs 4
+// bytes and an element's node and vector are found by arithmetic: node
+// pages and vector pages are each a logical sequence of pages ("stream")
+// made of extents, runs of consecutive blocks whose start and length the
+// meta page lists. CREATE INDEX writes each stream as one extent; inserts
+// add extents of growing size.
+//
+// Every page has the standard header and an 8-byte special space ending in
+// a page id (kPageId) and its kind. Stream pages keep pd_lower == pd_upper so
+// that full-page images have no hole to skip.
+#pragma once
+
+#include "pg.h"
+
+extern "C" {
+#include "access/generic_xlog.h"
+#include "storage/bufmgr.h"
+#include "storage/bufpage.h"
+#include "storage/itemptr.h"
+#include "utils/rel.h"
+}
+
+#include "../core/hnsw.h"
+
+namespace nmvec::pg::hnsw {
+
+constexpr uint32 kMagic = 0x4e4d5648;  // "NMVH"
+constexpr uint32 kFormatVersion = 1;
+constexpr uint16 kPageId = 0xFF8E;
+constexpr BlockNumber kMetaBlock = 0;
+
+enum PageKind : uint16 { kMetaPage = 1, kNodePage = 2, kVectorPage = 3, kUpperPage = 4 };
+
+struct PageOpaque {
+    uint16 kind;
+    uint16 unused1;
+    uint16 unused2;
+    uint16 page_id;  // kPageId, last 2 bytes of the page as in other AMs
+};
+static_assert(sizeof(PageOpaque) == 8, "special space is 8 bytes");
+
+/// Bytes of element data a stream page holds.
+constexpr uint32 kSliceBytes = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(PageOpaque));
+
+/// Element kinds (the indexed type).
+enum ElemKind : uint8 { kFloat32 = 1, kFloat16 = 2 };
+
+/// Node flags.
+constexpr uint8 kNodeDeleted = 0x01;
+
+/// One node record (followed by 2m uint32 neighbour ids).
+struct NodeHeader {
+    ItemPointerData heap_tid;   // 6 bytes; invalid while the slot is being written
+    uint8 level;                // 0..kMaxLevel
+    uint8 flags;                // kNodeDeleted
+    ItemPointerData upper_tid;  // the upper-level tuple, if level >= 1
+    uint16 count0;              // neighbours used on level 0
+};
+static_assert(sizeof(NodeHeader) == 16, "node header is 16 bytes");
+
+inline uint32 node_bytes(int m) { return sizeof(NodeHeader) + 2u * m * sizeof(uint32); }
+inline uint32 nodes_per_page(int m) { return kSliceBytes / node_bytes(m); }
+inline uint32 vec_bytes(int dims, ElemKind kind) {
+    uint32 b = static_cast<uint32>(dims) * (kind == kFloat16 ? 2u : 4u);
+    return (b + 3u) & ~3u;
+}
+/// Bytes of one upper tuple for an element of `level`: per level, a count
+/// and m ids.
+inline uint32 upper_bytes(int level, int m) { return static_cast<uint32>(level) * (1u + m) * sizeof(uint32); }
+
+struct Extent {
+    BlockNumber start;
+    uint32 pages;
+};
+
+/// Extents per stream that fit in the meta page.
+constexpr int kMaxExtents = 400;
+
+struct Meta {
+    uint32 magic;
+    uint32 version;
+    uint32 dims;
+    uint16 m;
+    uint16 ef_construction;
+    uint8 metric;     // nmvec::hnsw::Metric
+    uint8 elem_kind;  // ElemKind
+    uint16 unused;
+    uint32 n_elements;       // ids [0, n_elements) are allocated
+    uint32 n_deleted;        // marked deleted by vacuum
+    uint32 entry;            // entry point id, or kNoEntry
+    int32 max_level;         // level of the entry point, -1 when empty
+    BlockNumber upper_last;  // last upper page (where new upper tuples go), or InvalidBlockNumber
+    uint32 n_node_extents;
+    uint32 n_vector_extents;
+    Extent node_extents[kMaxExtents];
+    Extent vector_extents[kMaxExtents];
+};
+static_assert(sizeof(Meta) <= kSliceBytes, "meta fits in a page");
+
+constexpr uint32 kNoEntry = UINT32_MAX;
+
+inline PageOpaque* page_opaque(Page page) {
+    return reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(page));
+}
+inline Meta* page_meta(Page page) { return reinterpret_cast<Meta*>(PageGetContents(page)); }
+inline char* stream_data(Page page) { return PageGetContents(page); }
+
+/// Initialise a page of the given kind (stream pages are marked full).
+void init_page(Page page, PageKind kind);
+
+/// Copy of the meta page's layout facts and directory, held by scans and
+/// inserts; refreshed when an id falls outside it.
+struct Layout {
+    uint32 dims = 0;
+    int m = 16;
+    int ef_construction = 64;
+    nmvec::hnsw::Metric metric = nmvec::hnsw::Metric::L2;
+    ElemKind elem_kind = kFloat32;
+    uint32 node_bytes = 0, nodes_per_page = 0, vec_bytes = 0;
+    uint32 n_elements = 0;
+    uint32 entry = kNoEntry;
+    int max_level = -1;
+    uint32 node_pages = 0, vector_pages = 0;  // pages covered by the directories
+    std::vector<Extent> node_extents, vector_extents;
+
+    void load(const Meta* meta);
+    /// Block holding stream page `index`, or InvalidBlockNumber if beyond.
+    static BlockNumber block_of(const std::vector<Extent>& ex, uint32 index);
+    BlockNumber node_block(uint32 id, uint32* offset) const {
+        *offset = (id % nodes_per_page) * node_bytes;
+        return block_of(node_extents, id / nodes_per_page);
+    }
+    /// Location of the first byte of vector `id`.
+    BlockNumber vector_block(uint32 id, uint32* offset) const {
+        uint64 pos = static_cast<uint64>(id) * vec_bytes;
+        *offset = static_cast<uint32>(pos % kSliceBytes);
+        return block_of(vector_extents, static_cast<uint32>(pos / kSliceBytes));
+    }
+};
+
+/// Read the meta page (share lock) into a Layout; errors if not an nmvec
+/// hnsw index of this format version.
+void read_layout(Relation index, Layout* layout);
+
+}  // namespace nmvec::pg::hnsw

@@ -1,0 +1,146 @@
+// hnsw_scan.cpp — ordered index scans: ORDER BY col <op> query.
+//
+// The first amgettuple descends the upper levels greedily and starts an
+// IterativeSearch (src/core/hnsw_iter.h) with ef = hnsw.ef_search; every
+// call returns the next element in non-decreasing distance. When the
+// executor keeps asking (a WHERE clause rejects rows, or LIMIT exceeds
+// ef_search), the search goes on with doubled ef instead of ending, so
+// `WHERE ... ORDER BY ... LIMIT k` returns k rows whenever k rows match. The
+// work one scan may do is capped by hnsw.max_scan_tuples (elements whose
+// distance was computed); hitting it ends the scan with a NOTICE.
+//
+// A NULL query (or a zero query under cosine, whose distances are all
+// undefined) returns every indexed row, in no particular order.
+#include "hnsw_am.h"
+
+extern "C" {
+#include "access/relscan.h"
+}
+
+namespace nmvec::pg::hnsw {
+namespace {
+
+struct HnswScanState {
+    Layout layout;
+    std::unique_ptr<PageAccess> access;
+    nmvec::hnsw::IterativeSearch search;
+    std::vector<char> query;
+    bool started = false;
+    bool unordered = false;  // NULL or zero query: walk all ids
+    uint32 next_id = 0;
+    bool notified = false;
+};
+
+HnswScanState* state_of(IndexScanDesc scan) { return static_cast<HnswScanState*>(scan->opaque); }
+
+void start(IndexScanDesc scan, HnswScanState& s) {
+    s.started = true;
+    read_layout(scan->indexRelation, &s.layout);
+    s.access = std::make_unique<PageAccess>(scan->indexRelation, &s.layout);
+    s.unordered = true;
+    s.next_id = 0;
+    if (scan->numberOfOrderBys == 0 || (scan->orderByData[0].sk_flags & SK_ISNULL)) return;
+    if (s.layout.n_elements == 0 || s.layout.entry == kNoEntry) {
+        s.unordered = false;
+        s.layout.entry = kNoEntry;
+        return;
+    }
+    if (!prepare_vector(s.layout, scan->orderByData[0].sk_argument, s.query)) return;  // zero under cosine
+    s.unordered = false;
+    PageAccess& a = *s.access;
+    a.set_query(s.query.data());
+    uint32 ep = s.layout.entry;
+    float d = a.distance(ep);
+    for (int l = s.layout.max_level; l > 0; --l) nmvec::hnsw::greedy_descent(a, l, &ep, &d);
+    nmvec::hnsw::IterativeSearch::Options opt;
+    opt.ef = static_cast<size_t>(g_ef_search);
+    opt.strict_order = g_strict_order;
+    opt.max_visits = static_cast<uint64_t>(g_max_scan_tuples);
+    s.search.reset({{d, ep}}, opt);
+}
+
+bool next_tuple(IndexScanDesc scan, HnswScanState& s) {
+    if (!s.started) start(scan, s);
+    PageAccess& a = *s.access;
+    if (s.unordered) {
+        while (s.next_id < s.layout.n_elements) {
+            uint32 id = s.next_id++;
+            if (a.live(id)) {
+                scan->xs_heaptid = a.last_tid();
+                if (scan->numberOfOrderBys > 0) {
+                    scan->xs_orderbyvals[0] = (Datum)0;
+                    scan->xs_orderbynulls[0] = true;
+                }
+                return true;
+            }
+        }
+        return false;
+    }
+    if (s.layout.entry == kNoEntry) return false;
+    nmvec::hnsw::Neighbor nb;
+    if (!s.search.next(a, &nb)) {
+        if (s.search.capped() && !s.notified) {
+            s.notified = true;
+            ereport(NOTICE, (errmsg("hnsw index scan stopped after %llu elements (hnsw.max_scan_tuples)",
+                                    static_cast<unsigned long long>(s.search.visits())),
+                             errdetail("Rows that match further away were not returned."),
+                             errhint("Raise hnsw.max_scan_tuples, or let the filter use another index.")));
+        }
+        return false;
+    }
+    scan->xs_heaptid = a.last_tid();  // set by live() inside next()
+    scan->xs_orderbyvals[0] = Float8GetDatum(sql_distance(s.layout.metric, nb.dist));
+    scan->xs_orderbynulls[0] = false;
+    return true;
+}
+
+}  // namespace
+}  // namespace nmvec::pg::hnsw
+
+using namespace nmvec::pg::hnsw;
+
+extern "C" IndexScanDesc nmvec_hnsw_beginscan(Relation index, int nkeys, int norderbys) {
+    IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+    if (norderbys > 0) {  // the AM provides these (as GiST does)
+        scan->xs_orderbyvals = static_cast<Datum*>(palloc0(sizeof(Datum) * norderbys));
+        scan->xs_orderbynulls = static_cast<bool*>(palloc(sizeof(bool) * norderbys));
+        memset(scan->xs_orderbynulls, true, sizeof(bool) * norderbys);
+    }
+    nmvec::pg::guarded([&]() -> Datum {
+        scan->opaque = nmvec::pg::new_in_context<nmvec::pg::hnsw::HnswScanState>(CurrentMemoryContext,
+                                                                                 "nmvec hnsw scan");
+        return 0;
+    });
+    return scan;
+}
+
+extern "C" void nmvec_hnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
+                                  int norderbys) {
+    if (keys && scan->numberOfKeys > 0)
+        memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
+    if (orderbys && scan->numberOfOrderBys > 0)
+        memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+    (void)nkeys;
+    (void)norderbys;
+    HnswScanState* s = state_of(scan);
+    s->started = false;
+    s->notified = false;
+    s->access.reset();
+}
+
+extern "C" bool nmvec_hnsw_gettuple(IndexScanDesc scan, ScanDirection dir) {
+    if (dir != ForwardScanDirection) elog(ERROR, "hnsw index scans only go forward");
+    bool found = false;
+    nmvec::pg::guarded([&]() -> Datum {
+        found = next_tuple(scan, *state_of(scan));
+        return 0;
+    });
+    scan->xs_recheck = false;
+    scan->xs_recheckorderby = false;
+    return found;
+}
+
+extern "C" void nmvec_hnsw_endscan(IndexScanDesc scan) {
+    if (scan->opaque) MemoryContextDelete(GetMemoryChunkContext(scan->opaque));
+    scan->opaque = nullptr;
+}

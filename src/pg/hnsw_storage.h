@@ -1,0 +1,156 @@
+// hnsw_storage.h — reading and changing hnsw index pages (layout in
+// hnsw_page.h). Used by the scan, insert and vacuum code.
+//
+// Locking (see also hnsw_insert.cpp):
+//  * A node record is read under a share lock on its node page and changed
+//    under an exclusive one; a backend holds at most one node or upper page
+//    lock at a time.
+//  * Vector bytes never change once written; they are read under a share
+//    lock on their page(s). Nobody waits for a node lock while holding a
+//    vector page lock, so node-then-vector lock order cannot deadlock.
+//  * The meta page is locked exclusively to allocate element ids, add
+//    extents or move the entry point; no other page lock is held then
+//    except the relation extension lock taken inside.
+#pragma once
+
+#include <unordered_map>
+
+#include "../core/distance.h"
+#include "hnsw_page.h"
+
+namespace nmvec::pg::hnsw {
+
+/// Distance between a stored vector and the query, both in the index's
+/// element kind (float32, or binary16 bit patterns), under the index metric.
+/// Cosine vectors are unit-normalised, so cosine distance is 1 - dot.
+struct ElemDistance {
+    nmvec::hnsw::Metric metric;
+    ElemKind kind;
+    size_t dims;
+    const DistanceKernels* k;
+
+    float operator()(const void* a, const void* b) const {
+        using nmvec::hnsw::Metric;
+        if (kind == kFloat32) {
+            auto x = static_cast<const float*>(a), y = static_cast<const float*>(b);
+            switch (metric) {
+                case Metric::L2:
+                    return k->f32_l2sq(x, y, dims);
+                case Metric::InnerProduct:
+                    return -k->f32_dot(x, y, dims);
+                case Metric::Cosine:
+                    return 1.0f - k->f32_dot(x, y, dims);
+                case Metric::L1:
+                    return k->f32_l1(x, y, dims);
+            }
+        } else {
+            auto x = static_cast<const uint16_t*>(a), y = static_cast<const uint16_t*>(b);
+            switch (metric) {
+                case Metric::L2:
+                    return k->f16_l2sq(x, y, dims);
+                case Metric::InnerProduct:
+                    return -k->f16_dot(x, y, dims);
+                case Metric::Cosine:
+                    return 1.0f - k->f16_dot(x, y, dims);
+                case Metric::L1:
+                    return k->f16_l1(x, y, dims);
+            }
+        }
+        return 0.0f;
+    }
+};
+
+/// The value the SQL operator would return for a graph distance.
+double sql_distance(nmvec::hnsw::Metric metric, float d);
+
+/// Reads nodes and vectors of one index for one query. Lives inside a scan or
+/// insert state (its buffers are std::vectors); holds no buffer pin between
+/// calls. Implements the Access concept of src/core/hnsw.h.
+class PageAccess {
+ public:
+    PageAccess(Relation index, Layout* layout);
+    /// The query, already in the element kind (and normalised for Cosine).
+    void set_query(const void* q) { query_ = q; }
+
+    float distance(uint32 id);
+    /// Calls f(neighbour id) for each neighbour of id on level.
+    template <class F>
+    void neighbors(uint32 id, int level, F f) {
+        uint32 n = read_neighbors(id, level);
+        for (uint32 i = 0; i < n; ++i) f(nbuf_[i]);
+    }
+    /// Reads the node; false if deleted or not yet written. Sets last_tid().
+    bool live(uint32 id);
+    ItemPointerData last_tid() const { return last_tid_; }
+
+    /// Distance between two stored elements (for neighbour selection).
+    float pair_distance(uint32 a, uint32 b);
+    /// Copy vector id into out (vec_bytes bytes).
+    void read_vector(uint32 id, void* out);
+    /// Neighbour ids of id on level into nbuf(); returns their count.
+    uint32 read_neighbors(uint32 id, int level);
+    const uint32* nbuf() const { return nbuf_.data(); }
+
+    /// Inserts compute many distances among the same few hundred elements:
+    /// with the cache on, each vector is read from its page once and kept
+    /// (until clear_cache) in a private arena.
+    void enable_cache(bool on) { cache_on_ = on; }
+    void clear_cache() {
+        cache_index_.clear();
+        arena_.clear();
+    }
+
+    Layout& layout() { return *layout_; }
+    const ElemDistance& dist() const { return dist_; }
+
+ private:
+    /// Pointer to vector id if it lies within one page (pinned+locked in
+    /// buf), else copies it to scratch and returns that (buf invalid).
+    const void* vector_ptr(uint32 id, Buffer* buf, std::vector<char>& scratch);
+    const void* cached(uint32 id);
+    BlockNumber node_block_checked(uint32 id, uint32* off);
+    BlockNumber vector_block_checked(uint32 id, uint32* off);
+
+    Relation index_;
+    Layout* layout_;
+    ElemDistance dist_;
+    const void* query_ = nullptr;
+    std::vector<uint32> nbuf_;
+    std::vector<char> scratch_a_, scratch_b_;
+    ItemPointerData last_tid_;
+    bool cache_on_ = false;
+    std::unordered_map<uint32, size_t> cache_index_;
+    std::vector<char> arena_;
+};
+
+// ---- writing -------------------------------------------------------------------------------
+
+/// Allocate an element id (meta page exclusively locked inside), growing the
+/// node and vector streams by a new extent when needed. Updates *layout.
+uint32 allocate_element(Relation index, Layout* layout);
+
+/// Write vector `id` (WAL-logged).
+void write_vector(Relation index, const Layout& layout, uint32 id, const void* data);
+
+/// Write the node record of a new element: heap tid, level, no neighbours,
+/// upper tuple (added here when level >= 1). WAL-logged.
+void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_tid, int level);
+
+/// Replace the neighbour list of id on level (WAL-logged).
+void set_neighbors(Relation index, const Layout& layout, uint32 id, int level, const uint32* ids, uint32 n);
+
+/// Under one exclusive lock: if `nb` has room on `level`, append `id`;
+/// returns false (and changes nothing) when the list is full or changed
+/// since `expected_count`, so the caller can recompute and retry.
+bool try_append_neighbor(Relation index, const Layout& layout, uint32 nb, int level, uint32 id);
+
+/// Replace nb's list on level with `ids` only if it still equals `old`
+/// (compare-and-set under the exclusive lock); false if it changed.
+bool replace_neighbors_if(Relation index, const Layout& layout, uint32 nb, int level, const uint32* old,
+                          uint32 n_old, const uint32* ids, uint32 n);
+
+/// Move the entry point to id/level if level is above the current top (or
+/// the index has none). WAL-logged.
+void maybe_set_entry(Relation index, Layout* layout, uint32 id, int level);
+
+}  // namespace nmvec::pg::hnsw
