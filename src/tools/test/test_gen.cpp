@@ -2,6 +2,7 @@
 // COPY BINARY, queries, command line.
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <charconv>
