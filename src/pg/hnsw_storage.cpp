@@ -74,6 +74,36 @@ double sql_distance(nmvec::hnsw::Metric metric, float d) {
 
 // ---- reading ---------------------------------------------------------------------------------
 
+namespace {
+
+struct BlockHints {
+    uint32 n;
+    Buffer hint[FLEXIBLE_ARRAY_MEMBER];
+};
+
+}  // namespace
+
+Buffer read_block(Relation index, BlockNumber blk) {
+    auto* h = static_cast<BlockHints*>(index->rd_amcache);
+    if (h == nullptr || blk >= h->n) {
+        uint32 n = std::max<uint32>(blk + 1, RelationGetNumberOfBlocks(index));
+        n += n / 4 + 64;
+        auto* nh = static_cast<BlockHints*>(
+            MemoryContextAllocZero(index->rd_indexcxt, offsetof(BlockHints, hint) + sizeof(Buffer) * n));
+        nh->n = n;
+        if (h) {
+            memcpy(nh->hint, h->hint, sizeof(Buffer) * h->n);
+            pfree(h);
+        }
+        index->rd_amcache = h = nh;
+    }
+    Buffer b = h->hint[blk];
+    if (b != InvalidBuffer && ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, blk, b)) return b;
+    b = ReadBuffer(index, blk);
+    h->hint[blk] = b;
+    return b;
+}
+
 PageAccess::PageAccess(Relation index, Layout* layout)
     : index_(index),
       layout_(layout),
@@ -105,24 +135,24 @@ BlockNumber PageAccess::vector_block_checked(uint32 id, uint32* off) {
     return blk;
 }
 
+// Vector bytes never change once written (hnsw_storage.h), and an element is
+// only reached through a neighbour list written after its vector, so vector
+// pages are read with a pin and no content lock.
 const void* PageAccess::vector_ptr(uint32 id, Buffer* buf, std::vector<char>& scratch) {
     uint32 off;
     BlockNumber blk = vector_block_checked(id, &off);
     uint32 len = layout_->vec_bytes;
-    *buf = ReadBuffer(index_, blk);
-    LockBuffer(*buf, BUFFER_LOCK_SHARE);
+    *buf = read_block(index_, blk);
     const char* data = stream_data(BufferGetPage(*buf));
-    if (off + len <= kSliceBytes) return data + off;  // caller unlocks *buf
+    if (off + len <= kSliceBytes) return data + off;  // caller releases *buf
     // Straddles two pages: copy both parts.
     uint32 first = kSliceBytes - off;
     memcpy(scratch.data(), data + off, first);
-    UnlockReleaseBuffer(*buf);
+    ReleaseBuffer(*buf);
     uint64 next_index = (static_cast<uint64>(id) * len) / kSliceBytes + 1;
-    BlockNumber blk2 = Layout::block_of(layout_->vector_extents, static_cast<uint32>(next_index));
-    *buf = ReadBuffer(index_, blk2);
-    LockBuffer(*buf, BUFFER_LOCK_SHARE);
+    *buf = read_block(index_, Layout::block_of(layout_->vector_extents, static_cast<uint32>(next_index)));
     memcpy(scratch.data() + first, stream_data(BufferGetPage(*buf)), len - first);
-    UnlockReleaseBuffer(*buf);
+    ReleaseBuffer(*buf);
     *buf = InvalidBuffer;
     return scratch.data();
 }
@@ -139,11 +169,27 @@ const void* PageAccess::cached(uint32 id) {
 
 float PageAccess::distance(uint32 id) {
     if (cache_on_) return dist_(cached(id), query_);
-    Buffer buf;
-    const void* v = vector_ptr(id, &buf, scratch_a_);
-    float d = dist_(v, query_);
-    if (BufferIsValid(buf)) UnlockReleaseBuffer(buf);
-    return d;
+    uint32 off;
+    BlockNumber blk = vector_block_checked(id, &off);
+    const uint32 len = layout_->vec_bytes;
+    Buffer buf = read_block(index_, blk);
+    const char* data = stream_data(BufferGetPage(buf)) + off;
+    if (off + len <= kSliceBytes) {
+        float d = dist_(data, query_);
+        ReleaseBuffer(buf);
+        return d;
+    }
+    // Straddles two pages: the distance of the two parts, added (no copy).
+    const size_t esize = dist_.elem_size();
+    const size_t n1 = (kSliceBytes - off) / esize;
+    float sum = dist_.partial(data, query_, n1);
+    ReleaseBuffer(buf);
+    uint64 next_index = (static_cast<uint64>(id) * len) / kSliceBytes + 1;
+    buf = read_block(index_, Layout::block_of(layout_->vector_extents, static_cast<uint32>(next_index)));
+    sum += dist_.partial(stream_data(BufferGetPage(buf)), static_cast<const char*>(query_) + n1 * esize,
+                         layout_->dims - n1);
+    ReleaseBuffer(buf);
+    return dist_.finish(sum);
 }
 
 float PageAccess::pair_distance(uint32 a, uint32 b) {
@@ -157,7 +203,7 @@ float PageAccess::pair_distance(uint32 a, uint32 b) {
     Buffer buf;
     const void* v = vector_ptr(b, &buf, scratch_a_);
     float d = dist_(v, scratch_b_.data());
-    if (BufferIsValid(buf)) UnlockReleaseBuffer(buf);
+    if (BufferIsValid(buf)) ReleaseBuffer(buf);
     return d;
 }
 
@@ -165,13 +211,14 @@ void PageAccess::read_vector(uint32 id, void* out) {
     Buffer buf;
     const void* v = vector_ptr(id, &buf, scratch_a_);
     if (v != out) memcpy(out, v, layout_->vec_bytes);
-    if (BufferIsValid(buf)) UnlockReleaseBuffer(buf);
+    if (BufferIsValid(buf)) ReleaseBuffer(buf);
 }
 
 uint32 PageAccess::read_neighbors(uint32 id, int level) {
+    CHECK_FOR_INTERRUPTS();  // callers keep their state in memory-context-owned objects
     uint32 off;
     BlockNumber blk = node_block_checked(id, &off);
-    Buffer buf = ReadBuffer(index_, blk);
+    Buffer buf = read_block(index_, blk);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     const char* rec = stream_data(BufferGetPage(buf)) + off;
     const NodeHeader* h = reinterpret_cast<const NodeHeader*>(rec);
@@ -203,7 +250,7 @@ uint32 PageAccess::read_neighbors(uint32 id, int level) {
 bool PageAccess::live(uint32 id) {
     uint32 off;
     BlockNumber blk = node_block_checked(id, &off);
-    Buffer buf = ReadBuffer(index_, blk);
+    Buffer buf = read_block(index_, blk);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     const NodeHeader* h = reinterpret_cast<const NodeHeader*>(stream_data(BufferGetPage(buf)) + off);
     bool ok = ItemPointerIsValid(&h->heap_tid) && !(h->flags & kNodeDeleted);

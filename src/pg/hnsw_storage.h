@@ -5,9 +5,10 @@
 //  * A node record is read under a share lock on its node page and changed
 //    under an exclusive one; a backend holds at most one node or upper page
 //    lock at a time.
-//  * Vector bytes never change once written; they are read under a share
-//    lock on their page(s). Nobody waits for a node lock while holding a
-//    vector page lock, so node-then-vector lock order cannot deadlock.
+//  * Vector bytes never change once written, and an element is reached only
+//    through a neighbour list written after its vector: they are read with a
+//    pin and no content lock. Writers lock vector pages exclusively only to
+//    add a new vector (in block order, holding no other page lock).
 //  * The meta page is locked exclusively to allocate element ids, add
 //    extents or move the entry point; no other page lock is held then
 //    except the relation extension lock taken inside.
@@ -29,36 +30,46 @@ struct ElemDistance {
     size_t dims;
     const DistanceKernels* k;
 
-    float operator()(const void* a, const void* b) const {
+    /// The additive part of the distance over `n` elements: distances over
+    /// the two halves of a vector that straddles pages add up (L2 squared,
+    /// -dot, L1), and finish() turns the sum into the graph distance.
+    float partial(const void* a, const void* b, size_t n) const {
         using nmvec::hnsw::Metric;
         if (kind == kFloat32) {
             auto x = static_cast<const float*>(a), y = static_cast<const float*>(b);
             switch (metric) {
                 case Metric::L2:
-                    return k->f32_l2sq(x, y, dims);
+                    return k->f32_l2sq(x, y, n);
                 case Metric::InnerProduct:
-                    return -k->f32_dot(x, y, dims);
                 case Metric::Cosine:
-                    return 1.0f - k->f32_dot(x, y, dims);
+                    return -k->f32_dot(x, y, n);
                 case Metric::L1:
-                    return k->f32_l1(x, y, dims);
+                    return k->f32_l1(x, y, n);
             }
         } else {
             auto x = static_cast<const uint16_t*>(a), y = static_cast<const uint16_t*>(b);
             switch (metric) {
                 case Metric::L2:
-                    return k->f16_l2sq(x, y, dims);
+                    return k->f16_l2sq(x, y, n);
                 case Metric::InnerProduct:
-                    return -k->f16_dot(x, y, dims);
                 case Metric::Cosine:
-                    return 1.0f - k->f16_dot(x, y, dims);
+                    return -k->f16_dot(x, y, n);
                 case Metric::L1:
-                    return k->f16_l1(x, y, dims);
+                    return k->f16_l1(x, y, n);
             }
         }
         return 0.0f;
     }
+    /// Cosine vectors are unit-normalised: cosine distance = 1 - dot.
+    float finish(float sum) const { return metric == nmvec::hnsw::Metric::Cosine ? 1.0f + sum : sum; }
+    float operator()(const void* a, const void* b) const { return finish(partial(a, b, dims)); }
+    size_t elem_size() const { return kind == kFloat16 ? 2 : 4; }
 };
+
+/// ReadBuffer through a per-backend hint of where each block of this index
+/// last was in shared buffers (kept in rd_amcache): when the hint still holds,
+/// ReadRecentBuffer pins it without the buffer-mapping hash lookup.
+Buffer read_block(Relation index, BlockNumber blk);
 
 /// The value the SQL operator would return for a graph distance.
 double sql_distance(nmvec::hnsw::Metric metric, float d);
