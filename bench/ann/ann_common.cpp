@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <algorithm>
 #include <memory>
 
 namespace ann {
@@ -233,15 +234,67 @@ double peak_rss_mib() {
 }
 
 double thread_cpu_s() {
-    struct rusage ru;
-    getrusage(RUSAGE_THREAD, &ru);
-    return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           1e-6 * double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
-double load_average() {
-    double load[1] = {0};
-    return getloadavg(load, 1) == 1 ? load[0] : -1.0;
+double process_cpu_s() {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+namespace {
+
+/// Busy and total jiffies of all cores, from the "cpu" line of /proc/stat.
+bool read_cpu_jiffies(unsigned long long* busy, unsigned long long* total) {
+    File f(fopen("/proc/stat", "r"));
+    unsigned long long v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    if (!f || fscanf(f.get(), "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                     &v[4], &v[5], &v[6], &v[7]) != 8)
+        return false;
+    *total = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+    *busy = *total - v[3] - v[4];  // minus idle and iowait
+    return true;
+}
+
+}  // namespace
+
+double machine_busy_share(double window_s) {
+    unsigned long long b0, t0, b1, t1;
+    if (!read_cpu_jiffies(&b0, &t0)) return -1.0;
+    usleep(useconds_t(window_s * 1e6));
+    if (!read_cpu_jiffies(&b1, &t1) || t1 <= t0) return -1.0;
+    return double(b1 - b0) / double(t1 - t0);
+}
+
+OthersMeter::OthersMeter()
+    : cpu0_(process_cpu_s()), wall0_(now_s()), ok_(read_cpu_jiffies(&busy0_, &total0_)) {}
+
+double OthersMeter::others_cores() const {
+    unsigned long long busy1, total1;
+    const double wall = now_s() - wall0_, cpu = process_cpu_s() - cpu0_;
+    if (!ok_ || !read_cpu_jiffies(&busy1, &total1) || wall <= 0) return -1.0;
+    const double busy_s = double(busy1 - busy0_) / double(sysconf(_SC_CLK_TCK));
+    return std::max(0.0, (busy_s - cpu) / wall);
+}
+
+double wait_for_quiet(double max_wait_s, double threshold) {
+    const double start = now_s();
+    double share = machine_busy_share(0.5);
+    bool told = false;
+    while (share > threshold && now_s() - start < max_wait_s) {
+        if (!told)
+            log_line(strprintf("machine busy (%.0f%% of all cores), waiting up to %.0f s", share * 100,
+                               max_wait_s));
+        told = true;
+        share = machine_busy_share(0.5);
+    }
+    if (told)
+        log_line(strprintf("%s after %.0f s (%.0f%% busy)", share > threshold ? "still busy" : "quiet",
+                           now_s() - start, share * 100));
+    return share;
 }
 
 void trim_heap() { malloc_trim(0); }

@@ -75,8 +75,31 @@ double rss_mib();
 double peak_rss_mib();
 /// CPU time (user + system) consumed so far by the calling thread, in seconds.
 double thread_cpu_s();
-/// The 1-minute load average (other work on the machine disturbs the timings).
-double load_average();
+/// CPU time (user + system) consumed so far by the whole process, in seconds.
+double process_cpu_s();
+
+/// Share of the machine's CPU time (all cores) that was busy during the next
+/// window_s seconds, from /proc/stat. Called while this process sleeps, it
+/// measures what other processes use: 0 = idle machine, 1 = all cores busy.
+double machine_busy_share(double window_s);
+/// Measures, over an interval, how much CPU other processes used: from /proc/stat's
+/// busy time of all cores (steal included) minus this process's CPU time.
+class OthersMeter {
+ public:
+    OthersMeter();
+    /// Cores' worth of CPU that other processes (and the hypervisor) used since
+    /// construction: 0 = none, 1 = one core's worth all along. -1 if unknown.
+    double others_cores() const;
+
+ private:
+    unsigned long long busy0_ = 0, total0_ = 0;
+    double cpu0_, wall0_;
+    bool ok_;
+};
+
+/// Waits up to max_wait_s until machine_busy_share(0.5) <= threshold. Returns the
+/// last share measured (so the caller can record how quiet the machine was).
+double wait_for_quiet(double max_wait_s, double threshold);
 /// Returns freed heap memory to the OS (malloc_trim), so RSS deltas mean something.
 void trim_heap();
 
