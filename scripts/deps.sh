@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(g++ make cmake pkg-config
       postgresql-15 postgresql-server-dev-15 libpq-dev
       libfaiss-dev libopenblas0
-      libgtest-dev libbenchmark-dev libsimdjson-dev
+      libgtest-dev libbenchmark-dev libsimdjson-dev libipc-run-perl
       "$@")
 
 missing=()

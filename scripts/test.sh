@@ -12,6 +12,7 @@ passed=0
 failed=0
 skipped=0
 LOG=$(mktemp -d /tmp/nmvec-test.XXXXXX)
+PGXS_DIR=$(dirname "$(/usr/lib/postgresql/15/bin/pg_config --pgxs)")/..
 
 # --- unit tests ----------------------------------------------------------------
 echo "== unit tests (ctest)"
@@ -34,7 +35,7 @@ fi
 echo "== regression tests (pg_regress)"
 source scripts/pgcluster.sh
 if pgcluster_start; then
-    PGXS_DIR=$(dirname "$(/usr/lib/postgresql/15/bin/pg_config --pgxs)")/..
+
     REGRESS=$(ls sql/*.sql | xargs -n1 basename | sed 's/\.sql$//')
     mkdir -p "$LOG/regress"
     "$PGXS_DIR/test/regress/pg_regress" --inputdir="$ROOT" --outputdir="$LOG/regress" \
@@ -56,10 +57,37 @@ if pgcluster_start; then
         [ "$rc" -eq 0 ] || [ "$f" -gt 0 ] || f=1  # died before reporting
         passed=$((passed + p)); failed=$((failed + f))
     done
+    echo "== isolation tests (test/isolation)"
+    mkdir -p "$LOG/isolation"
+    ISOL="$PGXS_DIR/test/isolation/pg_isolation_regress"
+    "$ISOL" --inputdir="$ROOT/test/isolation" --outputdir="$LOG/isolation" \
+        --bindir=/usr/lib/postgresql/15/bin --host="$PGHOST" --port="$PGPORT" --user="$PGUSER" \
+        --dbname=nmvec_isolation $(ls test/isolation/specs/*.spec | xargs -n1 basename | sed 's/\.spec$//') \
+        | tee "$LOG/isolation.log"
+    p=$(grep -cE '\.\.\. ok' "$LOG/isolation.log")
+    f=$(grep -cE '\.\.\. FAILED' "$LOG/isolation.log")
+    [ "$p" -gt 0 ] || f=$((f + 1))
+    passed=$((passed + p)); failed=$((failed + f))
+    if [ "$f" -gt 0 ] && [ -f "$LOG/isolation/regression.diffs" ]; then head -100 "$LOG/isolation/regression.diffs"; fi
     pgcluster_stop
 else
     failed=$((failed + 1))
 fi
+
+# --- TAP tests (crash recovery, replicas, base backups) ------------------------------
+echo "== TAP tests (test/t, PostgreSQL::Test::Cluster)"
+TAP=$(mktemp -d /tmp/nmvec-tap.XXXXXX)
+cp -r test/t "$TAP/"
+chmod -R a+rwX "$TAP"
+AS=(); [ "$(id -u)" -eq 0 ] && AS=(runuser -u postgres --)  # initdb refuses root
+"${AS[@]}" env PATH=/usr/lib/postgresql/15/bin:$PATH PG_REGRESS="$PGXS_DIR/test/regress/pg_regress" TESTDIR="$TAP" \
+    bash -c "cd '$TAP' && prove -v -I '$PGXS_DIR/test/perl' t/*.pl" >"$LOG/tap.log" 2>&1
+grep -E '^(ok|not ok) |^t/|^Result' "$LOG/tap.log"
+p=$(grep -cE '^ok ' "$LOG/tap.log")
+f=$(grep -cE '^not ok ' "$LOG/tap.log")
+grep -q '^Result: PASS' "$LOG/tap.log" || { [ "$f" -gt 0 ] || f=1; tail -30 "$LOG/tap.log"; find "$TAP/tmp_check/log" -name 'regress_log_*' -exec tail -20 {} \; 2>/dev/null; }
+passed=$((passed + p)); failed=$((failed + f))
+rm -rf "$TAP"
 
 [ -n "${KEEP_TEST_LOG:-}" ] && echo "logs kept in $LOG" || rm -rf "$LOG"
 echo "$passed passed, $failed failed, $skipped skipped"

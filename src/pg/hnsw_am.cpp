@@ -217,6 +217,29 @@ NMVEC_FUNCTION(nmvec_index_stats) {
     Meta meta;
     memcpy(&meta, page_meta(BufferGetPage(buf)), sizeof(Meta));
     UnlockReleaseBuffer(buf);
+    // Count from the node records themselves: an id allocated by an insert
+    // that crashed before writing its node is neither live nor deleted.
+    int64 live = 0, deleted = 0;
+    if (meta.magic == kMagic && meta.n_elements > 0) {
+        const uint32 npp = nodes_per_page(meta.m), nb = node_bytes(meta.m);
+        uint32 id = 0;
+        for (uint32 e = 0; e < meta.n_node_extents && id < meta.n_elements; ++e) {
+            for (uint32 p = 0; p < meta.node_extents[e].pages && id < meta.n_elements; ++p) {
+                Buffer nbuf = ReadBuffer(rel, meta.node_extents[e].start + p);
+                LockBuffer(nbuf, BUFFER_LOCK_SHARE);
+                const char* data = stream_data(BufferGetPage(nbuf));
+                for (uint32 i = 0; i < npp && id < meta.n_elements; ++i, ++id) {
+                    const NodeHeader* h = reinterpret_cast<const NodeHeader*>(data + i * nb);
+                    if (!ItemPointerIsValid(&h->heap_tid)) continue;
+                    if (h->flags & kNodeDeleted)
+                        ++deleted;
+                    else
+                        ++live;
+                }
+                UnlockReleaseBuffer(nbuf);
+            }
+        }
+    }
     int64 pages = RelationGetNumberOfBlocks(rel);
     relation_close(rel, AccessShareLock);
 
@@ -225,10 +248,10 @@ NMVEC_FUNCTION(nmvec_index_stats) {
         elog(ERROR, "return type must be a row type");
     Datum values[7];
     bool nulls[7] = {false, false, false, false, false, false, false};
-    values[0] = Int64GetDatum(static_cast<int64>(meta.n_elements) - meta.n_deleted);
+    values[0] = Int64GetDatum(live);
     values[1] = Int32GetDatum(meta.max_level + 1);
     values[2] = Int64GetDatum(pages);
-    values[3] = Int64GetDatum(meta.n_deleted);
+    values[3] = Int64GetDatum(deleted);
     values[4] = Int64GetDatum(0);  // pending list: not there yet
     values[5] = Int64GetDatum(pages * BLCKSZ);
     values[6] = Int32GetDatum(static_cast<int32>(meta.dims));

@@ -53,6 +53,7 @@ bool prepare_vector(const Layout& layout, Datum value, std::vector<char>& out);
 struct InsertState {
     Layout layout;
     std::unique_ptr<PageAccess> access;
+    uint32 access_vec_bytes = 0;
     nmvec::hnsw::VisitedSet visited;
     std::vector<nmvec::hnsw::Neighbor> entry, found, selected, cand, kept;
     std::vector<uint32> ids, old_list, linked;

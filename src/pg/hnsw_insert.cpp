@@ -151,8 +151,11 @@ extern "C" bool nmvec_hnsw_insert(Relation index, Datum* values, bool* isnull, I
             int dim = reinterpret_cast<const nmvec::pg::Vector*>(PG_DETOAST_DATUM(values[0]))->dim;
             ensure_dims(index, &st->layout, dim);
         }
-        if (!prepare_vector(st->layout, values[0], st->vec)) return 0;  // zero vector under cosine
-        st->access = std::make_unique<PageAccess>(index, &st->layout);
+        if (!prepare_vector(st->layout, values[0], st->vec)) return 0;      // zero vector under cosine
+        if (!st->access || st->access_vec_bytes != st->layout.vec_bytes) {  // once per statement
+            st->access = std::make_unique<PageAccess>(index, &st->layout);
+            st->access_vec_bytes = st->layout.vec_bytes;
+        }
         insert_element(index, heap_tid, st->vec.data(), *st);
         inserted = true;
         return 0;

@@ -159,12 +159,15 @@ const void* PageAccess::vector_ptr(uint32 id, Buffer* buf, std::vector<char>& sc
 
 const void* PageAccess::cached(uint32 id) {
     auto it = cache_index_.find(id);
-    if (it != cache_index_.end()) return arena_.data() + it->second;
-    size_t at = arena_.size();
-    arena_.resize(at + layout_->vec_bytes);
-    read_vector(id, arena_.data() + at);
-    cache_index_.emplace(id, at);
-    return arena_.data() + at;
+    if (it != cache_index_.end()) return it->second;
+    constexpr size_t kPerBlock = 256;
+    size_t block = arena_used_ / kPerBlock, slot = arena_used_ % kPerBlock;
+    if (block == arena_.size()) arena_.emplace_back(new char[kPerBlock * layout_->vec_bytes]);
+    char* dst = arena_[block].get() + slot * layout_->vec_bytes;
+    ++arena_used_;
+    read_vector(id, dst);
+    cache_index_.emplace(id, dst);
+    return dst;
 }
 
 float PageAccess::distance(uint32 id) {
@@ -194,10 +197,8 @@ float PageAccess::distance(uint32 id) {
 
 float PageAccess::pair_distance(uint32 a, uint32 b) {
     if (cache_on_) {
-        const void* va = cached(a);  // may move the arena: take b's pointer after
-        size_t off_a = static_cast<const char*>(va) - arena_.data();
-        const void* vb = cached(b);
-        return dist_(arena_.data() + off_a, vb);
+        const void* va = cached(a);
+        return dist_(va, cached(b));
     }
     read_vector(a, scratch_b_.data());
     Buffer buf;

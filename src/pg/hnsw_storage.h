@@ -14,6 +14,7 @@
 //    except the relation extension lock taken inside.
 #pragma once
 
+#include <memory>
 #include <unordered_map>
 
 #include "../core/distance.h"
@@ -108,7 +109,7 @@ class PageAccess {
     void enable_cache(bool on) { cache_on_ = on; }
     void clear_cache() {
         cache_index_.clear();
-        arena_.clear();
+        arena_used_ = 0;
     }
 
     Layout& layout() { return *layout_; }
@@ -130,8 +131,11 @@ class PageAccess {
     std::vector<char> scratch_a_, scratch_b_;
     ItemPointerData last_tid_;
     bool cache_on_ = false;
-    std::unordered_map<uint32, size_t> cache_index_;
-    std::vector<char> arena_;
+    std::unordered_map<uint32, const char*> cache_index_;
+    // Cached vectors live in fixed blocks that are kept between inserts, so
+    // pointers stay valid and nothing is reallocated or faulted in again.
+    std::vector<std::unique_ptr<char[]>> arena_;
+    size_t arena_used_ = 0;  // vectors handed out, across blocks
 };
 
 // ---- writing -------------------------------------------------------------------------------

@@ -1,0 +1,56 @@
+# A streaming replica in hot standby answers the same hnsw queries as the
+# primary, through builds, inserts, deletes and vacuum; a pg_basebackup copy
+# started elsewhere answers them too.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $primary = PostgreSQL::Test::Cluster->new('primary');
+$primary->init(allows_streaming => 1);
+$primary->start;
+$primary->safe_psql('postgres', 'CREATE EXTENSION nmvec');
+$primary->safe_psql('postgres', q{
+  CREATE TABLE t (id int, v vector(8));
+  INSERT INTO t SELECT i, ARRAY(SELECT sin(i * k) FROM generate_series(1, 8) k) FROM generate_series(1, 3000) i;
+  CREATE INDEX t_v ON t USING hnsw (v vector_l2_ops);
+  CREATE INDEX t_c ON t USING hnsw (v vector_cosine_ops);
+});
+$primary->backup('b1');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($primary, 'b1', has_streaming => 1);
+$standby->start;
+
+# Changes after the base backup reach the standby through WAL only.
+$primary->safe_psql('postgres', q{
+  INSERT INTO t SELECT i, ARRAY(SELECT cos(i * k) FROM generate_series(1, 8) k) FROM generate_series(3001, 4000) i;
+  DELETE FROM t WHERE id % 5 = 0;
+  VACUUM t;
+});
+$primary->wait_for_catchup($standby);
+
+my $q = q{SET enable_seqscan = off; SET hnsw.ef_search = 100;
+  SELECT string_agg(id::text, ',') FROM (
+    SELECT id FROM t ORDER BY v <-> '[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8]' LIMIT 10) s;
+  SELECT string_agg(id::text, ',') FROM (
+    SELECT id FROM t ORDER BY v <=> '[1,0,1,0,1,0,1,0]' LIMIT 10) s;
+  SELECT elements, deleted FROM nmvec_index_stats('t_v');};
+my $on_primary = $primary->safe_psql('postgres', $q);
+is($standby->safe_psql('postgres', $q), $on_primary, 'hot standby returns the same results as the primary');
+like($standby->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), qr/^t$/, 'the standby is in recovery');
+
+# A pg_basebackup copy, started as its own server.
+$primary->backup('b2');
+my $copy = PostgreSQL::Test::Cluster->new('copy');
+$copy->init_from_backup($primary, 'b2');
+$copy->start;
+is($copy->safe_psql('postgres', $q), $on_primary, 'a pg_basebackup copy returns the same results');
+$copy->safe_psql('postgres',
+  q{INSERT INTO t SELECT i, ARRAY(SELECT sin(i) FROM generate_series(1, 8) k) FROM generate_series(9001, 9010) i});
+is($copy->safe_psql('postgres', 'SELECT count(*) FROM t WHERE id > 9000'), '10', 'the copy takes inserts');
+
+$copy->stop;
+$standby->stop;
+$primary->stop;
+done_testing();
