@@ -262,6 +262,7 @@ class Graph {
             for (uint32_t i = 0; i < n; ++i) f(p[i]);
         }
         bool live(uint32_t) const { return true; }
+        void prefetch(const uint32_t*, size_t) const {}
     };
     /// The level-0 entry for q: greedy descent from the top; id UINT32_MAX if empty.
     Neighbor descend(const float* q) const;

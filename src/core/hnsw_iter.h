@@ -22,7 +22,7 @@
 //
 // Access is the same concept as in hnsw.h (distance(id), neighbors(id,
 // level, f)), plus bool live(id): deleted elements are traversed but never
-// emitted.
+// emitted, and prefetch(ids, n): a hint that those vectors are needed next.
 #pragma once
 
 #include <algorithm>
@@ -135,12 +135,18 @@ class IterativeSearch {
             if (best_.size() >= want && c.dist > best_.front().dist) break;
             std::pop_heap(candidates_.begin(), candidates_.end(), MinHeap());
             candidates_.pop_back();
-            bool stop = false;
+            // Collect the unvisited neighbours first, so the accessor can
+            // start fetching all their vectors before the first distance.
+            batch_.clear();
             a.neighbors(c.id, 0, [&](uint32_t nid) {
-                if (stop || !visited_.insert(nid)) return;
+                if (visited_.insert(nid)) batch_.push_back(nid);
+            });
+            a.prefetch(batch_.data(), batch_.size());
+            bool stop = false;
+            for (uint32_t nid : batch_) {
                 if (visits_ >= opt_.max_visits) {
                     stop = true;
-                    return;
+                    break;
                 }
                 ++visits_;
                 Neighbor n{a.distance(nid), nid};
@@ -156,7 +162,7 @@ class IterativeSearch {
                 } else {
                     deferred_.push_back(n);
                 }
-            });
+            }
             if (stop) {
                 capped_ = true;
                 break;
@@ -185,6 +191,7 @@ class IterativeSearch {
     std::vector<Neighbor> pool_;        // min-heap: found, not yet emitted
     std::vector<Neighbor> best_;        // max-heap: the round's bound
     std::vector<Neighbor> round_;       // to emit, closest last
+    std::vector<uint32_t> batch_;       // unvisited neighbours of the node being expanded
     VisitedSet visited_;
     uint64_t visits_ = 0, emitted_ = 0, skipped_ = 0;
     float last_ = 0;

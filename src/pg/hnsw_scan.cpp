@@ -20,10 +20,34 @@ extern "C" {
 namespace nmvec::pg::hnsw {
 namespace {
 
+// Search states (visited set sized to the index, heaps) are kept between
+// scans of this backend: allocating and faulting in a fresh visited set for
+// every query cost more than the search. A scan takes one from the pool and
+// gives it back when its memory context goes away (end of scan or error).
+std::vector<std::unique_ptr<nmvec::hnsw::IterativeSearch>> g_search_pool;
+
+std::unique_ptr<nmvec::hnsw::IterativeSearch> take_search() {
+    if (g_search_pool.empty()) return std::make_unique<nmvec::hnsw::IterativeSearch>();
+    auto s = std::move(g_search_pool.back());
+    g_search_pool.pop_back();
+    return s;
+}
+
+struct PooledSearch {
+    std::unique_ptr<nmvec::hnsw::IterativeSearch> p = take_search();
+    ~PooledSearch() {
+        try {
+            if (g_search_pool.size() < 4) g_search_pool.push_back(std::move(p));
+        } catch (...) {  // out of memory: just free it
+        }
+    }
+    nmvec::hnsw::IterativeSearch* operator->() { return p.get(); }
+};
+
 struct HnswScanState {
     Layout layout;
     std::unique_ptr<PageAccess> access;
-    nmvec::hnsw::IterativeSearch search;
+    PooledSearch search;
     std::vector<char> query;
     bool started = false;
     bool unordered = false;  // NULL or zero query: walk all ids
@@ -56,7 +80,7 @@ void start(IndexScanDesc scan, HnswScanState& s) {
     opt.ef = static_cast<size_t>(g_ef_search);
     opt.strict_order = g_strict_order;
     opt.max_visits = static_cast<uint64_t>(g_max_scan_tuples);
-    s.search.reset({{d, ep}}, opt);
+    s.search->reset({{d, ep}}, opt);
 }
 
 bool next_tuple(IndexScanDesc scan, HnswScanState& s) {
@@ -78,11 +102,11 @@ bool next_tuple(IndexScanDesc scan, HnswScanState& s) {
     }
     if (s.layout.entry == kNoEntry) return false;
     nmvec::hnsw::Neighbor nb;
-    if (!s.search.next(a, &nb)) {
-        if (s.search.capped() && !s.notified) {
+    if (!s.search->next(a, &nb)) {
+        if (s.search->capped() && !s.notified) {
             s.notified = true;
             ereport(NOTICE, (errmsg("hnsw index scan stopped after %llu elements (hnsw.max_scan_tuples)",
-                                    static_cast<unsigned long long>(s.search.visits())),
+                                    static_cast<unsigned long long>(s.search->visits())),
                              errdetail("Rows that match further away were not returned."),
                              errhint("Raise hnsw.max_scan_tuples, or let the filter use another index.")));
         }

@@ -2,6 +2,7 @@
 #include "hnsw_storage.h"
 
 extern "C" {
+#include "storage/buf_internals.h"
 #include "storage/lmgr.h"
 }
 
@@ -155,6 +156,23 @@ const void* PageAccess::vector_ptr(uint32 id, Buffer* buf, std::vector<char>& sc
     ReleaseBuffer(*buf);
     *buf = InvalidBuffer;
     return scratch.data();
+}
+
+void PageAccess::prefetch(const uint32* ids, size_t n) const {
+    auto* h = static_cast<const BlockHints*>(index_->rd_amcache);
+    if (h == nullptr) return;
+    const uint32 len = layout_->vec_bytes;
+    for (size_t i = 0; i < n; ++i) {
+        uint32 off;
+        BlockNumber blk = layout_->vector_block(ids[i], &off);
+        if (blk == InvalidBlockNumber || blk >= h->n) continue;
+        Buffer b = h->hint[blk];
+        if (b <= 0) continue;
+        // Addresses only: no pin is taken and nothing is read here.
+        __builtin_prefetch(GetBufferDescriptor(b - 1));
+        const char* p = static_cast<const char*>(BufferGetBlock(b)) + MAXALIGN(SizeOfPageHeaderData) + off;
+        for (uint32 k = 0; k < len && off + k < kSliceBytes; k += 64) __builtin_prefetch(p + k);
+    }
 }
 
 const void* PageAccess::cached(uint32 id) {

@@ -91,6 +91,9 @@ class PageAccess {
         uint32 n = read_neighbors(id, level);
         for (uint32 i = 0; i < n; ++i) f(nbuf_[i]);
     }
+    /// Start pulling the vectors of ids into the CPU cache (and their buffer
+    /// descriptors), where the block hints know their buffers: a hint only.
+    void prefetch(const uint32* ids, size_t n) const;
     /// Reads the node; false if deleted or not yet written. Sets last_tid().
     bool live(uint32 id);
     ItemPointerData last_tid() const { return last_tid_; }
