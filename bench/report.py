@@ -203,6 +203,14 @@ plot for [i=0:{len(kinds) - 1}] '{dat}' index i using 1:2 with linespoints title
 """)
         L += [f"![latency vs clients]({os.path.basename(png)})", ""]
 
+    vac = read_csv(os.path.join(run, "vacuum.csv"))
+    if vac:
+        L += ["## Recall after deleting 30% and VACUUM, against a fresh build of the same rows", "",
+              "| index | recall@10 | QPS |", "|---|---:|---:|"]
+        for r in vac:
+            L.append(f"| {r['label']} | {float(r['recall10']):.4f} | {float(r['qps_median']):,.0f} |")
+        L.append("")
+
     if skipped:
         L += ["## Not measured in this run", ""] + [f"* {s}" for s in skipped.splitlines()] + [""]
     with open(out, "w") as f:

@@ -8,7 +8,7 @@
 //       create Q(qid int, label int, embedding vector(D)) with the query vectors
 //       (pgbench scripts draw their query vectors from it).
 //   ann_pg search --dir DIR --table T [--filter NAME] [--queries N] [--k 10]
-//                 [--set "GUC=VALUE;..."] [--repeats 3] [--label TEXT]
+//                 [--set "GUC=VALUE;..."] [--repeats 3] [--label TEXT] [--exclude-mod M:R]
 //       one client, one prepared statement, the query vectors sent in binary;
 //       prints one CSV line: label,filter,queries,recall10,rows_mean,short_frac,
 //       qps_median,qps_min,qps_max,p50_ms,p95_ms,p99_ms
@@ -294,6 +294,9 @@ int cmd_search(const Args& a) {
     std::string dir = a.need("dir"), table = a.need("table"), fname = a.get("filter", "none");
     int k = std::stoi(a.get("k", "10"));
     int repeats = std::stoi(a.get("repeats", "3"));
+    // --exclude-mod "M:R": rows with id % M < R were deleted; drop them from the truth.
+    int ex_m = 0, ex_r = 0;
+    if (!a.get("exclude-mod").empty()) std::sscanf(a.get("exclude-mod").c_str(), "%d:%d", &ex_m, &ex_r);
     Fvecs q = read_fvecs(dir + "/query.fvecs");
     std::vector<int32_t> qlabels = read_i32(dir + "/query_labels.i32");
     size_t nq = std::min(q.n, static_cast<size_t>(std::stoul(a.get("queries", "1000"))));
@@ -350,8 +353,11 @@ int cmd_search(const Args& a) {
     for (size_t i = 0; i < nq; ++i) {
         run_one(i, &ids);
         std::set<int64_t> truth;
-        for (int t = 0; t < k && t < static_cast<int>(gt[i].size()); ++t)
-            if (gt[i][t] >= 0) truth.insert(gt[i][t]);
+        for (size_t t = 0; t < gt[i].size() && truth.size() < static_cast<size_t>(k); ++t) {
+            if (gt[i][t] < 0) continue;
+            if (ex_m > 0 && gt[i][t] % ex_m < ex_r) continue;
+            truth.insert(gt[i][t]);
+        }
         size_t hit = 0;
         for (int64_t id : ids) hit += truth.count(id);
         recall_sum += truth.empty() ? 1.0 : static_cast<double>(hit) / truth.size();
