@@ -103,15 +103,17 @@ def main():
         bcurves[(key, r["build_threads"])].append((r["recall10"], r["qps_median"], r["param"]))
 
     if build or bbuild:
-        L += ["## Index builds", "", "| index | threads / workers | seconds | size | bytes/vector |",
+        L += ["## Index builds", "", "| index | threads / workers | seconds | size | peak backend memory |",
               "|---|---|---:|---:|---:|"]
         by = defaultdict(list)
         for r in build:
             by[(r["index"], r["workers"])].append(r)
         for (k, w), rs in by.items():
             size = int(rs[-1]["size_bytes"])
-            L.append(f"| nmvec {k} | {w} workers (+ leader) | {fmt_range([r['seconds'] for r in rs], 2)} | "
-                     f"{size / 1e6:,.1f} MB | |")
+            peak = max(int(r.get("peak_anon_kb") or 0) for r in rs)
+            peak_s = f"{peak / 1024:,.0f} MB" if peak else "n/a"
+            L.append(f"| nmvec {k} | {int(w) + 1} thread(s) ({w} workers + leader) | "
+                     f"{fmt_range([r['seconds'] for r in rs], 2)} | {size / 1e6:,.1f} MB | {peak_s} |")
         for (k, t), secs in bbuild.items():
             L.append(f"| {k} (in-process) | {t} threads | {secs[0]:.2f} | | |")
         L.append("")

@@ -89,6 +89,19 @@ grep -q '^Result: PASS' "$LOG/tap.log" || { [ "$f" -gt 0 ] || f=1; tail -30 "$LO
 passed=$((passed + p)); failed=$((failed + f))
 rm -rf "$TAP"
 
+# --- the benchmark harness still runs (benchmarks are not tests: nothing is asserted
+# about speed, only that `bench/run quick` completes and writes its report) ---------
+if [ -z "${NMVEC_SKIP_BENCH:-}" ]; then
+    echo "== bench/run quick (smoke: it must complete)"
+    if bench/run quick --out "$LOG/quick.md" >"$LOG/bench.log" 2>&1 && grep -q '^## Recall@10' "$LOG/quick.md"; then
+        echo "ok bench/run quick"
+        passed=$((passed + 1))
+    else
+        echo "not ok bench/run quick"; tail -30 "$LOG/bench.log"
+        failed=$((failed + 1))
+    fi
+fi
+
 [ -n "${KEEP_TEST_LOG:-}" ] && echo "logs kept in $LOG" || rm -rf "$LOG"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
