@@ -117,6 +117,16 @@ def main():
         for (k, t), secs in bbuild.items():
             L.append(f"| {k} (in-process) | {t} threads | {secs[0]:.2f} | | |")
         L.append("")
+        # Build-time ratio to hnswlib at the same thread count, same run.
+        ratios = []
+        for (k, w), rs in by.items():
+            ref = bbuild.get(("hnswlib hnsw", str(int(w) + 1)))
+            if ref:
+                ours = med([r["seconds"] for r in rs])[0]
+                ratios.append(f"nmvec {k} with {int(w) + 1} thread(s): {ours:.2f} s = **{ours / ref[0]:.2f}×** "
+                              f"hnswlib's {ref[0]:.2f} s")
+        if ratios:
+            L += ["Build time against hnswlib in this run: " + "; ".join(ratios) + ".", ""]
 
     if curves or bcurves:
         L += ["## Recall@10 and single-client QPS", "",
