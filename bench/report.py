@@ -170,7 +170,7 @@ def main():
                 f.write("\n\n")
                 series.append(k)
         png = os.path.join(plotdir, f"{name}-recall-qps.png")
-        plot(f"""set terminal pngcairo size 900,600
+        plot(f"""set terminal pngcairo size 900,600 noenhanced
 set output '{png}'
 set title 'recall@10 vs single-client QPS ({name})'
 set xlabel 'recall@10'; set ylabel 'queries per second'; set logscale y; set grid; set key bottom left
@@ -205,7 +205,7 @@ plot for [i=0:{len(series) - 1}] '{dat}' index i using 1:2 with linespoints titl
                         f.write(f"{r['clients']} {r['p50_ms']} {r['p95_ms']} {r['p99_ms']}\n")
                 f.write("\n\n")
         png = os.path.join(plotdir, f"{name}-latency.png")
-        plot(f"""set terminal pngcairo size 900,600
+        plot(f"""set terminal pngcairo size 900,600 noenhanced
 set output '{png}'
 set title 'pgbench latency percentiles vs clients ({name})'
 set xlabel 'clients'; set ylabel 'latency (ms)'; set logscale xy; set grid; set key top left
