@@ -223,6 +223,14 @@ plot for [i=0:{len(kinds) - 1}] '{dat}' index i using 1:2 with linespoints title
             L.append(f"| {r['label']} | {float(r['recall10']):.4f} | {float(r['qps_median']):,.0f} |")
         L.append("")
 
+    nmr = read_csv(os.path.join(run, "nm_recall.csv"))
+    if nmr:
+        L += ["## nm-events: recall@10 against an exact scan (100 held-out queries)", "",
+              "| index | filter | recall@10 |", "|---|---|---:|"]
+        for r in nmr:
+            L.append(f"| {r['index']} | `{r['filter']}` | {float(r['recall10']):.3f} |")
+        L.append("")
+
     if skipped:
         L += ["## Not measured in this run", ""] + [f"* {s}" for s in skipped.splitlines()] + [""]
     with open(out, "w") as f:
