@@ -128,6 +128,17 @@ def main():
         if ratios:
             L += ["Build time against hnswlib in this run: " + "; ".join(ratios) + ".", ""]
 
+    bb = read_csv(os.path.join(run, "baseline.builds.csv"))
+    if bb:
+        blas = next((l.split(": ", 1)[1] for l in meta if l.startswith("blas: ")), "?")
+        ivf = [r for r in bb if r["index"] == "ivfflat"]
+        train = f"; its IVF k-means trained in {float(ivf[0]['train_s']):.1f} s here" if ivf else ""
+        L += ["About the baselines: hnswlib is Debian's `libhnswlib-dev` headers compiled here with "
+              "`-O3 -march=native`. FAISS is Debian's `libfaiss-dev`, a generic build (`OPTIMIZE GENERIC`: "
+              f"its distance loops are scalar), using the BLAS `{blas}`{train} (with Debian's reference "
+              "BLAS the same k-means on this data took about 68 s in pgvector's reference run, so OpenBLAS "
+              "changes FAISS's training time, not its search). Queries run on one thread.", ""]
+
     if curves or bcurves:
         L += ["## Recall@10 and single-client QPS", "",
               "| system | build threads | param | recall@10 | QPS |", "|---|---|---:|---:|---:|"]
