@@ -361,10 +361,11 @@ int main(int argc, char** argv) {
             ann::set_threads(1);  // queries: one thread, one query per call
             for (long value : *params) {
                 index->set_param(value);
-                // Other processes slow a point down (on this VM even from the other vCPU, which
-                // may be an SMT sibling: cpu_share stays ~1 while QPS drops by a third). Such a
-                // point is measured again; interference only ever lowers QPS, so the attempt with
-                // the highest median QPS is kept.
+                // Other processes slow a point down, even from the other vCPU: a memory-heavy
+                // neighbour (a Postgres backend) cost hnswlib a third of its QPS while cpu_share
+                // stayed ~1 (a pure ALU spin loop costs 2-7 %). Such a point is measured again;
+                // interference only ever lowers QPS, so the attempt with the highest median QPS
+                // is kept.
                 Point p;
                 double point_busy = 0;
                 long attempts = 0;
