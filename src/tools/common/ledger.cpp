@@ -1,4 +1,5 @@
 // ledger.cpp — hashes of nm-monitor ledger records (see ledger.h).
+#include <ctime>
 #include "ledger.h"
 
 #include <algorithm>
@@ -39,6 +40,15 @@ Sha256Digest record_v1_hash(std::string_view prev_hash, uint64_t ts, std::string
     h.update(action);
     h.update(details_json);
     return h.finish();
+}
+
+std::string utc_iso8601(uint64_t unix_seconds) {
+    std::time_t tt = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
 }
 
 }  // namespace nmvec

@@ -51,4 +51,7 @@ Sha256Digest block_hash(const BlockHashInput& in);
 Sha256Digest record_v1_hash(std::string_view prev_hash, uint64_t ts, std::string_view action,
                             std::string_view details_json);
 
+/// "YYYY-MM-DDTHH:MM:SSZ" for a unix time in seconds (UTC), as the tools print it.
+std::string utc_iso8601(uint64_t unix_seconds);
+
 }  // namespace nmvec

@@ -229,15 +229,6 @@ struct FileCloser {
     void operator()(std::FILE* f) const { std::fclose(f); }
 };
 
-std::string utc_time(uint64_t t) {
-    std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 }  // namespace
 
 VerifyReport verify_ledger(const std::string& path) {
@@ -306,8 +297,8 @@ void print_verify_report(std::FILE* out, const std::string& path, const VerifyRe
     std::fprintf(out, "\n");
     if (r.records_v1) std::fprintf(out, "  v1 records      %" PRIu64 "\n", r.records_v1);
     if (r.blocks) {
-        std::fprintf(out, "  time            %s .. %s\n", utc_time(r.first_timestamp).c_str(),
-                     utc_time(r.last_timestamp).c_str());
+        std::fprintf(out, "  time            %s .. %s\n", utc_iso8601(r.first_timestamp).c_str(),
+                     utc_iso8601(r.last_timestamp).c_str());
         std::fprintf(out, "  hosts           %" PRIu64 "\n", r.hosts);
         std::vector<std::pair<uint64_t, std::string>> cats;
         for (const auto& [c, n] : r.categories) cats.emplace_back(n, c);

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "ledger.h"
 #include "ledger_verify.h"
 #include "options.h"
 #include "run.h"
@@ -59,15 +60,6 @@ class OutFile {
     std::vector<char> buf_;
 };
 
-std::string utc(uint64_t t) {
-    std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 int run_verify(const std::string& path) {
     nmvec::VerifyReport r;
     try {
@@ -109,8 +101,9 @@ int run_generate(const Options& o) {
     std::fprintf(stderr,
                  "nmvec-gen: %" PRIu64 " events (%" PRIu64 " outliers), %d-d, %u hosts, %s .. %s; %" PRIu64
                  " queries; %.2f s (%.0f events/s, %d threads)\n",
-                 s.rows, s.outliers, o.cfg.dims, o.cfg.hosts, s.rows ? utc(s.first_timestamp).c_str() : "-",
-                 s.rows ? utc(s.last_timestamp).c_str() : "-", s.queries, secs,
+                 s.rows, s.outliers, o.cfg.dims, o.cfg.hosts,
+                 s.rows ? nmvec::utc_iso8601(s.first_timestamp).c_str() : "-",
+                 s.rows ? nmvec::utc_iso8601(s.last_timestamp).c_str() : "-", s.queries, secs,
                  secs > 0 ? double(s.rows) / secs : 0.0, threads);
     return 0;
 }
