@@ -120,20 +120,28 @@ class VisitedSet {
 /// neighbour while one exists. Access must provide
 ///   float distance(uint32_t id)                      — to the query
 ///   template <class F> void neighbors(uint32_t id, int level, F f)  — f(nid) per neighbour
+///   void prefetch(const uint32_t* ids, size_t n)     — a hint, may do nothing
 template <class Access>
 void greedy_descent(Access& a, int level, uint32_t* cur, float* cur_dist) {
+    uint32_t batch[2 * kMaxM];
     bool changed = true;
     while (changed) {
         changed = false;
-        uint32_t from = *cur;
-        a.neighbors(from, level, [&](uint32_t nid) {
-            float d = a.distance(nid);
+        size_t n = 0;
+        // Collect first, so all the vectors can be on their way before the
+        // first distance is computed.
+        a.neighbors(*cur, level, [&](uint32_t nid) {
+            if (n < 2 * kMaxM) batch[n++] = nid;
+        });
+        a.prefetch(batch, n);
+        for (size_t i = 0; i < n; ++i) {
+            float d = a.distance(batch[i]);
             if (d < *cur_dist) {
                 *cur_dist = d;
-                *cur = nid;
+                *cur = batch[i];
                 changed = true;
             }
-        });
+        }
     }
 }
 

@@ -169,7 +169,8 @@ void PageAccess::prefetch(const uint32* ids, size_t n) const {
         Buffer b = h->hint[blk];
         if (b <= 0) continue;
         // Addresses only: no pin is taken and nothing is read here.
-        __builtin_prefetch(GetBufferDescriptor(b - 1));
+        // With write intent: pinning changes the descriptor's state word.
+        __builtin_prefetch(GetBufferDescriptor(b - 1), 1);
         const char* p = static_cast<const char*>(BufferGetBlock(b)) + MAXALIGN(SizeOfPageHeaderData) + off;
         for (uint32 k = 0; k < len && off + k < kSliceBytes; k += 64) __builtin_prefetch(p + k);
     }
@@ -254,7 +255,7 @@ uint32 PageAccess::read_neighbors(uint32 id, int level) {
     }
     ItemPointerData upper = h->upper_tid;
     UnlockReleaseBuffer(buf);
-    buf = ReadBuffer(index_, ItemPointerGetBlockNumber(&upper));
+    buf = read_block(index_, ItemPointerGetBlockNumber(&upper));
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     Page page = BufferGetPage(buf);
     ItemId item = PageGetItemId(page, ItemPointerGetOffsetNumber(&upper));
