@@ -18,6 +18,7 @@
 #include <string>
 
 #include "error.h"
+#include "memory.h"
 
 namespace nmvec::hnsw {
 
@@ -73,10 +74,15 @@ Graph::Graph(Metric metric, size_t dim, const Params& params, size_t capacity, s
             throw Error(ErrorKind::Internal, "adopted vector buffer has the wrong size");
         vectors_.swap(*adopt);
     } else {
+        vectors_.reserve(capacity * dim);
+        advise_huge_pages(vectors_.data(), capacity * dim * sizeof(float));
         vectors_.resize(capacity * dim);
     }
     levels_.resize(capacity);
-    level0_.assign(capacity * (1 + 2 * static_cast<size_t>(params_.m)), 0);
+    const size_t links0 = capacity * (1 + 2 * static_cast<size_t>(params_.m));
+    level0_.reserve(links0);
+    advise_huge_pages(level0_.data(), links0 * sizeof(uint32_t));
+    level0_.assign(links0, 0);
     upper_offset_.resize(capacity);
     size_t upper = 0;
     for (size_t i = 0; i < capacity; ++i) {
@@ -126,6 +132,7 @@ struct BuildAccess {
     const float* q;
     uint32_t buf[2 * kMaxM];
     float distance(uint32_t id) const { return g.dist_(q, g.vector(id)); }
+    void prefetch(const uint32_t*, size_t) const {}
     template <class F>
     void neighbors(uint32_t id, int level, F f) {
         uint32_t n;
