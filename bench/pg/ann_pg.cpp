@@ -1,10 +1,11 @@
 // ann_pg — the SQL side of the ANN benchmark harness (libpq).
 //
-//   ann_pg load  --dir DIR --table T [--copy binary|text] [--rows N]
+//   ann_pg load  --dir DIR --table T [--copy binary|text] [--rows N] [--with RELOPTIONS]
+//                [--storage S] [--before SQL]
 //       create T(id bigint, label int, tenant int, ts timestamptz, embedding vector(D))
 //       and COPY the base vectors of DIR into it through the client (COPY FROM
 //       STDIN), timing the COPY alone; prints "rows,seconds,rows_per_s".
-//   ann_pg queries --dir DIR --table Q
+//   ann_pg queries --dir DIR --table Q [--with RELOPTIONS]
 //       create Q(qid int, label int, embedding vector(D)) with the query vectors
 //       (pgbench scripts draw their query vectors from it).
 //   ann_pg search --dir DIR --table T [--filter NAME] [--queries N] [--k 10]
@@ -183,7 +184,8 @@ int cmd_load(const Args& a) {
     exec(c, "DROP TABLE IF EXISTS " + table);
     exec(c, "CREATE TABLE " + table +
                 " (id bigint, label int, tenant int, ts timestamptz, embedding vector(" +
-                std::to_string(base.dim) + "))");
+                std::to_string(base.dim) + "))" +
+                (a.get("with").empty() ? "" : " WITH (" + a.get("with") + ")"));
     if (!a.get("storage").empty())
         exec(c, "ALTER TABLE " + table + " ALTER COLUMN embedding SET STORAGE " + a.get("storage"));
     if (!a.get("before").empty()) exec(c, a.get("before"));  // e.g. CREATE INDEX on the empty table
@@ -244,7 +246,7 @@ int cmd_queries(const Args& a) {
     PGconn* c = connect();
     exec(c, "DROP TABLE IF EXISTS " + table);
     exec(c, "CREATE TABLE " + table + " (qid int PRIMARY KEY, label int, embedding vector(" +
-                std::to_string(q.dim) + "))");
+                std::to_string(q.dim) + "))" + (a.get("with").empty() ? "" : " WITH (" + a.get("with") + ")"));
     PGresult* r = PQexec(c, ("COPY " + table + " FROM STDIN").c_str());
     PQclear(r);
     for (size_t i = 0; i < q.n; ++i)
