@@ -51,17 +51,23 @@ CREATE CAST (vector AS real[]) WITH FUNCTION vector_to_float4(vector, integer, b
 
 -- distances
 CREATE FUNCTION l2_distance(vector, vector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'vector_l2_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'vector_l2_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT nmvec_distance_support;
 CREATE FUNCTION inner_product(vector, vector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'vector_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'vector_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT nmvec_distance_support;
 CREATE FUNCTION cosine_distance(vector, vector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'vector_cosine_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'vector_cosine_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT nmvec_distance_support;
 CREATE FUNCTION l1_distance(vector, vector) RETURNS float8
-    AS 'MODULE_PATHNAME', 'vector_l1_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'vector_l1_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT nmvec_distance_support;
 CREATE FUNCTION vector_l2_squared_distance(vector, vector) RETURNS float8
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT nmvec_distance_support;
 CREATE FUNCTION vector_negative_inner_product(vector, vector) RETURNS float8
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT nmvec_distance_support;
 
 -- other functions
 CREATE FUNCTION vector_dims(vector) RETURNS integer

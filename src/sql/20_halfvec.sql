@@ -51,17 +51,23 @@ CREATE CAST (halfvec AS real[]) WITH FUNCTION halfvec_to_float4(halfvec, integer
 
 -- distances
 CREATE FUNCTION l2_distance(halfvec, halfvec) RETURNS float8
-    AS 'MODULE_PATHNAME', 'halfvec_l2_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'halfvec_l2_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT nmvec_distance_support;
 CREATE FUNCTION inner_product(halfvec, halfvec) RETURNS float8
-    AS 'MODULE_PATHNAME', 'halfvec_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'halfvec_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT nmvec_distance_support;
 CREATE FUNCTION cosine_distance(halfvec, halfvec) RETURNS float8
-    AS 'MODULE_PATHNAME', 'halfvec_cosine_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'halfvec_cosine_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT nmvec_distance_support;
 CREATE FUNCTION l1_distance(halfvec, halfvec) RETURNS float8
-    AS 'MODULE_PATHNAME', 'halfvec_l1_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'halfvec_l1_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT nmvec_distance_support;
 CREATE FUNCTION halfvec_l2_squared_distance(halfvec, halfvec) RETURNS float8
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT nmvec_distance_support;
 CREATE FUNCTION halfvec_negative_inner_product(halfvec, halfvec) RETURNS float8
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT nmvec_distance_support;
 
 -- other functions
 CREATE FUNCTION vector_dims(halfvec) RETURNS integer
