@@ -30,7 +30,7 @@ FAISS_LIB ?= /usr/lib/x86_64-linux-gnu/libfaiss.a
 # Postgres headers are system headers for us: -Wextra -Werror applies to our
 # code only. -O3 for the kernels; -fopenmp because FAISS uses OpenMP.
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server) -Isrc/core
-PG_CXXFLAGS = -std=c++17 -O3 -fopenmp -Wall -Wextra -Werror -Wno-missing-field-initializers
+PG_CXXFLAGS = -std=c++17 -O3 -fopenmp -Wall -Wextra -Werror -Wno-missing-field-initializers -MMD -MP
 SHLIB_LINK = $(FAISS_LIB) -lgomp -llapack -lblas -lstdc++ -lm
 
 # Per-ISA flags keyed by file-name suffix (the same three as CMakeLists.txt).
@@ -44,6 +44,10 @@ include $(PGXS)
 src/core/%_avx2.o: override CXXFLAGS += $(ISA_avx2)
 src/core/%_avx512.o: override CXXFLAGS += $(ISA_avx512)
 src/core/%_avx512fp16.o: override CXXFLAGS += $(ISA_avx512fp16)
+
+# Header dependencies (-MMD above): a changed header rebuilds its users.
+-include $(OBJS:.o=.d)
+EXTRA_CLEAN = $(OBJS:.o=.d)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS)
 	cat $^ > $@

@@ -58,6 +58,7 @@ struct InsertState {
     std::vector<nmvec::hnsw::Neighbor> entry, found, selected, cand, kept;
     std::vector<uint32> ids, old_list, linked;
     std::vector<char> vec;
+    std::vector<char> vec_buf;  // vec on a cache line (aligned_copy)
 };
 InsertState* insert_state(Relation index, IndexInfo* info);
 void insert_element(Relation index, ItemPointer heap_tid, const void* vec, InsertState& st);

@@ -156,7 +156,7 @@ extern "C" bool nmvec_hnsw_insert(Relation index, Datum* values, bool* isnull, I
             st->access = std::make_unique<PageAccess>(index, &st->layout);
             st->access_vec_bytes = st->layout.vec_bytes;
         }
-        insert_element(index, heap_tid, st->vec.data(), *st);
+        insert_element(index, heap_tid, aligned_copy(st->vec, st->vec_buf), *st);
         inserted = true;
         return 0;
     });

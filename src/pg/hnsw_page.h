@@ -39,7 +39,7 @@ extern "C" {
 namespace nmvec::pg::hnsw {
 
 constexpr uint32 kMagic = 0x4e4d5648;  // "NMVH"
-constexpr uint32 kFormatVersion = 1;
+constexpr uint32 kFormatVersion = 2;   // 2: stream data 64-byte aligned
 constexpr uint16 kPageId = 0xFF8E;
 constexpr BlockNumber kMetaBlock = 0;
 
@@ -53,8 +53,16 @@ struct PageOpaque {
 };
 static_assert(sizeof(PageOpaque) == 8, "special space is 8 bytes");
 
-/// Bytes of element data a stream page holds.
-constexpr uint32 kSliceBytes = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(PageOpaque));
+/// Where element data starts in a stream (node or vector) page, and how
+/// many bytes of it a page holds: both multiples of 64, so that in shared
+/// buffers (whose pages are cache-line aligned) every vector whose size is a
+/// multiple of 64 bytes (float32 with dims a multiple of 16, halfvec of 32:
+/// 384, 768, 784, 1536, ...) starts on a cache line. Distances over vectors
+/// that straddle cache lines were ~20% slower (every 64-byte load split in
+/// two). Costs 96 bytes a page against the tightest packing.
+constexpr uint32 kStreamOffset = 64;
+constexpr uint32 kSliceBytes = (BLCKSZ - MAXALIGN(sizeof(PageOpaque)) - kStreamOffset) / 64 * 64;
+static_assert(kStreamOffset >= MAXALIGN(SizeOfPageHeaderData), "stream data after the page header");
 
 /// Element kinds (the indexed type).
 enum ElemKind : uint8 { kFloat32 = 1, kFloat16 = 2 };
@@ -117,7 +125,7 @@ inline PageOpaque* page_opaque(Page page) {
     return reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(page));
 }
 inline Meta* page_meta(Page page) { return reinterpret_cast<Meta*>(PageGetContents(page)); }
-inline char* stream_data(Page page) { return PageGetContents(page); }
+inline char* stream_data(Page page) { return static_cast<char*>(page) + kStreamOffset; }
 
 /// Initialise a page of the given kind (stream pages are marked full).
 void init_page(Page page, PageKind kind);

@@ -49,6 +49,7 @@ struct HnswScanState {
     std::unique_ptr<PageAccess> access;
     PooledSearch search;
     std::vector<char> query;
+    std::vector<char> query_buf;  // holds the query on a cache line (aligned_copy)
     bool started = false;
     bool unordered = false;  // NULL or zero query: walk all ids
     uint32 next_id = 0;
@@ -72,7 +73,7 @@ void start(IndexScanDesc scan, HnswScanState& s) {
     if (!prepare_vector(s.layout, scan->orderByData[0].sk_argument, s.query)) return;  // zero under cosine
     s.unordered = false;
     PageAccess& a = *s.access;
-    a.set_query(s.query.data());
+    a.set_query(aligned_copy(s.query, s.query_buf));
     uint32 ep = s.layout.entry;
     float d = a.distance(ep);
     for (int l = s.layout.max_level; l > 0; --l) nmvec::hnsw::greedy_descent(a, l, &ep, &d);

@@ -171,8 +171,18 @@ void PageAccess::prefetch(const uint32* ids, size_t n) const {
         // Addresses only: no pin is taken and nothing is read here.
         // With write intent: pinning changes the descriptor's state word.
         __builtin_prefetch(GetBufferDescriptor(b - 1), 1);
-        const char* p = static_cast<const char*>(BufferGetBlock(b)) + MAXALIGN(SizeOfPageHeaderData) + off;
+        const char* p = static_cast<const char*>(BufferGetBlock(b)) + kStreamOffset + off;
         for (uint32 k = 0; k < len && off + k < kSliceBytes; k += 64) __builtin_prefetch(p + k);
+        if (off + len <= kSliceBytes) continue;
+        // The vector straddles into the next page of the stream: its tail too.
+        uint64 next_index = (static_cast<uint64>(ids[i]) * len) / kSliceBytes + 1;
+        BlockNumber nblk = Layout::block_of(layout_->vector_extents, static_cast<uint32>(next_index));
+        if (nblk == InvalidBlockNumber || nblk >= h->n) continue;
+        Buffer nb = h->hint[nblk];
+        if (nb <= 0) continue;
+        __builtin_prefetch(GetBufferDescriptor(nb - 1), 1);
+        const char* q = static_cast<const char*>(BufferGetBlock(nb)) + kStreamOffset;
+        for (uint32 k = 0; k < off + len - kSliceBytes; k += 64) __builtin_prefetch(q + k);
     }
 }
 
@@ -181,8 +191,11 @@ const void* PageAccess::cached(uint32 id) {
     if (it != cache_index_.end()) return it->second;
     constexpr size_t kPerBlock = 256;
     size_t block = arena_used_ / kPerBlock, slot = arena_used_ % kPerBlock;
-    if (block == arena_.size()) arena_.emplace_back(new char[kPerBlock * layout_->vec_bytes]);
-    char* dst = arena_[block].get() + slot * layout_->vec_bytes;
+    if (block == arena_.size()) arena_.emplace_back(new char[kPerBlock * layout_->vec_bytes + 64]);
+    // Blocks start on a cache line, like vectors in pages (hnsw_page.h).
+    char* base =
+        reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(arena_[block].get()) + 63) & ~uintptr_t{63});
+    char* dst = base + slot * layout_->vec_bytes;
     ++arena_used_;
     read_vector(id, dst);
     cache_index_.emplace(id, dst);

@@ -67,6 +67,16 @@ struct ElemDistance {
     size_t elem_size() const { return kind == kFloat16 ? 2 : 4; }
 };
 
+/// Copy src to a 64-byte boundary inside buf and return that copy: queries
+/// sit on cache lines like the stored vectors (hnsw_page.h), so distances do
+/// no split loads.
+inline const char* aligned_copy(const std::vector<char>& src, std::vector<char>& buf) {
+    buf.resize(src.size() + 64);
+    char* p = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(buf.data()) + 63) & ~uintptr_t{63});
+    memcpy(p, src.data(), src.size());
+    return p;
+}
+
 /// ReadBuffer through a per-backend hint of where each block of this index
 /// last was in shared buffers (kept in rd_amcache): when the hint still holds,
 /// ReadRecentBuffer pins it without the buffer-mapping hash lookup.
