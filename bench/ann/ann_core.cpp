@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
             nmvec::hnsw::Params p;
             p.m = m;
             p.ef_construction = efc;
-            std::vector<float> vecs = base.data;
+            nmvec::AlignedFloats vecs(base.data.begin(), base.data.end());
             double t0 = ann::now_s();
             nmvec::hnsw::Graph g(nmvec::hnsw::Metric::L2, base.d, p, base.n, &vecs);
             {

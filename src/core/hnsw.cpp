@@ -64,7 +64,7 @@ bool normalize_for(Metric metric, float* v, size_t dim) {
     return true;
 }
 
-Graph::Graph(Metric metric, size_t dim, const Params& params, size_t capacity, std::vector<float>* adopt)
+Graph::Graph(Metric metric, size_t dim, const Params& params, size_t capacity, AlignedFloats* adopt)
     : params_(params), dim_(dim), capacity_(capacity), dist_(metric, dim), locks_(kLockStripes) {
     params_.check();
     if (capacity > UINT32_MAX - 1)

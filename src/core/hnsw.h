@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "distance.h"
+#include "memory.h"
 
 namespace nmvec::hnsw {
 
@@ -226,8 +227,7 @@ class Graph {
     /// Room for `capacity` elements of `dim` floats. With `adopt`, the graph
     /// takes that buffer (capacity * dim floats, already normalised under
     /// Cosine) as its vectors instead of allocating and copying.
-    Graph(Metric metric, size_t dim, const Params& params, size_t capacity,
-          std::vector<float>* adopt = nullptr);
+    Graph(Metric metric, size_t dim, const Params& params, size_t capacity, AlignedFloats* adopt = nullptr);
 
     /// Bytes a graph of n elements needs (vectors, links, levels), to compare
     /// with maintenance_work_mem before building.
@@ -286,7 +286,7 @@ class Graph {
     size_t dim_;
     size_t capacity_;
     Distance dist_;
-    std::vector<float> vectors_;
+    AlignedFloats vectors_;
     std::vector<int8_t> levels_;
     std::vector<uint32_t> level0_;        // capacity * (1 + 2m): count, then slots
     std::vector<uint64_t> upper_offset_;  // per element: start in upper_ (levels >= 1)

@@ -45,7 +45,7 @@ struct BuildState {
     int dims = 0;
     nmvec::hnsw::Params params;
     size_t mem_limit = 0;
-    std::vector<float> vectors;
+    AlignedFloats vectors;
     std::vector<ItemPointerData> tids;
     std::vector<float> tmp;
     BufFile* spill = nullptr;
