@@ -10,6 +10,7 @@
 //       (pgbench scripts draw their query vectors from it).
 //   ann_pg search --dir DIR --table T [--filter NAME] [--queries N] [--k 10]
 //                 [--set "GUC=VALUE;..."] [--repeats 3] [--label TEXT] [--exclude-mod M:R]
+//                 [--pin-cpu N]
 //       one client, one prepared statement, the query vectors sent in binary;
 //       prints one CSV line: label,filter,queries,recall10,rows_mean,short_frac,
 //       qps_median,qps_min,qps_max,p50_ms,p95_ms,p99_ms
@@ -23,8 +24,10 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <sched.h>
 #include <chrono>
 #include <cmath>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -246,7 +249,8 @@ int cmd_queries(const Args& a) {
     PGconn* c = connect();
     exec(c, "DROP TABLE IF EXISTS " + table);
     exec(c, "CREATE TABLE " + table + " (qid int PRIMARY KEY, label int, embedding vector(" +
-                std::to_string(q.dim) + "))" + (a.get("with").empty() ? "" : " WITH (" + a.get("with") + ")"));
+                std::to_string(q.dim) + "))" +
+                (a.get("with").empty() ? "" : " WITH (" + a.get("with") + ")"));
     PGresult* r = PQexec(c, ("COPY " + table + " FROM STDIN").c_str());
     PQclear(r);
     for (size_t i = 0; i < q.n; ++i)
@@ -292,6 +296,25 @@ double percentile(std::vector<double> v, double p) {
     return v[i];
 }
 
+// --pin-cpu N: this client and its server backend both run on CPU N. On
+// these 2-vCPU VMs a query whose client and backend sit on different vCPUs
+// pays two cross-vCPU wake-ups (the idle vCPU is halted in the hypervisor):
+// tens of microseconds, as much as the index search itself. Pinned, the
+// round trip costs what a context switch costs. Reported next to the
+// unpinned figures, never instead of them.
+void pin_with_backend(PGconn* c, int cpu) {
+    PGresult* r = PQexec(c, "SELECT pg_backend_pid()");
+    pid_t backend = static_cast<pid_t>(std::stol(PQgetvalue(r, 0, 0)));
+    PQclear(r);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(backend, sizeof(set), &set) != 0 || sched_setaffinity(0, sizeof(set), &set) != 0)
+        throw std::runtime_error(
+            "--pin-cpu: sched_setaffinity failed (the server must run as this user, or be root): " +
+            std::string(std::strerror(errno)));
+}
+
 int cmd_search(const Args& a) {
     std::string dir = a.need("dir"), table = a.need("table"), fname = a.get("filter", "none");
     int k = std::stoi(a.get("k", "10"));
@@ -309,6 +332,7 @@ int cmd_search(const Args& a) {
     PGresult* r = PQexec(c, ("SELECT count(*) FROM " + table).c_str());
     size_t n = std::stoul(PQgetvalue(r, 0, 0));
     PQclear(r);
+    if (!a.get("pin-cpu").empty()) pin_with_backend(c, std::stoi(a.get("pin-cpu")));
     std::string sets = a.get("set");
     size_t pos = 0;
     while (pos < sets.size()) {
