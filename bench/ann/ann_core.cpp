@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
             }
             double build_s = ann::now_s() - t0;
             nmvec::hnsw::IterativeSearch it;
+            uint64_t visits_sum = 0, visits_n = 0;
             for (long ef : efs) {
                 Point pt = measure(q, gt, nq, repeats, [&](const float* qv, std::vector<uint32_t>* out) {
                     nmvec::hnsw::Neighbor e = g.descend(qv);
@@ -110,7 +111,12 @@ int main(int argc, char** argv) {
                     it.reset({e}, o);
                     nmvec::hnsw::Neighbor n;
                     while (out->size() < kK && it.next(a, &n)) out->push_back(n.id);
+                    visits_sum += it.visits();
+                    ++visits_n;
                 });
+                std::fprintf(stderr, "ef %ld: %.1f level-0 visits per query\n", ef,
+                             static_cast<double>(visits_sum) / static_cast<double>(visits_n));
+                visits_sum = visits_n = 0;
                 std::printf("nmvec-core,%ld,%.3f,%ld,%.4f,%.0f,%.0f,%.0f\n", t, build_s, ef, pt.recall,
                             pt.qps_med, pt.qps_min, pt.qps_max);
                 std::fflush(stdout);
