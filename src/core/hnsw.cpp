@@ -193,8 +193,9 @@ void Graph::insert(uint32_t id, VisitedSet& visited) {
     if (level <= max_level) top.unlock();  // else: hold it, we become the entry point
 
     BuildAccess a{*this, vector(id), {}};
-    float ep_dist = a.distance(ep);
-    for (int l = max_level; l > level; --l) greedy_descent(a, l, &ep, &ep_dist);
+    const Neighbor start = descend_levels(a, ep, max_level, level);
+    ep = start.id;
+    float ep_dist = start.dist;
 
     std::vector<Neighbor> entry{{ep_dist, ep}}, found, selected;
     auto pair_dist = [this](uint32_t x, uint32_t y) { return dist_(vector(x), vector(y)); };
@@ -225,10 +226,7 @@ std::vector<Neighbor> Graph::search(const float* q, size_t k, size_t ef, Visited
 Neighbor Graph::descend(const float* q) const {
     if (entry_ == UINT32_MAX) return {0.0f, UINT32_MAX};
     Access a{*this, q};
-    uint32_t ep = entry_;
-    float ep_dist = a.distance(ep);
-    for (int l = max_level_; l > 0; --l) greedy_descent(a, l, &ep, &ep_dist);
-    return {ep_dist, ep};
+    return descend_levels(a, entry_, max_level_, 0);
 }
 
 ParallelBuild::ParallelBuild(Graph& graph, uint32_t count, int threads) : graph_(graph), count_(count) {

@@ -101,12 +101,8 @@ void insert_element(Relation index, ItemPointer heap_tid, const void* vec, Inser
     a.clear_cache();
     a.enable_cache(true);
     a.set_query(vec);
-    uint32 ep = layout.entry;
     int top = layout.max_level;
-    float ep_dist = a.distance(ep);
-    for (int l = top; l > level; --l) nmvec::hnsw::greedy_descent(a, l, &ep, &ep_dist);
-
-    st.entry.assign(1, {ep_dist, ep});
+    st.entry.assign(1, nmvec::hnsw::descend_levels(a, layout.entry, top, level));
     auto pair = [&](uint32 x, uint32 y) { return a.pair_distance(x, y); };
     for (int l = std::min(level, top); l >= 0; --l) {
         st.visited.clear();

@@ -74,14 +74,12 @@ void start(IndexScanDesc scan, HnswScanState& s) {
     s.unordered = false;
     PageAccess& a = *s.access;
     a.set_query(aligned_copy(s.query, s.query_buf));
-    uint32 ep = s.layout.entry;
-    float d = a.distance(ep);
-    for (int l = s.layout.max_level; l > 0; --l) nmvec::hnsw::greedy_descent(a, l, &ep, &d);
+    const nmvec::hnsw::Neighbor start = nmvec::hnsw::descend_levels(a, s.layout.entry, s.layout.max_level, 0);
     nmvec::hnsw::IterativeSearch::Options opt;
     opt.ef = static_cast<size_t>(g_ef_search);
     opt.strict_order = g_strict_order;
     opt.max_visits = static_cast<uint64_t>(g_max_scan_tuples);
-    s.search->reset({{d, ep}}, opt);
+    s.search->reset({start}, opt);
 }
 
 bool next_tuple(IndexScanDesc scan, HnswScanState& s) {
