@@ -35,7 +35,8 @@ struct CacheLineAllocator {
     }
 };
 
-/// Float buffer whose start is on a cache line.
+/// Buffers whose start is on a cache line.
 using AlignedFloats = std::vector<float, CacheLineAllocator<float>>;
+using AlignedBytes = std::vector<char, CacheLineAllocator<char>>;
 
 }  // namespace nmvec

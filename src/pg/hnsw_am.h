@@ -47,7 +47,7 @@ void opclass_info(Relation index, nmvec::hnsw::Metric* metric, ElemKind* kind);
 /// Convert a vector/halfvec datum into the index's element form in `out`
 /// (normalised under Cosine). False for a zero vector under Cosine (not
 /// indexed). Errors when the dims differ from the index's.
-bool prepare_vector(const Layout& layout, Datum value, std::vector<char>& out);
+bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out);
 
 /// Per-statement insert scratch, kept in IndexInfo::ii_AmCache.
 struct InsertState {
@@ -57,8 +57,7 @@ struct InsertState {
     nmvec::hnsw::VisitedSet visited;
     std::vector<nmvec::hnsw::Neighbor> entry, found, selected, cand, kept;
     std::vector<uint32> ids, old_list, linked;
-    std::vector<char> vec;
-    std::vector<char> vec_buf;  // vec on a cache line (aligned_copy)
+    AlignedBytes vec;  // on a cache line, like the stored vectors (hnsw_page.h)
 };
 InsertState* insert_state(Relation index, IndexInfo* info);
 void insert_element(Relation index, ItemPointer heap_tid, const void* vec, InsertState& st);

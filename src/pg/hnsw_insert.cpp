@@ -26,7 +26,7 @@
 
 namespace nmvec::pg::hnsw {
 
-bool prepare_vector(const Layout& layout, Datum value, std::vector<char>& out) {
+bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out) {
     struct varlena* raw = PG_DETOAST_DATUM(value);
     const auto* hdr = reinterpret_cast<const Vector*>(raw);  // dim at the same offset in both types
     if (static_cast<uint32>(hdr->dim) != layout.dims)
@@ -152,7 +152,7 @@ extern "C" bool nmvec_hnsw_insert(Relation index, Datum* values, bool* isnull, I
             st->access = std::make_unique<PageAccess>(index, &st->layout);
             st->access_vec_bytes = st->layout.vec_bytes;
         }
-        insert_element(index, heap_tid, aligned_copy(st->vec, st->vec_buf), *st);
+        insert_element(index, heap_tid, st->vec.data(), *st);
         inserted = true;
         return 0;
     });

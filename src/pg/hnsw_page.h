@@ -158,6 +158,11 @@ struct Layout {
         *offset = static_cast<uint32>(pos % kSliceBytes);
         return block_of(vector_extents, static_cast<uint32>(pos / kSliceBytes));
     }
+    /// The page where vector `id` goes on when it straddles two.
+    BlockNumber vector_next_block(uint32 id) const {
+        return block_of(vector_extents,
+                        static_cast<uint32>(static_cast<uint64>(id) * vec_bytes / kSliceBytes + 1));
+    }
 };
 
 /// Read the meta page (share lock) into a Layout; errors if not an nmvec

@@ -48,8 +48,7 @@ struct HnswScanState {
     Layout layout;
     std::unique_ptr<PageAccess> access;
     PooledSearch search;
-    std::vector<char> query;
-    std::vector<char> query_buf;  // holds the query on a cache line (aligned_copy)
+    AlignedBytes query;  // on a cache line, like the stored vectors (hnsw_page.h)
     bool started = false;
     bool unordered = false;  // NULL or zero query: walk all ids
     uint32 next_id = 0;
@@ -73,7 +72,7 @@ void start(IndexScanDesc scan, HnswScanState& s) {
     if (!prepare_vector(s.layout, scan->orderByData[0].sk_argument, s.query)) return;  // zero under cosine
     s.unordered = false;
     PageAccess& a = *s.access;
-    a.set_query(aligned_copy(s.query, s.query_buf));
+    a.set_query(s.query.data());
     const nmvec::hnsw::Neighbor start = nmvec::hnsw::descend_levels(a, s.layout.entry, s.layout.max_level, 0);
     nmvec::hnsw::IterativeSearch::Options opt;
     opt.ef = static_cast<size_t>(g_ef_search);

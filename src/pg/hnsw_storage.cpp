@@ -139,7 +139,7 @@ BlockNumber PageAccess::vector_block_checked(uint32 id, uint32* off) {
 // Vector bytes never change once written (hnsw_storage.h), and an element is
 // only reached through a neighbour list written after its vector, so vector
 // pages are read with a pin and no content lock.
-const void* PageAccess::vector_ptr(uint32 id, Buffer* buf, std::vector<char>& scratch) {
+const void* PageAccess::vector_ptr(uint32 id, Buffer* buf, AlignedBytes& scratch) {
     uint32 off;
     BlockNumber blk = vector_block_checked(id, &off);
     uint32 len = layout_->vec_bytes;
@@ -150,8 +150,7 @@ const void* PageAccess::vector_ptr(uint32 id, Buffer* buf, std::vector<char>& sc
     uint32 first = kSliceBytes - off;
     memcpy(scratch.data(), data + off, first);
     ReleaseBuffer(*buf);
-    uint64 next_index = (static_cast<uint64>(id) * len) / kSliceBytes + 1;
-    *buf = read_block(index_, Layout::block_of(layout_->vector_extents, static_cast<uint32>(next_index)));
+    *buf = read_block(index_, layout_->vector_next_block(id));
     memcpy(scratch.data() + first, stream_data(BufferGetPage(*buf)), len - first);
     ReleaseBuffer(*buf);
     *buf = InvalidBuffer;
@@ -175,8 +174,7 @@ void PageAccess::prefetch(const uint32* ids, size_t n) const {
         for (uint32 k = 0; k < len && off + k < kSliceBytes; k += 64) __builtin_prefetch(p + k);
         if (off + len <= kSliceBytes) continue;
         // The vector straddles into the next page of the stream: its tail too.
-        uint64 next_index = (static_cast<uint64>(ids[i]) * len) / kSliceBytes + 1;
-        BlockNumber nblk = Layout::block_of(layout_->vector_extents, static_cast<uint32>(next_index));
+        BlockNumber nblk = layout_->vector_next_block(ids[i]);
         if (nblk == InvalidBlockNumber || nblk >= h->n) continue;
         Buffer nb = h->hint[nblk];
         if (nb <= 0) continue;
@@ -191,11 +189,9 @@ const void* PageAccess::cached(uint32 id) {
     if (it != cache_index_.end()) return it->second;
     constexpr size_t kPerBlock = 256;
     size_t block = arena_used_ / kPerBlock, slot = arena_used_ % kPerBlock;
-    if (block == arena_.size()) arena_.emplace_back(new char[kPerBlock * layout_->vec_bytes + 64]);
     // Blocks start on a cache line, like vectors in pages (hnsw_page.h).
-    char* base =
-        reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(arena_[block].get()) + 63) & ~uintptr_t{63});
-    char* dst = base + slot * layout_->vec_bytes;
+    if (block == arena_.size()) arena_.emplace_back(kPerBlock * layout_->vec_bytes);
+    char* dst = arena_[block].data() + slot * layout_->vec_bytes;
     ++arena_used_;
     read_vector(id, dst);
     cache_index_.emplace(id, dst);
@@ -219,8 +215,7 @@ float PageAccess::distance(uint32 id) {
     const size_t n1 = (kSliceBytes - off) / esize;
     float sum = dist_.partial(data, query_, n1);
     ReleaseBuffer(buf);
-    uint64 next_index = (static_cast<uint64>(id) * len) / kSliceBytes + 1;
-    buf = read_block(index_, Layout::block_of(layout_->vector_extents, static_cast<uint32>(next_index)));
+    buf = read_block(index_, layout_->vector_next_block(id));
     sum += dist_.partial(stream_data(BufferGetPage(buf)), static_cast<const char*>(query_) + n1 * esize,
                          layout_->dims - n1);
     ReleaseBuffer(buf);
@@ -374,8 +369,7 @@ void write_vector(Relation index, const Layout& layout, uint32 id, const void* d
     Buffer b1 = ReadBuffer(index, blk), b2 = InvalidBuffer;
     LockBuffer(b1, BUFFER_LOCK_EXCLUSIVE);
     if (first < len) {
-        uint64 next_index = (static_cast<uint64>(id) * len) / kSliceBytes + 1;
-        b2 = ReadBuffer(index, Layout::block_of(layout.vector_extents, static_cast<uint32>(next_index)));
+        b2 = ReadBuffer(index, layout.vector_next_block(id));
         LockBuffer(b2, BUFFER_LOCK_EXCLUSIVE);  // stream order is block order: no deadlock
     }
     GenericXLogState* st = GenericXLogStart(index);

@@ -67,16 +67,6 @@ struct ElemDistance {
     size_t elem_size() const { return kind == kFloat16 ? 2 : 4; }
 };
 
-/// Copy src to a 64-byte boundary inside buf and return that copy: queries
-/// sit on cache lines like the stored vectors (hnsw_page.h), so distances do
-/// no split loads.
-inline const char* aligned_copy(const std::vector<char>& src, std::vector<char>& buf) {
-    buf.resize(src.size() + 64);
-    char* p = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(buf.data()) + 63) & ~uintptr_t{63});
-    memcpy(p, src.data(), src.size());
-    return p;
-}
-
 /// ReadBuffer through a per-backend hint of where each block of this index
 /// last was in shared buffers (kept in rd_amcache): when the hint still holds,
 /// ReadRecentBuffer pins it without the buffer-mapping hash lookup.
@@ -131,7 +121,7 @@ class PageAccess {
  private:
     /// Pointer to vector id if it lies within one page (pinned+locked in
     /// buf), else copies it to scratch and returns that (buf invalid).
-    const void* vector_ptr(uint32 id, Buffer* buf, std::vector<char>& scratch);
+    const void* vector_ptr(uint32 id, Buffer* buf, AlignedBytes& scratch);
     const void* cached(uint32 id);
     BlockNumber node_block_checked(uint32 id, uint32* off);
     BlockNumber vector_block_checked(uint32 id, uint32* off);
@@ -141,13 +131,13 @@ class PageAccess {
     ElemDistance dist_;
     const void* query_ = nullptr;
     std::vector<uint32> nbuf_;
-    std::vector<char> scratch_a_, scratch_b_;
+    AlignedBytes scratch_a_, scratch_b_;
     ItemPointerData last_tid_;
     bool cache_on_ = false;
     std::unordered_map<uint32, const char*> cache_index_;
     // Cached vectors live in fixed blocks that are kept between inserts, so
     // pointers stay valid and nothing is reallocated or faulted in again.
-    std::vector<std::unique_ptr<char[]>> arena_;
+    std::vector<AlignedBytes> arena_;
     size_t arena_used_ = 0;  // vectors handed out, across blocks
 };
 
