@@ -25,9 +25,11 @@
 #include "pg.h"
 
 #include "guard.h"
+#include "vector_type.h"
 
 extern "C" {
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "access/heaptoast.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/supportnodes.h"
@@ -71,6 +73,16 @@ int expr_dims(Node* arg) {
     return 0;
 }
 
+/// Whether type is our halfvec (by name, whatever schema the extension is in).
+bool is_halfvec(Oid type) {
+    HeapTuple tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type));
+    if (!HeapTupleIsValid(tup)) return false;
+    bool yes = strcmp(NameStr(reinterpret_cast<Form_pg_type>(GETSTRUCT(tup))->typname),
+                      nmvec::pg::HalfTraits::kName) == 0;
+    ReleaseSysCache(tup);
+    return yes;
+}
+
 }  // namespace
 
 NMVEC_FUNCTION(nmvec_distance_support) {
@@ -90,9 +102,7 @@ NMVEC_FUNCTION(nmvec_distance_support) {
     foreach (lc, args) {
         Node* arg = reinterpret_cast<Node*>(lfirst(lc));
         dims = std::max(dims, expr_dims(arg));
-        char* tname = format_type_be(exprType(arg));
-        if (strncmp(tname, "halfvec", 7) == 0) elem_bytes = 2;
-        pfree(tname);
+        if (is_halfvec(exprType(arg))) elem_bytes = 2;
     }
     if (dims <= 0) dims = 384;  // unknown: a typical embedding
 
