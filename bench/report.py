@@ -139,6 +139,7 @@ def main():
               "BLAS the same k-means on this data took about 68 s in pgvector's reference run, so OpenBLAS "
               "changes FAISS's training time, not its search). Queries run on one thread.", ""]
 
+    ref = None  # hnswlib's curve (1-thread build), when measured
     if curves or bcurves:
         L += ["## Recall@10 and single-client QPS", "",
               "| system | build threads | param | recall@10 | QPS |", "|---|---|---:|---:|---:|"]
@@ -149,7 +150,6 @@ def main():
             for rc, q, p in pts:
                 L.append(f"| {k} | {t} | {p} | {float(rc):.4f} | {float(q):,.0f} |")
         L.append("")
-        ref = None
         for (k, t), pts in bcurves.items():
             if k.startswith("hnswlib") and t == "1":
                 ref = pts
@@ -188,6 +188,37 @@ set xlabel 'recall@10'; set ylabel 'queries per second'; set logscale y; set gri
 plot for [i=0:{len(series) - 1}] '{dat}' index i using 1:2 with linespoints title columnheader(1)
 """)
         L += [f"![recall vs QPS]({os.path.basename(png)})", ""]
+
+    rtt = read_csv(os.path.join(run, "rtt.csv"))
+    if rtt:
+        by = {}
+        for r in rtt:
+            by.setdefault(r["busy"], {})[r["label"]] = r
+        L += ["## Round trip on this machine (no index involved)", "",
+              "`ann_pg rtt`: one prepared call that keeps the server busy in a PL/pgSQL loop for a set",
+              "time, then returns one row. *server µs* is the loop alone (a call 200 times longer,",
+              "divided by 200); *per call* is 1e6 / QPS; the rest is what the round trip adds: protocol,",
+              "executor, and waking the process that waited. Client on the other core (as in the",
+              "unpinned curves) and on the server's core (as in the pinned ones).", "",
+              "| loop iterations | server µs | per call, other core | added | per call, same core | added |",
+              "|---:|---:|---:|---:|---:|---:|"]
+        for busy in sorted(by, key=int):
+            row = by[busy]
+            o, sm = row.get("other-core"), row.get("same-core")
+            srv = float((o or sm)["server_us"])
+
+            def cell(r):
+                if not r:
+                    return "n/a | n/a"
+                return f"{float(r['call_us']):.0f} | {float(r['call_us']) - srv:.0f}"
+            L.append(f"| {int(busy):,} | {srv:.0f} | {cell(o)} | {cell(sm)} |")
+        L.append("")
+        if ref:
+            q95 = interp_qps([(a, b) for a, b, _ in ref], 0.95)
+            if q95:
+                L += [f"For scale: hnswlib's whole query at recall@10 = 0.95 takes {1e6 / q95:.0f} µs in this run "
+                      f"(1e6 / {q95:,.0f} QPS); 0.40× of its QPS leaves {1e6 / (0.4 * q95):.0f} µs per query, "
+                      "round trip included.", ""]
 
     filt = [r for r in search if not r["label"].startswith("exact") and r["filter"] != "none"]
     if filt:

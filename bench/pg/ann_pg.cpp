@@ -15,6 +15,14 @@
 //       prints one CSV line: label,filter,queries,recall10,rows_mean,short_frac,
 //       qps_median,qps_min,qps_max,p50_ms,p95_ms,p99_ms
 //
+//   ann_pg rtt [--busy 0,1000,...] [--queries N] [--repeats 3] [--pin-cpu N] [--label TEXT]
+//       what a round trip costs on this machine, apart from any index: one
+//       prepared statement calling a session-local PL/pgSQL loop of $1 integer
+//       additions (pure CPU, no allocation, no I/O). For each busy value prints
+//       label,busy,server_us,call_us,qps_median,qps_min,qps_max where
+//       server_us is the server's time for the loop alone (one call with 200
+//       times the iterations, divided by 200) and call_us is 1e6 / qps_median.
+//
 // Filters (the same definitions as bench/ann's ground truth; qi = query index,
 // N = base rows): none; label_same (label = query's label); label_other
 // (label = (query's label + 1) % 10); tenant (tenant = qi % 100); time_50
@@ -410,6 +418,64 @@ int cmd_search(const Args& a) {
     return 0;
 }
 
+int cmd_rtt(const Args& a) {
+    std::vector<long> busy;
+    {
+        std::string list = a.get("busy", "0,500,1000,2000,4000");
+        size_t pos = 0;
+        while (pos <= list.size()) {
+            size_t e = list.find(',', pos);
+            busy.push_back(std::stol(list.substr(pos, e == std::string::npos ? std::string::npos : e - pos)));
+            if (e == std::string::npos) break;
+            pos = e + 1;
+        }
+    }
+    size_t nq = std::stoul(a.get("queries", "5000"));
+    int repeats = std::stoi(a.get("repeats", "3"));
+    PGconn* c = connect();
+    if (!a.get("pin-cpu").empty()) pin_with_backend(c, std::stoi(a.get("pin-cpu")));
+    exec(c,
+         "CREATE FUNCTION pg_temp.spin(n bigint) RETURNS bigint LANGUAGE plpgsql AS "
+         "$$DECLARE x bigint := 0; BEGIN FOR i IN 1..n LOOP x := x + i; END LOOP; RETURN x; END$$");
+    PGresult* r = PQprepare(c, "rtt", "SELECT pg_temp.spin($1::bigint)", 1, nullptr);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        throw std::runtime_error(std::string("prepare: ") + PQerrorMessage(c));
+    PQclear(r);
+    auto call = [&](long n) {
+        std::string v = std::to_string(n);
+        const char* values[1] = {v.c_str()};
+        PGresult* res = PQexecPrepared(c, "rtt", 1, values, nullptr, nullptr, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+            throw std::runtime_error(std::string("rtt: ") + PQerrorMessage(c));
+        PQclear(res);
+    };
+    for (long b : busy) {
+        // The server's time for the loop alone: one call, 200 times longer.
+        constexpr int kScale = 200;
+        std::vector<double> server;
+        for (int rep = 0; rep < 3; ++rep) {
+            auto t0 = Clock::now();
+            call(b * kScale);
+            server.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / kScale);
+        }
+        std::sort(server.begin(), server.end());
+        for (size_t i = 0; i < nq; ++i) call(b);  // warm-up
+        std::vector<double> qps;
+        for (int rep = 0; rep < repeats; ++rep) {
+            auto t0 = Clock::now();
+            for (size_t i = 0; i < nq; ++i) call(b);
+            qps.push_back(nq / std::chrono::duration<double>(Clock::now() - t0).count());
+        }
+        std::sort(qps.begin(), qps.end());
+        double med = qps[qps.size() / 2];
+        std::printf("%s,%ld,%.1f,%.1f,%.1f,%.1f,%.1f\n", a.get("label", "rtt").c_str(), b,
+                    b == 0 ? 0.0 : server[1], 1e6 / med, med, qps.front(), qps.back());
+        std::fflush(stdout);
+    }
+    PQfinish(c);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -433,6 +499,7 @@ int main(int argc, char** argv) {
         if (cmd == "load") return cmd_load(a);
         if (cmd == "queries") return cmd_queries(a);
         if (cmd == "search") return cmd_search(a);
+        if (cmd == "rtt") return cmd_rtt(a);
         std::fprintf(stderr, "ann_pg: unknown command %s\n", cmd.c_str());
         return 2;
     } catch (const std::exception& e) {
