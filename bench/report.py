@@ -204,14 +204,12 @@ plot for [i=0:{len(series) - 1}] '{dat}' index i using 1:2 with linespoints titl
               "|---:|---:|---:|---:|---:|---:|"]
         for busy in sorted(by, key=int):
             row = by[busy]
-            o, sm = row.get("other-core"), row.get("same-core")
-            srv = float((o or sm)["server_us"])
-
-            def cell(r):
-                if not r:
-                    return "n/a | n/a"
-                return f"{float(r['call_us']):.0f} | {float(r['call_us']) - srv:.0f}"
-            L.append(f"| {int(busy):,} | {srv:.0f} | {cell(o)} | {cell(sm)} |")
+            srv = float(next(iter(row.values()))["server_us"])
+            cells = []
+            for placement in ("other-core", "same-core"):
+                r = row.get(placement)
+                cells.append(f"{float(r['call_us']):.0f} | {float(r['call_us']) - srv:.0f}" if r else "n/a | n/a")
+            L.append(f"| {int(busy):,} | {srv:.0f} | " + " | ".join(cells) + " |")
         L.append("")
         if ref:
             q95 = interp_qps([(a, b) for a, b, _ in ref], 0.95)

@@ -15,7 +15,7 @@
 //       prints one CSV line: label,filter,queries,recall10,rows_mean,short_frac,
 //       qps_median,qps_min,qps_max,p50_ms,p95_ms,p99_ms
 //
-//   ann_pg rtt [--busy 0,1000,...] [--queries N] [--repeats 3] [--pin-cpu N] [--label TEXT]
+//   ann_pg rtt [--busy 0,1000,...,6000] [--queries N] [--repeats 3] [--pin-cpu N] [--label TEXT]
 //       what a round trip costs on this machine, apart from any index: one
 //       prepared statement calling a session-local PL/pgSQL loop of $1 integer
 //       additions (pure CPU, no allocation, no I/O). For each busy value prints
@@ -45,6 +45,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "ann_common.h"  // split
 
 namespace {
 
@@ -341,14 +343,11 @@ int cmd_search(const Args& a) {
     size_t n = std::stoul(PQgetvalue(r, 0, 0));
     PQclear(r);
     if (!a.get("pin-cpu").empty()) pin_with_backend(c, std::stoi(a.get("pin-cpu")));
-    std::string sets = a.get("set");
-    size_t pos = 0;
-    while (pos < sets.size()) {
-        size_t e = sets.find(';', pos);
-        std::string s = sets.substr(pos, e == std::string::npos ? std::string::npos : e - pos);
-        if (!s.empty()) exec(c, "SET " + s.replace(s.find('='), 1, " = "));
-        if (e == std::string::npos) break;
-        pos = e + 1;
+    for (std::string s : ann::split(a.get("set"), ';')) {
+        if (s.empty()) continue;
+        size_t eq = s.find('=');
+        if (eq == std::string::npos) throw std::runtime_error("--set wants GUC=VALUE;...: " + s);
+        exec(c, "SET " + s.replace(eq, 1, " = "));
     }
     Filter f = filter_sql(fname);
     std::string sql =
@@ -420,16 +419,8 @@ int cmd_search(const Args& a) {
 
 int cmd_rtt(const Args& a) {
     std::vector<long> busy;
-    {
-        std::string list = a.get("busy", "0,500,1000,2000,4000");
-        size_t pos = 0;
-        while (pos <= list.size()) {
-            size_t e = list.find(',', pos);
-            busy.push_back(std::stol(list.substr(pos, e == std::string::npos ? std::string::npos : e - pos)));
-            if (e == std::string::npos) break;
-            pos = e + 1;
-        }
-    }
+    for (const std::string& b : ann::split(a.get("busy", "0,1000,2000,3000,4000,5000,6000"), ','))
+        busy.push_back(std::stol(b));
     size_t nq = std::stoul(a.get("queries", "5000"));
     int repeats = std::stoi(a.get("repeats", "3"));
     PGconn* c = connect();
