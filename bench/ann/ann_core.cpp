@@ -98,6 +98,8 @@ int main(int argc, char** argv) {
                 nmvec::hnsw::ParallelBuild b(g, static_cast<uint32_t>(base.n), static_cast<int>(t));
                 while (!b.wait_for(50)) {
                 }
+                std::fprintf(stderr, "build on %ld thread(s): %zu element(s) relinked to be reachable\n", t,
+                             b.relinked());
             }
             double build_s = ann::now_s() - t0;
             nmvec::hnsw::IterativeSearch it;

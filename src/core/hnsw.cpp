@@ -229,6 +229,86 @@ Neighbor Graph::descend(const float* q) const {
     return descend_levels(a, entry_, max_level_, 0);
 }
 
+size_t Graph::link_unreachable(uint32_t count) {
+    if (entry_ == UINT32_MAX || count == 0) return 0;
+    const uint32_t cap0 = static_cast<uint32_t>(level_capacity(params_, 0));
+    std::vector<uint8_t> reached(capacity_, 0);
+    std::vector<uint32_t> stack;
+    auto walk = [&](uint32_t from) {  // mark everything reachable from `from` on level 0
+        if (reached[from]) return;
+        reached[from] = 1;
+        stack.push_back(from);
+        while (!stack.empty()) {
+            uint32_t id = stack.back(), n;
+            stack.pop_back();
+            const uint32_t* p = links(id, 0, &n);
+            for (uint32_t i = 0; i < n; ++i)
+                if (!reached[p[i]]) {
+                    reached[p[i]] = 1;
+                    stack.push_back(p[i]);
+                }
+        }
+    };
+    auto pair_dist = [this](uint32_t x, uint32_t y) { return dist_(vector(x), vector(y)); };
+    VisitedSet visited;
+    visited.reserve(capacity_);
+    std::vector<Neighbor> near, selected;
+    size_t linked = 0;
+    // A replaced link can orphan its target in turn; a few rounds settle it
+    // (in practice the first round finds a free slot every time).
+    for (int round = 0; round < 4; ++round) {
+        std::fill(reached.begin(), reached.end(), 0);
+        walk(entry_);
+        bool replaced = false;
+        for (uint32_t id = 0; id < count; ++id) {
+            if (reached[id]) continue;
+            Access a{*this, vector(id)};
+            visited.clear();
+            visited.insert(id);
+            // Search on level 0 from the entry point: all it meets is reached
+            // (the reached set is closed under links), so `near` is too.
+            search_layer(a, std::vector<Neighbor>{{a.distance(entry_), entry_}},
+                         static_cast<size_t>(params_.ef_construction), 0, visited, near);
+            uint32_t* own = link_slot(id, 0);
+            if (own[0] == 0) {
+                select_neighbors(near, static_cast<size_t>(params_.m), pair_dist, selected);
+                own[0] = static_cast<uint32_t>(selected.size());
+                for (size_t i = 0; i < selected.size(); ++i) own[1 + i] = selected[i].id;
+            }
+            uint32_t* host = nullptr;
+            for (const Neighbor& f : near) {
+                uint32_t* p = link_slot(f.id, 0);
+                if (p[0] < cap0) {
+                    host = p;
+                    break;
+                }
+            }
+            if (host) {
+                host[1 + host[0]] = id;
+                ++host[0];
+            } else {  // every candidate is full: the nearest drops its farthest link
+                const uint32_t h = near.front().id;
+                host = link_slot(h, 0);
+                uint32_t far = 0;
+                float far_dist = -1.0f;
+                for (uint32_t i = 0; i < host[0]; ++i) {
+                    float d = pair_dist(h, host[1 + i]);
+                    if (d > far_dist) {
+                        far_dist = d;
+                        far = i;
+                    }
+                }
+                host[1 + far] = id;
+                replaced = true;
+            }
+            ++linked;
+            walk(id);
+        }
+        if (!replaced) break;
+    }
+    return linked;
+}
+
 ParallelBuild::ParallelBuild(Graph& graph, uint32_t count, int threads) : graph_(graph), count_(count) {
     threads = std::max(1, threads);
     running_ = threads;
@@ -267,6 +347,10 @@ bool ParallelBuild::wait_for(int ms) {
         throw Error(ErrorKind::Internal, "graph build stopped early (out of memory?) after " +
                                              std::to_string(done_.load()) + " of " + std::to_string(count_) +
                                              " elements");
+    if (!linked_done_) {
+        relinked_ = graph_.link_unreachable(count_);
+        linked_done_ = true;
+    }
     return true;
 }
 

@@ -305,6 +305,17 @@ class Graph {
     /// The level-0 entry for q: greedy descent from the top; id UINT32_MAX if empty.
     Neighbor descend(const float* q) const;
 
+    /// Once every insert of ids [0, count) has returned (one thread, no
+    /// insert running): make each of them reachable on level 0 from the entry
+    /// point, so that a search can find it. Concurrent inserts can orphan an
+    /// element: one that linked itself from a stale view of the graph (its
+    /// thread was descheduled between search and link) can be pruned from
+    /// every neighbour list that took it. Each orphan gets an in-link from
+    /// its nearest reachable element with a free slot (or replaces that
+    /// element's farthest link when none has one, and the walk is redone),
+    /// and out-links if it has none. Returns how many elements were linked.
+    size_t link_unreachable(uint32_t count);
+
  private:
     friend struct BuildAccess;
     uint32_t* link_slot(uint32_t id, int level);
@@ -338,11 +349,14 @@ class ParallelBuild {
     ParallelBuild(const ParallelBuild&) = delete;
     ParallelBuild& operator=(const ParallelBuild&) = delete;
 
-    /// Wait up to `ms` milliseconds; true when every element is inserted.
+    /// Wait up to `ms` milliseconds; true when every element is inserted
+    /// and (on the caller's thread) Graph::link_unreachable has run.
     bool wait_for(int ms);
     /// Ask the workers to stop after their current element and join them.
     void cancel();
     uint32_t done() const { return done_.load(std::memory_order_relaxed); }
+    /// Elements link_unreachable had to link (valid once wait_for is true).
+    size_t relinked() const { return relinked_; }
 
  private:
     void work();
@@ -353,6 +367,8 @@ class ParallelBuild {
     std::atomic<bool> stop_{false};
     std::atomic<int> running_{0};
     std::vector<std::thread> threads_;
+    size_t relinked_ = 0;
+    bool linked_done_ = false;
 };
 
 }  // namespace nmvec::hnsw

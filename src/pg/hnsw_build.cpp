@@ -334,6 +334,7 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
     TimestampTz t_start = GetCurrentTimestamp();
     table_index_build_scan(heap, index, info, true, true, build_callback, &bs, nullptr);
     TimestampTz t_loaded = GetCurrentTimestamp(), t_graph = t_loaded, t_written = t_loaded;
+    size_t relinked = 0;  // elements the build had to relink to keep them reachable
 
     const size_t n = bs.tids.size();
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseGraph);
@@ -356,6 +357,7 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
                 // workers before the error reaches Postgres.
                 pg_call([] { CHECK_FOR_INTERRUPTS(); });
             }
+            relinked = pb.relinked();
         }
         pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(n));
         pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
@@ -369,10 +371,11 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
     TimestampTz t_logged = GetCurrentTimestamp();
     auto ms = [](TimestampTz a, TimestampTz b) { return static_cast<double>(b - a) / 1000.0; };
     elog(DEBUG1,
-         "hnsw build of \"%s\": %zu vectors; load %.0f ms, graph %.0f ms on %d thread(s), pages %.0f ms, WAL "
-         "%.0f ms",
+         "hnsw build of \"%s\": %zu vectors; load %.0f ms, graph %.0f ms on %d thread(s) (%zu relinked), "
+         "pages "
+         "%.0f ms, WAL %.0f ms",
          RelationGetRelationName(index), n, ms(t_start, t_loaded), ms(t_loaded, t_graph),
-         n ? build_threads(n) : 0, ms(t_graph, t_written), ms(t_written, t_logged));
+         n ? build_threads(n) : 0, relinked, ms(t_graph, t_written), ms(t_written, t_logged));
     insert_overflow(index, bs);
 
     IndexBuildResult* result = static_cast<IndexBuildResult*>(palloc(sizeof(IndexBuildResult)));
