@@ -265,10 +265,13 @@ size_t Graph::link_unreachable(uint32_t count) {
             Access a{*this, vector(id)};
             visited.clear();
             visited.insert(id);
-            // Search on level 0 from the entry point: all it meets is reached
-            // (the reached set is closed under links), so `near` is too.
-            search_layer(a, std::vector<Neighbor>{{a.distance(entry_), entry_}},
-                         static_cast<size_t>(params_.ef_construction), 0, visited, near);
+            // Search level 0 from a reached start: all it meets is reached
+            // too (the reached set is closed under links). The descent's end
+            // is near the orphan and nearly always reached; else the entry.
+            Neighbor start = descend_levels(a, entry_, max_level_, 0);
+            if (!reached[start.id]) start = {a.distance(entry_), entry_};
+            search_layer(a, std::vector<Neighbor>{start}, static_cast<size_t>(params_.ef_construction), 0,
+                         visited, near);
             uint32_t* own = link_slot(id, 0);
             if (own[0] == 0) {
                 select_neighbors(near, static_cast<size_t>(params_.m), pair_dist, selected);
