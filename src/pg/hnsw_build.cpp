@@ -371,9 +371,8 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
     TimestampTz t_logged = GetCurrentTimestamp();
     auto ms = [](TimestampTz a, TimestampTz b) { return static_cast<double>(b - a) / 1000.0; };
     elog(DEBUG1,
-         "hnsw build of \"%s\": %zu vectors; load %.0f ms, graph %.0f ms on %d thread(s) (%zu relinked), "
-         "pages "
-         "%.0f ms, WAL %.0f ms",
+         "hnsw build of \"%s\": %zu vectors; load %.0f ms, graph %.0f ms on %d thread(s) "
+         "(%zu relinked), pages %.0f ms, WAL %.0f ms",
          RelationGetRelationName(index), n, ms(t_start, t_loaded), ms(t_loaded, t_graph),
          n ? build_threads(n) : 0, relinked, ms(t_graph, t_written), ms(t_written, t_logged));
     insert_overflow(index, bs);
