@@ -60,11 +60,18 @@ double recall_at(const Graph& g, const std::vector<float>& data, const std::vect
     return hits / (nq * k);
 }
 
-std::unique_ptr<Graph> build(const std::vector<float>& data, size_t dim, Metric metric, const Params& p,
-                             int threads) {
+/// A graph holding the vectors of `data`, none of them inserted yet.
+std::unique_ptr<Graph> filled(const std::vector<float>& data, size_t dim, Metric metric, const Params& p) {
     size_t n = data.size() / dim;
     auto g = std::make_unique<Graph>(metric, dim, p, n);
     for (size_t i = 0; i < n; ++i) g->set_vector(uint32_t(i), data.data() + i * dim);
+    return g;
+}
+
+std::unique_ptr<Graph> build(const std::vector<float>& data, size_t dim, Metric metric, const Params& p,
+                             int threads) {
+    size_t n = data.size() / dim;
+    auto g = filled(data, dim, metric, p);
     ParallelBuild b(*g, uint32_t(n), threads);
     while (!b.wait_for(100)) {
     }
@@ -211,10 +218,8 @@ TEST(Hnsw, SingleThreadBuildIsDeterministic) {
 TEST(Hnsw, CancelStopsWorkersEarly) {
     const size_t dim = 64, n = 50000;
     auto data = clustered(n, dim, 10, 5);
-    Params p;
-    Graph g(Metric::L2, dim, p, n);
-    for (size_t i = 0; i < n; ++i) g.set_vector(uint32_t(i), data.data() + i * dim);
-    ParallelBuild b(g, uint32_t(n), 2);
+    auto g = filled(data, dim, Metric::L2, Params{});
+    ParallelBuild b(*g, uint32_t(n), 2);
     b.cancel();
     EXPECT_LT(b.done(), n);
 }
@@ -223,9 +228,8 @@ TEST(Hnsw, LinkUnreachableLinksElementsNoInsertReached) {
     // Odd ids get a vector but are never inserted: nothing links to them.
     const size_t dim = 8, n = 1000;
     auto data = clustered(n, dim, 5, 6);
-    Params p;
-    Graph g(Metric::L2, dim, p, n);
-    for (size_t i = 0; i < n; ++i) g.set_vector(uint32_t(i), data.data() + i * dim);
+    auto pg = filled(data, dim, Metric::L2, Params{});
+    Graph& g = *pg;
     VisitedSet vis;
     for (uint32_t id = 0; id < n; id += 2) g.insert(id, vis);
     ASSERT_EQ(reachable(g), n / 2);
