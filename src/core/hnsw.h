@@ -301,6 +301,7 @@ class Graph {
         }
         bool live(uint32_t) const { return true; }
         void prefetch(const uint32_t*, size_t) const {}
+        uint32_t size() const { return static_cast<uint32_t>(g.capacity()); }
     };
     /// The level-0 entry for q: greedy descent from the top; id UINT32_MAX if empty.
     Neighbor descend(const float* q) const;

@@ -11,18 +11,33 @@
 // elements the smaller ef had turned away are still there, nothing is
 // visited twice.
 //
-// Order. Within a round results come out in non-decreasing distance. A later
-// round can find an element closer than one already emitted; in strict mode
-// (the default) it is skipped, so the whole stream stays in order, and
-// counted in skipped(); in relaxed mode it is emitted anyway.
+// Completeness. When no candidate is left, the walk has reached every
+// element that links lead to from where it started. It then sweeps the ids
+// it never reached (Access::size(): ids are [0, size)), elements no link
+// leads to, and emits them too: a search walked to the end returns every
+// live element exactly once, so `WHERE ... LIMIT k` gets k rows whenever k
+// match.
 //
-// Work cap. After `max_visits` distance computations the search ends (the
-// caller reports it): a scan behind a very selective filter stops instead of
-// walking the whole graph.
+// Order. Within a round results come out in non-decreasing distance. A later
+// round can find an element closer than one already emitted (a "late find":
+// ~2% of the elements of a graph walked to the end). Relaxed mode emits it
+// at once, out of order. Strict mode (the default) holds it back until the
+// walk has ended and emits the held ones last, closest first, counted in
+// out_of_order(): the stream is non-decreasing up to the point where only
+// late finds are left, and nothing is lost. A search that a LIMIT stops
+// before the end never emits a late find, so what it returned is in order.
+//
+// Work cap. Once the first round is done, the search ends after
+// `max_visits` distance computations (the caller reports it): a scan behind
+// a very selective filter stops instead of walking the whole graph. The
+// first round always completes, so a small cap never makes an ordinary
+// search worse. What was found by then (late finds included) is still
+// emitted.
 //
 // Access is the same concept as in hnsw.h (distance(id), neighbors(id,
 // level, f)), plus bool live(id): deleted elements are traversed but never
-// emitted, and prefetch(ids, n): a hint that those vectors are needed next.
+// emitted, prefetch(ids, n): a hint that those vectors are needed next, and
+// size(): one past the largest id.
 #pragma once
 
 #include <algorithm>
@@ -50,13 +65,17 @@ class IterativeSearch {
         deferred_.clear();
         pool_.clear();
         round_.clear();
+        late_.clear();
         visited_.clear();
         visits_ = 0;
         emitted_ = 0;
-        skipped_ = 0;
+        out_of_order_ = 0;
         last_ = -std::numeric_limits<float>::infinity();
         ef_ = std::max<size_t>(1, opt.ef);
         capped_ = false;
+        swept_ = false;
+        tail_ = false;
+        first_round_ = true;
         for (const Neighbor& e : entry) {
             if (!visited_.insert(e.id)) continue;
             ++visits_;
@@ -66,24 +85,28 @@ class IterativeSearch {
         need_round_ = true;
     }
 
-    /// Next element in (non-decreasing, unless relaxed) distance order;
-    /// false when the graph is exhausted or the work cap was hit.
+    /// Next element in (non-decreasing, unless relaxed) distance order, the
+    /// late finds of strict mode last; false when every element was emitted
+    /// or the work cap was hit.
     template <class Access>
     bool next(Access& a, Neighbor* out) {
         for (;;) {
             if (need_round_) {
-                if (!run_round(a)) return false;
+                if (!run_round(a) && !end_of_walk(a)) return false;
                 need_round_ = false;
             }
             while (!round_.empty()) {
                 Neighbor n = round_.back();
                 round_.pop_back();
-                if (opt_.strict_order && n.dist < last_) {
-                    ++skipped_;
+                if (opt_.strict_order && !tail_ && n.dist < last_) {
+                    late_.push_back(n);  // emitted at the end, not lost
                     continue;
                 }
                 if (!a.live(n.id)) continue;
-                last_ = std::max(last_, n.dist);
+                if (tail_)
+                    ++out_of_order_;
+                else
+                    last_ = std::max(last_, n.dist);
                 ++emitted_;
                 *out = n;
                 return true;
@@ -95,7 +118,10 @@ class IterativeSearch {
 
     uint64_t visits() const { return visits_; }
     uint64_t emitted() const { return emitted_; }
-    uint64_t skipped() const { return skipped_; }
+    /// Late finds emitted after farther elements (strict mode's tail).
+    uint64_t out_of_order() const { return out_of_order_; }
+    /// Late finds held back so far: they come out once the walk has ended.
+    size_t held_late() const { return late_.size(); }
     /// True when the last next() returned false because of max_visits.
     bool capped() const { return capped_; }
     VisitedSet& visited() { return visited_; }
@@ -110,6 +136,33 @@ class IterativeSearch {
     void push_pool(const Neighbor& n) {
         pool_.push_back(n);
         std::push_heap(pool_.begin(), pool_.end(), MinHeap());
+    }
+
+    /// No round has anything left: first sweep the ids the walk never reached
+    /// into the pool (a further round emits them), then hand out strict
+    /// mode's late finds. False when nothing at all is left.
+    template <class Access>
+    bool end_of_walk(Access& a) {
+        if (!swept_ && !capped_) {
+            swept_ = true;
+            const uint32_t n = a.size();
+            for (uint32_t id = 0; id < n; ++id) {
+                if (!visited_.insert(id)) continue;
+                if (visits_ >= opt_.max_visits) {
+                    capped_ = true;
+                    break;
+                }
+                ++visits_;
+                push_pool({a.distance(id), id});
+            }
+            if (run_round(a)) return true;
+        }
+        if (tail_ || late_.empty()) return false;
+        tail_ = true;
+        std::sort(late_.begin(), late_.end(), std::greater<Neighbor>());  // closest last
+        round_.swap(late_);
+        late_.clear();
+        return true;
     }
 
     /// One round: expand until the ef_ closest of the pool are settled, then
@@ -144,7 +197,7 @@ class IterativeSearch {
             a.prefetch(batch_.data(), batch_.size());
             bool stop = false;
             for (uint32_t nid : batch_) {
-                if (visits_ >= opt_.max_visits) {
+                if (visits_ >= opt_.max_visits && !first_round_) {
                     stop = true;
                     break;
                 }
@@ -178,6 +231,7 @@ class IterativeSearch {
             pool_.pop_back();
         }
         std::reverse(round_.begin(), round_.end());  // closest last: pop_back order
+        first_round_ = false;
         if (capped_) {
             candidates_.clear();
             deferred_.clear();
@@ -191,13 +245,17 @@ class IterativeSearch {
     std::vector<Neighbor> pool_;        // min-heap: found, not yet emitted
     std::vector<Neighbor> best_;        // max-heap: the round's bound
     std::vector<Neighbor> round_;       // to emit, closest last
+    std::vector<Neighbor> late_;        // strict mode: found after a farther one was emitted
     std::vector<uint32_t> batch_;       // unvisited neighbours of the node being expanded
     VisitedSet visited_;
-    uint64_t visits_ = 0, emitted_ = 0, skipped_ = 0;
+    uint64_t visits_ = 0, emitted_ = 0, out_of_order_ = 0;
     float last_ = 0;
     size_t ef_ = 40;
     bool need_round_ = true;
     bool capped_ = false;
+    bool swept_ = false;  // unreached ids added to the pool
+    bool tail_ = false;   // emitting the late finds
+    bool first_round_ = true;
 };
 
 }  // namespace nmvec::hnsw

@@ -19,12 +19,35 @@ extern "C" {
 namespace nmvec::pg::hnsw {
 
 int g_ef_search = 40;
+int g_iterative_scan = kIterativeStrict;
 int g_max_scan_tuples = 50000;
-bool g_strict_order = true;
+double g_scan_mem_multiplier = 1.0;
 
 namespace {
 
 relopt_kind g_relopt_kind;
+
+// pgvector's names and values, so that applications written for it run
+// unchanged. nmvec's scans always iterate: `off` keeps nmvec's default
+// (strict order) instead of stopping at ef_search rows.
+const struct config_enum_entry kIterativeScanValues[] = {
+    {"off", kIterativeOff, false},
+    {"relaxed_order", kIterativeRelaxed, false},
+    {"strict_order", kIterativeStrict, false},
+    {nullptr, 0, false},
+};
+
+// The ivfflat settings of pgvector, for nmvec's ivf index (values kept here
+// until it reads them); accepted and range-checked now so that scripts that
+// set them do not fail.
+int g_ivf_probes = 1;
+int g_ivf_iterative_scan = 0;
+int g_ivf_max_probes = 32768;
+const struct config_enum_entry kIvfIterativeScanValues[] = {
+    {"off", 0, false},
+    {"relaxed_order", 1, false},
+    {nullptr, 0, false},
+};
 
 char* phase_name(int64 phase) {
     switch (phase) {
@@ -124,17 +147,39 @@ void register_hnsw() {
         "hnsw.ef_search", "Candidate list size of an hnsw index scan's first round.",
         "Higher finds more true neighbours, slower. Scans go on past it when asked for more rows.",
         &g_ef_search, 40, 1, 1000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomEnumVariable(
+        "hnsw.iterative_scan", "Order of the rows an hnsw index scan returns after its first round.",
+        "strict_order: non-decreasing distance; rows found only after farther ones were returned "
+        "come at the end. relaxed_order: each row as soon as it is found. off: as strict_order "
+        "(nmvec's scans always go on past ef_search while rows are asked for).",
+        &g_iterative_scan, kIterativeStrict, kIterativeScanValues, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable(
-        "hnsw.max_scan_tuples", "Most elements one hnsw index scan computes a distance for before it ends.",
+        "hnsw.max_scan_tuples",
+        "Most elements one hnsw index scan computes a distance for after its first round.",
         "Bounds the work behind a very selective filter; a scan that stops here says so with a "
         "NOTICE.",
         &g_max_scan_tuples, 50000, 1, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
-    DefineCustomBoolVariable(
-        "hnsw.strict_order", "Whether hnsw index scans return rows in strictly non-decreasing distance.",
-        "When off (relaxed), rows found late that are closer than rows already returned are "
-        "returned too, out of order, instead of being skipped.",
-        &g_strict_order, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomRealVariable(
+        "hnsw.scan_mem_multiplier", "Multiple of work_mem an hnsw index scan's search state may use.",
+        "The scan keeps 24 bytes per element it computed a distance for; one that reaches "
+        "work_mem times this stops with a NOTICE, as at hnsw.max_scan_tuples.",
+        &g_scan_mem_multiplier, 1.0, 1.0, 1000.0, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("hnsw");
+
+    DefineCustomIntVariable("ivfflat.probes", "Lists an ivf index scan searches first (pgvector's name).",
+                            "Read by nmvec's ivf index.", &g_ivf_probes, 1, 1, 32768, PGC_USERSET, 0, nullptr,
+                            nullptr, nullptr);
+    DefineCustomEnumVariable("ivfflat.iterative_scan",
+                             "Whether an ivf index scan probes more lists when "
+                             "asked for more rows (pgvector's name).",
+                             "Read by nmvec's ivf index.", &g_ivf_iterative_scan, 0, kIvfIterativeScanValues,
+                             PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("ivfflat.max_probes",
+                            "Most lists an iterative ivf index scan searches "
+                            "(pgvector's name).",
+                            "Read by nmvec's ivf index.", &g_ivf_max_probes, 32768, 1, 32768, PGC_USERSET, 0,
+                            nullptr, nullptr, nullptr);
+    MarkGUCPrefixReserved("ivfflat");
 }
 
 }  // namespace nmvec::pg::hnsw

@@ -36,10 +36,16 @@ struct Options {
     int ef_construction;
 };
 
-/// GUCs (hnsw_am.cpp).
+/// GUCs (hnsw_am.cpp). hnsw.iterative_scan takes pgvector's values.
+enum IterativeScan { kIterativeOff = 0, kIterativeRelaxed = 1, kIterativeStrict = 2 };
 extern int g_ef_search;
+extern int g_iterative_scan;
 extern int g_max_scan_tuples;
-extern bool g_strict_order;
+extern double g_scan_mem_multiplier;
+/// Bytes of search state a scan keeps per element it computed a distance
+/// for (the found pool and the candidate lists): what
+/// hnsw.scan_mem_multiplier x work_mem is divided by.
+constexpr size_t kScanBytesPerVisit = 3 * sizeof(nmvec::hnsw::Neighbor);
 
 /// What the operator class says: metric and element kind.
 void opclass_info(Relation index, nmvec::hnsw::Metric* metric, ElemKind* kind);

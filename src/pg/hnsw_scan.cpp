@@ -2,12 +2,16 @@
 //
 // The first amgettuple descends the upper levels greedily and starts an
 // IterativeSearch (src/core/hnsw_iter.h) with ef = hnsw.ef_search; every
-// call returns the next element in non-decreasing distance. When the
-// executor keeps asking (a WHERE clause rejects rows, or LIMIT exceeds
-// ef_search), the search goes on with doubled ef instead of ending, so
-// `WHERE ... ORDER BY ... LIMIT k` returns k rows whenever k rows match. The
-// work one scan may do is capped by hnsw.max_scan_tuples (elements whose
-// distance was computed); hitting it ends the scan with a NOTICE.
+// call returns the next element. When the executor keeps asking (a WHERE
+// clause rejects rows, or LIMIT exceeds ef_search), the search goes on with
+// doubled ef instead of ending, and once the graph walk is done it sweeps
+// the elements no link led to: `WHERE ... ORDER BY ... LIMIT k` returns k
+// rows whenever k rows match. Order follows hnsw.iterative_scan (strict:
+// non-decreasing distance, with the rare row found only after farther ones
+// were returned coming at the very end; relaxed: as found). The work one
+// scan may do after its first round is capped by hnsw.max_scan_tuples
+// (elements whose distance was computed) and by hnsw.scan_mem_multiplier x
+// work_mem; hitting either ends the scan with a NOTICE.
 //
 // A NULL query (or a zero query under cosine, whose distances are all
 // undefined) returns every indexed row, in no particular order.
@@ -53,6 +57,7 @@ struct HnswScanState {
     bool unordered = false;  // NULL or zero query: walk all ids
     uint32 next_id = 0;
     bool notified = false;
+    bool mem_capped = false;  // the cap came from hnsw.scan_mem_multiplier
 };
 
 HnswScanState* state_of(IndexScanDesc scan) { return static_cast<HnswScanState*>(scan->opaque); }
@@ -76,8 +81,14 @@ void start(IndexScanDesc scan, HnswScanState& s) {
     const nmvec::hnsw::Neighbor start = nmvec::hnsw::descend_levels(a, s.layout.entry, s.layout.max_level, 0);
     nmvec::hnsw::IterativeSearch::Options opt;
     opt.ef = static_cast<size_t>(g_ef_search);
-    opt.strict_order = g_strict_order;
+    opt.strict_order = g_iterative_scan != kIterativeRelaxed;
+    // work_mem is in kB; the search state grows by kScanBytesPerVisit per visit.
+    double mem_visits = static_cast<double>(work_mem) * 1024.0 * g_scan_mem_multiplier / kScanBytesPerVisit;
     opt.max_visits = static_cast<uint64_t>(g_max_scan_tuples);
+    if (mem_visits < static_cast<double>(opt.max_visits)) {
+        opt.max_visits = static_cast<uint64_t>(mem_visits);
+        s.mem_capped = true;
+    }
     s.search->reset({start}, opt);
 }
 
@@ -103,10 +114,20 @@ bool next_tuple(IndexScanDesc scan, HnswScanState& s) {
     if (!s.search->next(a, &nb)) {
         if (s.search->capped() && !s.notified) {
             s.notified = true;
-            ereport(NOTICE, (errmsg("hnsw index scan stopped after %llu elements (hnsw.max_scan_tuples)",
-                                    static_cast<unsigned long long>(s.search->visits())),
-                             errdetail("Rows that match further away were not returned."),
-                             errhint("Raise hnsw.max_scan_tuples, or let the filter use another index.")));
+            if (s.mem_capped)
+                ereport(NOTICE,
+                        (errmsg("hnsw index scan stopped after %llu elements (work_mem x "
+                                "hnsw.scan_mem_multiplier)",
+                                static_cast<unsigned long long>(s.search->visits())),
+                         errdetail("Rows that match further away were not returned."),
+                         errhint("Raise work_mem or hnsw.scan_mem_multiplier, or let the filter use another "
+                                 "index.")));
+            else
+                ereport(NOTICE,
+                        (errmsg("hnsw index scan stopped after %llu elements (hnsw.max_scan_tuples)",
+                                static_cast<unsigned long long>(s.search->visits())),
+                         errdetail("Rows that match further away were not returned."),
+                         errhint("Raise hnsw.max_scan_tuples, or let the filter use another index.")));
         }
         return false;
     }
@@ -147,6 +168,7 @@ extern "C" void nmvec_hnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, S
     HnswScanState* s = state_of(scan);
     s->started = false;
     s->notified = false;
+    s->mem_capped = false;
     s->access.reset();
 }
 

@@ -97,6 +97,8 @@ class PageAccess {
     /// Reads the node; false if deleted or not yet written. Sets last_tid().
     bool live(uint32 id);
     ItemPointerData last_tid() const { return last_tid_; }
+    /// One past the largest element id (as of the layout last read).
+    uint32 size() const { return layout_->n_elements; }
 
     /// Distance between two stored elements (for neighbour selection).
     float pair_distance(uint32 a, uint32 b);
