@@ -3,21 +3,32 @@
 //
 // Postgres charges a C function cpu_operator_cost per call, whatever it
 // does. A distance reads every element of both vectors, and a vector column
-// stored out of line (STORAGE external or extended, or main for rows that do
-// not fit a page) must first be fetched from its TOAST table: an index probe
-// and one heap fetch per ~2 kB chunk. Charged at cpu_operator_cost, an exact
+// value may first have to be fetched from its TOAST table (STORAGE external
+// or extended, or main for rows that do not fit a page: an index probe and
+// one heap fetch per ~2 kB chunk) or decompressed (pglz or lz4, when the
+// column allows compression and the values compress: quantized or
+// sparse-ish vectors, pixel data). Charged at cpu_operator_cost, an exact
 // scan of a filtered table looks nearly free, and the planner sorts
-// thousands of TOASTed rows rather than walking an ANN index.
+// thousands of TOASTed or compressed rows rather than walking an ANN index.
 //
 // Per call we charge:
 //   cpu_operator_cost * (1 + dims / 32)                     the arithmetic
 //   + for an argument that is a table column whose values
 //     go out of line: 0.1 * random_page_cost (TOAST index probe)
 //     + chunks * (0.5 * seq_page_cost + cpu_tuple_cost)     the chunks
+//   + for one whose values are compressed: raw bytes * the method's
+//     per-byte cost (kPglzPerByte, kLz4PerByte)             the decompression
+// How the values are stored comes from the column's statistics when ANALYZE
+// has run: pg_statistic.stawidth is the average width *as stored*, so
+// compressed values show up well under the raw size, and out-of-line ones
+// as the 18-byte TOAST pointer. Without statistics the storage setting and
+// the value size predict it (values assumed incompressible).
 // The arithmetic term matches the per-visit distance term of the hnsw cost
 // estimate (hnsw_am.cpp), so both paths are priced in the same currency. The
-// TOAST terms were fitted to bench/results/storage-2026-11-23.md: at 784-d an
-// exact scan of TOASTed vectors took 4.2x the time of inline ones.
+// TOAST terms were fitted to bench/results/storage-2026-11-23.md (at 784-d
+// an exact scan of TOASTed vectors took 4.2x the time of inline ones, ~2.1 us
+// a row, so one cost unit is ~1.5 us here); the decompression terms to
+// bench/results/storage-2026-12-03.md.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -31,6 +42,7 @@ extern "C" {
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "access/heaptoast.h"
+#include "access/toast_compression.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/supportnodes.h"
 #include "optimizer/cost.h"
@@ -42,18 +54,62 @@ extern "C" {
 
 namespace {
 
-/// Storage of column var, or 0 when var is not a plain table column.
-char column_storage(PlannerInfo* root, const Var* var) {
+/// Cost units per raw byte to decompress (one unit ~ 1.5 us, see above).
+constexpr double kPglzPerByte = 0.0011;
+constexpr double kLz4PerByte = 0.0003;
+
+/// How the values of a table column are stored, as far as reading one costs.
+struct ColumnStorage {
+    char storage = 0;      // attstorage, 0 when not a plain table column
+    char compression = 0;  // attcompression, or the default method
+    int32 avg_width = 0;   // stawidth (as stored), 0 without statistics
+};
+
+ColumnStorage column_storage(PlannerInfo* root, const Var* var) {
+    ColumnStorage cs;
     if (root == nullptr || var->varlevelsup != 0 || var->varattno <= 0 ||
         var->varno >= root->simple_rel_array_size)
-        return 0;
+        return cs;
     RangeTblEntry* rte = planner_rt_fetch(var->varno, root);
-    if (rte == nullptr || rte->rtekind != RTE_RELATION) return 0;
+    if (rte == nullptr || rte->rtekind != RTE_RELATION) return cs;
     HeapTuple tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(rte->relid), Int16GetDatum(var->varattno));
-    if (!HeapTupleIsValid(tup)) return 0;
-    char storage = reinterpret_cast<Form_pg_attribute>(GETSTRUCT(tup))->attstorage;
+    if (!HeapTupleIsValid(tup)) return cs;
+    auto* att = reinterpret_cast<Form_pg_attribute>(GETSTRUCT(tup));
+    cs.storage = att->attstorage;
+    cs.compression = att->attcompression;
     ReleaseSysCache(tup);
-    return storage;
+    if (cs.compression == InvalidCompressionMethod)
+        cs.compression = default_toast_compression == TOAST_LZ4_COMPRESSION_ID ? TOAST_LZ4_COMPRESSION
+                                                                               : TOAST_PGLZ_COMPRESSION;
+    cs.avg_width = get_attavgwidth(rte->relid, var->varattno);
+    return cs;
+}
+
+/// What getting one value of the column to the distance costs beyond the
+/// arithmetic: TOAST fetches and decompression.
+double read_cost(const ColumnStorage& cs, double value_bytes) {
+    if (cs.storage == 0 || cs.storage == TYPSTORAGE_PLAIN) return 0.0;
+    bool out_of_line, compressed;
+    if (cs.avg_width > 0) {
+        // Statistics: the width as stored.
+        out_of_line = cs.avg_width <= 32;
+        compressed = !out_of_line && cs.avg_width < 0.9 * value_bytes;
+    } else {
+        // MAIN keeps values inline unless the row cannot fit a page; EXTERNAL
+        // and EXTENDED move them out above the TOAST threshold.
+        out_of_line = (cs.storage == TYPSTORAGE_EXTERNAL || cs.storage == TYPSTORAGE_EXTENDED)
+                          ? value_bytes > TOAST_TUPLE_THRESHOLD
+                          : value_bytes > TOAST_TUPLE_THRESHOLD * 4;
+        compressed = false;
+    }
+    double cost = 0.0;
+    if (out_of_line) {
+        double chunks = std::ceil(value_bytes / TOAST_MAX_CHUNK_SIZE);
+        cost += 0.1 * random_page_cost + chunks * (0.5 * seq_page_cost + cpu_tuple_cost);
+    }
+    if (compressed)
+        cost += value_bytes * (cs.compression == TOAST_LZ4_COMPRESSION ? kLz4PerByte : kPglzPerByte);
+    return cost;
 }
 
 /// Dimensions of a vector-valued expression: its typmod, or the header of a
@@ -110,15 +166,8 @@ NMVEC_FUNCTION(nmvec_distance_support) {
     const double value_bytes = VARHDRSZ + 4 + dims * elem_bytes;
     foreach (lc, args) {
         Node* arg = reinterpret_cast<Node*>(lfirst(lc));
-        if (!IsA(arg, Var)) continue;
-        char storage = column_storage(req->root, reinterpret_cast<Var*>(arg));
-        // MAIN keeps values inline unless the row cannot fit a page; PLAIN always.
-        bool out_of_line = (storage == TYPSTORAGE_EXTERNAL || storage == TYPSTORAGE_EXTENDED)
-                               ? value_bytes > TOAST_TUPLE_THRESHOLD
-                               : storage == TYPSTORAGE_MAIN && value_bytes > TOAST_TUPLE_THRESHOLD * 4;
-        if (!out_of_line) continue;
-        double chunks = std::ceil(value_bytes / TOAST_MAX_CHUNK_SIZE);
-        cost += 0.1 * random_page_cost + chunks * (0.5 * seq_page_cost + cpu_tuple_cost);
+        if (IsA(arg, Var))
+            cost += read_cost(column_storage(req->root, reinterpret_cast<Var*>(arg)), value_bytes);
     }
     req->startup = 0;
     req->per_tuple = cost;
