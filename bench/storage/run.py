@@ -137,6 +137,115 @@ def exact_scans(db, table, runs):
     return ms[0::2], ms[1::2], ids
 
 
+BENCH_FN = """
+CREATE OR REPLACE FUNCTION bench_filtered(tbl text, nq int, OUT qps float8, OUT rows_mean float8)
+LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz; q record; r int; total int := 0;
+BEGIN
+  t0 := clock_timestamp();
+  FOR q IN SELECT id, label, v FROM qsrc ORDER BY id LIMIT nq LOOP
+    EXECUTE format('SELECT count(*) FROM (SELECT id FROM %I WHERE label = %s ORDER BY v <-> %L LIMIT 10) s',
+                   tbl, q.label, q.v::text) INTO r;
+    total := total + r;
+  END LOOP;
+  qps := nq / extract(epoch FROM clock_timestamp() - t0);
+  rows_mean := total::float8 / nq;
+END $$;
+CREATE OR REPLACE FUNCTION bench_plans(tbl text, nq int, OUT via_index int, OUT queries int)
+LANGUAGE plpgsql AS $$
+DECLARE q record; line text; hit bool;
+BEGIN
+  via_index := 0; queries := 0;
+  FOR q IN SELECT id, label, v FROM qsrc ORDER BY id LIMIT nq LOOP
+    hit := false;
+    FOR line IN EXECUTE format('EXPLAIN (COSTS OFF) SELECT id FROM %I WHERE label = %s ORDER BY v <-> %L LIMIT 10',
+                               tbl, q.label, q.v::text) LOOP
+      IF line LIKE '%Index Scan using%' AND line NOT LIKE '%label%' THEN hit := true; END IF;
+    END LOOP;
+    via_index := via_index + hit::int;
+    queries := queries + 1;
+  END LOOP;
+END $$;
+CREATE OR REPLACE FUNCTION bench_ids(tbl text, nq int) RETURNS TABLE (qid int, ids int[])
+LANGUAGE plpgsql AS $$
+DECLARE q record;
+BEGIN
+  FOR q IN SELECT id, label, v FROM qsrc ORDER BY id LIMIT nq LOOP
+    qid := q.id;
+    EXECUTE format('SELECT array_agg(id) FROM (SELECT id FROM %I WHERE label = %s ORDER BY v <-> %L LIMIT 10) s',
+                   tbl, q.label, q.v::text) INTO ids;
+    RETURN NEXT;
+  END LOOP;
+END $$;
+"""
+
+MODES = {
+    "planner's choice": "",
+    "index forced": "SET enable_seqscan = off; SET enable_bitmapscan = off;",
+    "exact forced": "SET enable_indexscan = off;",
+}
+
+
+def planner_part(a, variants):
+    """fashion 784-d, default table settings, a B-tree on label and an hnsw
+    index: `WHERE label = $2 ORDER BY v <-> $1 LIMIT 10` (10 %), planned with
+    the query's own values, as the planner chooses and each plan forced."""
+    rows = a.rows
+    log(f"planner: fashion 784-d, {rows} rows, hnsw + B-tree on label")
+    ft = os.path.join(a.files, "planner.txt")
+    psql("nmv", f"DROP TABLE IF EXISTS src;\n"
+                f"CREATE TABLE src AS SELECT id, label, px::real[]::vector(784) AS v FROM pixels WHERE id < {rows};\n"
+                f"COPY src TO '{ft}';")
+    out = ["\n## The planner on compressible data (fashion 784-d, default table settings)\n",
+           f"{rows:,} rows; `CREATE INDEX ... USING hnsw (v vector_l2_ops) WITH (m = 16, ef_construction = 64)`, "
+           "a B-tree on label, ANALYZE, table and indexes pg_prewarm-ed; hnsw.ef_search = 40. "
+           f"{a.planner_queries} queries, each a table row with `WHERE label = <its label>` (10 % of the rows), "
+           "planned with its values (custom plans) from a PL/pgSQL loop in one call, so QPS is server time "
+           "with no client round trip. Recall@10 against the exact plan's ids. pgvector's index scans run with "
+           "`hnsw.iterative_scan = relaxed_order` (without it a 10 % filter returns ~4 rows).\n",
+           "| | plan chosen | planner's choice QPS | index forced QPS (rows, recall@10) | exact forced QPS |",
+           "|---|---|---|---|---|"]
+    for v in ("pgvector", "nmvec"):
+        if v not in variants:
+            continue
+        db = VARIANTS[v][0]
+        psql(db, f"DROP TABLE IF EXISTS pl; CREATE TABLE pl (id int, label int, v vector(784));\n"
+                 f"COPY pl FROM '{ft}';\n"
+                 f"CREATE INDEX ON pl USING hnsw (v vector_l2_ops) WITH (m = 16, ef_construction = 64);\n"
+                 f"CREATE INDEX ON pl (label); VACUUM ANALYZE pl;\n"
+                 f"DROP TABLE IF EXISTS qsrc; CREATE TABLE qsrc AS SELECT id, label, v FROM pl WHERE id % 300 = 7;\n"
+                 + BENCH_FN)
+        psql(db, "SELECT pg_prewarm(c.oid) FROM pg_class c WHERE c.relname = 'pl' OR c.oid IN "
+                 "(SELECT indexrelid FROM pg_index WHERE indrelid = 'pl'::regclass) OR c.oid = "
+                 "(SELECT reltoastrelid FROM pg_class WHERE relname = 'pl');")
+        it = "SET hnsw.iterative_scan = relaxed_order;" if v == "pgvector" else ""
+        via, nq = psql(db, f"{it} SELECT via_index, queries FROM bench_plans('pl', {a.planner_queries})").split("|")
+        chosen = (f"hnsw index ({via} of {nq} queries)" if int(via) == int(nq) else
+                  f"exact ({int(nq) - int(via)} of {nq} queries)" if int(via) == 0 else
+                  f"hnsw index for {via} of {nq} queries, exact for the rest")
+        res = {}
+        for mode, sets in MODES.items():
+            qps = []
+            for _ in range(a.repeats):
+                r = psql(db, f"{it} {sets} SELECT qps, rows_mean FROM bench_filtered('pl', {a.planner_queries});")
+                qps.append(float(r.split("|")[0]))
+                rows_mean = float(r.split("|")[1])
+            res[mode] = (fmt_rate(1, [1000.0 / x for x in qps])[1], rows_mean)
+            log(f"planner: {v} {mode}: {res[mode][0]} QPS, {rows_mean:.1f} rows")
+        recall = psql(db, f"{it} CREATE TEMP TABLE ix AS SELECT * FROM bench_ids('pl', {a.planner_queries});\n"
+                          f"SET enable_indexscan = off;\n"
+                          f"CREATE TEMP TABLE ex AS SELECT * FROM bench_ids('pl', {a.planner_queries});\n"
+                          "SELECT avg((SELECT count(*) FROM unnest(ix.ids) i WHERE i = ANY(ex.ids)) / 10.0) "
+                          "FROM ix JOIN ex USING (qid);")
+        planner = res["planner's choice"][0]
+        out.append(f"| {VARIANTS[v][3]} | {chosen} | {planner} | "
+                   f"{res['index forced'][0]} ({res['index forced'][1]:.1f}, {float(recall):.3f}) | "
+                   f"{res['exact forced'][0]} |")
+        psql(db, "DROP TABLE pl, qsrc;")
+    os.remove(ft)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", required=True, help="directory the server can read and write")
@@ -148,6 +257,8 @@ def main():
     ap.add_argument("--kinds", default="fashion,random")
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--out", required=True)
+    ap.add_argument("--planner-queries", type=int, default=200)
+    ap.add_argument("--no-planner", action="store_true")
     ap.add_argument("--command", default="bash bench/storage/run.sh")
     a = ap.parse_args()
     dims_list = [int(x) for x in a.dims.split(",")]
@@ -240,6 +351,9 @@ def main():
                 n = res["nmvec"]
                 summary.append((kind, dims, n["text"][0] / base["text"][0], n["binary"][0] / base["binary"][0],
                                 base["all"][0] / n["all"][0], base["flt"][0] / n["flt"][0]))
+
+    if "fashion" in kinds and not a.no_planner:
+        report += planner_part(a, variants)
 
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     with open(a.out, "w") as out:
