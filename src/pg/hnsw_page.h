@@ -8,7 +8,11 @@
 //    neighbour list (2m element ids of 4 bytes).
 //  * vector pages: the elements' vectors as one byte stream, element i at
 //    byte i * vec_bytes, cut into slices of kSliceBytes per page. A vector
-//    may straddle two pages. Vectors are written once and never change.
+//    of up to kSliceBytes lies in one page or straddles two; a larger one
+//    (float32 above 2,016 dims, halfvec above 4,032) spans as many as it
+//    needs, up to 9 for 16,000 float32 dims. Where a vector lies is computed
+//    in one place, nmvec::StreamSpan (src/core/stream_span.h), through
+//    Layout::vector_span. Vectors are written once and never change.
 //  * upper pages: ordinary slotted pages; one tuple per element of level >=
 //    1 holding its neighbour lists on levels 1..level (m ids each).
 //
@@ -35,6 +39,7 @@ extern "C" {
 }
 
 #include "../core/hnsw.h"
+#include "../core/stream_span.h"
 
 namespace nmvec::pg::hnsw {
 
@@ -152,17 +157,17 @@ struct Layout {
         *offset = (id % nodes_per_page) * node_bytes;
         return block_of(node_extents, id / nodes_per_page);
     }
-    /// Location of the first byte of vector `id`.
+    /// Location of the first byte of vector `id` (the hot path's shortcut
+    /// for vector_span(id).piece(0) when the vector lies in one page).
     BlockNumber vector_block(uint32 id, uint32* offset) const {
         uint64 pos = static_cast<uint64>(id) * vec_bytes;
         *offset = static_cast<uint32>(pos % kSliceBytes);
         return block_of(vector_extents, static_cast<uint32>(pos / kSliceBytes));
     }
-    /// The page where vector `id` goes on when it straddles two.
-    BlockNumber vector_next_block(uint32 id) const {
-        return block_of(vector_extents,
-                        static_cast<uint32>(static_cast<uint64>(id) * vec_bytes / kSliceBytes + 1));
-    }
+    /// The pages vector `id` lies in: its pieces, one per page, whose
+    /// slice numbers vector_slice_block turns into blocks.
+    StreamSpan vector_span(uint32 id) const { return StreamSpan(id, vec_bytes, kSliceBytes); }
+    BlockNumber vector_slice_block(uint32 slice) const { return block_of(vector_extents, slice); }
 };
 
 /// Read the meta page (share lock) into a Layout; errors if not an nmvec

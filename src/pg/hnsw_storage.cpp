@@ -127,11 +127,11 @@ BlockNumber PageAccess::node_block_checked(uint32 id, uint32* off) {
 
 BlockNumber PageAccess::vector_block_checked(uint32 id, uint32* off) {
     BlockNumber blk = layout_->vector_block(id, off);
-    uint64 end = static_cast<uint64>(id + 1) * layout_->vec_bytes;
-    if (blk == InvalidBlockNumber || (end + kSliceBytes - 1) / kSliceBytes > layout_->vector_pages) {
-        read_layout(index_, layout_);
+    if (id >= layout_->n_elements || blk == InvalidBlockNumber) {
+        read_layout(index_, layout_);  // added by a concurrent insert after we read the meta page
         blk = layout_->vector_block(id, off);
-        if (blk == InvalidBlockNumber) elog(ERROR, "hnsw vector %u is beyond the index", id);
+        if (id >= layout_->n_elements || blk == InvalidBlockNumber)
+            elog(ERROR, "hnsw vector %u is beyond the index", id);
     }
     return blk;
 }
@@ -146,13 +146,16 @@ const void* PageAccess::vector_ptr(uint32 id, Buffer* buf, AlignedBytes& scratch
     *buf = read_block(index_, blk);
     const char* data = stream_data(BufferGetPage(*buf));
     if (off + len <= kSliceBytes) return data + off;  // caller releases *buf
-    // Straddles two pages: copy both parts.
-    uint32 first = kSliceBytes - off;
-    memcpy(scratch.data(), data + off, first);
+    // Spans pages: copy the pieces.
+    const StreamSpan span = layout_->vector_span(id);
+    memcpy(scratch.data(), data + off, span.piece(0).bytes);
     ReleaseBuffer(*buf);
-    *buf = read_block(index_, layout_->vector_next_block(id));
-    memcpy(scratch.data() + first, stream_data(BufferGetPage(*buf)), len - first);
-    ReleaseBuffer(*buf);
+    for (uint32 p = 1; p < span.pieces(); ++p) {
+        const SpanPiece pc = span.piece(p);
+        *buf = read_block(index_, layout_->vector_slice_block(pc.slice));
+        memcpy(scratch.data() + pc.at, stream_data(BufferGetPage(*buf)), pc.bytes);
+        ReleaseBuffer(*buf);
+    }
     *buf = InvalidBuffer;
     return scratch.data();
 }
@@ -173,24 +176,35 @@ void PageAccess::prefetch(const uint32* ids, size_t n) const {
         const char* p = static_cast<const char*>(BufferGetBlock(b)) + kStreamOffset + off;
         for (uint32 k = 0; k < len && off + k < kSliceBytes; k += 64) __builtin_prefetch(p + k);
         if (off + len <= kSliceBytes) continue;
-        // The vector straddles into the next page of the stream: its tail too.
-        BlockNumber nblk = layout_->vector_next_block(ids[i]);
-        if (nblk == InvalidBlockNumber || nblk >= h->n) continue;
-        Buffer nb = h->hint[nblk];
-        if (nb <= 0) continue;
-        __builtin_prefetch(GetBufferDescriptor(nb - 1), 1);
-        const char* q = static_cast<const char*>(BufferGetBlock(nb)) + kStreamOffset;
-        for (uint32 k = 0; k < off + len - kSliceBytes; k += 64) __builtin_prefetch(q + k);
+        // The vector goes on into the following pages of the stream: their
+        // descriptors, and the lines of its first kSliceBytes bytes (all of
+        // a vector that straddles two pages; the hardware prefetcher follows
+        // a longer one once the distance streams through it).
+        const StreamSpan span = layout_->vector_span(ids[i]);
+        for (uint32 s = 1; s < span.pieces(); ++s) {
+            const SpanPiece pc = span.piece(s);
+            BlockNumber nblk = layout_->vector_slice_block(pc.slice);
+            if (nblk == InvalidBlockNumber || nblk >= h->n) break;
+            Buffer nb = h->hint[nblk];
+            if (nb <= 0) break;
+            __builtin_prefetch(GetBufferDescriptor(nb - 1), 1);
+            if (pc.at >= kSliceBytes) continue;
+            const char* q = static_cast<const char*>(BufferGetBlock(nb)) + kStreamOffset;
+            const uint32 lines = std::min(pc.bytes, kSliceBytes - pc.at);
+            for (uint32 k = 0; k < lines; k += 64) __builtin_prefetch(q + k);
+        }
     }
 }
 
 const void* PageAccess::cached(uint32 id) {
     auto it = cache_index_.find(id);
     if (it != cache_index_.end()) return it->second;
-    constexpr size_t kPerBlock = 256;
-    size_t block = arena_used_ / kPerBlock, slot = arena_used_ % kPerBlock;
+    // Blocks of about 1 MiB (256 vectors up to 4 KiB, fewer of larger ones:
+    // 16 of 16,000 float32 dims), allocated once per insert state.
+    const size_t per_block = std::clamp<size_t>((size_t{1} << 20) / layout_->vec_bytes, 16, 256);
+    size_t block = arena_used_ / per_block, slot = arena_used_ % per_block;
     // Blocks start on a cache line, like vectors in pages (hnsw_page.h).
-    if (block == arena_.size()) arena_.emplace_back(kPerBlock * layout_->vec_bytes);
+    if (block == arena_.size()) arena_.emplace_back(per_block * layout_->vec_bytes);
     char* dst = arena_[block].data() + slot * layout_->vec_bytes;
     ++arena_used_;
     read_vector(id, dst);
@@ -210,15 +224,22 @@ float PageAccess::distance(uint32 id) {
         ReleaseBuffer(buf);
         return d;
     }
-    // Straddles two pages: the distance of the two parts, added (no copy).
-    const size_t esize = dist_.elem_size();
-    const size_t n1 = (kSliceBytes - off) / esize;
-    float sum = dist_.partial(data, query_, n1);
+    // Spans pages: the distances of the pieces, added (no copy). Pieces
+    // hold whole elements (StreamSpan: sizes and offsets are multiples of 4).
+    const size_t esize = dist_.elem_size(), dims = layout_->dims;
+    const char* q = static_cast<const char*>(query_);
+    size_t done = std::min<size_t>((kSliceBytes - off) / esize, dims);
+    float sum = dist_.partial(data, q, done);
     ReleaseBuffer(buf);
-    buf = read_block(index_, layout_->vector_next_block(id));
-    sum += dist_.partial(stream_data(BufferGetPage(buf)), static_cast<const char*>(query_) + n1 * esize,
-                         layout_->dims - n1);
-    ReleaseBuffer(buf);
+    const StreamSpan span = layout_->vector_span(id);
+    for (uint32 p = 1; p < span.pieces() && done < dims; ++p) {  // a halfvec's last piece may be padding only
+        const SpanPiece pc = span.piece(p);
+        const size_t n = std::min<size_t>(pc.bytes / esize, dims - done);
+        buf = read_block(index_, layout_->vector_slice_block(pc.slice));
+        sum += dist_.partial(stream_data(BufferGetPage(buf)), q + done * esize, n);
+        ReleaseBuffer(buf);
+        done += n;
+    }
     return dist_.finish(sum);
 }
 
@@ -352,8 +373,7 @@ uint32 allocate_element(Relation index, Layout* layout) {
     uint32 npp = nodes_per_page(meta->m);
     uint32 vb = vec_bytes(static_cast<int>(meta->dims), static_cast<ElemKind>(meta->elem_kind));
     grow_stream(index, st, meta, false, id / npp + 1);
-    uint64 end = static_cast<uint64>(id + 1) * vb;
-    grow_stream(index, st, meta, true, static_cast<uint32>((end + kSliceBytes - 1) / kSliceBytes));
+    grow_stream(index, st, meta, true, static_cast<uint32>(stream_slices(uint64{id} + 1, vb, kSliceBytes)));
     meta->n_elements = id + 1;
     layout->load(meta);
     GenericXLogFinish(st);
@@ -361,27 +381,37 @@ uint32 allocate_element(Relation index, Layout* layout) {
     return id;
 }
 
+// A vector of up to kSliceBytes lies in one page or two and is written in
+// one WAL record. A larger one spans up to 9 pages, more than one generic WAL
+// record can register (MAX_GENERIC_XLOG_PAGES, 4), so it is written in
+// several records, each over a run of its pages in stream (= block) order.
+// That is crash-safe because nothing refers to the element yet: its node
+// record is written after the whole vector (write_new_node), and only then
+// can a neighbour list name it. A crash between two of these records leaves
+// an element whose node record still has no heap TID, which every reader
+// skips (scans, vacuum and nmvec_index_stats treat it as never written), so
+// its partly written vector is never read.
 void write_vector(Relation index, const Layout& layout, uint32 id, const void* data) {
-    uint32 off;
-    BlockNumber blk = layout.vector_block(id, &off);
-    uint32 len = layout.vec_bytes;
-    uint32 first = std::min(len, kSliceBytes - off);
-    Buffer b1 = ReadBuffer(index, blk), b2 = InvalidBuffer;
-    LockBuffer(b1, BUFFER_LOCK_EXCLUSIVE);
-    if (first < len) {
-        b2 = ReadBuffer(index, layout.vector_next_block(id));
-        LockBuffer(b2, BUFFER_LOCK_EXCLUSIVE);  // stream order is block order: no deadlock
+    const StreamSpan span = layout.vector_span(id);
+    const char* src = static_cast<const char*>(data);
+    for (uint32 first = 0; first < span.pieces(); first += MAX_GENERIC_XLOG_PAGES) {
+        const uint32 count = std::min<uint32>(span.pieces() - first, MAX_GENERIC_XLOG_PAGES);
+        Buffer bufs[MAX_GENERIC_XLOG_PAGES];
+        for (uint32 i = 0; i < count; ++i) {
+            BlockNumber blk = layout.vector_slice_block(span.piece(first + i).slice);
+            if (blk == InvalidBlockNumber) elog(ERROR, "hnsw vector %u is beyond the index", id);
+            bufs[i] = ReadBuffer(index, blk);
+            LockBuffer(bufs[i], BUFFER_LOCK_EXCLUSIVE);  // stream order is block order: no deadlock
+        }
+        GenericXLogState* st = GenericXLogStart(index);
+        for (uint32 i = 0; i < count; ++i) {
+            const SpanPiece pc = span.piece(first + i);
+            Page page = GenericXLogRegisterBuffer(st, bufs[i], 0);
+            memcpy(stream_data(page) + pc.offset, src + pc.at, pc.bytes);
+        }
+        GenericXLogFinish(st);
+        for (uint32 i = 0; i < count; ++i) UnlockReleaseBuffer(bufs[i]);
     }
-    GenericXLogState* st = GenericXLogStart(index);
-    Page p1 = GenericXLogRegisterBuffer(st, b1, 0);
-    memcpy(stream_data(p1) + off, data, first);
-    if (BufferIsValid(b2)) {
-        Page p2 = GenericXLogRegisterBuffer(st, b2, 0);
-        memcpy(stream_data(p2), static_cast<const char*>(data) + first, len - first);
-    }
-    GenericXLogFinish(st);
-    UnlockReleaseBuffer(b1);
-    if (BufferIsValid(b2)) UnlockReleaseBuffer(b2);
 }
 
 namespace {
