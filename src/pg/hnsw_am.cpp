@@ -212,15 +212,14 @@ NMVEC_FUNCTION(nmvec_index_stats) {
         relation_close(rel, AccessShareLock);
         ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not an hnsw index", name)));
     }
-    Buffer buf = ReadBuffer(rel, kMetaBlock);
-    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    // The meta page checked (magic, format version, the fields used below:
+    // m, n_elements and the node extents within the relation).
     Meta meta;
-    memcpy(&meta, page_meta(BufferGetPage(buf)), sizeof(Meta));
-    UnlockReleaseBuffer(buf);
+    read_meta(rel, &meta);
     // Count from the node records themselves: an id allocated by an insert
     // that crashed before writing its node is neither live nor deleted.
     int64 live = 0, deleted = 0;
-    if (meta.magic == kMagic && meta.n_elements > 0) {
+    if (meta.n_elements > 0) {
         const uint32 npp = nodes_per_page(meta.m), nb = node_bytes(meta.m);
         uint32 id = 0;
         for (uint32 e = 0; e < meta.n_node_extents && id < meta.n_elements; ++e) {

@@ -135,6 +135,30 @@ inline char* stream_data(Page page) { return static_cast<char*>(page) + kStreamO
 /// Initialise a page of the given kind (stream pages are marked full).
 void init_page(Page page, PageKind kind);
 
+// ---- checking what is read from disk --------------------------------------------------------
+//
+// Everything read from a page is bounded before it is used as a size, an
+// index or a location: a corrupted page makes the statement fail with
+// ERRCODE_DATA_CORRUPTED (XX001: the page's own header or special space is
+// wrong) or ERRCODE_INDEX_CORRUPTED (XX002: fields out of range or
+// inconsistent), both with the hint to REINDEX, never a crash.
+
+/// Whether `page` has our special space and page id, and is of `kind`.
+bool page_is(Page page, PageKind kind);
+/// Raise XX001 for block `blk`, which is not a valid page of `kind`.
+[[noreturn]] void report_bad_page(Relation index, BlockNumber blk, PageKind kind);
+/// Raise XX002 for the index, errdetail from fmt (a full sentence).
+[[noreturn]] void report_corrupt(Relation index, const char* fmt, ...) pg_attribute_printf(2, 3);
+/// Raise XX002 unless every field of meta is in range and consistent with a
+/// relation of `nblocks` blocks: magic, version, metric and element kind, m,
+/// ef_construction, dims, the extent directories (within the relation, past
+/// the meta page), n_elements within the streams' capacity, n_deleted, entry
+/// point and max_level, upper_last.
+void check_meta(Relation index, const Meta& meta, BlockNumber nblocks);
+/// Copy the meta page (share lock) into *out after check_meta; sets
+/// *nblocks, if given, to the relation size it was checked against.
+void read_meta(Relation index, Meta* out, BlockNumber* nblocks = nullptr);
+
 /// Copy of the meta page's layout facts and directory, held by scans and
 /// inserts; refreshed when an id falls outside it.
 struct Layout {
@@ -148,6 +172,7 @@ struct Layout {
     uint32 entry = kNoEntry;
     int max_level = -1;
     uint32 node_pages = 0, vector_pages = 0;  // pages covered by the directories
+    BlockNumber nblocks = 0;                  // relation size when the meta page was read
     std::vector<Extent> node_extents, vector_extents;
 
     void load(const Meta* meta);
@@ -171,7 +196,7 @@ struct Layout {
 };
 
 /// Read the meta page (share lock) into a Layout; errors if not an nmvec
-/// hnsw index of this format version.
+/// hnsw index of this format version or if the page is corrupted (read_meta).
 void read_layout(Relation index, Layout* layout);
 
 }  // namespace nmvec::pg::hnsw
