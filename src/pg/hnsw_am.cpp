@@ -14,6 +14,11 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/selfuncs.h"
 #include "access/htup_details.h"
+#include "catalog/index.h"
+#include "catalog/pg_authid.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
 }
 
 namespace nmvec::pg::hnsw {
@@ -203,9 +208,25 @@ NMVEC_HNSW_SUPPORT(nmvec_hnsw_halfvec_ip, InnerProduct, kFloat16)
 NMVEC_HNSW_SUPPORT(nmvec_hnsw_halfvec_cosine, Cosine, kFloat16)
 NMVEC_HNSW_SUPPORT(nmvec_hnsw_halfvec_l1, L1, kFloat16)
 
-/// nmvec_index_stats(regclass): what an hnsw index holds.
+/// nmvec_index_stats(regclass): what an hnsw index holds. Its exact live
+/// and deleted counts are the table's, so it asks what pgstattuple asks
+/// (the privileges of pg_stat_scan_tables) or SELECT on the indexed table,
+/// before it locks anything.
 NMVEC_FUNCTION(nmvec_index_stats) {
     Oid oid = PG_GETARG_OID(0);
+    Oid heap = IndexGetRelation(oid, true);  // InvalidOid when not an index
+    if (OidIsValid(heap) && !has_privs_of_role(GetUserId(), ROLE_PG_STAT_SCAN_TABLES) &&
+        pg_class_aclcheck(heap, GetUserId(), ACL_SELECT) != ACLCHECK_OK) {
+        const char* index_name = get_rel_name(oid);
+        const char* table_name = get_rel_name(heap);
+        ereport(ERROR,
+                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                 errmsg("permission denied to read the statistics of index \"%s\"",
+                        index_name ? index_name : "?"),
+                 errdetail("Only roles with SELECT on table \"%s\" or with the privileges of the "
+                           "\"pg_stat_scan_tables\" role may read them, since they count the table's rows.",
+                           table_name ? table_name : "?")));
+    }
     Relation rel = relation_open(oid, AccessShareLock);
     if (rel->rd_rel->relkind != RELKIND_INDEX || rel->rd_rel->relam != get_index_am_oid("hnsw", false)) {
         const char* name = pstrdup(RelationGetRelationName(rel));
