@@ -46,13 +46,26 @@ char* phase_name(int64 phase) {
     }
 }
 
+/// Parses the reloptions (defaults for those not given). With validate
+/// (CREATE INDEX, and ALTER INDEX SET/RESET, which pass the merged set),
+/// also checks them together: a build needs ef_construction >= 2 m, so a
+/// combination that would make the next REINDEX fail is refused here.
 bytea* options(Datum reloptions, bool validate) {
     static const relopt_parse_elt tab[] = {
         {"m", RELOPT_TYPE_INT, offsetof(Options, m)},
         {"ef_construction", RELOPT_TYPE_INT, offsetof(Options, ef_construction)},
     };
-    return static_cast<bytea*>(
-        build_reloptions(reloptions, validate, g_relopt_kind, sizeof(Options), tab, 2));
+    bytea* result =
+        static_cast<bytea*>(build_reloptions(reloptions, validate, g_relopt_kind, sizeof(Options), tab, 2));
+    const Options* opts = reinterpret_cast<const Options*>(result);
+    if (validate && opts != nullptr && opts->ef_construction < 2 * opts->m)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("hnsw option ef_construction = %d is less than twice m = %d",
+                               opts->ef_construction, opts->m),
+                        errdetail("An hnsw graph with m = %d is built with ef_construction of at least %d.",
+                                  opts->m, 2 * opts->m),
+                        errhint("Options not given take their defaults: m = 16, ef_construction = 64.")));
+    return result;
 }
 
 bool validate(Oid /*opclassoid*/) { return true; }
