@@ -14,6 +14,11 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/selfuncs.h"
 #include "access/htup_details.h"
+#include "catalog/index.h"
+#include "catalog/pg_authid.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
 }
 
 namespace nmvec::pg::hnsw {
@@ -64,13 +69,26 @@ char* phase_name(int64 phase) {
     }
 }
 
+/// Parses the reloptions (defaults for those not given). With validate
+/// (CREATE INDEX, and ALTER INDEX SET/RESET, which pass the merged set),
+/// also checks them together: a build needs ef_construction >= 2 m, so a
+/// combination that would make the next REINDEX fail is refused here.
 bytea* options(Datum reloptions, bool validate) {
     static const relopt_parse_elt tab[] = {
         {"m", RELOPT_TYPE_INT, offsetof(Options, m)},
         {"ef_construction", RELOPT_TYPE_INT, offsetof(Options, ef_construction)},
     };
-    return static_cast<bytea*>(
-        build_reloptions(reloptions, validate, g_relopt_kind, sizeof(Options), tab, 2));
+    bytea* result =
+        static_cast<bytea*>(build_reloptions(reloptions, validate, g_relopt_kind, sizeof(Options), tab, 2));
+    const Options* opts = reinterpret_cast<const Options*>(result);
+    if (validate && opts != nullptr && opts->ef_construction < 2 * opts->m)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("hnsw option ef_construction = %d is less than twice m = %d",
+                               opts->ef_construction, opts->m),
+                        errdetail("An hnsw graph with m = %d is built with ef_construction of at least %d.",
+                                  opts->m, 2 * opts->m),
+                        errhint("Options not given take their defaults: m = 16, ef_construction = 64.")));
+    return result;
 }
 
 bool validate(Oid /*opclassoid*/) { return true; }
@@ -248,24 +266,39 @@ NMVEC_HNSW_SUPPORT(nmvec_hnsw_halfvec_ip, InnerProduct, kFloat16)
 NMVEC_HNSW_SUPPORT(nmvec_hnsw_halfvec_cosine, Cosine, kFloat16)
 NMVEC_HNSW_SUPPORT(nmvec_hnsw_halfvec_l1, L1, kFloat16)
 
-/// nmvec_index_stats(regclass): what an hnsw index holds.
+/// nmvec_index_stats(regclass): what an hnsw index holds. Its exact live
+/// and deleted counts are the table's, so it asks what pgstattuple asks
+/// (the privileges of pg_stat_scan_tables) or SELECT on the indexed table,
+/// before it locks anything.
 NMVEC_FUNCTION(nmvec_index_stats) {
     Oid oid = PG_GETARG_OID(0);
+    Oid heap = IndexGetRelation(oid, true);  // InvalidOid when not an index
+    if (OidIsValid(heap) && !has_privs_of_role(GetUserId(), ROLE_PG_STAT_SCAN_TABLES) &&
+        pg_class_aclcheck(heap, GetUserId(), ACL_SELECT) != ACLCHECK_OK) {
+        const char* index_name = get_rel_name(oid);
+        const char* table_name = get_rel_name(heap);
+        ereport(ERROR,
+                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                 errmsg("permission denied to read the statistics of index \"%s\"",
+                        index_name ? index_name : "?"),
+                 errdetail("Only roles with SELECT on table \"%s\" or with the privileges of the "
+                           "\"pg_stat_scan_tables\" role may read them, since they count the table's rows.",
+                           table_name ? table_name : "?")));
+    }
     Relation rel = relation_open(oid, AccessShareLock);
     if (rel->rd_rel->relkind != RELKIND_INDEX || rel->rd_rel->relam != get_index_am_oid("hnsw", false)) {
         const char* name = pstrdup(RelationGetRelationName(rel));
         relation_close(rel, AccessShareLock);
         ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not an hnsw index", name)));
     }
-    Buffer buf = ReadBuffer(rel, kMetaBlock);
-    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    // The meta page checked (magic, format version, the fields used below:
+    // m, n_elements and the node extents within the relation).
     Meta meta;
-    memcpy(&meta, page_meta(BufferGetPage(buf)), sizeof(Meta));
-    UnlockReleaseBuffer(buf);
+    read_meta(rel, &meta);
     // Count from the node records themselves: an id allocated by an insert
     // that crashed before writing its node is neither live nor deleted.
     int64 live = 0, deleted = 0;
-    if (meta.magic == kMagic && meta.n_elements > 0) {
+    if (meta.n_elements > 0) {
         const uint32 npp = nodes_per_page(meta.m), nb = node_bytes(meta.m);
         uint32 id = 0;
         for (uint32 e = 0; e < meta.n_node_extents && id < meta.n_elements; ++e) {

@@ -244,27 +244,24 @@ void write_graph(Relation index, BuildState& bs, const nmvec::hnsw::Graph& g) {
     }
     if (BufferIsValid(buf)) finish_page(buf);
 
-    // Vector pages: one byte stream cut into slices.
+    // Vector pages: one byte stream cut into slices, each vector in the
+    // pieces its span gives (hnsw_page.h), pages created in stream order.
     const uint32 vb = vec_bytes(bs.dims, bs.kind);
     Extent vecs{InvalidBlockNumber, 0};
     std::vector<char>& elem = bs.elem;
     elem.assign(vb, 0);
     buf = InvalidBuffer;
-    uint32 pos = kSliceBytes;  // position in the current page; full = start a new one
     for (uint32 id = 0; id < n; ++id) {
         to_elem(g.vector(id), bs.dims, bs.kind, elem.data());
-        uint32 done = 0;
-        while (done < vb) {
-            if (pos == kSliceBytes) {
+        const StreamSpan span(id, vb, kSliceBytes);
+        for (uint32 p = 0; p < span.pieces(); ++p) {
+            const SpanPiece pc = span.piece(p);
+            while (vecs.pages <= pc.slice) {  // the piece's page is the next one of the stream
                 if (BufferIsValid(buf)) finish_page(buf);
                 buf = new_page(index, kVectorPage);
                 if (vecs.pages++ == 0) vecs.start = BufferGetBlockNumber(buf);
-                pos = 0;
             }
-            uint32 chunk = std::min(vb - done, kSliceBytes - pos);
-            memcpy(stream_data(BufferGetPage(buf)) + pos, elem.data() + done, chunk);
-            pos += chunk;
-            done += chunk;
+            memcpy(stream_data(BufferGetPage(buf)) + pc.offset, elem.data() + pc.at, pc.bytes);
         }
         if (id % 4096 == 0) CHECK_FOR_INTERRUPTS();  // all state lives in the build context
     }

@@ -8,7 +8,11 @@
 //    neighbour list (2m element ids of 4 bytes).
 //  * vector pages: the elements' vectors as one byte stream, element i at
 //    byte i * vec_bytes, cut into slices of kSliceBytes per page. A vector
-//    may straddle two pages. Vectors are written once and never change.
+//    of up to kSliceBytes lies in one page or straddles two; a larger one
+//    (float32 above 2,016 dims, halfvec above 4,032) spans as many as it
+//    needs, up to 9 for 16,000 float32 dims. Where a vector lies is computed
+//    in one place, nmvec::StreamSpan (src/core/stream_span.h), through
+//    Layout::vector_span. Vectors are written once and never change.
 //  * upper pages: ordinary slotted pages; one tuple per element of level >=
 //    1 holding its neighbour lists on levels 1..level (m ids each).
 //
@@ -35,6 +39,7 @@ extern "C" {
 }
 
 #include "../core/hnsw.h"
+#include "../core/stream_span.h"
 
 namespace nmvec::pg::hnsw {
 
@@ -130,6 +135,30 @@ inline char* stream_data(Page page) { return static_cast<char*>(page) + kStreamO
 /// Initialise a page of the given kind (stream pages are marked full).
 void init_page(Page page, PageKind kind);
 
+// ---- checking what is read from disk --------------------------------------------------------
+//
+// Everything read from a page is bounded before it is used as a size, an
+// index or a location: a corrupted page makes the statement fail with
+// ERRCODE_DATA_CORRUPTED (XX001: the page's own header or special space is
+// wrong) or ERRCODE_INDEX_CORRUPTED (XX002: fields out of range or
+// inconsistent), both with the hint to REINDEX, never a crash.
+
+/// Whether `page` has our special space and page id, and is of `kind`.
+bool page_is(Page page, PageKind kind);
+/// Raise XX001 for block `blk`, which is not a valid page of `kind`.
+[[noreturn]] void report_bad_page(Relation index, BlockNumber blk, PageKind kind);
+/// Raise XX002 for the index, errdetail from fmt (a full sentence).
+[[noreturn]] void report_corrupt(Relation index, const char* fmt, ...) pg_attribute_printf(2, 3);
+/// Raise XX002 unless every field of meta is in range and consistent with a
+/// relation of `nblocks` blocks: magic, version, metric and element kind, m,
+/// ef_construction, dims, the extent directories (within the relation, past
+/// the meta page), n_elements within the streams' capacity, n_deleted, entry
+/// point and max_level, upper_last.
+void check_meta(Relation index, const Meta& meta, BlockNumber nblocks);
+/// Copy the meta page (share lock) into *out after check_meta; sets
+/// *nblocks, if given, to the relation size it was checked against.
+void read_meta(Relation index, Meta* out, BlockNumber* nblocks = nullptr);
+
 /// Copy of the meta page's layout facts and directory, held by scans and
 /// inserts; refreshed when an id falls outside it.
 struct Layout {
@@ -143,6 +172,7 @@ struct Layout {
     uint32 entry = kNoEntry;
     int max_level = -1;
     uint32 node_pages = 0, vector_pages = 0;  // pages covered by the directories
+    BlockNumber nblocks = 0;                  // relation size when the meta page was read
     std::vector<Extent> node_extents, vector_extents;
 
     void load(const Meta* meta);
@@ -152,21 +182,21 @@ struct Layout {
         *offset = (id % nodes_per_page) * node_bytes;
         return block_of(node_extents, id / nodes_per_page);
     }
-    /// Location of the first byte of vector `id`.
+    /// Location of the first byte of vector `id` (the hot path's shortcut
+    /// for vector_span(id).piece(0) when the vector lies in one page).
     BlockNumber vector_block(uint32 id, uint32* offset) const {
         uint64 pos = static_cast<uint64>(id) * vec_bytes;
         *offset = static_cast<uint32>(pos % kSliceBytes);
         return block_of(vector_extents, static_cast<uint32>(pos / kSliceBytes));
     }
-    /// The page where vector `id` goes on when it straddles two.
-    BlockNumber vector_next_block(uint32 id) const {
-        return block_of(vector_extents,
-                        static_cast<uint32>(static_cast<uint64>(id) * vec_bytes / kSliceBytes + 1));
-    }
+    /// The pages vector `id` lies in: its pieces, one per page, whose
+    /// slice numbers vector_slice_block turns into blocks.
+    StreamSpan vector_span(uint32 id) const { return StreamSpan(id, vec_bytes, kSliceBytes); }
+    BlockNumber vector_slice_block(uint32 slice) const { return block_of(vector_extents, slice); }
 };
 
 /// Read the meta page (share lock) into a Layout; errors if not an nmvec
-/// hnsw index of this format version.
+/// hnsw index of this format version or if the page is corrupted (read_meta).
 void read_layout(Relation index, Layout* layout);
 
 }  // namespace nmvec::pg::hnsw

@@ -1,6 +1,8 @@
 // hnsw_storage.cpp — see hnsw_storage.h.
 #include "hnsw_storage.h"
 
+#include "../core/vector_text.h"
+
 extern "C" {
 #include "storage/buf_internals.h"
 #include "storage/lmgr.h"
@@ -18,6 +20,128 @@ void init_page(Page page, PageKind kind) {
         // Stream and meta pages hold raw data after the header: no hole.
         reinterpret_cast<PageHeader>(page)->pd_lower = reinterpret_cast<PageHeader>(page)->pd_upper;
     }
+}
+
+bool page_is(Page page, PageKind kind) {
+    // pd_special first: the special space is only where it says when it
+    // says the right thing.
+    if (PageIsNew(page) ||
+        reinterpret_cast<PageHeader>(page)->pd_special != BLCKSZ - MAXALIGN(sizeof(PageOpaque)))
+        return false;
+    const PageOpaque* op = page_opaque(page);
+    return op->page_id == kPageId && op->kind == kind;
+}
+
+void report_bad_page(Relation index, BlockNumber blk, PageKind kind) {
+    static const char* const kNames[] = {"", "meta", "node", "vector", "upper"};
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                    errmsg("hnsw index \"%s\" has a corrupted page at block %u",
+                           RelationGetRelationName(index), blk),
+                    errdetail("Its header or special space is not that of an hnsw %s page.", kNames[kind]),
+                    errhint("REINDEX the index.")));
+    pg_unreachable();
+}
+
+void report_corrupt(Relation index, const char* fmt, ...) {
+    char detail[256];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(detail, sizeof(detail), fmt, args);
+    va_end(args);
+    ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                    errmsg("hnsw index \"%s\" is corrupted", RelationGetRelationName(index)),
+                    errdetail_internal("%s", detail), errhint("REINDEX the index.")));
+    pg_unreachable();
+}
+
+namespace {
+
+/// Check one extent directory; returns the pages it covers.
+uint64 check_extents(Relation index, const char* what, const Extent* ex, uint32 n, BlockNumber nblocks) {
+    if (n > static_cast<uint32>(kMaxExtents))
+        report_corrupt(index, "The meta page lists %u %s extents, more than the %d it holds.", n, what,
+                       kMaxExtents);
+    uint64 pages = 0;
+    for (uint32 i = 0; i < n; ++i) {
+        if (ex[i].start == kMetaBlock || ex[i].pages == 0 ||
+            static_cast<uint64>(ex[i].start) + ex[i].pages > nblocks)
+            report_corrupt(index,
+                           "The meta page's %s extent %u (start block %u, length %u) is not within the "
+                           "index's blocks 1 to %u.",
+                           what, i, ex[i].start, ex[i].pages, nblocks - 1);
+        pages += ex[i].pages;
+    }
+    return pages;
+}
+
+}  // namespace
+
+void check_meta(Relation index, const Meta& meta, BlockNumber nblocks) {
+    if (meta.magic != kMagic)
+        ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                        errmsg("index \"%s\" is not an nmvec hnsw index", RelationGetRelationName(index)),
+                        errdetail("Its meta page has the magic number 0x%08x instead of 0x%08x.", meta.magic,
+                                  kMagic),
+                        errhint("REINDEX the index.")));
+    if (meta.version != kFormatVersion)
+        ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                        errmsg("hnsw index \"%s\" has format version %u, this build reads %u",
+                               RelationGetRelationName(index), meta.version, kFormatVersion),
+                        errhint("REINDEX the index.")));
+    using nmvec::hnsw::Metric;
+    if (meta.metric < static_cast<uint8>(Metric::L2) || meta.metric > static_cast<uint8>(Metric::L1))
+        report_corrupt(index, "The meta page names metric %u, which does not exist.", meta.metric);
+    if (meta.elem_kind != kFloat32 && meta.elem_kind != kFloat16)
+        report_corrupt(index, "The meta page names element kind %u, which does not exist.", meta.elem_kind);
+    if (meta.m < nmvec::hnsw::kMinM || meta.m > nmvec::hnsw::kMaxM)
+        report_corrupt(index, "The meta page has m = %u, outside %d to %d.", meta.m, nmvec::hnsw::kMinM,
+                       nmvec::hnsw::kMaxM);
+    if (meta.ef_construction < nmvec::hnsw::kMinEfConstruction ||
+        meta.ef_construction > nmvec::hnsw::kMaxEfConstruction)
+        report_corrupt(index, "The meta page has ef_construction = %u, outside %d to %d.",
+                       meta.ef_construction, nmvec::hnsw::kMinEfConstruction,
+                       nmvec::hnsw::kMaxEfConstruction);
+    if (meta.dims > static_cast<uint32>(nmvec::kMaxDims) || (meta.dims == 0 && meta.n_elements > 0))
+        report_corrupt(index, "The meta page has %u dimensions for %u elements.", meta.dims, meta.n_elements);
+    const uint64 node_pages = check_extents(index, "node", meta.node_extents, meta.n_node_extents, nblocks);
+    const uint64 vector_pages =
+        check_extents(index, "vector", meta.vector_extents, meta.n_vector_extents, nblocks);
+    const uint32 vb = vec_bytes(static_cast<int>(meta.dims), static_cast<ElemKind>(meta.elem_kind));
+    if (meta.n_elements > node_pages * nodes_per_page(meta.m) ||
+        stream_slices(meta.n_elements, vb, kSliceBytes) > vector_pages)
+        report_corrupt(index,
+                       "The meta page counts %u elements, more than its node and vector extents (%llu and "
+                       "%llu pages) hold.",
+                       meta.n_elements, static_cast<unsigned long long>(node_pages),
+                       static_cast<unsigned long long>(vector_pages));
+    if (meta.n_deleted > meta.n_elements)
+        report_corrupt(index, "The meta page counts %u deleted of %u elements.", meta.n_deleted,
+                       meta.n_elements);
+    const bool no_entry = meta.entry == kNoEntry && meta.max_level == -1;
+    if (!no_entry &&
+        (meta.entry >= meta.n_elements || meta.max_level < 0 || meta.max_level > nmvec::hnsw::kMaxLevel))
+        report_corrupt(index, "The meta page's entry point is element %u on level %d, of %u elements.",
+                       meta.entry, meta.max_level, meta.n_elements);
+    if (meta.upper_last != InvalidBlockNumber &&
+        (meta.upper_last == kMetaBlock || meta.upper_last >= nblocks))
+        report_corrupt(index,
+                       "The meta page's last upper page is block %u, outside the index's blocks 1 to %u.",
+                       meta.upper_last, nblocks - 1);
+}
+
+void read_meta(Relation index, Meta* out, BlockNumber* nblocks_out) {
+    Buffer buf = ReadBuffer(index, kMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buf);
+    const bool page_ok = page_is(page, kMetaPage);
+    if (page_ok) memcpy(out, page_meta(page), sizeof(Meta));
+    UnlockReleaseBuffer(buf);
+    if (!page_ok) report_bad_page(index, kMetaBlock, kMetaPage);
+    // Indexes only grow, and the pages an extent names are added before the
+    // meta page lists it: the size read now covers every block in the copy.
+    const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+    check_meta(index, *out, nblocks);
+    if (nblocks_out) *nblocks_out = nblocks;
 }
 
 void Layout::load(const Meta* meta) {
@@ -48,20 +172,11 @@ BlockNumber Layout::block_of(const std::vector<Extent>& ex, uint32 index) {
 }
 
 void read_layout(Relation index, Layout* layout) {
-    Buffer buf = ReadBuffer(index, kMetaBlock);
-    LockBuffer(buf, BUFFER_LOCK_SHARE);
-    Page page = BufferGetPage(buf);
-    const Meta* meta = page_meta(page);
-    if (PageIsNew(page) || page_opaque(page)->page_id != kPageId || meta->magic != kMagic)
-        ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-                        errmsg("index \"%s\" is not an nmvec hnsw index", RelationGetRelationName(index))));
-    if (meta->version != kFormatVersion)
-        ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-                        errmsg("hnsw index \"%s\" has format version %u, this build reads %u",
-                               RelationGetRelationName(index), meta->version, kFormatVersion),
-                        errhint("REINDEX the index.")));
-    layout->load(meta);
-    UnlockReleaseBuffer(buf);
+    // The meta page is copied (6 KiB) so that it is checked, and the layout
+    // filled, with no buffer lock held.
+    Meta meta;
+    read_meta(index, &meta, &layout->nblocks);
+    layout->load(&meta);
 }
 
 double sql_distance(nmvec::hnsw::Metric metric, float d) {
@@ -115,25 +230,25 @@ PageAccess::PageAccess(Relation index, Layout* layout)
     ItemPointerSetInvalid(&last_tid_);
 }
 
+void PageAccess::check_id(uint32 id, uint32 from) {
+    // Elements added by a concurrent insert after we read the meta page.
+    read_layout(index_, layout_);
+    if (id < layout_->n_elements) return;
+    if (from == kNoEntry)
+        report_corrupt(index_, "Element %u was asked for, beyond the index's %u elements.", id,
+                       layout_->n_elements);
+    report_corrupt(index_, "Element %u has a neighbour %u, beyond the index's %u elements.", from, id,
+                   layout_->n_elements);
+}
+
 BlockNumber PageAccess::node_block_checked(uint32 id, uint32* off) {
-    BlockNumber blk = layout_->node_block(id, off);
-    if (blk == InvalidBlockNumber) {  // added by a concurrent insert after we read the meta page
-        read_layout(index_, layout_);
-        blk = layout_->node_block(id, off);
-        if (blk == InvalidBlockNumber) elog(ERROR, "hnsw element %u is beyond the index", id);
-    }
-    return blk;
+    if (unlikely(id >= layout_->n_elements)) check_id(id, kNoEntry);
+    return layout_->node_block(id, off);
 }
 
 BlockNumber PageAccess::vector_block_checked(uint32 id, uint32* off) {
-    BlockNumber blk = layout_->vector_block(id, off);
-    uint64 end = static_cast<uint64>(id + 1) * layout_->vec_bytes;
-    if (blk == InvalidBlockNumber || (end + kSliceBytes - 1) / kSliceBytes > layout_->vector_pages) {
-        read_layout(index_, layout_);
-        blk = layout_->vector_block(id, off);
-        if (blk == InvalidBlockNumber) elog(ERROR, "hnsw vector %u is beyond the index", id);
-    }
-    return blk;
+    if (unlikely(id >= layout_->n_elements)) check_id(id, kNoEntry);
+    return layout_->vector_block(id, off);  // within the streams for every checked meta page
 }
 
 // Vector bytes never change once written (hnsw_storage.h), and an element is
@@ -146,13 +261,16 @@ const void* PageAccess::vector_ptr(uint32 id, Buffer* buf, AlignedBytes& scratch
     *buf = read_block(index_, blk);
     const char* data = stream_data(BufferGetPage(*buf));
     if (off + len <= kSliceBytes) return data + off;  // caller releases *buf
-    // Straddles two pages: copy both parts.
-    uint32 first = kSliceBytes - off;
-    memcpy(scratch.data(), data + off, first);
+    // Spans pages: copy the pieces.
+    const StreamSpan span = layout_->vector_span(id);
+    memcpy(scratch.data(), data + off, span.piece(0).bytes);
     ReleaseBuffer(*buf);
-    *buf = read_block(index_, layout_->vector_next_block(id));
-    memcpy(scratch.data() + first, stream_data(BufferGetPage(*buf)), len - first);
-    ReleaseBuffer(*buf);
+    for (uint32 p = 1; p < span.pieces(); ++p) {
+        const SpanPiece pc = span.piece(p);
+        *buf = read_block(index_, layout_->vector_slice_block(pc.slice));
+        memcpy(scratch.data() + pc.at, stream_data(BufferGetPage(*buf)), pc.bytes);
+        ReleaseBuffer(*buf);
+    }
     *buf = InvalidBuffer;
     return scratch.data();
 }
@@ -173,24 +291,35 @@ void PageAccess::prefetch(const uint32* ids, size_t n) const {
         const char* p = static_cast<const char*>(BufferGetBlock(b)) + kStreamOffset + off;
         for (uint32 k = 0; k < len && off + k < kSliceBytes; k += 64) __builtin_prefetch(p + k);
         if (off + len <= kSliceBytes) continue;
-        // The vector straddles into the next page of the stream: its tail too.
-        BlockNumber nblk = layout_->vector_next_block(ids[i]);
-        if (nblk == InvalidBlockNumber || nblk >= h->n) continue;
-        Buffer nb = h->hint[nblk];
-        if (nb <= 0) continue;
-        __builtin_prefetch(GetBufferDescriptor(nb - 1), 1);
-        const char* q = static_cast<const char*>(BufferGetBlock(nb)) + kStreamOffset;
-        for (uint32 k = 0; k < off + len - kSliceBytes; k += 64) __builtin_prefetch(q + k);
+        // The vector goes on into the following pages of the stream: their
+        // descriptors, and the lines of its first kSliceBytes bytes (all of
+        // a vector that straddles two pages; the hardware prefetcher follows
+        // a longer one once the distance streams through it).
+        const StreamSpan span = layout_->vector_span(ids[i]);
+        for (uint32 s = 1; s < span.pieces(); ++s) {
+            const SpanPiece pc = span.piece(s);
+            BlockNumber nblk = layout_->vector_slice_block(pc.slice);
+            if (nblk == InvalidBlockNumber || nblk >= h->n) break;
+            Buffer nb = h->hint[nblk];
+            if (nb <= 0) break;
+            __builtin_prefetch(GetBufferDescriptor(nb - 1), 1);
+            if (pc.at >= kSliceBytes) continue;
+            const char* q = static_cast<const char*>(BufferGetBlock(nb)) + kStreamOffset;
+            const uint32 lines = std::min(pc.bytes, kSliceBytes - pc.at);
+            for (uint32 k = 0; k < lines; k += 64) __builtin_prefetch(q + k);
+        }
     }
 }
 
 const void* PageAccess::cached(uint32 id) {
     auto it = cache_index_.find(id);
     if (it != cache_index_.end()) return it->second;
-    constexpr size_t kPerBlock = 256;
-    size_t block = arena_used_ / kPerBlock, slot = arena_used_ % kPerBlock;
+    // Blocks of about 1 MiB (256 vectors up to 4 KiB, fewer of larger ones:
+    // 16 of 16,000 float32 dims), allocated once per insert state.
+    const size_t per_block = std::clamp<size_t>((size_t{1} << 20) / layout_->vec_bytes, 16, 256);
+    size_t block = arena_used_ / per_block, slot = arena_used_ % per_block;
     // Blocks start on a cache line, like vectors in pages (hnsw_page.h).
-    if (block == arena_.size()) arena_.emplace_back(kPerBlock * layout_->vec_bytes);
+    if (block == arena_.size()) arena_.emplace_back(per_block * layout_->vec_bytes);
     char* dst = arena_[block].data() + slot * layout_->vec_bytes;
     ++arena_used_;
     read_vector(id, dst);
@@ -210,15 +339,22 @@ float PageAccess::distance(uint32 id) {
         ReleaseBuffer(buf);
         return d;
     }
-    // Straddles two pages: the distance of the two parts, added (no copy).
-    const size_t esize = dist_.elem_size();
-    const size_t n1 = (kSliceBytes - off) / esize;
-    float sum = dist_.partial(data, query_, n1);
+    // Spans pages: the distances of the pieces, added (no copy). Pieces
+    // hold whole elements (StreamSpan: sizes and offsets are multiples of 4).
+    const size_t esize = dist_.elem_size(), dims = layout_->dims;
+    const char* q = static_cast<const char*>(query_);
+    size_t done = std::min<size_t>((kSliceBytes - off) / esize, dims);
+    float sum = dist_.partial(data, q, done);
     ReleaseBuffer(buf);
-    buf = read_block(index_, layout_->vector_next_block(id));
-    sum += dist_.partial(stream_data(BufferGetPage(buf)), static_cast<const char*>(query_) + n1 * esize,
-                         layout_->dims - n1);
-    ReleaseBuffer(buf);
+    const StreamSpan span = layout_->vector_span(id);
+    for (uint32 p = 1; p < span.pieces() && done < dims; ++p) {  // a halfvec's last piece may be padding only
+        const SpanPiece pc = span.piece(p);
+        const size_t n = std::min<size_t>(pc.bytes / esize, dims - done);
+        buf = read_block(index_, layout_->vector_slice_block(pc.slice));
+        sum += dist_.partial(stream_data(BufferGetPage(buf)), q + done * esize, n);
+        ReleaseBuffer(buf);
+        done += n;
+    }
     return dist_.finish(sum);
 }
 
@@ -242,6 +378,58 @@ void PageAccess::read_vector(uint32 id, void* out) {
     if (BufferIsValid(buf)) ReleaseBuffer(buf);
 }
 
+namespace {
+
+/// What can be wrong with an upper tuple named by a node record.
+enum class UpperFault { kNone, kPage, kItem, kLength };
+
+/// Element's list on `level` (>= 1) in its upper tuple `tid` on `page`
+/// (locked), or nullptr when the page is no upper page, the tuple is not
+/// there or is too short for that level (*fault says which).
+uint32* upper_list(Page page, const ItemPointerData& tid, int level, int m, UpperFault* fault) {
+    const OffsetNumber off = ItemPointerGetOffsetNumber(&tid);
+    *fault = UpperFault::kNone;
+    if (!page_is(page, kUpperPage))
+        *fault = UpperFault::kPage;
+    else if (off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page) ||
+             !ItemIdIsNormal(PageGetItemId(page, off)))
+        *fault = UpperFault::kItem;
+    else if (ItemIdGetLength(PageGetItemId(page, off)) < upper_bytes(level, m))
+        *fault = UpperFault::kLength;
+    if (*fault != UpperFault::kNone) return nullptr;
+    return reinterpret_cast<uint32*>(PageGetItem(page, PageGetItemId(page, off))) +
+           static_cast<size_t>(level - 1) * (1 + m);
+}
+
+/// Raise XX002 unless a node's level is possible.
+void check_level(Relation index, uint32 id, uint8 level) {
+    if (unlikely(level > nmvec::hnsw::kMaxLevel))
+        report_corrupt(index, "Element %u has level %u, above the highest, %d.", id, level,
+                       nmvec::hnsw::kMaxLevel);
+}
+
+/// Raise XX002 unless the upper tuple's block is in the relation (re-read
+/// its size when the block is past what `known` covers).
+void check_upper_block(Relation index, BlockNumber* known, uint32 id, const ItemPointerData& tid) {
+    const BlockNumber blk = ItemPointerGetBlockNumber(&tid);
+    if (likely(blk != kMetaBlock && blk < *known)) return;
+    *known = RelationGetNumberOfBlocks(index);
+    if (blk == kMetaBlock || blk >= *known)
+        report_corrupt(index, "Element %u has its upper tuple at block %u, outside the index's %u blocks.",
+                       id, blk, *known);
+}
+
+/// Raise the error for upper_list's fault (after the caller let go of the page).
+[[noreturn]] void report_upper(Relation index, uint32 id, const ItemPointerData& tid, int level,
+                               UpperFault fault) {
+    if (fault == UpperFault::kPage) report_bad_page(index, ItemPointerGetBlockNumber(&tid), kUpperPage);
+    report_corrupt(index, "Element %u's upper tuple (%u,%u) is %s for level %d.", id,
+                   ItemPointerGetBlockNumber(&tid), ItemPointerGetOffsetNumber(&tid),
+                   fault == UpperFault::kItem ? "not on its page" : "too short", level);
+}
+
+}  // namespace
+
 uint32 PageAccess::read_neighbors(uint32 id, int level) {
     CHECK_FOR_INTERRUPTS();  // callers keep their state in memory-context-owned objects
     uint32 off;
@@ -255,23 +443,31 @@ uint32 PageAccess::read_neighbors(uint32 id, int level) {
         n = std::min<uint32>(h->count0, 2u * layout_->m);
         memcpy(nbuf_.data(), rec + sizeof(NodeHeader), n * sizeof(uint32));
         UnlockReleaseBuffer(buf);
+        check_neighbors(id, n);
         return n;
     }
-    if (level > h->level || !ItemPointerIsValid(&h->upper_tid)) {
+    const uint8 node_level = h->level;
+    if (level > node_level || !ItemPointerIsValid(&h->upper_tid)) {
         UnlockReleaseBuffer(buf);
+        check_level(index_, id, node_level);
         return 0;
     }
     ItemPointerData upper = h->upper_tid;
     UnlockReleaseBuffer(buf);
+    check_level(index_, id, node_level);
+    check_upper_block(index_, &layout_->nblocks, id, upper);
     buf = read_block(index_, ItemPointerGetBlockNumber(&upper));
     LockBuffer(buf, BUFFER_LOCK_SHARE);
-    Page page = BufferGetPage(buf);
-    ItemId item = PageGetItemId(page, ItemPointerGetOffsetNumber(&upper));
-    const uint32* lists = reinterpret_cast<const uint32*>(PageGetItem(page, item));
-    const uint32* list = lists + static_cast<size_t>(level - 1) * (1 + layout_->m);
+    UpperFault fault;
+    const uint32* list = upper_list(BufferGetPage(buf), upper, level, layout_->m, &fault);
+    if (list == nullptr) {
+        UnlockReleaseBuffer(buf);
+        report_upper(index_, id, upper, level, fault);
+    }
     n = std::min<uint32>(list[0], static_cast<uint32>(layout_->m));
     memcpy(nbuf_.data(), list + 1, n * sizeof(uint32));
     UnlockReleaseBuffer(buf);
+    check_neighbors(id, n);
     return n;
 }
 
@@ -342,6 +538,12 @@ void grow_stream(Relation index, GenericXLogState* st, Meta* meta, bool vectors,
 uint32 allocate_element(Relation index, Layout* layout) {
     Buffer buf = ReadBuffer(index, kMetaBlock);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    // Checked again under this lock: the fields size the streams' growth.
+    if (!page_is(BufferGetPage(buf), kMetaPage)) {
+        UnlockReleaseBuffer(buf);
+        report_bad_page(index, kMetaBlock, kMetaPage);
+    }
+    check_meta(index, *page_meta(BufferGetPage(buf)), RelationGetNumberOfBlocks(index));
     GenericXLogState* st = GenericXLogStart(index);
     Page page = GenericXLogRegisterBuffer(st, buf, 0);
     Meta* meta = page_meta(page);
@@ -352,36 +554,46 @@ uint32 allocate_element(Relation index, Layout* layout) {
     uint32 npp = nodes_per_page(meta->m);
     uint32 vb = vec_bytes(static_cast<int>(meta->dims), static_cast<ElemKind>(meta->elem_kind));
     grow_stream(index, st, meta, false, id / npp + 1);
-    uint64 end = static_cast<uint64>(id + 1) * vb;
-    grow_stream(index, st, meta, true, static_cast<uint32>((end + kSliceBytes - 1) / kSliceBytes));
+    grow_stream(index, st, meta, true, static_cast<uint32>(stream_slices(uint64{id} + 1, vb, kSliceBytes)));
     meta->n_elements = id + 1;
     layout->load(meta);
+    layout->nblocks = RelationGetNumberOfBlocks(index);
     GenericXLogFinish(st);
     UnlockReleaseBuffer(buf);
     return id;
 }
 
+// A vector of up to kSliceBytes lies in one page or two and is written in
+// one WAL record. A larger one spans up to 9 pages, more than one generic WAL
+// record can register (MAX_GENERIC_XLOG_PAGES, 4), so it is written in
+// several records, each over a run of its pages in stream (= block) order.
+// That is crash-safe because nothing refers to the element yet: its node
+// record is written after the whole vector (write_new_node), and only then
+// can a neighbour list name it. A crash between two of these records leaves
+// an element whose node record still has no heap TID, which every reader
+// skips (scans, vacuum and nmvec_index_stats treat it as never written), so
+// its partly written vector is never read.
 void write_vector(Relation index, const Layout& layout, uint32 id, const void* data) {
-    uint32 off;
-    BlockNumber blk = layout.vector_block(id, &off);
-    uint32 len = layout.vec_bytes;
-    uint32 first = std::min(len, kSliceBytes - off);
-    Buffer b1 = ReadBuffer(index, blk), b2 = InvalidBuffer;
-    LockBuffer(b1, BUFFER_LOCK_EXCLUSIVE);
-    if (first < len) {
-        b2 = ReadBuffer(index, layout.vector_next_block(id));
-        LockBuffer(b2, BUFFER_LOCK_EXCLUSIVE);  // stream order is block order: no deadlock
+    const StreamSpan span = layout.vector_span(id);
+    const char* src = static_cast<const char*>(data);
+    for (uint32 first = 0; first < span.pieces(); first += MAX_GENERIC_XLOG_PAGES) {
+        const uint32 count = std::min<uint32>(span.pieces() - first, MAX_GENERIC_XLOG_PAGES);
+        Buffer bufs[MAX_GENERIC_XLOG_PAGES];
+        for (uint32 i = 0; i < count; ++i) {
+            BlockNumber blk = layout.vector_slice_block(span.piece(first + i).slice);
+            if (blk == InvalidBlockNumber) elog(ERROR, "hnsw vector %u is beyond the index", id);
+            bufs[i] = ReadBuffer(index, blk);
+            LockBuffer(bufs[i], BUFFER_LOCK_EXCLUSIVE);  // stream order is block order: no deadlock
+        }
+        GenericXLogState* st = GenericXLogStart(index);
+        for (uint32 i = 0; i < count; ++i) {
+            const SpanPiece pc = span.piece(first + i);
+            Page page = GenericXLogRegisterBuffer(st, bufs[i], 0);
+            memcpy(stream_data(page) + pc.offset, src + pc.at, pc.bytes);
+        }
+        GenericXLogFinish(st);
+        for (uint32 i = 0; i < count; ++i) UnlockReleaseBuffer(bufs[i]);
     }
-    GenericXLogState* st = GenericXLogStart(index);
-    Page p1 = GenericXLogRegisterBuffer(st, b1, 0);
-    memcpy(stream_data(p1) + off, data, first);
-    if (BufferIsValid(b2)) {
-        Page p2 = GenericXLogRegisterBuffer(st, b2, 0);
-        memcpy(stream_data(p2), static_cast<const char*>(data) + first, len - first);
-    }
-    GenericXLogFinish(st);
-    UnlockReleaseBuffer(b1);
-    if (BufferIsValid(b2)) UnlockReleaseBuffer(b2);
 }
 
 namespace {
@@ -395,8 +607,15 @@ ItemPointerData add_upper_tuple(Relation index, uint32 len) {
         BlockNumber last = page_meta(BufferGetPage(mbuf))->upper_last;
         UnlockReleaseBuffer(mbuf);
         if (last != InvalidBlockNumber) {
+            if (last == kMetaBlock || last >= RelationGetNumberOfBlocks(index))
+                report_corrupt(index, "The meta page's last upper page is block %u, outside the index.",
+                               last);
             Buffer buf = ReadBuffer(index, last);
             LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+            if (!page_is(BufferGetPage(buf), kUpperPage)) {
+                UnlockReleaseBuffer(buf);
+                report_bad_page(index, last, kUpperPage);
+            }
             if (PageGetFreeSpace(BufferGetPage(buf)) >= MAXALIGN(len)) {
                 GenericXLogState* st = GenericXLogStart(index);
                 Page page = GenericXLogRegisterBuffer(st, buf, 0);
@@ -465,6 +684,9 @@ struct ListRef {
 bool open_list(Relation index, const Layout& layout, uint32 id, int level, ListRef* r) {
     uint32 off;
     BlockNumber blk = layout.node_block(id, &off);
+    if (id >= layout.n_elements || blk == InvalidBlockNumber)
+        report_corrupt(index, "Element %u was asked for, beyond the index's %u elements.", id,
+                       layout.n_elements);
     r->buf = ReadBuffer(index, blk);
     LockBuffer(r->buf, BUFFER_LOCK_EXCLUSIVE);
     r->count0 = nullptr;
@@ -480,26 +702,35 @@ bool open_list(Relation index, const Layout& layout, uint32 id, int level, ListR
         r->cap = 2u * layout.m;
         return true;
     }
-    if (level > h->level || !ItemPointerIsValid(&h->upper_tid)) {
+    const uint8 node_level = h->level;
+    if (level > node_level || !ItemPointerIsValid(&h->upper_tid)) {
         UnlockReleaseBuffer(r->buf);
+        check_level(index, id, node_level);
         return false;
     }
     ItemPointerData upper = h->upper_tid;
     UnlockReleaseBuffer(r->buf);
+    check_level(index, id, node_level);
+    BlockNumber known = layout.nblocks;
+    check_upper_block(index, &known, id, upper);
     r->buf = ReadBuffer(index, ItemPointerGetBlockNumber(&upper));
     LockBuffer(r->buf, BUFFER_LOCK_EXCLUSIVE);
+    UpperFault fault;
+    if (upper_list(BufferGetPage(r->buf), upper, level, layout.m, &fault) == nullptr) {
+        UnlockReleaseBuffer(r->buf);
+        report_upper(index, id, upper, level, fault);
+    }
     r->st = GenericXLogStart(index);
-    Page page = GenericXLogRegisterBuffer(r->st, r->buf, 0);
-    uint32* lists =
-        reinterpret_cast<uint32*>(PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&upper))));
-    uint32* list = lists + static_cast<size_t>(level - 1) * (1 + layout.m);
+    uint32* list = upper_list(GenericXLogRegisterBuffer(r->st, r->buf, 0), upper, level, layout.m, &fault);
     r->count = list;
     r->ids = list + 1;
     r->cap = static_cast<uint32>(layout.m);
     return true;
 }
 
-uint32 list_count(const ListRef& r) { return r.count0 ? *r.count0 : *r.count; }
+/// The list's count, bounded by its capacity (a corrupted count above it
+/// reads as a full list).
+uint32 list_count(const ListRef& r) { return std::min<uint32>(r.count0 ? *r.count0 : *r.count, r.cap); }
 void set_list_count(ListRef& r, uint32 n) {
     if (r.count0)
         *r.count0 = static_cast<uint16>(n);

@@ -127,6 +127,17 @@ class PageAccess {
     const void* cached(uint32 id);
     BlockNumber node_block_checked(uint32 id, uint32* off);
     BlockNumber vector_block_checked(uint32 id, uint32* off);
+    /// id is past the layout's elements: re-read the meta page, then raise
+    /// XX002 if it still is (`from`: the element whose list named it, or kNoEntry).
+    void check_id(uint32 id, uint32 from);
+    /// Every id of nbuf_[0, n), read from id's list, must be an element: an
+    /// id from a page is never used as an index before this (a visited set
+    /// would grow to it).
+    void check_neighbors(uint32 id, uint32 n) {
+        uint32 most = 0;
+        for (uint32 i = 0; i < n; ++i) most = std::max(most, nbuf_[i]);
+        if (unlikely(n > 0 && most >= layout_->n_elements)) check_id(most, id);
+    }
 
     Relation index_;
     Layout* layout_;

@@ -137,6 +137,9 @@ IndexBulkDeleteResult* bulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResult* 
             v.deleted[id] = true;
             ++removed;
         } else {
+            if (h.level > nmvec::hnsw::kMaxLevel)  // pass 2 repairs every level up to it
+                report_corrupt(index, "Element %u has level %u, above the highest, %d.", id, h.level,
+                               nmvec::hnsw::kMaxLevel);
             v.levels[id] = h.level;
             ++live;
         }

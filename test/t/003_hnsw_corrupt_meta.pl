@@ -1,0 +1,167 @@
+# Corrupted hnsw pages make statements fail with an error, never crash the
+# server. One small index per corruption; with the server stopped, perl
+# overwrites fields of its meta page (block 0: src/pg/hnsw_page.h, struct
+# Meta) or of its node records; then INSERT, an ordered scan, VACUUM and
+# nmvec_index_stats each must fail with XX002 (index corrupted, hint
+# "REINDEX the index.") or XX001 (a page whose own header is wrong), and the
+# postmaster must never have restarted.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('corrupt');
+$node->init;
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION nmvec');
+
+# Where the Meta fields lie in the page: the struct starts after the 24-byte
+# page header (PageGetContents); kMaxExtents = 400 extents of 8 bytes each.
+my $meta = 24;
+my %field = (
+  magic => [ 0, 'V' ], version => [ 4, 'V' ], dims => [ 8, 'V' ], m => [ 12, 'v' ],
+  ef_construction => [ 14, 'v' ], metric => [ 16, 'C' ], elem_kind => [ 17, 'C' ],
+  n_elements => [ 20, 'V' ], n_deleted => [ 24, 'V' ], entry => [ 28, 'V' ],
+  max_level => [ 32, 'V' ], upper_last => [ 36, 'V' ], n_node_extents => [ 40, 'V' ],
+  n_vector_extents => [ 44, 'V' ], node_extent0_start => [ 48, 'V' ],
+  node_extent0_pages => [ 52, 'V' ], vector_extent0_start => [ 48 + 8 * 400, 'V' ],
+  vector_extent0_pages => [ 52 + 8 * 400, 'V' ],
+  # the page itself: pd_special (page header) and the page id in the last 2 bytes
+  pd_special => [ 16 - $meta, 'v' ], page_id => [ 8190 - $meta, 'v' ]);
+
+# name => [ expected SQLSTATE, [ field => value, ... ] ]
+my @meta_cases = (
+  [ 'magic',          'XX002', [ magic            => 0x12345678 ] ],
+  [ 'version',        'XX002', [ version          => 99 ] ],
+  [ 'node_extents',   'XX002', [ n_node_extents   => 100000 ] ],
+  [ 'vector_extents', 'XX002', [ n_vector_extents => 401 ] ],
+  [ 'elements',       'XX002', [ n_elements       => 4000000000 ] ],
+  [ 'deleted',        'XX002', [ n_deleted        => 5000 ] ],
+  [ 'dims_zero',      'XX002', [ dims             => 0 ] ],
+  [ 'dims_big',       'XX002', [ dims             => 16001 ] ],
+  [ 'm_zero',         'XX002', [ m                => 0 ] ],
+  [ 'm_big',          'XX002', [ m                => 500 ] ],
+  [ 'ef_zero',        'XX002', [ ef_construction  => 0 ] ],
+  [ 'metric',         'XX002', [ metric           => 9 ] ],
+  [ 'elem_kind',      'XX002', [ elem_kind        => 7 ] ],
+  [ 'max_level',      'XX002', [ max_level        => 200 ] ],
+  [ 'entry',          'XX002', [ entry            => 200 ] ],
+  [ 'upper_last',     'XX002', [ upper_last       => 999999 ] ],
+  [ 'node_extent',    'XX002', [ node_extent0_start => 100000 ] ],
+  [ 'vector_extent',  'XX002', [ vector_extent0_pages => 1000000 ] ],
+  [ 'extent_on_meta', 'XX002', [ vector_extent0_start => 0 ] ],
+  [ 'special',        'XX001', [ pd_special       => 8000 ] ],
+  [ 'page_id',        'XX001', [ page_id          => 0x1234 ] ],);
+# Node records (NodeHeader: heap tid 0-5, level 6, flags 7, upper tid 8-13,
+# count0 14-15, then 2m neighbour ids), changed in every record of the index:
+# a neighbour id past the elements, a level past kMaxLevel (15), an upper
+# tuple that is not on its page.
+my @node_cases = ('neighbor', 'level', 'upper_item');
+
+my $vec = sub {
+  my ($i) = @_;
+  return '[' . join(',', map { sprintf('%.3f', sin($i * 7 + $_ * 3)) } 1 .. 8) . ']';
+};
+for my $name ((map { $_->[0] } @meta_cases), @node_cases) {
+  # 200 rows, m = 4: two node pages, several upper levels
+  $node->safe_psql('postgres', qq{
+    CREATE TABLE t_$name (id int, v vector(8));
+    INSERT INTO t_$name SELECT i, ARRAY(SELECT sin(i * 7 + k * 3) FROM generate_series(1, 8) k)
+      FROM generate_series(1, 200) i;
+    CREATE INDEX t_${name}_v ON t_$name USING hnsw (v) WITH (m = 4, ef_construction = 16);
+  });
+}
+my $checksums = $node->safe_psql('postgres', 'SHOW data_checksums');
+my %path = map { $_ => $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('t_${_}_v')") }
+  ((map { $_->[0] } @meta_cases), @node_cases);
+$node->stop;
+# Page checksums would flag every edited page before our checks run: turn
+# them off if this cluster has them.
+command_ok([ 'pg_checksums', '--disable', '-D', $node->data_dir ], 'checksums disabled')
+  if $checksums eq 'on';
+
+sub poke {
+  my ($fh, $off, $fmt, $value) = @_;
+  seek($fh, $off, 0) or die;
+  print $fh pack($fmt, $value);
+}
+
+sub peek {
+  my ($fh, $off, $fmt, $len) = @_;
+  seek($fh, $off, 0) or die;
+  read($fh, my $buf, $len) == $len or die "short read";
+  return unpack($fmt, $buf);
+}
+
+for my $case (@meta_cases) {
+  my ($name, undef, $changes) = @$case;
+  open(my $fh, '+<:raw', $path{$name}) or die "open $path{$name}: $!";
+  my @c = @$changes;
+  while (my ($f, $v) = splice(@c, 0, 2)) {
+    my ($off, $fmt) = @{ $field{$f} };
+    poke($fh, $meta + $off, $fmt, $v);
+  }
+  close($fh);
+}
+
+for my $name (@node_cases) {
+  open(my $fh, '+<:raw', $path{$name}) or die "open $path{$name}: $!";
+  my ($m, $n) = (peek($fh, $meta + 12, 'v', 2), peek($fh, $meta + 20, 'V', 4));
+  my ($start, $pages) = (peek($fh, $meta + 48, 'V', 4), peek($fh, $meta + 52, 'V', 4));
+  my $nb = 16 + 8 * $m;
+  my $per_page = int(8064 / $nb);
+  my $touched = 0;
+  for my $id (0 .. $n - 1) {
+    my $rec = ($start + int($id / $per_page)) * 8192 + 64 + ($id % $per_page) * $nb;
+    if ($name eq 'neighbor') {
+      next if peek($fh, $rec + 14, 'v', 2) == 0;
+      poke($fh, $rec + 16, 'V', 0x7ffffff0);
+    } elsif ($name eq 'level') {
+      poke($fh, $rec + 6, 'C', 200);
+    } else {
+      next if peek($fh, $rec + 12, 'v', 2) == 0;    # no upper tuple
+      poke($fh, $rec + 12, 'v', 250);
+    }
+    $touched++;
+  }
+  close($fh);
+  cmp_ok($touched, '>', 0, "$name: node records changed");
+}
+
+$node->start;
+my $started = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
+
+# Runs sql; it must fail with sqlstate (and, for XX002, the REINDEX hint).
+sub fails_with {
+  my ($sql, $state, $what) = @_;
+  my ($ret, $out, $err) = $node->psql('postgres', $sql, extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+  like($err, qr/ERROR:  $state: /, "$what fails with $state") or diag($err);
+  like($err, qr/HINT:  REINDEX the index\./, "$what: hint") if $state eq 'XX002';
+}
+
+my $q = $vec->(1000);
+for my $case (@meta_cases) {
+  my ($name, $state) = @$case;
+  fails_with("INSERT INTO t_$name VALUES (1000, '$q')", $state, "$name: INSERT");
+  fails_with("SET enable_seqscan = off; SELECT id FROM t_$name ORDER BY v <-> '$q' LIMIT 3",
+    $state, "$name: ordered scan");
+  fails_with("DELETE FROM t_$name WHERE id % 10 = 0; VACUUM (INDEX_CLEANUP ON) t_$name", $state, "$name: VACUUM");
+  fails_with("SELECT * FROM nmvec_index_stats('t_${name}_v')", $state, "$name: nmvec_index_stats");
+}
+for my $name (@node_cases) {
+  fails_with("SET enable_seqscan = off; SELECT id FROM t_$name ORDER BY v <-> '$q' LIMIT 3",
+    'XX002', "$name: ordered scan");
+  fails_with("INSERT INTO t_$name VALUES (1000, '$q')", 'XX002', "$name: INSERT");
+  # Vacuum reads every node and repairs the lists that named deleted ones.
+  my ($ret, $out, $err) = $node->psql('postgres', "DELETE FROM t_$name WHERE id % 10 = 0; VACUUM t_$name",
+    extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+  ok($ret == 0 || $err =~ /ERROR:  XX002: /, "$name: VACUUM succeeds or fails with XX002") or diag($err);
+  ($ret, $out, $err) = $node->psql('postgres', "SELECT elements FROM nmvec_index_stats('t_${name}_v')");
+  ok($ret == 0 || $err =~ /ERROR:/, "$name: nmvec_index_stats answers or errors") or diag($err);
+}
+
+is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'), $started, 'the server never restarted');
+unlike(slurp_file($node->logfile), qr/terminated by signal/, 'no backend crashed');
+$node->stop;
+done_testing();
