@@ -182,6 +182,43 @@ int cmp_args(FunctionCallInfo fcinfo) {
 }
 
 // ---- aggregates: state is float8[] {n, sum_1, ..., sum_d} --------------------
+//
+// The state is an ordinary float8[], and every function below is callable by
+// any role with an array it made up, so each one checks its state before
+// reading it (check_state). A valid state is 1-D without NULLs; n is finite,
+// integral and >= 0; d <= kMaxDims; n == 0 exactly when d == 0 (the initial
+// condition '{0}', which is also what combining two empty states gives); the
+// sums are finite. States the aggregates build always pass.
+
+[[noreturn]] void invalid_state(const char* type_name, const char* detail) {
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("invalid aggregate state for %s", type_name), errdetail("%s", detail)));
+    pg_unreachable();
+}
+
+/// A checked state: s[0] = n, s[1..dim] = the sums.
+struct State {
+    double* s;
+    int dim;
+};
+
+State check_state(ArrayType* a, const char* type_name) {
+    if (ARR_NDIM(a) != 1 || ARR_ELEMTYPE(a) != FLOAT8OID)
+        invalid_state(type_name, "The state must be a one-dimensional double precision array.");
+    if (array_contains_nulls(a)) invalid_state(type_name, "The state must not contain nulls.");
+    int len = ARR_DIMS(a)[0];
+    if (len < 1 || len - 1 > kMaxDims)
+        invalid_state(type_name, psprintf("The state must hold a count and at most %d sums.", kMaxDims));
+    double* s = reinterpret_cast<double*>(ARR_DATA_PTR(a));
+    double n = s[0];
+    if (!(n >= 0.0) || !std::isfinite(n) || n != std::floor(n))
+        invalid_state(type_name, "The count must be a non-negative integer.");
+    if ((n == 0.0) != (len == 1))
+        invalid_state(type_name, "A state holds sums exactly when its count is not zero.");
+    for (int i = 1; i < len; ++i)
+        if (!std::isfinite(s[i])) invalid_state(type_name, "The sums must be finite.");
+    return {s, len - 1};
+}
 
 ArrayType* new_state(int dim, double n, const double* sums) {
     Datum* d = static_cast<Datum*>(palloc(sizeof(Datum) * (dim + 1)));
@@ -190,64 +227,62 @@ ArrayType* new_state(int dim, double n, const double* sums) {
     return construct_array(d, dim + 1, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }
 
-double* state_values(ArrayType* a, int* count) {
-    if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != FLOAT8OID || ARR_DIMS(a)[0] < 1)
-        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("invalid aggregate state")));
-    *count = ARR_DIMS(a)[0];
-    return reinterpret_cast<double*>(ARR_DATA_PTR(a));
-}
+double* state_values(ArrayType* a) { return reinterpret_cast<double*>(ARR_DATA_PTR(a)); }
 
 template <typename T>
 Datum vec_accum(FunctionCallInfo fcinfo) {
     ArrayType* state = PG_GETARG_ARRAYTYPE_P(0);
     auto* v = vec_arg<T>(fcinfo, 1);
-    int count;
-    double* s = state_values(state, &count);
-    if (count == 1) {  // first row: the initial condition '{0}'
+    State st = check_state(state, T::kName);
+    if (st.dim == 0) {  // first row: the initial condition '{0}'
         MemoryContext aggcxt;
         if (AggCheckCallContext(fcinfo, &aggcxt)) {
             MemoryContext old = MemoryContextSwitchTo(aggcxt);
-            state = new_state(v->dim, s[0], nullptr);
+            state = new_state(v->dim, 0.0, nullptr);
             MemoryContextSwitchTo(old);
         } else {
-            state = new_state(v->dim, s[0], nullptr);
+            state = new_state(v->dim, 0.0, nullptr);
         }
-        s = state_values(state, &count);
-    } else if (!AggCheckCallContext(fcinfo, nullptr)) {
+    } else {
+        check_same_dims(st.dim, v->dim, T::kName);
         // Called outside an aggregate: never modify the argument in place.
-        state = new_state(count - 1, s[0], s + 1);
-        s = state_values(state, &count);
+        if (!AggCheckCallContext(fcinfo, nullptr)) state = new_state(st.dim, st.s[0], st.s + 1);
     }
-    check_same_dims(count - 1, v->dim, T::kName);
+    double* s = state_values(state);
     s[0] += 1.0;
     for (int i = 0; i < v->dim; ++i) s[i + 1] += T::get(v->x[i]);
     PG_RETURN_ARRAYTYPE_P(state);
 }
 
-Datum state_combine(FunctionCallInfo fcinfo) {
-    ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
-    ArrayType* b = PG_GETARG_ARRAYTYPE_P(1);
-    int na, nb;
-    double* sa = state_values(a, &na);
-    double* sb = state_values(b, &nb);
-    if (na == 1) return PointerGetDatum(new_state(nb - 1, sb[0], sb + 1));
-    if (nb == 1) return PointerGetDatum(new_state(na - 1, sa[0], sa + 1));
-    check_same_dims(na - 1, nb - 1, "vector");
-    ArrayType* out = new_state(na - 1, sa[0] + sb[0], sa + 1);
-    int n;
-    double* so = state_values(out, &n);
-    for (int i = 1; i < n; ++i) so[i] += sb[i];
+template <typename T>
+Datum vec_combine(FunctionCallInfo fcinfo) {
+    State a = check_state(PG_GETARG_ARRAYTYPE_P(0), T::kName);
+    State b = check_state(PG_GETARG_ARRAYTYPE_P(1), T::kName);
+    if (a.dim == 0) return PointerGetDatum(new_state(b.dim, b.s[0], b.s + 1));
+    if (b.dim == 0) return PointerGetDatum(new_state(a.dim, a.s[0], a.s + 1));
+    check_same_dims(a.dim, b.dim, T::kName);
+    ArrayType* out = new_state(a.dim, a.s[0] + b.s[0], a.s + 1);
+    double* so = state_values(out);
+    // Sums of real rows stay far below double's range; only made-up states
+    // can overflow here.
+    if (!std::isfinite(so[0]))
+        ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("value out of range: overflow")));
+    for (int i = 1; i <= a.dim; ++i) {
+        so[i] += b.s[i];
+        if (!std::isfinite(so[i]))
+            ereport(ERROR,
+                    (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("value out of range: overflow")));
+    }
     PG_RETURN_ARRAYTYPE_P(out);
 }
 
 template <typename T>
 Datum vec_state_final(FunctionCallInfo fcinfo, bool average) {
-    int count;
-    double* s = state_values(PG_GETARG_ARRAYTYPE_P(0), &count);
-    if (s[0] == 0.0 || count == 1) PG_RETURN_NULL();
-    int dim = count - 1;
-    auto* out = vec_alloc<T>(dim);
-    for (int i = 0; i < dim; ++i)
+    State st = check_state(PG_GETARG_ARRAYTYPE_P(0), T::kName);
+    if (st.dim == 0) PG_RETURN_NULL();  // no rows
+    const double* s = st.s;
+    auto* out = vec_alloc<T>(st.dim);
+    for (int i = 0; i < st.dim; ++i)
         set_elem<T>(out, i, static_cast<float>(average ? s[i + 1] / s[0] : s[i + 1]));
     PG_RETURN_POINTER(out);
 }
@@ -289,6 +324,6 @@ NMVEC_BOTH(ne, BoolGetDatum(cmp_args<T>(fcinfo) != 0))
 NMVEC_BOTH(ge, BoolGetDatum(cmp_args<T>(fcinfo) >= 0))
 NMVEC_BOTH(gt, BoolGetDatum(cmp_args<T>(fcinfo) > 0))
 NMVEC_BOTH(accum, vec_accum<T>(fcinfo))
-NMVEC_BOTH(combine, state_combine(fcinfo))
+NMVEC_BOTH(combine, vec_combine<T>(fcinfo))
 NMVEC_BOTH(avg, vec_state_final<T>(fcinfo, true))
 NMVEC_BOTH(sum, vec_state_final<T>(fcinfo, false))
