@@ -287,5 +287,32 @@ RESET ROLE;
 DROP CAST (bytea AS vector);
 DROP CAST (bytea AS halfvec);
 
+-- 3. One rule for values too small for the element type (float32, or
+-- float16 for halfvec): they round to the nearest subnormal or to 0 on every
+-- path, as IEEE arithmetic does; only overflow is an error. Binary input
+-- takes the bits as they are (a subnormal is accepted, section 2).
+SET ROLE regress_nmvec_hostile;
+SELECT q, try(q) FROM (VALUES
+  ($$SELECT '[1e-50,-1e-50,1e-40]'::vector$$),
+  ($$SELECT '[1e-9,3e-8,-2e-8]'::halfvec$$),
+  ($$SELECT ARRAY[1e-50,-1e-50,1e-40]::vector$$),
+  ($$SELECT ARRAY[1e-50,-1e-50,1e-40]::float8[]::vector$$),
+  ($$SELECT ARRAY[1e-9,3e-8,-2e-8]::halfvec$$),
+  ($$SELECT ARRAY[1e-9,3e-8,-2e-8]::float8[]::halfvec$$),
+  ($$SELECT ARRAY[1e-9,3e-8,-2e-8]::real[]::halfvec$$),
+  ($$SELECT '[1e-30,1e-20,-1e-45]'::vector * '[1e-30,1e-20,0.5]'$$),
+  ($$SELECT '[1e-4,-1e-4,0.001]'::halfvec * '[1e-4,1e-4,0.001]'$$),
+  ($$SELECT '[1e-9,-1e-9,3e-8]'::vector::halfvec$$),
+  ($$SELECT l2_normalize('[1e30,1e-20]'::vector)$$),
+  ($$SELECT l2_normalize('[60000,0.0001]'::halfvec)$$),
+  ($$SELECT avg(v) FROM (VALUES ('[1e-45,3e-45]'::vector), ('[0,0]'), ('[0,0]')) t(v)$$),
+  ($$SELECT avg(v) FROM (VALUES ('[6e-8,1.2e-7]'::halfvec), ('[0,0]'), ('[0,0]')) t(v)$$),
+  ($$SELECT vector_sum('{1,1e-50,1e-40}')$$),
+  ($$SELECT halfvec_sum('{1,1e-10,6e-8}')$$),
+  ($$SELECT ARRAY[1e39]::vector$$),
+  ($$SELECT '[1e20]'::vector * '[1e20]'$$)
+) t(q);
+RESET ROLE;
+
 DROP FUNCTION try(text);
 DROP ROLE regress_nmvec_hostile;

@@ -223,13 +223,19 @@ Datum array_to_vec(FunctionCallInfo fcinfo) {
                 f = static_cast<float>(d);
                 if (std::isinf(f) && !std::isinf(d))
                     ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-                                    errmsg("\"%g\" is out of range for type %s", d, T::kName)));
+                                    errmsg("\"%g\" is out of range for type %s", d, T::kName),
+                                    errdetail("Elements must lie within the range of a 4-byte float.")));
                 break;
             }
-            case NUMERICOID:
-                // Postgres's own conversion; it raises its own out-of-range error.
-                f = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
+            case NUMERICOID: {
+                // The exact decimal, rounded once to float by the rules of
+                // text input (Postgres's numeric_float4 would make a value
+                // too small for float an error, against the types' rule).
+                char* text = DatumGetCString(DirectFunctionCall1(numeric_out, elems[i]));
+                f = parse_vector_element(text, T::kName);  // throws
+                pfree(text);
                 break;
+            }
             default:
                 ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                                 errmsg("unsupported array element type %s", format_type_be(elemtype))));

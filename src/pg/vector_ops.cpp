@@ -86,6 +86,9 @@ Datum vec_norm(FunctionCallInfo fcinfo) {
     PG_RETURN_FLOAT8(norm_of<T>(vec_arg<T>(fcinfo, 0)));
 }
 
+/// Store one computed element by the types' rule (README, "types"): a finite
+/// result rounded to infinity is an error; one too small for the element type
+/// rounds to a subnormal or 0, like any other rounding.
 template <typename T>
 void set_elem(typename T::Vec* out, int i, float f) {
     if (std::isinf(f))
@@ -141,12 +144,7 @@ Datum vec_arith(FunctionCallInfo fcinfo, Op op) {
     for (int i = 0; i < a->dim; ++i) {
         float x = T::get(a->x[i]), y = T::get(b->x[i]);
         float r = op == Op::Add ? x + y : op == Op::Sub ? x - y : x * y;
-        set_elem<T>(out, i, r);
-        if constexpr (std::is_same_v<T, FloatTraits>) {
-            if (op == Op::Mul && r == 0.0f && x != 0.0f && y != 0.0f)
-                ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-                                errmsg("value out of range: underflow")));
-        }
+        set_elem<T>(out, i, r);  // overflow is an error, underflow rounds (README, "types")
     }
     PG_RETURN_POINTER(out);
 }
