@@ -314,5 +314,22 @@ SELECT q, try(q) FROM (VALUES
 ) t(q);
 RESET ROLE;
 
+-- 4. Cosine distance of two non-zero vectors is finite and in [0, 2] at any
+-- scale (float32 squares of 1e-30 are 0, of 1e20 infinite: such vectors once
+-- gave NaN). 1 - 3/sqrt(10) = 0.051316701949...
+SELECT round(('[1e-30,1e-30]'::vector <=> '[1e-30,2e-30]')::numeric, 12) AS tiny,
+       round(('[1e20,1e20]'::vector <=> '[1e20,2e20]')::numeric, 12) AS huge,
+       round(('[3e38,1e38]'::vector <=> '[1e38,3e38]')::numeric, 6) AS near_max,
+       round(('[3e38,1e38]'::vector <=> '[1e-30,2e-30]')::numeric, 6) AS max_and_tiny,
+       '[1e-45,1e-45]'::vector <=> '[-1e-45,-1e-45]' AS opposite_subnormals,
+       '[1e-45,1e-45]'::vector <=> '[1e-45,1e-45]' AS same_subnormals,
+       round(('[6e-8,6e-8]'::halfvec <=> '[6e-8,1.2e-7]')::numeric, 12) AS half_subnormals,
+       '[0,0]'::vector <=> '[1e-30,1e-30]' AS zero;
+-- the same at 1536 dimensions (the kernels' main loops, not just their tails)
+SELECT round((array_fill(1e-30::real, ARRAY[1536])::vector
+              <=> (array_fill(1e-30::real, ARRAY[1535]) || 2e-30::real)::vector)::numeric, 12) AS tiny_1536,
+       round((array_fill(1e20::real, ARRAY[1536])::vector
+              <=> (array_fill(1e20::real, ARRAY[1535]) || -1e20::real)::vector)::numeric, 12) AS huge_1536;
+
 DROP FUNCTION try(text);
 DROP ROLE regress_nmvec_hostile;

@@ -29,11 +29,8 @@ double distance(const typename T::Vec* a, const typename T::Vec* b, Metric m) {
                 return k.f32_dot(a->x, b->x, n);
             case Metric::NegativeInnerProduct:
                 return -static_cast<double>(k.f32_dot(a->x, b->x, n));
-            case Metric::Cosine: {
-                float ab, aa, bb;
-                k.f32_cosine_parts(a->x, b->x, n, &ab, &aa, &bb);
-                return cosine_from_parts(ab, aa, bb);
-            }
+            case Metric::Cosine:
+                return cosine_distance_f32(k, a->x, b->x, n);
             case Metric::L1:
                 return k.f32_l1(a->x, b->x, n);
         }
@@ -47,11 +44,8 @@ double distance(const typename T::Vec* a, const typename T::Vec* b, Metric m) {
                 return k.f16_dot(a->x, b->x, n);
             case Metric::NegativeInnerProduct:
                 return -static_cast<double>(k.f16_dot(a->x, b->x, n));
-            case Metric::Cosine: {
-                float ab, aa, bb;
-                k.f16_cosine_parts(a->x, b->x, n, &ab, &aa, &bb);
-                return cosine_from_parts(ab, aa, bb);
-            }
+            case Metric::Cosine:
+                return cosine_distance_f16(k, a->x, b->x, n);
             case Metric::L1:
                 return k.f16_l1(a->x, b->x, n);
         }
