@@ -116,15 +116,22 @@ const DistanceKernels& active_kernels() {
     return k;
 }
 
-double cosine_from_parts(double ab, double aa, double bb) noexcept {
-    if (aa == 0.0 || bb == 0.0 || !std::isfinite(aa) || !std::isfinite(bb) || !std::isfinite(ab))
-        return std::numeric_limits<double>::quiet_NaN();
-    double similarity = ab / std::sqrt(aa * bb);
-    // Rounding can push |similarity| a hair past 1. NaN inputs stay NaN
-    // (both comparisons are false).
+namespace {
+
+/// 1 - similarity, clamped to [0, 2]: rounding can push |similarity| a hair
+/// past 1. NaN stays NaN (both comparisons are false).
+double distance_of(double similarity) noexcept {
     if (similarity > 1.0) similarity = 1.0;
     if (similarity < -1.0) similarity = -1.0;
     return 1.0 - similarity;
+}
+
+}  // namespace
+
+double cosine_from_parts(double ab, double aa, double bb) noexcept {
+    if (aa == 0.0 || bb == 0.0 || !std::isfinite(aa) || !std::isfinite(bb) || !std::isfinite(ab))
+        return std::numeric_limits<double>::quiet_NaN();
+    return distance_of(ab / std::sqrt(aa * bb));
 }
 
 namespace {
@@ -161,7 +168,7 @@ double cosine_double(const T* a, const T* b, size_t n, Widen widen) noexcept {
 double cosine_distance_f32(const DistanceKernels& k, const float* a, const float* b, size_t n) noexcept {
     float ab, aa, bb;
     k.f32_cosine_parts(a, b, n, &ab, &aa, &bb);
-    if (parts_usable(ab, aa, bb)) return cosine_from_parts(ab, aa, bb);
+    if (parts_usable(ab, aa, bb)) return distance_of(ab / std::sqrt(static_cast<double>(aa) * bb));
     return cosine_double(a, b, n, [](float x) { return static_cast<double>(x); });
 }
 
@@ -173,7 +180,7 @@ double cosine_distance_f16(const DistanceKernels& k, const uint16_t* a, const ui
     // distance_avx512fp16.cpp). The check costs nothing and covers any variant.
     float ab, aa, bb;
     k.f16_cosine_parts(a, b, n, &ab, &aa, &bb);
-    if (parts_usable(ab, aa, bb)) return cosine_from_parts(ab, aa, bb);
+    if (parts_usable(ab, aa, bb)) return distance_of(ab / std::sqrt(static_cast<double>(aa) * bb));
     return cosine_double(a, b, n, [](uint16_t h) { return static_cast<double>(half_to_float(h)); });
 }
 
