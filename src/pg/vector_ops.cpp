@@ -194,7 +194,16 @@ struct State {
     int dim;
 };
 
-State check_state(ArrayType* a, const char* type_name) {
+/// Whether none of x[0..n) is NaN or infinite.
+bool all_finite(const double* x, int n) {
+    bool finite = true;
+    for (int i = 0; i < n; ++i) finite &= std::fabs(x[i]) <= std::numeric_limits<double>::max();
+    return finite;
+}
+
+/// check_sums = false leaves the sums to the caller (vec_accum checks them
+/// while it adds to them, instead of in a second pass per row).
+State check_state(ArrayType* a, const char* type_name, bool check_sums = true) {
     if (ARR_NDIM(a) != 1 || ARR_ELEMTYPE(a) != FLOAT8OID)
         invalid_state(type_name, "The state must be a one-dimensional double precision array.");
     if (array_contains_nulls(a)) invalid_state(type_name, "The state must not contain nulls.");
@@ -207,8 +216,7 @@ State check_state(ArrayType* a, const char* type_name) {
         invalid_state(type_name, "The count must be a non-negative integer.");
     if ((n == 0.0) != (len == 1))
         invalid_state(type_name, "A state holds sums exactly when its count is not zero.");
-    for (int i = 1; i < len; ++i)
-        if (!std::isfinite(s[i])) invalid_state(type_name, "The sums must be finite.");
+    if (check_sums && !all_finite(s + 1, len - 1)) invalid_state(type_name, "The sums must be finite.");
     return {s, len - 1};
 }
 
@@ -225,7 +233,7 @@ template <typename T>
 Datum vec_accum(FunctionCallInfo fcinfo) {
     ArrayType* state = PG_GETARG_ARRAYTYPE_P(0);
     auto* v = vec_arg<T>(fcinfo, 1);
-    State st = check_state(state, T::kName);
+    State st = check_state(state, T::kName, false);
     if (st.dim == 0) {  // first row: the initial condition '{0}'
         MemoryContext aggcxt;
         if (AggCheckCallContext(fcinfo, &aggcxt)) {
@@ -242,7 +250,14 @@ Datum vec_accum(FunctionCallInfo fcinfo) {
     }
     double* s = state_values(state);
     s[0] += 1.0;
-    for (int i = 0; i < v->dim; ++i) s[i + 1] += T::get(v->x[i]);
+    // The sums' check, fused with the additions: a finite float added to a
+    // finite sum cannot overflow double, and a NaN or infinite sum stays so.
+    bool finite = true;
+    for (int i = 0; i < v->dim; ++i) {
+        s[i + 1] += T::get(v->x[i]);
+        finite &= std::fabs(s[i + 1]) <= std::numeric_limits<double>::max();
+    }
+    if (!finite) invalid_state(T::kName, "The sums must be finite.");
     PG_RETURN_ARRAYTYPE_P(state);
 }
 
