@@ -44,7 +44,19 @@ const DistanceKernels& distance_kernels(SimdLevel level);
 const DistanceKernels& active_kernels();
 
 /// Cosine distance 1 - ab/sqrt(aa*bb), clamped to [0, 2]; NaN when a norm is 0
-/// (pgvector-compatible).
-double cosine_from_parts(float ab, float aa, float bb) noexcept;
+/// (pgvector-compatible) or a part is not finite.
+double cosine_from_parts(double ab, double aa, double bb) noexcept;
+
+/// Cosine distance of two vectors with the kernels of `k`, by
+/// cosine_from_parts. The kernels' float32 parts are used when both squared
+/// norms lie safely inside float's range (finite, at least 2^-100);
+/// otherwise (elements beyond about 1e19, whose squares overflow, or norms
+/// below about 1e-15, made of squares that underflow to 0 or to subnormals
+/// with few bits) the parts are recomputed in double, where squares of float
+/// elements can neither overflow nor underflow. So two finite non-zero
+/// vectors always give a finite distance in [0, 2], at the kernels'
+/// accuracy; a zero vector gives NaN. The check costs a few comparisons.
+double cosine_distance_f32(const DistanceKernels& k, const float* a, const float* b, size_t n) noexcept;
+double cosine_distance_f16(const DistanceKernels& k, const uint16_t* a, const uint16_t* b, size_t n) noexcept;
 
 }  // namespace nmvec

@@ -135,6 +135,15 @@ void f16_cosine(const uint16_t* a, const uint16_t* b, size_t n, float* ab, float
     *ab = _mm512_reduce_add_ps(_mm512_add_ps(ab_lo, ab_hi)) + rab;
     *aa = _mm512_reduce_add_ps(_mm512_add_ps(aa_lo, aa_hi)) + raa;
     *bb = _mm512_reduce_add_ps(_mm512_add_ps(bb_lo, bb_hi)) + rbb;
+    // Small norms. The fp16 sums of the first i elements may be off by up to
+    // i * 2^-25 in absolute terms (results among fp16's subnormals, see the
+    // bound at the top); when aa or bb is below i * 2^-14 that is more than
+    // fp16's own 2^-11 of the norm, and products that underflow to 0 can even
+    // make a non-zero vector's norm 0 (NaN distance). Such vectors (elements
+    // around 1e-2 and below) go the widening way, exactly as accurate as that
+    // kernel; unit-scale vectors never do.
+    const float small = static_cast<float>(i) * 0x1p-14f;
+    if (i > 0 && (*aa < small || *bb < small)) widening().f16_cosine_parts(a, b, n, ab, aa, bb);
 }
 
 }  // namespace

@@ -147,7 +147,33 @@ const char* parse_float_slow(const char* tok, const char* end, float* value, std
     return res.ptr;
 }
 
+/// One element at p (no leading whitespace): the number, with NaN and
+/// infinity rejected. Advances p past it.
+float parse_element(const char*& p, const char* end, std::string_view text, const char* type_name) {
+    const char* tok = p;
+    float value = 0.0f;
+    if (const char* q = parse_float_fast(p, end, &value)) {
+        p = q;
+    } else {
+        p = parse_float_slow(tok, end, &value, text, type_name);
+    }
+    if (std::isnan(value))
+        throw Error(ErrorKind::DataException, std::string("NaN not allowed in ") + type_name);
+    if (std::isinf(value))
+        throw Error(ErrorKind::DataException, std::string("infinite value not allowed in ") + type_name);
+    return value;
+}
+
 }  // namespace
+
+float parse_vector_element(std::string_view text, const char* type_name) {
+    const char* p = text.data();
+    const char* end = p + text.size();
+    if (p == end) malformed(text, type_name, "Empty element.");
+    float value = parse_element(p, end, text, type_name);
+    if (p != end) malformed(text, type_name, "Junk after the number.");
+    return value;
+}
 
 size_t parse_vector_text(std::string_view text, float* out, size_t cap, const char* type_name) {
     const char* p = text.data();
@@ -165,18 +191,7 @@ size_t parse_vector_text(std::string_view text, float* out, size_t cap, const ch
     for (;;) {
         while (p < end && is_space(*p)) ++p;
         if (p == end) malformed(text, type_name, "Unexpected end of input.");
-        const char* tok = p;
-        float value = 0.0f;
-        if (const char* q = parse_float_fast(p, end, &value)) {
-            p = q;
-        } else {
-            p = parse_float_slow(tok, end, &value, text, type_name);
-        }
-        if (std::isnan(value))
-            throw Error(ErrorKind::DataException, std::string("NaN not allowed in ") + type_name);
-        if (std::isinf(value)) {
-            throw Error(ErrorKind::DataException, std::string("infinite value not allowed in ") + type_name);
-        }
+        const float value = parse_element(p, end, text, type_name);
         if (n == cap) {
             throw Error(ErrorKind::ProgramLimitExceeded, std::string(type_name) + " cannot have more than " +
                                                              std::to_string(cap) + " dimensions");

@@ -19,9 +19,14 @@ constexpr int kMaxDims = 16000;
 /// "halfvec") is used in messages. Throws nmvec::Error for malformed text
 /// (InvalidTextRepresentation), NaN/Infinity (DataException), values beyond
 /// float range (OutOfRange), no elements (DataException) or more than `cap`
-/// elements (ProgramLimitExceeded). Values too small for float become 0 or a
-/// subnormal, as strtof would give.
+/// elements (ProgramLimitExceeded). Each element is rounded to the nearest
+/// float, so a value too small for float becomes a subnormal or 0 (as strtof
+/// gives): the types' underflow rule (README, "types").
 size_t parse_vector_text(std::string_view text, float* out, size_t cap, const char* type_name);
+
+/// One element by the same rules, the whole of `text` a single number with
+/// no whitespace (e.g. numeric's text form, for the numeric[] casts).
+float parse_vector_element(std::string_view text, const char* type_name);
 
 /// Bytes format_vector_text needs at most for n elements, NUL included.
 constexpr size_t vector_text_max_len(size_t n) { return n * 16 + 3; }

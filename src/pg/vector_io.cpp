@@ -34,6 +34,18 @@ void check_finite_element(float f, const char* type_name) {
                 (errcode(ERRCODE_DATA_EXCEPTION), errmsg("infinite value not allowed in %s", type_name)));
 }
 
+void reject_vec_header(const void* p, const char* type_name) {
+    const auto* v = static_cast<const Vector*>(p);  // the header is the same for both types
+    const uint32 size = VARSIZE(v);
+    if (size < offsetof(Vector, x))
+        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("invalid %s value", type_name),
+                        errdetail("The value has %u bytes, fewer than the 8 of its header.", size)));
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("invalid %s value", type_name),
+                    errdetail("The value has %u bytes for %d dimensions, reserved field %d.", size,
+                              static_cast<int>(v->dim), static_cast<int>(v->unused))));
+    pg_unreachable();
+}
+
 uint16_t to_half_checked(float f) {
     uint16_t h = float_to_half(f);
     if ((h & 0x7fff) == 0x7c00 && !std::isinf(f))  // finite float rounded to +-Inf
@@ -125,13 +137,17 @@ Datum vec_recv(FunctionCallInfo fcinfo) {
                                T::kName, buf->len - buf->cursor, dim, expected)));
     check_typmod(dim, typmod);
     auto* v = vec_alloc<T>(dim);
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(buf->data + buf->cursor);
+    const char* p = buf->data + buf->cursor;  // any alignment: copy each element out
     for (int i = 0; i < dim; ++i) {
         if constexpr (std::is_same_v<T, FloatTraits>) {
-            uint32 bits = pg_ntoh32(*reinterpret_cast<const uint32*>(p + 4 * i));
+            uint32 bits;
+            memcpy(&bits, p + 4 * i, 4);
+            bits = pg_ntoh32(bits);
             memcpy(&v->x[i], &bits, 4);
         } else {
-            v->x[i] = pg_ntoh16(*reinterpret_cast<const uint16*>(p + 2 * i));
+            uint16 bits;
+            memcpy(&bits, p + 2 * i, 2);
+            v->x[i] = pg_ntoh16(bits);
         }
         check_finite_element(T::get(v->x[i]), T::kName);
     }
@@ -181,6 +197,8 @@ Datum array_to_vec(FunctionCallInfo fcinfo) {
     if (ARR_NDIM(array) > 1) ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("array must be 1-D")));
     if (array_contains_nulls(array))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("array must not contain nulls")));
+    // Count before deconstruct_array, which would allocate a Datum per element.
+    check_dims_range(ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array)), T::kName);
     Oid elemtype = ARR_ELEMTYPE(array);
     int16 typlen;
     bool typbyval;
@@ -205,13 +223,19 @@ Datum array_to_vec(FunctionCallInfo fcinfo) {
                 f = static_cast<float>(d);
                 if (std::isinf(f) && !std::isinf(d))
                     ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-                                    errmsg("\"%g\" is out of range for type %s", d, T::kName)));
+                                    errmsg("\"%g\" is out of range for type %s", d, T::kName),
+                                    errdetail("Elements must lie within the range of a 4-byte float.")));
                 break;
             }
-            case NUMERICOID:
-                // Postgres's own conversion; it raises its own out-of-range error.
-                f = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
+            case NUMERICOID: {
+                // The exact decimal, rounded once to float by the rules of
+                // text input (Postgres's numeric_float4 would make a value
+                // too small for float an error, against the types' rule).
+                char* text = DatumGetCString(DirectFunctionCall1(numeric_out, elems[i]));
+                f = parse_vector_element(text, T::kName);  // throws
+                pfree(text);
                 break;
+            }
             default:
                 ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                                 errmsg("unsupported array element type %s", format_type_be(elemtype))));

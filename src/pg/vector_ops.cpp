@@ -29,11 +29,8 @@ double distance(const typename T::Vec* a, const typename T::Vec* b, Metric m) {
                 return k.f32_dot(a->x, b->x, n);
             case Metric::NegativeInnerProduct:
                 return -static_cast<double>(k.f32_dot(a->x, b->x, n));
-            case Metric::Cosine: {
-                float ab, aa, bb;
-                k.f32_cosine_parts(a->x, b->x, n, &ab, &aa, &bb);
-                return cosine_from_parts(ab, aa, bb);
-            }
+            case Metric::Cosine:
+                return cosine_distance_f32(k, a->x, b->x, n);
             case Metric::L1:
                 return k.f32_l1(a->x, b->x, n);
         }
@@ -47,11 +44,8 @@ double distance(const typename T::Vec* a, const typename T::Vec* b, Metric m) {
                 return k.f16_dot(a->x, b->x, n);
             case Metric::NegativeInnerProduct:
                 return -static_cast<double>(k.f16_dot(a->x, b->x, n));
-            case Metric::Cosine: {
-                float ab, aa, bb;
-                k.f16_cosine_parts(a->x, b->x, n, &ab, &aa, &bb);
-                return cosine_from_parts(ab, aa, bb);
-            }
+            case Metric::Cosine:
+                return cosine_distance_f16(k, a->x, b->x, n);
             case Metric::L1:
                 return k.f16_l1(a->x, b->x, n);
         }
@@ -86,6 +80,9 @@ Datum vec_norm(FunctionCallInfo fcinfo) {
     PG_RETURN_FLOAT8(norm_of<T>(vec_arg<T>(fcinfo, 0)));
 }
 
+/// Store one computed element by the types' rule (README, "types"): a finite
+/// result rounded to infinity is an error; one too small for the element type
+/// rounds to a subnormal or 0, like any other rounding.
 template <typename T>
 void set_elem(typename T::Vec* out, int i, float f) {
     if (std::isinf(f))
@@ -141,12 +138,7 @@ Datum vec_arith(FunctionCallInfo fcinfo, Op op) {
     for (int i = 0; i < a->dim; ++i) {
         float x = T::get(a->x[i]), y = T::get(b->x[i]);
         float r = op == Op::Add ? x + y : op == Op::Sub ? x - y : x * y;
-        set_elem<T>(out, i, r);
-        if constexpr (std::is_same_v<T, FloatTraits>) {
-            if (op == Op::Mul && r == 0.0f && x != 0.0f && y != 0.0f)
-                ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-                                errmsg("value out of range: underflow")));
-        }
+        set_elem<T>(out, i, r);  // overflow is an error, underflow rounds (README, "types")
     }
     PG_RETURN_POINTER(out);
 }
@@ -182,6 +174,51 @@ int cmp_args(FunctionCallInfo fcinfo) {
 }
 
 // ---- aggregates: state is float8[] {n, sum_1, ..., sum_d} --------------------
+//
+// The state is an ordinary float8[], and every function below is callable by
+// any role with an array it made up, so each one checks its state before
+// reading it (check_state). A valid state is 1-D without NULLs; n is finite,
+// integral and >= 0; d <= kMaxDims; n == 0 exactly when d == 0 (the initial
+// condition '{0}', which is also what combining two empty states gives); the
+// sums are finite. States the aggregates build always pass.
+
+[[noreturn]] void invalid_state(const char* type_name, const char* detail) {
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("invalid aggregate state for %s", type_name), errdetail("%s", detail)));
+    pg_unreachable();
+}
+
+/// A checked state: s[0] = n, s[1..dim] = the sums.
+struct State {
+    double* s;
+    int dim;
+};
+
+/// Whether none of x[0..n) is NaN or infinite.
+bool all_finite(const double* x, int n) {
+    bool finite = true;
+    for (int i = 0; i < n; ++i) finite &= std::fabs(x[i]) <= std::numeric_limits<double>::max();
+    return finite;
+}
+
+/// check_sums = false leaves the sums to the caller (vec_accum checks them
+/// while it adds to them, instead of in a second pass per row).
+State check_state(ArrayType* a, const char* type_name, bool check_sums = true) {
+    if (ARR_NDIM(a) != 1 || ARR_ELEMTYPE(a) != FLOAT8OID)
+        invalid_state(type_name, "The state must be a one-dimensional double precision array.");
+    if (array_contains_nulls(a)) invalid_state(type_name, "The state must not contain nulls.");
+    int len = ARR_DIMS(a)[0];
+    if (len < 1 || len - 1 > kMaxDims)
+        invalid_state(type_name, psprintf("The state must hold a count and at most %d sums.", kMaxDims));
+    double* s = reinterpret_cast<double*>(ARR_DATA_PTR(a));
+    double n = s[0];
+    if (!(n >= 0.0) || !std::isfinite(n) || n != std::floor(n))
+        invalid_state(type_name, "The count must be a non-negative integer.");
+    if ((n == 0.0) != (len == 1))
+        invalid_state(type_name, "A state holds sums exactly when its count is not zero.");
+    if (check_sums && !all_finite(s + 1, len - 1)) invalid_state(type_name, "The sums must be finite.");
+    return {s, len - 1};
+}
 
 ArrayType* new_state(int dim, double n, const double* sums) {
     Datum* d = static_cast<Datum*>(palloc(sizeof(Datum) * (dim + 1)));
@@ -190,64 +227,69 @@ ArrayType* new_state(int dim, double n, const double* sums) {
     return construct_array(d, dim + 1, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }
 
-double* state_values(ArrayType* a, int* count) {
-    if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != FLOAT8OID || ARR_DIMS(a)[0] < 1)
-        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("invalid aggregate state")));
-    *count = ARR_DIMS(a)[0];
-    return reinterpret_cast<double*>(ARR_DATA_PTR(a));
-}
+double* state_values(ArrayType* a) { return reinterpret_cast<double*>(ARR_DATA_PTR(a)); }
 
 template <typename T>
 Datum vec_accum(FunctionCallInfo fcinfo) {
     ArrayType* state = PG_GETARG_ARRAYTYPE_P(0);
     auto* v = vec_arg<T>(fcinfo, 1);
-    int count;
-    double* s = state_values(state, &count);
-    if (count == 1) {  // first row: the initial condition '{0}'
+    State st = check_state(state, T::kName, false);
+    if (st.dim == 0) {  // first row: the initial condition '{0}'
         MemoryContext aggcxt;
         if (AggCheckCallContext(fcinfo, &aggcxt)) {
             MemoryContext old = MemoryContextSwitchTo(aggcxt);
-            state = new_state(v->dim, s[0], nullptr);
+            state = new_state(v->dim, 0.0, nullptr);
             MemoryContextSwitchTo(old);
         } else {
-            state = new_state(v->dim, s[0], nullptr);
+            state = new_state(v->dim, 0.0, nullptr);
         }
-        s = state_values(state, &count);
-    } else if (!AggCheckCallContext(fcinfo, nullptr)) {
+    } else {
+        check_same_dims(st.dim, v->dim, T::kName);
         // Called outside an aggregate: never modify the argument in place.
-        state = new_state(count - 1, s[0], s + 1);
-        s = state_values(state, &count);
+        if (!AggCheckCallContext(fcinfo, nullptr)) state = new_state(st.dim, st.s[0], st.s + 1);
     }
-    check_same_dims(count - 1, v->dim, T::kName);
+    double* s = state_values(state);
     s[0] += 1.0;
-    for (int i = 0; i < v->dim; ++i) s[i + 1] += T::get(v->x[i]);
+    // The sums' check, fused with the additions: a finite float added to a
+    // finite sum cannot overflow double, and a NaN or infinite sum stays so.
+    bool finite = true;
+    for (int i = 0; i < v->dim; ++i) {
+        s[i + 1] += T::get(v->x[i]);
+        finite &= std::fabs(s[i + 1]) <= std::numeric_limits<double>::max();
+    }
+    if (!finite) invalid_state(T::kName, "The sums must be finite.");
     PG_RETURN_ARRAYTYPE_P(state);
 }
 
-Datum state_combine(FunctionCallInfo fcinfo) {
-    ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
-    ArrayType* b = PG_GETARG_ARRAYTYPE_P(1);
-    int na, nb;
-    double* sa = state_values(a, &na);
-    double* sb = state_values(b, &nb);
-    if (na == 1) return PointerGetDatum(new_state(nb - 1, sb[0], sb + 1));
-    if (nb == 1) return PointerGetDatum(new_state(na - 1, sa[0], sa + 1));
-    check_same_dims(na - 1, nb - 1, "vector");
-    ArrayType* out = new_state(na - 1, sa[0] + sb[0], sa + 1);
-    int n;
-    double* so = state_values(out, &n);
-    for (int i = 1; i < n; ++i) so[i] += sb[i];
+template <typename T>
+Datum vec_combine(FunctionCallInfo fcinfo) {
+    State a = check_state(PG_GETARG_ARRAYTYPE_P(0), T::kName);
+    State b = check_state(PG_GETARG_ARRAYTYPE_P(1), T::kName);
+    if (a.dim == 0) return PointerGetDatum(new_state(b.dim, b.s[0], b.s + 1));
+    if (b.dim == 0) return PointerGetDatum(new_state(a.dim, a.s[0], a.s + 1));
+    check_same_dims(a.dim, b.dim, T::kName);
+    ArrayType* out = new_state(a.dim, a.s[0] + b.s[0], a.s + 1);
+    double* so = state_values(out);
+    // Sums of real rows stay far below double's range; only made-up states
+    // can overflow here.
+    if (!std::isfinite(so[0]))
+        ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("value out of range: overflow")));
+    for (int i = 1; i <= a.dim; ++i) {
+        so[i] += b.s[i];
+        if (!std::isfinite(so[i]))
+            ereport(ERROR,
+                    (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("value out of range: overflow")));
+    }
     PG_RETURN_ARRAYTYPE_P(out);
 }
 
 template <typename T>
 Datum vec_state_final(FunctionCallInfo fcinfo, bool average) {
-    int count;
-    double* s = state_values(PG_GETARG_ARRAYTYPE_P(0), &count);
-    if (s[0] == 0.0 || count == 1) PG_RETURN_NULL();
-    int dim = count - 1;
-    auto* out = vec_alloc<T>(dim);
-    for (int i = 0; i < dim; ++i)
+    State st = check_state(PG_GETARG_ARRAYTYPE_P(0), T::kName);
+    if (st.dim == 0) PG_RETURN_NULL();  // no rows
+    const double* s = st.s;
+    auto* out = vec_alloc<T>(st.dim);
+    for (int i = 0; i < st.dim; ++i)
         set_elem<T>(out, i, static_cast<float>(average ? s[i + 1] / s[0] : s[i + 1]));
     PG_RETURN_POINTER(out);
 }
@@ -289,6 +331,6 @@ NMVEC_BOTH(ne, BoolGetDatum(cmp_args<T>(fcinfo) != 0))
 NMVEC_BOTH(ge, BoolGetDatum(cmp_args<T>(fcinfo) >= 0))
 NMVEC_BOTH(gt, BoolGetDatum(cmp_args<T>(fcinfo) > 0))
 NMVEC_BOTH(accum, vec_accum<T>(fcinfo))
-NMVEC_BOTH(combine, state_combine(fcinfo))
+NMVEC_BOTH(combine, vec_combine<T>(fcinfo))
 NMVEC_BOTH(avg, vec_state_final<T>(fcinfo, true))
 NMVEC_BOTH(sum, vec_state_final<T>(fcinfo, false))

@@ -58,9 +58,31 @@ typename T::Vec* vec_alloc(int dim) {
     return v;
 }
 
+/// ereport (XX001) for a value whose header check_vec_header rejected.
+[[noreturn]] void reject_vec_header(const void* v, const char* type_name);
+
+/// Check the header of a detoasted value before anything trusts its dim:
+/// the varlena holds the 8-byte header and exactly dim elements, 1 <= dim <=
+/// kMaxDims, and the reserved field is 0. Every value our functions make
+/// passes; one that does not came from elsewhere (a corrupted page, a
+/// binary-coercible cast from bytea) and is rejected where it is read. The
+/// elements themselves are not checked (that would cost a pass over them).
+template <typename T>
+inline const typename T::Vec* check_vec_header(const void* p) {
+    const auto* v = static_cast<const typename T::Vec*>(p);
+    const size_t size = VARSIZE(v);
+    if (unlikely(size < offsetof(typename T::Vec, x) || v->dim < 1 || v->dim > kMaxDims || v->unused != 0 ||
+                 size != vec_size<T>(v->dim)))
+        reject_vec_header(v, T::kName);
+    return v;
+}
+
+/// Argument n, detoasted and its header checked (check_vec_header).
 template <typename T>
 inline typename T::Vec* vec_arg(FunctionCallInfo fcinfo, int n) {
-    return reinterpret_cast<typename T::Vec*>(PG_DETOAST_DATUM(PG_GETARG_DATUM(n)));
+    auto* v = reinterpret_cast<typename T::Vec*>(PG_DETOAST_DATUM(PG_GETARG_DATUM(n)));
+    check_vec_header<T>(v);
+    return v;
 }
 
 /// ereport unless 1 <= dim <= kMaxDims.

@@ -22,8 +22,10 @@
 // f16 references use the exactly widened half values.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <string>
@@ -346,6 +348,150 @@ TEST(Cosine, FromParts) {
     EXPECT_TRUE(std::isnan(cosine_from_parts(0.0f, 0.0f, 1.0f)));
     EXPECT_TRUE(std::isnan(cosine_from_parts(0.0f, 1.0f, 0.0f)));
     EXPECT_TRUE(std::isnan(cosine_from_parts(std::nanf(""), 1.0f, 1.0f)));
+    // A part that overflowed is no measure of the angle.
+    const double inf = std::numeric_limits<double>::infinity();
+    EXPECT_TRUE(std::isnan(cosine_from_parts(1.0, inf, 1.0)));
+    EXPECT_TRUE(std::isnan(cosine_from_parts(1.0, 1.0, inf)));
+    EXPECT_TRUE(std::isnan(cosine_from_parts(inf, inf, inf)));
+}
+
+// Cosine distance as the extension computes it (cosine_distance_f32/_f16),
+// for vectors at every scale. In float32, x*x overflows for |x| > ~1.8e19 and
+// underflows (to 0, or to a subnormal with few bits) for |x| < ~1e-19, which
+// once gave NaN (or a wrong value) for ordinary non-zero vectors. The
+// reference is computed in double from the very floats (halves) passed in.
+struct CosineRef {
+    double distance;
+    double bound;  // allowed |error|, from the kernel's tolerance on the parts
+};
+
+CosineRef cosine_reference(const double* x, const double* y, size_t n, Tolerance tol) {
+    double ab = 0, ab_abs = 0, aa = 0, bb = 0;
+    for (size_t i = 0; i < n; ++i) {
+        ab += x[i] * y[i];
+        ab_abs += std::fabs(x[i] * y[i]);
+        aa += x[i] * x[i];
+        bb += y[i] * y[i];
+    }
+    const double norms = std::sqrt(aa * bb);
+    double sim = ab / norms;
+    sim = std::max(-1.0, std::min(1.0, sim));
+    // Perturbing ab, aa, bb by their tolerances moves ab/sqrt(aa*bb) by at
+    // most about d_ab/norms + |sim| (d_aa/aa + d_bb/bb)/2; doubled for the
+    // second-order terms, plus float32's underflow of single terms (at most
+    // n * 2^-150 per part, below 2^-100 of the norms).
+    const double d_ab = tol(ab_abs), d_aa = tol(aa), d_bb = tol(bb);
+    const double bound = 2.0 * (d_ab / norms + std::fabs(sim) * (d_aa / aa + d_bb / bb) / 2) +
+                         static_cast<double>(n) * 0x1p-50;
+    return {1.0 - sim, bound};
+}
+
+constexpr double kScales32[] = {1e-38, 1e-30, 1e-22, 1e-19, 1e-17, 1e-15, 1.0,
+                                1e15,  1e18,  1e19,  1e20,  1e30,  1e38};
+constexpr size_t kLengths[] = {1, 2, 7, 16, 33, 100, 384, 1536};
+
+TEST(Cosine, FiniteAndAccurateAtEveryScaleF32) {
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<double> unit(-1.0, 1.0);
+    for (int l = 0; l < kSimdLevelCount; ++l) {
+        const auto level = static_cast<SimdLevel>(l);
+        if (!cpu_supports(level)) continue;
+        const DistanceKernels& k = distance_kernels(level);
+        for (double scale : kScales32) {
+            for (size_t n : kLengths) {
+                std::vector<float> a(n), b(n);
+                std::vector<double> x(n), y(n);
+                for (size_t i = 0; i < n; ++i) {
+                    // |u| >= 0.1 keeps every element non-zero after rounding
+                    double u = unit(rng), v = unit(rng);
+                    u = u < 0 ? u - 0.1 : u + 0.1;
+                    v = v < 0 ? v - 0.1 : v + 0.1;
+                    a[i] = static_cast<float>(u / 1.1 * scale);
+                    b[i] = static_cast<float>(v / 1.1 * scale);
+                    x[i] = a[i];
+                    y[i] = b[i];
+                }
+                // Relative tolerance only: an absolute slack would hide errors at tiny scales.
+                const Tolerance tol = {f32_tolerance(level, n).rel, 0.0};
+                const CosineRef ref = cosine_reference(x.data(), y.data(), n, tol);
+                const double got = cosine_distance_f32(k, a.data(), b.data(), n);
+                EXPECT_TRUE(got >= 0.0 && got <= 2.0)
+                    << simd_level_name(level) << " scale " << scale << " n " << n << ": " << got;
+                EXPECT_LE(std::fabs(got - ref.distance), ref.bound)
+                    << simd_level_name(level) << " scale " << scale << " n " << n << ": got " << got
+                    << " want " << ref.distance;
+            }
+        }
+    }
+}
+
+TEST(Cosine, FiniteAndAccurateAtEveryScaleF16) {
+    // Halves run from 6e-8 (subnormal below 6.1e-5) to 65504. The widening
+    // kernels square them exactly in float32; the fp16 kernel's products of
+    // small halves underflow in fp16.
+    constexpr double kScales16[] = {1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.1, 1.0, 100.0, 60000.0};
+    std::mt19937 rng(8);
+    std::uniform_real_distribution<double> unit(-1.0, 1.0);
+    for (int l = 0; l < kSimdLevelCount; ++l) {
+        const auto level = static_cast<SimdLevel>(l);
+        if (!cpu_supports(level)) continue;
+        const DistanceKernels& k = distance_kernels(level);
+        for (double scale : kScales16) {
+            for (size_t n : kLengths) {
+                std::vector<uint16_t> a(n), b(n);
+                std::vector<double> x(n), y(n);
+                bool a_zero = true, b_zero = true;
+                for (size_t i = 0; i < n; ++i) {
+                    a[i] = float_to_half(static_cast<float>(unit(rng) * scale));
+                    b[i] = float_to_half(static_cast<float>(unit(rng) * scale));
+                    x[i] = half_to_float(a[i]);
+                    y[i] = half_to_float(b[i]);
+                    a_zero = a_zero && x[i] == 0;
+                    b_zero = b_zero && y[i] == 0;
+                }
+                if (a_zero) a[0] = 0x0001, x[0] = half_to_float(a[0]);  // non-zero vectors only
+                if (b_zero) b[0] = 0x8001, y[0] = half_to_float(b[0]);
+                const CosineRef ref = cosine_reference(x.data(), y.data(), n, f16_tolerance(level, n));
+                const double got = cosine_distance_f16(k, a.data(), b.data(), n);
+                EXPECT_TRUE(got >= 0.0 && got <= 2.0)
+                    << simd_level_name(level) << " scale " << scale << " n " << n << ": " << got;
+                EXPECT_LE(std::fabs(got - ref.distance), ref.bound)
+                    << simd_level_name(level) << " scale " << scale << " n " << n << ": got " << got
+                    << " want " << ref.distance;
+            }
+        }
+    }
+}
+
+TEST(Cosine, ExtremeExamples) {
+    for (int l = 0; l < kSimdLevelCount; ++l) {
+        const auto level = static_cast<SimdLevel>(l);
+        if (!cpu_supports(level)) continue;
+        const DistanceKernels& k = distance_kernels(level);
+        const char* name = simd_level_name(level);
+        // The example: squares of 1e-30 are 0 in float32.
+        const float tiny_a[] = {1e-30f, 1e-30f}, tiny_b[] = {1e-30f, 2e-30f};
+        EXPECT_NEAR(cosine_distance_f32(k, tiny_a, tiny_b, 2), 1.0 - 3.0 / std::sqrt(10.0), 1e-6) << name;
+        // Squares of 1e20 overflow float32; 3e38 is near float's maximum.
+        const float big_a[] = {1e20f, 1e20f}, big_b[] = {1e20f, 2e20f};
+        EXPECT_NEAR(cosine_distance_f32(k, big_a, big_b, 2), 1.0 - 3.0 / std::sqrt(10.0), 1e-6) << name;
+        const float max_a[] = {3e38f, 1e38f}, max_b[] = {1e38f, 3e38f};
+        EXPECT_NEAR(cosine_distance_f32(k, max_a, max_b, 2), 0.4, 1e-6) << name;
+        // Opposite and equal directions, smallest subnormals.
+        const float sub_a[] = {1e-45f, 1e-45f}, sub_b[] = {-1e-45f, -1e-45f};
+        EXPECT_DOUBLE_EQ(cosine_distance_f32(k, sub_a, sub_b, 2), 2.0) << name;
+        EXPECT_DOUBLE_EQ(cosine_distance_f32(k, sub_a, sub_a, 2), 0.0) << name;
+        // One huge and one tiny vector.
+        EXPECT_NEAR(cosine_distance_f32(k, max_a, tiny_b, 2), 1.0 - 5.0 / std::sqrt(50.0), 1e-6) << name;
+        // Zero vectors still have no direction.
+        const float zero[] = {0.0f, 0.0f};
+        EXPECT_TRUE(std::isnan(cosine_distance_f32(k, zero, tiny_b, 2))) << name;
+        EXPECT_TRUE(std::isnan(cosine_distance_f32(k, big_a, zero, 2))) << name;
+        // halfvec: the smallest subnormal halves.
+        const uint16_t h_a[] = {0x0001, 0x0001}, h_b[] = {0x0001, 0x0002}, h_zero[] = {0, 0x8000};
+        EXPECT_NEAR(cosine_distance_f16(k, h_a, h_b, 2), 1.0 - 3.0 / std::sqrt(10.0), 1e-6) << name;
+        EXPECT_TRUE(std::isnan(cosine_distance_f16(k, h_zero, h_b, 2))) << name;
+    }
 }
 
 }  // namespace

@@ -76,6 +76,40 @@ TEST(VectorText, RangeOfFloat) {
     EXPECT_EQ(parse("[3.4028235e38]")[0], 3.4028235e38f);
 }
 
+TEST(VectorText, ParsesOneElementByTheSameRules) {
+    using nmvec::parse_vector_element;
+    EXPECT_EQ(parse_vector_element("1.5", "vector"), 1.5f);
+    EXPECT_EQ(parse_vector_element("-0.1", "vector"), -0.1f);
+    EXPECT_EQ(parse_vector_element("340282346638528859811704183484516925440", "vector"), 3.4028235e38f);
+    // numeric's text form of 1e-50 and 1e-40: underflow rounds, as in a vector's text
+    const std::string tiny = "0." + std::string(49, '0') + "1";
+    EXPECT_EQ(parse_vector_element(tiny, "vector"), 0.0f);
+    EXPECT_EQ(parse_vector_element("0." + std::string(39, '0') + "1", "vector"),
+              std::strtof("1e-40", nullptr));
+    EXPECT_EQ(parse_vector_element("1" + std::string(38, '0') + ".25", "vector"), 1e38f);
+}
+
+TEST(VectorText, OneElementErrors) {
+    auto kind = [](const std::string& s) {
+        try {
+            nmvec::parse_vector_element(s, "vector");
+        } catch (const Error& e) {
+            return e.kind();
+        }
+        ADD_FAILURE() << "no error for " << s;
+        return ErrorKind::Internal;
+    };
+    EXPECT_EQ(kind("1" + std::string(39, '0')), ErrorKind::OutOfRange);
+    EXPECT_EQ(kind("-1" + std::string(1000, '0')), ErrorKind::OutOfRange);
+    EXPECT_EQ(kind("NaN"), ErrorKind::DataException);
+    EXPECT_EQ(kind("Infinity"), ErrorKind::DataException);
+    EXPECT_EQ(kind("-Infinity"), ErrorKind::DataException);
+    EXPECT_EQ(kind(""), ErrorKind::InvalidTextRepresentation);
+    EXPECT_EQ(kind("1 "), ErrorKind::InvalidTextRepresentation);
+    EXPECT_EQ(kind("1,2"), ErrorKind::InvalidTextRepresentation);
+    EXPECT_EQ(kind("x"), ErrorKind::InvalidTextRepresentation);
+}
+
 TEST(VectorText, DimensionLimit) {
     std::string s = "[";
     for (int i = 0; i < 5; ++i) s += (i ? ",1" : "1");
