@@ -122,8 +122,9 @@ int expr_dims(Node* arg) {
         if (!c->constisnull) {
             // vector and halfvec both start with int16 dim after the varlena header.
             struct varlena* v = PG_DETOAST_DATUM(c->constvalue);
+            if (VARSIZE_ANY_EXHDR(v) < sizeof(int16)) return 0;  // not a vector header: unknown
             int dims = *reinterpret_cast<const int16*>(VARDATA(v));
-            return dims;
+            return dims >= 1 && dims <= nmvec::kMaxDims ? dims : 0;
         }
     }
     return 0;
