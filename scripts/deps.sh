@@ -12,17 +12,17 @@
 set -euo pipefail
 
 # Build the extension, the core library, the tools and the unit tests; run the
-# pg_regress, isolation, shell and TAP suites (perl's prove, IPC::Run).
+# pg_regress, isolation, shell and TAP suites (perl's prove, IPC::Run; python3
+# for test/shell/bench_report.sh and bench/report.py, standard library only).
 CORE=(g++ make cmake pkg-config
       postgresql-15 postgresql-server-dev-15 libpq-dev
       libfaiss-dev libopenblas0
       libgtest-dev libsimdjson-dev
-      perl libipc-run-perl)
+      perl libipc-run-perl python3)
 # bench/run and its programs: hnswlib baseline headers, Google Benchmark (micro
-# benchmarks), the data set, pg_prewarm (postgresql-contrib), the report
-# (python3, standard library only) and its plots (gnuplot).
-BENCH=(libhnswlib-dev libbenchmark-dev dataset-fashion-mnist postgresql-contrib
-       python3 gnuplot-nox)
+# benchmarks), the data set, pg_prewarm (postgresql-contrib), the report's
+# plots (gnuplot).
+BENCH=(libhnswlib-dev libbenchmark-dev dataset-fashion-mnist postgresql-contrib gnuplot-nox)
 
 PKGS=("${CORE[@]}")
 if [ "${1:-}" = --no-bench ]; then
