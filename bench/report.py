@@ -4,9 +4,12 @@
 usage: bench/report.py RUN_DIR OUT.md
 
 Every figure is the median with min-max over the repeats in the run. Ratios
-to the in-process baselines use only figures measured in the same run.
+to the in-process baselines use only figures measured in the same run. A
+figure the run did not record (an empty or malformed CSV field) is printed
+as "n/a" and left out of medians, ratios and plots.
 """
 import csv
+import math
 import os
 import statistics
 import subprocess
@@ -21,21 +24,51 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+NA = "n/a"
+
+
+def num(x):
+    """A CSV field as a float, or None when the figure is missing or not a number."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def fnum(x, spec):
+    """One figure formatted with `spec`, or "n/a"."""
+    v = num(x)
+    return NA if v is None else format(v, spec)
+
+
 def med(xs):
-    xs = [float(x) for x in xs]
-    return statistics.median(xs), min(xs), max(xs)
+    """(median, min, max) of the figures present; (None, None, None) if none is."""
+    vals = [v for v in map(num, xs) if v is not None]
+    if not vals:
+        return None, None, None
+    return statistics.median(vals), min(vals), max(vals)
 
 
 def fmt_range(xs, digits=0):
-    m, lo, hi = med(xs)
-    if len(xs) == 1:
-        return f"{m:,.{digits}f}"
-    return f"{m:,.{digits}f} ({lo:,.{digits}f}–{hi:,.{digits}f})"
+    vals = [v for v in map(num, xs) if v is not None]
+    if not vals:
+        return NA
+    m, lo, hi = med(vals)
+    s = f"{m:,.{digits}f}" if len(vals) == 1 else f"{m:,.{digits}f} ({lo:,.{digits}f}–{hi:,.{digits}f})"
+    if len(vals) < len(xs):
+        s += f" [{len(xs) - len(vals)} of {len(xs)} n/a]"
+    return s
+
+
+def present(points):
+    """The (recall, qps, ...) points whose recall and QPS were both recorded."""
+    return [p for p in points if num(p[0]) is not None and num(p[1]) is not None]
 
 
 def interp_qps(points, target):
     """QPS at `target` recall, linear on the recall-vs-QPS curve; None if unreached."""
-    pts = sorted((float(r), float(q)) for r, q in points)
+    pts = sorted((num(r), num(q)) for r, q in present(points))
     if not pts or pts[-1][0] < target:
         return None
     if pts[0][0] >= target:
@@ -76,7 +109,7 @@ def main():
         for r in copy:
             by[r["variant"]].append(r)
         for v, rs in by.items():
-            L.append(f"| {v} | {int(rs[0]['rows']):,} | {fmt_range([r['rows_per_s'] for r in rs])} |")
+            L.append(f"| {v} | {fnum(rs[0]['rows'], ',.0f')} | {fmt_range([r['rows_per_s'] for r in rs])} |")
         L.append("")
 
     exact = [r for r in search if r["label"].startswith("exact")]
@@ -85,9 +118,10 @@ def main():
               "| plan | filter | queries | recall@10 | rows/query | QPS | p50 ms | p95 ms | p99 ms |",
               "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
         for r in exact:
-            q = f"{float(r['qps_median']):,.1f} ({float(r['qps_min']):,.1f}–{float(r['qps_max']):,.1f})"
-            L.append(f"| {r['label']} | {r['filter']} | {r['queries']} | {float(r['recall10']):.4f} | "
-                     f"{float(r['rows_mean']):.2f} | {q} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} |")
+            q = f"{fnum(r['qps_median'], ',.1f')} ({fnum(r['qps_min'], ',.1f')}–{fnum(r['qps_max'], ',.1f')})"
+            L.append(f"| {r['label']} | {r['filter']} | {r['queries']} | {fnum(r['recall10'], '.4f')} | "
+                     f"{fnum(r['rows_mean'], '.2f')} | {q} | {r['p50_ms'] or NA} | {r['p95_ms'] or NA} | "
+                     f"{r['p99_ms'] or NA} |")
         L.append("")
 
     curves = defaultdict(list)  # name -> [(recall, qps)]
@@ -99,7 +133,7 @@ def main():
     bbuild = defaultdict(list)
     for r in base:
         key = f"{r['system']} {r['index']}"
-        bbuild[(key, r["build_threads"])].append(float(r["build_s"]))
+        bbuild[(key, r["build_threads"])].append(num(r["build_s"]))
         bcurves[(key, r["build_threads"])].append((r["recall10"], r["qps_median"], r["param"]))
 
     if build or bbuild:
@@ -109,20 +143,21 @@ def main():
         for r in build:
             by[(r["index"], r["workers"])].append(r)
         for (k, w), rs in by.items():
-            size = int(rs[-1]["size_bytes"])
-            peak = max(int(r.get("peak_anon_kb") or 0) for r in rs)
-            peak_s = f"{peak / 1024:,.0f} MB" if peak else "n/a"
+            size = num(rs[-1]["size_bytes"])
+            size_s = f"{size / 1e6:,.1f} MB" if size is not None else NA
+            peak = max((num(r.get("peak_anon_kb")) or 0) for r in rs)
+            peak_s = f"{peak / 1024:,.0f} MB" if peak else NA
             L.append(f"| nmvec {k} | {int(w) + 1} thread(s) ({w} workers + leader) | "
-                     f"{fmt_range([r['seconds'] for r in rs], 2)} | {size / 1e6:,.1f} MB | {peak_s} |")
+                     f"{fmt_range([r['seconds'] for r in rs], 2)} | {size_s} | {peak_s} |")
         for (k, t), secs in bbuild.items():
-            L.append(f"| {k} (in-process) | {t} threads | {secs[0]:.2f} | | |")
+            L.append(f"| {k} (in-process) | {t} threads | {fnum(secs[0], '.2f')} | | |")
         L.append("")
         # Build-time ratio to hnswlib at the same thread count, same run.
         ratios = []
         for (k, w), rs in by.items():
             ref = bbuild.get(("hnswlib hnsw", str(int(w) + 1)))
-            if ref:
-                ours = med([r["seconds"] for r in rs])[0]
+            ours = med([r["seconds"] for r in rs])[0]
+            if ref and ref[0] and ours is not None:
                 ratios.append(f"nmvec {k} with {int(w) + 1} thread(s): {ours:.2f} s = **{ours / ref[0]:.2f}×** "
                               f"hnswlib's {ref[0]:.2f} s")
         if ratios:
@@ -132,7 +167,7 @@ def main():
     if bb:
         blas = next((l.split(": ", 1)[1] for l in meta if l.startswith("blas: ")), "?")
         ivf = [r for r in bb if r["index"] == "ivfflat"]
-        train = f"; its IVF k-means trained in {float(ivf[0]['train_s']):.1f} s here" if ivf else ""
+        train = f"; its IVF k-means trained in {fnum(ivf[0]['train_s'], '.1f')} s here" if ivf else ""
         L += ["About the baselines: hnswlib is Debian's `libhnswlib-dev` headers compiled here with "
               "`-O3 -march=native`. FAISS is Debian's `libfaiss-dev`, a generic build (`OPTIMIZE GENERIC`: "
               f"its distance loops are scalar), using the BLAS `{blas}`{train} (with Debian's reference "
@@ -145,10 +180,10 @@ def main():
               "| system | build threads | param | recall@10 | QPS |", "|---|---|---:|---:|---:|"]
         for k, pts in curves.items():
             for rc, q, p in pts:
-                L.append(f"| {k} | | {p} | {float(rc):.4f} | {float(q):,.0f} |")
+                L.append(f"| {k} | | {p} | {fnum(rc, '.4f')} | {fnum(q, ',.0f')} |")
         for (k, t), pts in bcurves.items():
             for rc, q, p in pts:
-                L.append(f"| {k} | {t} | {p} | {float(rc):.4f} | {float(q):,.0f} |")
+                L.append(f"| {k} | {t} | {p} | {fnum(rc, '.4f')} | {fnum(q, ',.0f')} |")
         L.append("")
         for (k, t), pts in bcurves.items():
             if k.startswith("hnswlib") and t == "1":
@@ -163,7 +198,7 @@ def main():
                     q = interp_qps([(a, b) for a, b, _ in pts], target)
                     r = interp_qps([(a, b) for a, b, _ in ref], target)
                     if q is None:
-                        cells.append("n/a")
+                        cells.append(NA)
                     elif r:
                         cells.append(f"{q:,.0f} ({q / r:.2f}×)")
                     else:
@@ -176,7 +211,7 @@ def main():
         with open(dat, "w") as f:
             for k, pts in list(curves.items()) + [(f"{k} ({t} thr build)", v) for (k, t), v in bcurves.items()]:
                 f.write(f'"{k}"\n')
-                for rc, q, _ in sorted(pts, key=lambda x: float(x[0])):
+                for rc, q, _ in sorted(present(pts), key=lambda x: num(x[0])):
                     f.write(f"{rc} {q}\n")
                 f.write("\n\n")
                 series.append(k)
@@ -202,14 +237,15 @@ plot for [i=0:{len(series) - 1}] '{dat}' index i using 1:2 with linespoints titl
               "unpinned curves) and on the server's core (as in the pinned ones).", "",
               "| loop iterations | server µs | per call, other core | added | per call, same core | added |",
               "|---:|---:|---:|---:|---:|---:|"]
-        for busy in sorted(by, key=int):
+        for busy in sorted(by, key=lambda b: num(b) or 0):
             row = by[busy]
-            srv = float(next(iter(row.values()))["server_us"])
+            srv = num(next(iter(row.values()))["server_us"])
             cells = []
             for placement in ("other-core", "same-core"):
-                r = row.get(placement)
-                cells.append(f"{float(r['call_us']):.0f} | {float(r['call_us']) - srv:.0f}" if r else "n/a | n/a")
-            L.append(f"| {int(busy):,} | {srv:.0f} | " + " | ".join(cells) + " |")
+                call = num(row[placement]["call_us"]) if placement in row else None
+                added = fnum(call - srv, ".0f") if call is not None and srv is not None else NA
+                cells.append(f"{fnum(call, '.0f')} | {added}")
+            L.append(f"| {fnum(busy, ',.0f')} | {fnum(srv, '.0f')} | " + " | ".join(cells) + " |")
         L.append("")
         if ref:
             q95 = interp_qps([(a, b) for a, b, _ in ref], 0.95)
@@ -224,16 +260,18 @@ plot for [i=0:{len(series) - 1}] '{dat}' index i using 1:2 with linespoints titl
               "| index | filter | recall@10 | rows/query | short queries | QPS | p50 ms | p95 ms |",
               "|---|---|---:|---:|---:|---:|---:|---:|"]
         for r in filt:
-            L.append(f"| {r['label']} | {r['filter']} | {float(r['recall10']):.4f} | {float(r['rows_mean']):.2f} | "
-                     f"{float(r['short_frac']) * 100:.1f}% | {float(r['qps_median']):,.0f} | {r['p50_ms']} | {r['p95_ms']} |")
+            short = num(r["short_frac"])
+            short_s = f"{short * 100:.1f}%" if short is not None else NA
+            L.append(f"| {r['label']} | {r['filter']} | {fnum(r['recall10'], '.4f')} | {fnum(r['rows_mean'], '.2f')} | "
+                     f"{short_s} | {fnum(r['qps_median'], ',.0f')} | {r['p50_ms'] or NA} | {r['p95_ms'] or NA} |")
         L.append("")
 
     if pgb:
         L += ["## pgbench (prepared, query vectors drawn from a table)", "",
               "| index | setting | clients | TPS | p50 ms | p95 ms | p99 ms |", "|---|---|---:|---:|---:|---:|---:|"]
         for r in pgb:
-            L.append(f"| {r['index']} | {r['param']} | {r['clients']} | {float(r['tps']):,.1f} | {r['p50_ms']} | "
-                     f"{r['p95_ms']} | {r['p99_ms']} |")
+            L.append(f"| {r['index']} | {r['param']} | {r['clients']} | {fnum(r['tps'], ',.1f')} | {r['p50_ms'] or NA} | "
+                     f"{r['p95_ms'] or NA} | {r['p99_ms'] or NA} |")
         L.append("")
         dat = os.path.join(run, "pgbench.dat")
         kinds = sorted({r["index"] for r in pgb})
@@ -241,7 +279,7 @@ plot for [i=0:{len(series) - 1}] '{dat}' index i using 1:2 with linespoints titl
             for k in kinds:
                 f.write(f'"{k}"\n')
                 for r in pgb:
-                    if r["index"] == k:
+                    if r["index"] == k and all(num(r[c]) is not None for c in ("clients", "p50_ms", "p95_ms", "p99_ms")):
                         f.write(f"{r['clients']} {r['p50_ms']} {r['p95_ms']} {r['p99_ms']}\n")
                 f.write("\n\n")
         png = os.path.join(plotdir, f"{name}-latency.png")
@@ -260,7 +298,7 @@ plot for [i=0:{len(kinds) - 1}] '{dat}' index i using 1:2 with linespoints title
         L += ["## Recall after deleting 30% and VACUUM, against a fresh build of the same rows", "",
               "| index | recall@10 | QPS |", "|---|---:|---:|"]
         for r in vac:
-            L.append(f"| {r['label']} | {float(r['recall10']):.4f} | {float(r['qps_median']):,.0f} |")
+            L.append(f"| {r['label']} | {fnum(r['recall10'], '.4f')} | {fnum(r['qps_median'], ',.0f')} |")
         L.append("")
 
     nmr = read_csv(os.path.join(run, "nm_recall.csv"))
@@ -268,7 +306,7 @@ plot for [i=0:{len(kinds) - 1}] '{dat}' index i using 1:2 with linespoints title
         L += ["## nm-events: recall@10 against an exact scan (100 held-out queries)", "",
               "| index | filter | recall@10 |", "|---|---|---:|"]
         for r in nmr:
-            L.append(f"| {r['index']} | `{r['filter']}` | {float(r['recall10']):.3f} |")
+            L.append(f"| {r['index']} | `{r['filter']}` | {fnum(r['recall10'], '.3f')} |")
         L.append("")
 
     if skipped:

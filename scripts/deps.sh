@@ -1,13 +1,36 @@
 #!/usr/bin/env bash
-# Install the Debian packages nmvec needs to build and test, if missing.
-# Runs apt as root, or through sudo. Usage: scripts/deps.sh [extra packages]
+# Install the Debian 12 packages nmvec needs, if missing: everything the
+# README's two commands use (scripts/demo.sh, and scripts/test.sh with its
+# bench/run quick smoke run), on a minimal Debian with nothing else added.
+# Runs apt as root, or through sudo.
+#
+#   scripts/deps.sh [--no-bench] [extra packages]
+#
+# --no-bench leaves out the packages only the benchmarks use (BENCH below);
+# the extension, the unit tests and every test suite build and run without
+# them, and CMake skips the benchmark programs it cannot build.
 set -euo pipefail
 
-PKGS=(g++ make cmake pkg-config
+# Build the extension, the core library, the tools and the unit tests; run the
+# pg_regress, isolation, shell and TAP suites (perl's prove, IPC::Run; python3
+# for test/shell/bench_report.sh and bench/report.py, standard library only).
+CORE=(g++ make cmake pkg-config
       postgresql-15 postgresql-server-dev-15 libpq-dev
       libfaiss-dev libopenblas0
-      libgtest-dev libbenchmark-dev libsimdjson-dev libipc-run-perl
-      "$@")
+      libgtest-dev libsimdjson-dev
+      perl libipc-run-perl python3)
+# bench/run and its programs: hnswlib baseline headers, Google Benchmark (micro
+# benchmarks), the data set, pg_prewarm (postgresql-contrib), the report's
+# plots (gnuplot).
+BENCH=(libhnswlib-dev libbenchmark-dev dataset-fashion-mnist postgresql-contrib gnuplot-nox)
+
+PKGS=("${CORE[@]}")
+if [ "${1:-}" = --no-bench ]; then
+    shift
+else
+    PKGS+=("${BENCH[@]}")
+fi
+PKGS+=("$@")
 
 missing=()
 for p in "${PKGS[@]}"; do
