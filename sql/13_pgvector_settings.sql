@@ -69,3 +69,12 @@ SET ivfflat.max_probes = 32769;
 -- the prefixes are reserved: a misspelt name is an error, not a silent placeholder
 SET hnsw.ef_serch = 10;
 SET ivfflat.prob = 10;
+
+-- pgvector's own statements that rely on how it resolves untyped literals
+-- and what it accepts as an aggregate state
+SELECT vector_norm('[3,4]');
+SELECT l2_distance('[0,0]', '[3,4]');
+SELECT vector_norm('[3,4]'::halfvec);
+SELECT vector_accum('{0,0,0,0}', '[1,2,3]');
+SELECT vector_avg('{0,0,0}');
+SELECT vector_accum('{0,1,0,0}', '[1,2,3]');

@@ -214,8 +214,14 @@ State check_state(ArrayType* a, const char* type_name, bool check_sums = true) {
     double n = s[0];
     if (!(n >= 0.0) || !std::isfinite(n) || n != std::floor(n))
         invalid_state(type_name, "The count must be a non-negative integer.");
-    if ((n == 0.0) != (len == 1))
-        invalid_state(type_name, "A state holds sums exactly when its count is not zero.");
+    if (n == 0.0) {
+        // No rows yet: '{0}' (the initial condition), or zero sums of some
+        // length, as pgvector accepts; both are the empty state.
+        for (int i = 1; i < len; ++i)
+            if (s[i] != 0.0) invalid_state(type_name, "A state whose count is zero must have zero sums.");
+        return {s, 0};
+    }
+    if (len == 1) invalid_state(type_name, "A state whose count is not zero must hold sums.");
     if (check_sums && !all_finite(s + 1, len - 1)) invalid_state(type_name, "The sums must be finite.");
     return {s, len - 1};
 }

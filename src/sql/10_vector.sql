@@ -23,7 +23,12 @@ CREATE TYPE vector (
     TYPMOD_OUT = vector_typmod_out,
     RECEIVE   = vector_recv,
     SEND      = vector_send,
-    STORAGE   = main
+    STORAGE   = main,
+    -- one category for vector and halfvec, vector preferred: a function
+    -- overloaded on both takes an untyped literal as a vector, so
+    -- vector_norm('[3,4]') works as in pgvector instead of being ambiguous
+    CATEGORY  = 'W',
+    PREFERRED = true
 );
 
 -- length coercion: enforces the typmod on assignment and cast

@@ -4,8 +4,8 @@
 # readable). Re-run after editing the template: sh src/sql/gen_types.sh
 set -e
 cd "$(dirname "$0")"
-gen() {  # $1 = type name, $2 = storage
-sed -e "s/@T@/$1/g" -e "s/@STORAGE@/$2/g" <<'TEMPLATE'
+gen() {  # $1 = type name, $2 = storage, $3 = preferred in the category
+sed -e "s/@T@/$1/g" -e "s/@STORAGE@/$2/g" -e "s/@PREFERRED@/$3/g" <<'TEMPLATE'
 -- ---------------------------------------------------------------------------
 -- type @T@
 -- ---------------------------------------------------------------------------
@@ -31,7 +31,12 @@ CREATE TYPE @T@ (
     TYPMOD_OUT = @T@_typmod_out,
     RECEIVE   = @T@_recv,
     SEND      = @T@_send,
-    STORAGE   = @STORAGE@
+    STORAGE   = @STORAGE@,
+    -- one category for vector and halfvec, vector preferred: a function
+    -- overloaded on both takes an untyped literal as a vector, so
+    -- vector_norm('[3,4]') works as in pgvector instead of being ambiguous
+    CATEGORY  = 'W',
+    PREFERRED = @PREFERRED@
 );
 
 -- length coercion: enforces the typmod on assignment and cast
@@ -161,5 +166,5 @@ CREATE OPERATOR CLASS @T@_ops DEFAULT FOR TYPE @T@ USING btree AS
 
 TEMPLATE
 }
-gen vector main > 10_vector.sql
-gen halfvec main > 20_halfvec.sql
+gen vector main true > 10_vector.sql
+gen halfvec main false > 20_halfvec.sql
