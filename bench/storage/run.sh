@@ -8,13 +8,13 @@
 #   bash bench/storage/run.sh [--dims 384,784] [--rows N] [--repeats R] [--kinds fashion,random]
 #                             [--variants pgvector,nmvec,...] [--out FILE]
 #
-# Writes bench/results/storage-<date>.md (or --out). About 40 minutes with
+# Writes bench/results/column-storage-<date>.md (or --out). About 40 minutes with
 # the defaults on a 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 ARGS=("$@")
-OUT=$ROOT/bench/results/storage-$(date -u +%F).md
+OUT=$ROOT/bench/results/column-storage-$(date -u +%F).md
 for ((i = 0; i < ${#ARGS[@]}; i++)); do [ "${ARGS[$i]}" = --out ] && OUT=${ARGS[$((i + 1))]}; done
 
 bash scripts/deps.sh python3 dataset-fashion-mnist postgresql-contrib

@@ -28,7 +28,7 @@
 // TOAST terms were fitted to bench/results/storage-2026-11-23.md (at 784-d
 // an exact scan of TOASTed vectors took 4.2x the time of inline ones, ~2.1 us
 // a row, so one cost unit is ~1.5 us here); the decompression terms to
-// bench/results/storage-2026-12-03.md.
+// bench/results/column-storage-2026-12-03.md.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
