@@ -22,4 +22,14 @@ EXPLAIN (COSTS OFF) SELECT id FROM cz WHERE label = 3 ORDER BY v <-> (SELECT v F
 EXPLAIN (COSTS OFF) SELECT id FROM cz WHERE tenant = 7 ORDER BY v <-> (SELECT v FROM cz WHERE id = 1) LIMIT 10;
 -- 10 % filter: the index; 200 rows through the B-tree: sorted exactly
 SELECT count(*) FROM (SELECT id FROM cz WHERE label = 3 ORDER BY v <-> (SELECT v FROM cz WHERE id = 1) LIMIT 10) s;
+-- A compressed argument that repeats (a query vector read from the table)
+-- is decompressed once per call site and reused; one that changes is not
+-- mistaken for it: distances equal those of the decompressed values, with
+-- each side repeating for runs of rows and then changing.
+SELECT count(*) AS pairs, count(*) FILTER (WHERE a.v <-> b.v = a.v::real[]::vector <-> b.v::real[]::vector
+                                           AND b.v <=> a.v = b.v::real[]::vector <=> a.v::real[]::vector) AS equal
+  FROM cz a JOIN cz b ON b.id = a.id / 10 + 1 WHERE a.id <= 2000;
+SELECT count(*) FILTER (WHERE d = e) AS equal, count(*) AS all_rows FROM
+  (SELECT v <-> (SELECT v FROM cz WHERE id = 77) AS d, v::real[]::vector <-> (SELECT v::real[]::vector FROM cz WHERE id = 77) AS e
+     FROM cz) s;
 DROP TABLE cz;

@@ -53,9 +53,62 @@ double distance(const typename T::Vec* a, const typename T::Vec* b, Metric m) {
     return 0.0;
 }
 
+/// The query vector of an exact scan often reaches every call still
+/// compressed or TOASTed: `ORDER BY v <-> (SELECT v FROM events WHERE id =
+/// 42)` passes the stored value on, and a compressed column gives compressed
+/// values. Detoasting it for every row doubled the decompression an exact
+/// scan does. Per call site (fn_extra, in the query's fn_mcxt) each argument
+/// position remembers the last compressed or on-disk TOASTed value it saw,
+/// byte for byte (the compressed bytes, or the TOAST pointer, which names
+/// the value uniquely); when the same one comes again its detoasted copy is
+/// kept and reused. A row argument, different at every call, costs a compare
+/// that fails early and a copy of its compressed bytes.
+struct ArgCache {
+    struct Slot {
+        char* raw;
+        size_t raw_len, raw_cap;
+        struct varlena* value;  // detoasted, once raw repeated
+    } slot[2];
+};
+
+template <typename T>
+const typename T::Vec* distance_arg(FunctionCallInfo fcinfo, int n) {
+    auto* raw = reinterpret_cast<struct varlena*>(DatumGetPointer(PG_GETARG_DATUM(n)));
+    if ((!VARATT_IS_COMPRESSED(raw) && !VARATT_IS_EXTERNAL_ONDISK(raw)) || fcinfo->flinfo == nullptr)
+        return vec_arg<T>(fcinfo, n);
+    MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
+    auto* cache = static_cast<ArgCache*>(fcinfo->flinfo->fn_extra);
+    if (cache == nullptr) {
+        cache = static_cast<ArgCache*>(MemoryContextAllocZero(cxt, sizeof(ArgCache)));
+        fcinfo->flinfo->fn_extra = cache;
+    }
+    ArgCache::Slot& s = cache->slot[n];
+    const size_t len = VARSIZE_ANY(raw);
+    if (s.raw_len == len && memcmp(s.raw, raw, len) == 0) {
+        if (s.value == nullptr) {
+            MemoryContext old = MemoryContextSwitchTo(cxt);
+            s.value = PG_DETOAST_DATUM_COPY(PointerGetDatum(raw));
+            MemoryContextSwitchTo(old);
+        }
+        return check_vec_header<T>(s.value);
+    }
+    if (s.value != nullptr) {
+        pfree(s.value);
+        s.value = nullptr;
+    }
+    if (s.raw_cap < len) {
+        if (s.raw != nullptr) pfree(s.raw);
+        s.raw = static_cast<char*>(MemoryContextAlloc(cxt, len));
+        s.raw_cap = len;
+    }
+    memcpy(s.raw, raw, len);
+    s.raw_len = len;
+    return vec_arg<T>(fcinfo, n);
+}
+
 template <typename T>
 Datum distance_fn(FunctionCallInfo fcinfo, Metric m) {
-    PG_RETURN_FLOAT8(distance<T>(vec_arg<T>(fcinfo, 0), vec_arg<T>(fcinfo, 1), m));
+    PG_RETURN_FLOAT8(distance<T>(distance_arg<T>(fcinfo, 0), distance_arg<T>(fcinfo, 1), m));
 }
 
 // ---- single-vector functions -------------------------------------------------
