@@ -138,19 +138,27 @@ Datum vec_recv(FunctionCallInfo fcinfo) {
     check_typmod(dim, typmod);
     auto* v = vec_alloc<T>(dim);
     const char* p = buf->data + buf->cursor;  // any alignment: copy each element out
+    // One pass that byte-swaps and notes whether any element is NaN or
+    // infinite (all exponent bits set); the check per element, with its
+    // error path, cost binary COPY of wide vectors a tenth of its speed.
+    bool nonfinite = false;
     for (int i = 0; i < dim; ++i) {
         if constexpr (std::is_same_v<T, FloatTraits>) {
             uint32 bits;
             memcpy(&bits, p + 4 * i, 4);
             bits = pg_ntoh32(bits);
+            nonfinite |= (bits & 0x7f800000u) == 0x7f800000u;
             memcpy(&v->x[i], &bits, 4);
         } else {
             uint16 bits;
             memcpy(&bits, p + 2 * i, 2);
-            v->x[i] = pg_ntoh16(bits);
+            bits = pg_ntoh16(bits);
+            nonfinite |= (bits & 0x7c00u) == 0x7c00u;
+            v->x[i] = bits;
         }
-        check_finite_element(T::get(v->x[i]), T::kName);
     }
+    if (nonfinite)  // report the first one
+        for (int i = 0; i < dim; ++i) check_finite_element(T::get(v->x[i]), T::kName);
     buf->cursor += expected;
     PG_RETURN_POINTER(v);
 }
