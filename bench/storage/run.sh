@@ -2,7 +2,7 @@
 # bench/storage/run.sh — what each way of storing a vector column costs COPY
 # and exact scans, nmvec beside pgvector (built from ../shared/peers) in one
 # throwaway cluster, on compressible (Fashion-MNIST pixels) and incompressible
-# (random) data at 384, 784, 1536 and 4000 dims. The measurements behind the
+# (random) data at 384, 784, 1536 and 4000 dims (jit = off, as bench/run). The measurements behind the
 # type's storage default (README, "Storage").
 #
 #   bash bench/storage/run.sh [--dims 384,784] [--rows N] [--repeats R] [--kinds fashion,random]
