@@ -28,10 +28,17 @@ override with_llvm = no
 FAISS_LIB ?= /usr/lib/x86_64-linux-gnu/libfaiss.a
 
 # Postgres headers are system headers for us: -Wextra -Werror applies to our
-# code only. -O3 for the kernels; -fopenmp because FAISS uses OpenMP.
+# code only. -O3 for the kernels.
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server) -Isrc/core
-PG_CXXFLAGS = -std=c++17 -O3 -fopenmp -Wall -Wextra -Werror -Wno-missing-field-initializers -MMD -MP
-SHLIB_LINK = $(FAISS_LIB) -lgomp -llapack -lblas -lstdc++ -lm
+PG_CXXFLAGS = -std=c++17 -O3 -Wall -Wextra -Werror -Wno-missing-field-initializers -MMD -MP
+SHLIB_LINK = -lstdc++ -lm
+
+# FAISS (with OpenMP, LAPACK and BLAS) is linked into a second module,
+# nmvec_faiss.so, that a backend loads only when it uses FAISS: linked into
+# nmvec.so it cost every new connection ~10 ms and a spinning OpenBLAS thread
+# (src/faiss/nmvec_faiss.cpp).
+FAISS_MODULE = nmvec_faiss$(DLSUFFIX)
+FAISS_OBJS = src/faiss/nmvec_faiss.o
 
 # Per-ISA flags keyed by file-name suffix (the same three as CMakeLists.txt).
 ISA_avx2 = -mavx2 -mfma -mf16c
@@ -45,9 +52,25 @@ src/core/%_avx2.o: override CXXFLAGS += $(ISA_avx2)
 src/core/%_avx512.o: override CXXFLAGS += $(ISA_avx512)
 src/core/%_avx512fp16.o: override CXXFLAGS += $(ISA_avx512fp16)
 
+$(FAISS_OBJS): override CXXFLAGS += -fopenmp
+
+all: $(FAISS_MODULE)
+
+$(FAISS_MODULE): $(FAISS_OBJS)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(LDFLAGS_SL) -shared -o $@ $^ $(FAISS_LIB) -fopenmp -llapack -lblas -lstdc++ -lm
+
+install: install-faiss-module
+.PHONY: install-faiss-module uninstall-faiss-module
+install-faiss-module: $(FAISS_MODULE)
+	$(INSTALL_SHLIB) $(FAISS_MODULE) '$(DESTDIR)$(pkglibdir)/$(FAISS_MODULE)'
+
+uninstall: uninstall-faiss-module
+uninstall-faiss-module:
+	rm -f '$(DESTDIR)$(pkglibdir)/$(FAISS_MODULE)'
+
 # Header dependencies (-MMD above): a changed header rebuilds its users.
--include $(OBJS:.o=.d)
-EXTRA_CLEAN = $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(FAISS_OBJS:.o=.d)
+EXTRA_CLEAN = $(OBJS:.o=.d) $(FAISS_OBJS) $(FAISS_OBJS:.o=.d) $(FAISS_MODULE)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS)
 	cat $^ > $@

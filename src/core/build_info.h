@@ -1,5 +1,6 @@
 // build_info.h — a one-line description of this build (version, kernels in
-// use, FAISS compile options), for nmvec_build_info() and benchmark reports.
+// use), for nmvec_build_info() and benchmark reports. FAISS is described by
+// nmvec_faiss.so (src/faiss/), which nmvec.so does not link.
 #pragma once
 
 #include <cstddef>

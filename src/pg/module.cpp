@@ -24,10 +24,16 @@ void _PG_init(void) {
     mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
 }
 
-/// nmvec_build_info(): the kernels in use and how FAISS was built, proving
-/// the statically linked FAISS resolved inside the backend.
+/// nmvec_build_info(): the kernels in use and how FAISS was built. FAISS
+/// lives in nmvec_faiss.so (src/faiss/nmvec_faiss.cpp says why), loaded here
+/// on first call: this also proves that it resolves inside a backend.
 NMVEC_FUNCTION(nmvec_build_info) {
-    char buf[2048];
-    nmvec::build_info(buf, sizeof(buf));
-    PG_RETURN_TEXT_P(cstring_to_text(buf));
+    using InfoFn = int (*)(char*, size_t);
+    char core[512];
+    char faiss[1024];
+    nmvec::build_info(core, sizeof(core));
+    auto info = reinterpret_cast<InfoFn>(
+        load_external_function("$libdir/nmvec_faiss", "nmvec_faiss_info", true, nullptr));
+    info(faiss, sizeof(faiss));
+    PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s; %s", core, faiss)));
 }
