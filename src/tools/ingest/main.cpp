@@ -1,0 +1,455 @@
+// main.cpp — nmvec-ingest: load nm-monitor's ledger.jsonl into a table of
+// events with COPY BINARY, checking the hash chain on the way, exactly once
+// across restarts. README, "nmvec-ingest", is the manual.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "copy_row.h"
+#include "ledger_line.h"
+#include "pg_sink.h"
+#include "sha256.h"
+
+using namespace nmvec::ingest;
+
+namespace {
+
+// Exit codes (README lists them).
+constexpr int kExitOk = 0;          // every line loaded, the chain intact
+constexpr int kExitReported = 1;    // finished; some lines rejected or chain breaks reported
+constexpr int kExitUsage = 2;       // bad command line
+constexpr int kExitFailed = 3;      // the file or the database failed us
+constexpr int kExitStrictStop = 4;  // --strict stopped at a chain break
+
+struct Options {
+    std::string ledger, dsn, table = "events", rejects, vectors_dir, source;
+    size_t batch = 5000;
+    size_t dims = 0;
+    bool create_table = false;
+    bool strict = false;
+    int retry_seconds = 60;
+};
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+const char* kUsage =
+    "usage: nmvec-ingest [options] LEDGER.jsonl\n"
+    "\n"
+    "Load nm-monitor's ledger into a PostgreSQL table with COPY BINARY, checking the hash\n"
+    "chain as it reads. A restart goes on after the last committed line (exactly once).\n"
+    "\n"
+    "  --dsn CONNINFO      libpq connection string (default: the PG* environment)\n"
+    "  --table NAME        target table (default events)\n"
+    "  --create-table      create the table and its hnsw index if missing (needs --dims)\n"
+    "  --dims D            embedding length every line must have (default: any)\n"
+    "  --batch N           lines per transaction (default 5000)\n"
+    "  --vectors DIR       read a line's embedding from DIR/<hash>.vec when it has none inline\n"
+    "  --rejects FILE      where refused lines go (default LEDGER.rejects)\n"
+    "  --source NAME       the name progress is kept under (default: the ledger's absolute path)\n"
+    "  --strict            stop at the first chain break (default: report it and go on)\n"
+    "  --retry-seconds S   how long to keep reconnecting to a server that went away (default 60)\n"
+    "  --help              this text\n"
+    "\n"
+    "Exit status: 0 all loaded and the chain intact; 1 finished, with rejected lines or chain\n"
+    "breaks (reported on stderr and in the rejects file); 2 bad command line; 3 the file or the\n"
+    "database failed; 4 --strict stopped at a chain break.\n";
+
+Options parse(int argc, char** argv) {
+    Options o;
+    auto need = [&](int& i, const std::string& flag) -> std::string {
+        if (i + 1 >= argc) throw UsageError(flag + " needs a value");
+        return argv[++i];
+    };
+    auto number = [](const std::string& flag, const std::string& v, size_t lo, size_t hi) {
+        char* end = nullptr;
+        errno = 0;
+        unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+        if (v.empty() || *end || errno || v[0] == '-' || n < lo || n > hi)
+            throw UsageError(flag + " must be a whole number from " + std::to_string(lo) + " to " +
+                             std::to_string(hi));
+        return static_cast<size_t>(n);
+    };
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--help" || a == "-h") {
+            std::fputs(kUsage, stdout);
+            std::exit(kExitOk);
+        } else if (a == "--dsn")
+            o.dsn = need(i, a);
+        else if (a == "--table")
+            o.table = need(i, a);
+        else if (a == "--create-table")
+            o.create_table = true;
+        else if (a == "--dims")
+            o.dims = number(a, need(i, a), 1, 16000);
+        else if (a == "--batch")
+            o.batch = number(a, need(i, a), 1, 1000000);
+        else if (a == "--vectors")
+            o.vectors_dir = need(i, a);
+        else if (a == "--rejects")
+            o.rejects = need(i, a);
+        else if (a == "--source")
+            o.source = need(i, a);
+        else if (a == "--strict")
+            o.strict = true;
+        else if (a == "--retry-seconds")
+            o.retry_seconds = static_cast<int>(number(a, need(i, a), 0, 86400));
+        else if (!a.empty() && a[0] == '-')
+            throw UsageError("unknown option " + a);
+        else if (o.ledger.empty())
+            o.ledger = a;
+        else
+            throw UsageError("more than one ledger given");
+    }
+    if (o.ledger.empty()) throw UsageError("no ledger given");
+    if (o.create_table && o.dims == 0) throw UsageError("--create-table needs --dims");
+    if (o.rejects.empty()) o.rejects = o.ledger + ".rejects";
+    if (o.source.empty()) {
+        char* p = realpath(o.ledger.c_str(), nullptr);
+        if (!p) throw std::runtime_error("cannot open " + o.ledger + ": " + std::strerror(errno));
+        o.source = p;
+        std::free(p);
+    }
+    return o;
+}
+
+// The chain state travels with the progress row as text.
+std::string save_chain(const ChainChecker::State& s) {
+    return std::to_string(s.height) + " " + (s.hash.empty() ? "-" : s.hash) + " " +
+           (s.v1_hash.empty() ? "-" : s.v1_hash) + " " + (s.any ? "1" : "0");
+}
+
+ChainChecker::State load_chain(const std::string& t) {
+    ChainChecker::State s;
+    char h[80] = {}, v1[80] = {};
+    unsigned long long height = 0;
+    int any = 0;
+    if (std::sscanf(t.c_str(), "%llu %79s %79s %d", &height, h, v1, &any) != 4)
+        throw std::runtime_error("the stored chain state \"" + t + "\" is not one this tool wrote");
+    s.height = height;
+    s.hash = std::string(h) == "-" ? "" : h;
+    s.v1_hash = std::string(v1) == "-" ? "" : v1;
+    s.any = any != 0;
+    return s;
+}
+
+std::string line_digest(std::string_view line) { return nmvec::to_hex(nmvec::sha256(line)); }
+
+/// Reads lines and knows the byte offset after each.
+class LineReader {
+ public:
+    explicit LineReader(const std::string& path) : path_(path) {
+        f_ = std::fopen(path.c_str(), "rb");
+        if (!f_) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+        buf_.resize(1 << 20);
+        std::setvbuf(f_, buf_.data(), _IOFBF, buf_.size());
+    }
+    ~LineReader() { std::fclose(f_); }
+    LineReader(const LineReader&) = delete;
+    LineReader& operator=(const LineReader&) = delete;
+
+    void seek(uint64_t off) {
+        if (fseeko(f_, static_cast<off_t>(off), SEEK_SET) != 0)
+            throw std::runtime_error("cannot seek in " + path_ + ": " + std::strerror(errno));
+        offset_ = off;
+    }
+    uint64_t size() {
+        struct stat st;
+        if (fstat(fileno(f_), &st) != 0)
+            throw std::runtime_error("cannot stat " + path_ + ": " + std::strerror(errno));
+        return static_cast<uint64_t>(st.st_size);
+    }
+    /// n bytes ending at byte `end` (fewer if the file starts sooner).
+    std::string before(uint64_t end, uint64_t n) {
+        n = std::min(n, end);
+        std::string out(n, '\0');
+        ssize_t got = pread(fileno(f_), out.data(), n, static_cast<off_t>(end - n));
+        if (got != static_cast<ssize_t>(n))
+            throw std::runtime_error("cannot read " + path_ + ": " + std::strerror(errno));
+        return out;
+    }
+    /// Next line without its '\n' (a last line without one counts too);
+    /// false at the end of the file.
+    bool next(std::string& line) {
+        line.clear();
+        int c;
+        bool any = false;
+        while ((c = getc_unlocked(f_)) != EOF) {
+            any = true;
+            ++offset_;
+            if (c == '\n') return true;
+            line.push_back(static_cast<char>(c));
+        }
+        if (std::ferror(f_)) throw std::runtime_error("cannot read " + path_ + ": " + std::strerror(errno));
+        return any;
+    }
+    uint64_t offset() const { return offset_; }
+
+ private:
+    std::string path_;
+    std::FILE* f_ = nullptr;
+    std::vector<char> buf_;
+    uint64_t offset_ = 0;
+};
+
+/// A line read since the last commit.
+struct Pending {
+    uint64_t line_no = 0;
+    uint64_t end_offset = 0;  ///< file offset just past it
+    std::string text;
+    Event ev;
+    bool load = false;  ///< false: blank or rejected (consumed, loads nothing)
+    std::string chain;  ///< the chain state after it
+};
+
+struct Totals {
+    uint64_t lines = 0, rows = 0, rejects = 0, breaks = 0;
+};
+
+class Ingest {
+ public:
+    explicit Ingest(const Options& o) : o_(o), sink_(o.dsn, o.table, o.source), parser_(parse_opts(o)) {}
+    ~Ingest() {
+        if (rejects_) std::fclose(rejects_);
+    }
+    Ingest(const Ingest&) = delete;
+    Ingest& operator=(const Ingest&) = delete;
+
+    int run() {
+        connect_with_retry();
+        sink_.prepare(o_.create_table ? o_.dims : 0);
+        rejects_ = std::fopen(o_.rejects.c_str(), "ab");
+        if (!rejects_) throw std::runtime_error("cannot open " + o_.rejects + ": " + std::strerror(errno));
+        LineReader in(o_.ledger);
+        for (;;) {
+            try {
+                position(in);
+                return load(in);
+            } catch (const ConnectionLost& e) {
+                std::fprintf(stderr, "nmvec-ingest: %s; reconnecting, then resuming after the last commit\n",
+                             e.what());
+                pending_.clear();
+                connect_with_retry();
+            }
+        }
+    }
+
+ private:
+    static ParseOptions parse_opts(const Options& o) {
+        ParseOptions p;
+        p.dims = o.dims;
+        p.vectors_dir = o.vectors_dir;
+        return p;
+    }
+
+    void connect_with_retry() {
+        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(o_.retry_seconds);
+        for (;;) {
+            try {
+                sink_.connect();
+                return;
+            } catch (const ConnectionLost& e) {
+                if (std::chrono::steady_clock::now() >= until) throw std::runtime_error(e.what());
+                std::fprintf(stderr, "nmvec-ingest: %s; retrying\n", e.what());
+                std::this_thread::sleep_for(std::chrono::seconds(1));
+            }
+        }
+    }
+
+    /// Position the reader after the last committed line, checking that the
+    /// line ending there is still the one committed (same bytes).
+    void position(LineReader& in) {
+        Progress p = sink_.load();
+        chain_ = ChainChecker();
+        line_no_ = 0;
+        if (!p.found) {
+            in.seek(0);
+            return;
+        }
+        const uint64_t size = in.size();
+        const char* fix = " Load it under another --source, or delete its row from nmvec_ingest_progress.";
+        if (p.offset > size)
+            throw std::runtime_error(o_.ledger + " is shorter (" + std::to_string(size) +
+                                     " bytes) than the " + std::to_string(p.offset) +
+                                     " bytes already loaded from it: truncated or replaced." + fix);
+        if (p.offset > 0) {
+            std::string tail = in.before(p.offset, kMaxLine + 2);
+            std::string_view t(tail);
+            if (!t.empty() && t.back() == '\n') t.remove_suffix(1);
+            size_t nl = t.rfind('\n');
+            std::string_view last = nl == std::string_view::npos ? t : t.substr(nl + 1);
+            if (line_digest(last) != p.last_hash)
+                throw std::runtime_error("the line of " + o_.ledger + " that ends at byte " +
+                                         std::to_string(p.offset) +
+                                         " is not the line committed there: the file was replaced." + fix);
+        }
+        chain_.restore(load_chain(p.chain));
+        in.seek(p.offset);
+        line_no_ = p.line;
+    }
+
+    int load(LineReader& in) {
+        std::string reason;
+        std::vector<ChainBreak> breaks;
+        bool stopped = false;
+        const auto t0 = std::chrono::steady_clock::now();
+        auto last_log = t0;
+        Pending p;
+        while (in.next(p.text)) {
+            p.line_no = ++line_no_;
+            p.end_offset = in.offset();
+            p.load = false;
+            if (p.text.find_first_not_of(" \t\r") != std::string::npos) {
+                if (!parser_.parse(p.text, p.ev, reason)) {
+                    reject(p, reason);
+                } else {
+                    breaks.clear();
+                    ChainChecker::State before = chain_.state();
+                    chain_.check(p.ev, p.line_no, breaks);
+                    if (!breaks.empty() && o_.strict) {
+                        chain_.restore(before);
+                        report(breaks);
+                        stopped = true;
+                        break;
+                    }
+                    report(breaks);
+                    std::string why = CopyRows::check(p.ev);
+                    if (why.empty())
+                        p.load = true;
+                    else
+                        reject(p, why);
+                }
+            }
+            ++totals_.lines;
+            p.chain = save_chain(chain_.state());
+            pending_.push_back(std::move(p));
+            p = Pending();
+            if (pending_.size() >= o_.batch) flush();
+            auto now = std::chrono::steady_clock::now();
+            if (now - last_log > std::chrono::seconds(5)) {
+                last_log = now;
+                double s = std::chrono::duration<double>(now - t0).count();
+                std::fprintf(stderr,
+                             "nmvec-ingest: %" PRIu64 " lines, %" PRIu64 " rows (%.0f rows/s), %" PRIu64
+                             " rejected, %" PRIu64 " chain breaks\n",
+                             totals_.lines, totals_.rows, totals_.rows / s, totals_.rejects, totals_.breaks);
+            }
+        }
+        flush();
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::fprintf(stderr,
+                     "nmvec-ingest: %s: %" PRIu64 " lines read, %" PRIu64 " rows loaded into %s, %" PRIu64
+                     " rejected (%s), %" PRIu64 " chain breaks%s; %.1f s, %.0f rows/s\n",
+                     o_.ledger.c_str(), totals_.lines, totals_.rows, o_.table.c_str(), totals_.rejects,
+                     o_.rejects.c_str(), totals_.breaks, stopped ? " (stopped by --strict)" : "", s,
+                     s > 0 ? totals_.rows / s : 0.0);
+        if (stopped) return kExitStrictStop;
+        return totals_.rejects || totals_.breaks ? kExitReported : kExitOk;
+    }
+
+    void report(const std::vector<ChainBreak>& breaks) {
+        for (const ChainBreak& b : breaks) {
+            ++totals_.breaks;
+            std::fprintf(stderr, "nmvec-ingest: %s:%" PRIu64 ": chain %s: %s\n", o_.ledger.c_str(), b.line,
+                         b.kind.c_str(), b.detail.c_str());
+        }
+    }
+
+    void reject(const Pending& p, const std::string& reason) {
+        ++totals_.rejects;
+        std::fprintf(rejects_, "%s:%" PRIu64 ": %s\t%s\n", o_.ledger.c_str(), p.line_no, reason.c_str(),
+                     p.text.substr(0, 4096).c_str());
+        if (std::fflush(rejects_) != 0)
+            throw std::runtime_error("cannot write " + o_.rejects + ": " + std::strerror(errno));
+    }
+
+    Progress after(const Pending& p) const {
+        Progress pr;
+        pr.found = true;
+        pr.line = p.line_no;
+        pr.offset = p.end_offset;
+        pr.last_hash = line_digest(p.text);
+        pr.chain = p.chain;
+        return pr;
+    }
+
+    void flush() {
+        if (!pending_.empty()) commit(0, pending_.size());
+        pending_.clear();
+    }
+
+    /// Commit pending_[lo, hi) in one transaction. If the server refuses it
+    /// (a row breaks a constraint of the table, say), split it until the
+    /// refused lines are alone: those are rejected with the server's reason,
+    /// the rest loads.
+    void commit(size_t lo, size_t hi) {
+        rows_.reset();
+        for (size_t i = lo; i < hi; ++i)
+            if (pending_[i].load) rows_.add(pending_[i].ev);
+        const Progress pr = after(pending_[hi - 1]);
+        if (rows_.rows() == 0) {
+            sink_.record(pr);
+            return;
+        }
+        const size_t n = rows_.rows();
+        std::string err;
+        if (sink_.write(rows_.finish(), pr, err)) {
+            totals_.rows += n;
+            return;
+        }
+        if (hi - lo == 1) {
+            reject(pending_[lo], "the server refused the row: " + err);
+            sink_.record(pr);
+            return;
+        }
+        size_t mid = lo + (hi - lo) / 2;
+        commit(lo, mid);
+        commit(mid, hi);
+    }
+
+    static constexpr uint64_t kMaxLine = 16u << 20;
+
+    const Options& o_;
+    PgSink sink_;
+    LineParser parser_;
+    ChainChecker chain_;
+    CopyRows rows_;
+    std::vector<Pending> pending_;
+    uint64_t line_no_ = 0;
+    std::FILE* rejects_ = nullptr;
+    Totals totals_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    try {
+        o = parse(argc, argv);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "nmvec-ingest: %s\n%s", e.what(), "Try nmvec-ingest --help.\n");
+        return kExitUsage;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "nmvec-ingest: %s\n", e.what());
+        return kExitFailed;
+    }
+    try {
+        Ingest ing(o);
+        return ing.run();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "nmvec-ingest: %s\n", e.what());
+        return kExitFailed;
+    }
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# nmvec-ingest against a real server: a ledger loads into the same rows as
+# nmvec-gen's own COPY file of it; a second run loads nothing twice; lines
+# appended later load on the next run; a kill -9 in the middle of a load
+# loses nothing and duplicates nothing; bad lines go to the rejects file with
+# their line numbers while the rest loads; chain breaks are reported with
+# theirs; a replaced ledger is refused. Needs a running server (PGHOST,
+# PGPORT, PGUSER, as scripts/test.sh sets) and the CMake build in build/.
+# Prints one "ok NAME" / "not ok NAME" line per check.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+GEN=$ROOT/build/src/tools/nmvec-gen
+gen() { "$GEN" "$@" 2>/dev/null; }
+ING=$ROOT/build/src/tools/nmvec-ingest
+TMP=$(mktemp -d /tmp/nmvec-ingest.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+status=0
+ok() { echo "ok $1"; }
+notok() { echo "not ok $1"; shift; [ $# -gt 0 ] && echo "  $*"; status=1; }
+check() {  # check NAME CMD...
+    local name=$1; shift
+    if "$@" >"$TMP/out" 2>&1; then ok "$name"; else notok "$name"; cat "$TMP/out"; fi
+}
+same() {  # same NAME GOT WANT
+    if [ "$2" = "$3" ]; then ok "$1"; else notok "$1" "got '$2', want '$3'"; fi
+}
+DB=nmvec_ingest
+q() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d $DB "$@"; }
+for f in "$GEN" "$ING"; do [ -x "$f" ] || { notok "built $(basename "$f")" "missing: $f"; exit 1; }; done
+
+"$PGBIN/dropdb" --if-exists $DB >/dev/null 2>&1
+"$PGBIN/createdb" $DB
+q -c "CREATE EXTENSION nmvec"
+DSN="dbname=$DB"
+COLS='id bigint, ts timestamptz, tenant text, category text, action text, "user" text, pid integer, payload jsonb, hash text, embedding vector(16)'
+# the same digest for any table of events
+digest() { q -c "SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', id, extract(epoch FROM ts), tenant, category, action, \"user\", pid, payload::text, hash, embedding::text), ',' ORDER BY id)) FROM $1"; }
+reference() {  # reference TABLE ROWS: nmvec-gen's own COPY file of the first ROWS events
+    gen --rows "$2" --dims 16 --seed 5 --hosts 7 --format copy-binary --out "$TMP/ref.pgcopy"
+    q -c "CREATE TABLE $1 ($COLS)" -c "\\copy $1 FROM '$TMP/ref.pgcopy' (FORMAT binary)"
+}
+
+# --- a ledger loads into nmvec-gen's rows, exactly once ---------------------
+gen --rows 3000 --dims 16 --seed 5 --hosts 7 --out "$TMP/ledger.jsonl"
+reference ref3000 3000
+"$ING" --dsn "$DSN" --create-table --dims 16 --batch 400 "$TMP/ledger.jsonl" 2>"$TMP/run1.err"
+same "first load exits 0" "$?" 0
+same "first load: the rows of nmvec-gen's COPY file" "$(digest events)" "$(digest ref3000)"
+same "the table has its hnsw index" "$(q -c "SELECT count(*) FROM pg_indexes WHERE tablename = 'events' AND indexdef LIKE '%USING hnsw%'")" 1
+"$ING" --dsn "$DSN" --dims 16 "$TMP/ledger.jsonl" 2>"$TMP/run2.err"
+same "second run exits 0" "$?" 0
+same "second run loads nothing again" "$(digest events)" "$(digest ref3000)"
+grep -q " 0 rows loaded" "$TMP/run2.err" && ok "second run says 0 rows" || notok "second run says 0 rows" "$(cat "$TMP/run2.err")"
+
+# --- lines appended later load on the next run -------------------------------
+gen --rows 4000 --dims 16 --seed 5 --hosts 7 --out "$TMP/ledger4000.jsonl"
+check "a longer run starts with the same lines" cmp -n "$(stat -c %s "$TMP/ledger.jsonl")" "$TMP/ledger.jsonl" "$TMP/ledger4000.jsonl"
+tail -n +3001 "$TMP/ledger4000.jsonl" >>"$TMP/ledger.jsonl"
+"$ING" --dsn "$DSN" --dims 16 "$TMP/ledger.jsonl" 2>"$TMP/run3.err"
+same "appended lines: exit 0" "$?" 0
+reference ref4000 4000
+same "appended lines load, once" "$(digest events)" "$(digest ref4000)"
+
+# --- kill -9 in the middle of a load, then a restart -------------------------
+gen --rows 20000 --dims 16 --seed 5 --hosts 7 --out "$TMP/big.jsonl"
+q -c "CREATE TABLE big ($COLS)"
+"$ING" --dsn "$DSN" --table big --batch 100 --source big "$TMP/big.jsonl" 2>"$TMP/kill.err" &
+pid=$!
+for _ in $(seq 600); do
+    n=$(q -c "SELECT count(*) FROM big")
+    [ "$n" -ge 2000 ] && break
+    sleep 0.05
+done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+n_killed=$(q -c "SELECT count(*) FROM big")
+if [ "$n_killed" -gt 0 ] && [ "$n_killed" -lt 20000 ]; then ok "killed mid-load ($n_killed of 20000 rows in)"; else notok "killed mid-load" "$n_killed rows in"; fi
+"$ING" --dsn "$DSN" --table big --batch 100 --source big "$TMP/big.jsonl" 2>"$TMP/resume.err"
+same "restart after kill -9 exits 0" "$?" 0
+reference ref20000 20000
+same "after kill -9 and restart: every row once" "$(digest big)" "$(digest ref20000)"
+
+# --- bad lines are rejected with their line numbers; the rest loads ---------
+head -n 100 "$TMP/ledger4000.jsonl" >"$TMP/bad.jsonl"
+awk 'NR == 20 { print "{not json" } NR == 40 { print "{\"timestamp\": 1}" } { print }' "$TMP/bad.jsonl" >"$TMP/bad2.jsonl"
+# line 60 of bad2: an embedding element out of float32's range (a copy of a good line)
+sed -n 58p "$TMP/bad2.jsonl" | sed -E 's/"embedding":\[[^,]*,/"embedding":[1e39,/' >"$TMP/line"
+sed -i '58r '"$TMP/line" "$TMP/bad2.jsonl"
+q -c "CREATE TABLE bad ($COLS)"
+"$ING" --dsn "$DSN" --table bad --source bad --rejects "$TMP/bad.rejects" "$TMP/bad2.jsonl" 2>"$TMP/bad.err"
+same "rejected lines: exit 1" "$?" 1
+same "rejected lines: the 100 good lines load" "$(q -c "SELECT count(*), count(DISTINCT id) FROM bad")" "100|100"
+same "rejects file: three lines, by line number" "$(cut -d: -f2 "$TMP/bad.rejects" | paste -sd,)" "20,41,59"
+grep -q ":59: .*embedding" "$TMP/bad.rejects" && ok "rejects file says why" || notok "rejects file says why" "$(cat "$TMP/bad.rejects")"
+
+# --- chain breaks: reported with their line, the rest loads; --strict stops ---
+sed 50d "$TMP/bad.jsonl" >"$TMP/gap.jsonl"
+q -c "CREATE TABLE gap ($COLS); CREATE TABLE gapstrict ($COLS)"
+"$ING" --dsn "$DSN" --table gap --source gap "$TMP/gap.jsonl" 2>"$TMP/gap.err"
+same "chain gap: exit 1" "$?" 1
+grep -q "gap.jsonl:50: chain gap" "$TMP/gap.err" && ok "chain gap reported at line 50" || notok "chain gap reported at line 50" "$(cat "$TMP/gap.err")"
+same "chain gap: one break reported, not one per later line" "$(grep -c ': chain ' "$TMP/gap.err")" 1
+same "chain gap: the 99 lines load" "$(q -c "SELECT count(*) FROM gap")" 99
+"$ING" --dsn "$DSN" --table gapstrict --source gapstrict --strict "$TMP/gap.jsonl" 2>"$TMP/strict.err"
+same "--strict: exit 4" "$?" 4
+same "--strict: the 49 lines before the break load" "$(q -c "SELECT count(*) FROM gapstrict")" 49
+
+# --- a replaced ledger is refused ------------------------------------------
+gen --rows 99 --dims 16 --seed 6 --hosts 7 --out "$TMP/other.jsonl"
+cp "$TMP/other.jsonl" "$TMP/gap.jsonl"
+"$ING" --dsn "$DSN" --table gap --source gap "$TMP/gap.jsonl" 2>"$TMP/replaced.err"
+same "replaced ledger: exit 3" "$?" 3
+grep -q "replaced" "$TMP/replaced.err" && ok "replaced ledger: says so" || notok "replaced ledger: says so" "$(cat "$TMP/replaced.err")"
+same "replaced ledger: nothing loaded" "$(q -c "SELECT count(*) FROM gap")" 99
+
+# --- the command line ---------------------------------------------------------
+"$ING" --batch 0 "$TMP/gap.jsonl" 2>"$TMP/usage.err"
+same "bad option value: exit 2" "$?" 2
+"$ING" --dsn "$DSN" "$TMP/does-not-exist.jsonl" 2>"$TMP/missing.err"
+same "missing ledger: exit 3" "$?" 3
+"$ING" --dsn "$DSN" --table no_such_table --source nst "$TMP/other.jsonl" 2>"$TMP/notable.err"
+same "missing table: exit 3, no line rejected" "$?|$(cat "$TMP/other.jsonl.rejects" 2>/dev/null | wc -l)" "3|0"
+
+"$PGBIN/dropdb" $DB
+exit $status
