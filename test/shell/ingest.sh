@@ -94,6 +94,14 @@ same "rejected lines: the 100 good lines load" "$(q -c "SELECT count(*), count(D
 same "rejects file: three lines, by line number" "$(cut -d: -f2 "$TMP/bad.rejects" | paste -sd,)" "20,41,59"
 grep -q ":59: .*embedding" "$TMP/bad.rejects" && ok "rejects file says why" || notok "rejects file says why" "$(cat "$TMP/bad.rejects")"
 
+# --- a row the server refuses (a CHECK constraint) is rejected alone ---------
+q -c "CREATE TABLE chk ($COLS, CHECK (id <> 37))"
+"$ING" --dsn "$DSN" --table chk --source chk --batch 50 --rejects "$TMP/chk.rejects" "$TMP/bad.jsonl" 2>"$TMP/chk.err"
+same "server-refused row: exit 1" "$?" 1
+same "server-refused row: the other 99 load" "$(q -c "SELECT count(*), count(*) FILTER (WHERE id = 37) FROM chk")" "99|0"
+grep -q ":37: the server refused the row: .*chk_id_check" "$TMP/chk.rejects" && ok "server-refused row: in the rejects file with the server's reason" \
+    || notok "server-refused row: in the rejects file with the server's reason" "$(cat "$TMP/chk.rejects")"
+
 # --- chain breaks: reported with their line, the rest loads; --strict stops ---
 sed 50d "$TMP/bad.jsonl" >"$TMP/gap.jsonl"
 q -c "CREATE TABLE gap ($COLS); CREATE TABLE gapstrict ($COLS)"

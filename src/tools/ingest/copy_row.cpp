@@ -53,6 +53,7 @@ void CopyRows::reset() {
     put_i32(0);  // flags
     put_i32(0);  // header extension length
     rows_ = 0;
+    started_ = true;
     finished_ = false;
 }
 
@@ -79,7 +80,7 @@ void CopyRows::put_text(std::string_view s) {
 }
 
 void CopyRows::add(const Event& ev) {
-    if (buf_.empty() || finished_) reset();
+    if (!started_ || finished_) reset();
     const bool v2 = ev.kind == Event::Kind::V2Block;
     put_i16(10);
     if (v2) {
@@ -124,8 +125,15 @@ void CopyRows::add(const Event& ev) {
     ++rows_;
 }
 
+std::string CopyRows::take() {
+    if (!started_ || finished_) reset();
+    std::string out;
+    out.swap(buf_);
+    return out;
+}
+
 const std::string& CopyRows::finish() {
-    if (buf_.empty()) reset();
+    if (!started_) reset();
     if (!finished_) {
         put_i16(-1);
         finished_ = true;

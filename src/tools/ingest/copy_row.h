@@ -33,6 +33,9 @@ class CopyRows {
     void add(const Event& ev);
     /// The stream with the end marker; valid until the next add()/reset().
     const std::string& finish();
+    /// What was added since the last take() (the header first), to send
+    /// while more rows come; the stream goes on.
+    std::string take();
 
     size_t rows() const { return rows_; }
     size_t bytes() const { return buf_.size(); }
@@ -46,6 +49,7 @@ class CopyRows {
 
     std::string buf_;
     size_t rows_ = 0;
+    bool started_ = false;
     bool finished_ = false;
 };
 

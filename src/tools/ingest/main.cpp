@@ -154,7 +154,7 @@ class LineReader {
         f_ = std::fopen(path.c_str(), "rb");
         if (!f_) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
         buf_.resize(1 << 20);
-        std::setvbuf(f_, buf_.data(), _IOFBF, buf_.size());
+        std::setvbuf(f_, nullptr, _IONBF, 0);  // buf_ is the buffer
     }
     ~LineReader() { std::fclose(f_); }
     LineReader(const LineReader&) = delete;
@@ -164,6 +164,7 @@ class LineReader {
         if (fseeko(f_, static_cast<off_t>(off), SEEK_SET) != 0)
             throw std::runtime_error("cannot seek in " + path_ + ": " + std::strerror(errno));
         offset_ = off;
+        pos_ = end_ = 0;
     }
     uint64_t size() {
         struct stat st;
@@ -184,23 +185,37 @@ class LineReader {
     /// false at the end of the file.
     bool next(std::string& line) {
         line.clear();
-        int c;
-        bool any = false;
-        while ((c = getc_unlocked(f_)) != EOF) {
-            any = true;
-            ++offset_;
-            if (c == '\n') return true;
-            line.push_back(static_cast<char>(c));
+        for (;;) {
+            if (pos_ == end_ && !refill()) return !line.empty();
+            const char* start = buf_.data() + pos_;
+            const void* nl = std::memchr(start, '\n', end_ - pos_);
+            if (nl) {
+                size_t n = static_cast<const char*>(nl) - start;
+                line.append(start, n);
+                pos_ += n + 1;
+                offset_ += n + 1;
+                return true;
+            }
+            line.append(start, end_ - pos_);
+            offset_ += end_ - pos_;
+            pos_ = end_;
         }
-        if (std::ferror(f_)) throw std::runtime_error("cannot read " + path_ + ": " + std::strerror(errno));
-        return any;
     }
     uint64_t offset() const { return offset_; }
 
  private:
+    bool refill() {
+        pos_ = 0;
+        end_ = std::fread(buf_.data(), 1, buf_.size(), f_);
+        if (end_ == 0 && std::ferror(f_))
+            throw std::runtime_error("cannot read " + path_ + ": " + std::strerror(errno));
+        return end_ > 0;
+    }
+
     std::string path_;
     std::FILE* f_ = nullptr;
     std::vector<char> buf_;
+    size_t pos_ = 0, end_ = 0;  ///< unread bytes of buf_
     uint64_t offset_ = 0;
 };
 
@@ -241,6 +256,7 @@ class Ingest {
                 std::fprintf(stderr, "nmvec-ingest: %s; reconnecting, then resuming after the last commit\n",
                              e.what());
                 pending_.clear();
+                streaming_ = false;
                 connect_with_retry();
             }
         }
@@ -326,10 +342,12 @@ class Ingest {
                     }
                     report(breaks);
                     std::string why = CopyRows::check(p.ev);
-                    if (why.empty())
+                    if (why.empty()) {
                         p.load = true;
-                    else
+                        stream(p.ev);
+                    } else {
                         reject(p, why);
+                    }
                 }
             }
             ++totals_.lines;
@@ -385,8 +403,33 @@ class Ingest {
         return pr;
     }
 
+    /// Send a row of the batch being read to the server now, so that it
+    /// works on the batch while the rest is parsed.
+    void stream(const Event& ev) {
+        if (!streaming_) {
+            sink_.begin_copy();
+            stream_.reset();
+            streaming_ = true;
+        }
+        stream_.add(ev);
+        if (stream_.bytes() >= kSendBytes) sink_.send(stream_.take());
+    }
+
+    /// Commit the batch read since the last commit, with its progress.
     void flush() {
-        if (!pending_.empty()) commit(0, pending_.size());
+        if (pending_.empty()) return;
+        const Progress pr = after(pending_.back());
+        if (streaming_) {
+            streaming_ = false;
+            sink_.send(stream_.finish());
+            std::string refused;
+            if (sink_.end_copy(pr, refused))
+                totals_.rows += stream_.rows();
+            else
+                commit(0, pending_.size());  // a row was refused: find it
+        } else {
+            sink_.record(pr);
+        }
         pending_.clear();
     }
 
@@ -420,12 +463,15 @@ class Ingest {
     }
 
     static constexpr uint64_t kMaxLine = 16u << 20;
+    static constexpr size_t kSendBytes = 1 << 20;
 
     const Options& o_;
     PgSink sink_;
     LineParser parser_;
     ChainChecker chain_;
-    CopyRows rows_;
+    CopyRows rows_;    ///< commit()'s batches
+    CopyRows stream_;  ///< the batch being streamed
+    bool streaming_ = false;
     std::vector<Pending> pending_;
     uint64_t line_no_ = 0;
     std::FILE* rejects_ = nullptr;

@@ -125,10 +125,28 @@ Progress PgSink::load() {
     return p;
 }
 
-bool PgSink::write(const std::string& stream, const Progress& after, std::string& refused) {
+void PgSink::begin_copy() {
     exec("BEGIN");
     const std::string copy =
         "COPY " + ident(table_) + " (" + CopyRows::columns() + ") FROM STDIN (FORMAT binary)";
+    copy_broken_ = false;
+    Result r(PQexec(conn_, copy.c_str()));
+    if (PQresultStatus(r.r) == PGRES_COPY_IN) return;
+    if (PQstatus(conn_) != CONNECTION_OK) lost("connection lost");
+    std::string err = first_line(PQresultErrorMessage(r.r));
+    exec("ROLLBACK");
+    throw std::runtime_error("COPY into " + table_ + " failed: " + err);
+}
+
+void PgSink::send(const std::string& bytes) {
+    if (copy_broken_ || bytes.empty()) return;
+    if (PQputCopyData(conn_, bytes.data(), static_cast<int>(bytes.size())) != 1) {
+        if (PQstatus(conn_) != CONNECTION_OK) lost("connection lost during COPY");
+        copy_broken_ = true;  // the server's error comes with end_copy()
+    }
+}
+
+bool PgSink::end_copy(const Progress& after, std::string& refused) {
     std::string err, state;
     auto failed = [&](PGresult* r) {
         if (PQstatus(conn_) != CONNECTION_OK) lost("connection lost");
@@ -136,14 +154,9 @@ bool PgSink::write(const std::string& stream, const Progress& after, std::string
         const char* st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
         state = st ? st : "";
     };
+    if (PQputCopyEnd(conn_, nullptr) != 1 && PQstatus(conn_) != CONNECTION_OK)
+        lost("connection lost during COPY");
     {
-        Result r(PQexec(conn_, copy.c_str()));
-        if (PQresultStatus(r.r) != PGRES_COPY_IN) failed(r.r);
-    }
-    if (err.empty()) {
-        if (PQputCopyData(conn_, stream.data(), static_cast<int>(stream.size())) != 1 ||
-            PQputCopyEnd(conn_, nullptr) != 1)
-            lost("connection lost during COPY");
         Result r(PQgetResult(conn_));
         if (PQresultStatus(r.r) != PGRES_COMMAND_OK) failed(r.r);
         while (PGresult* more = PQgetResult(conn_)) PQclear(more);
@@ -161,6 +174,12 @@ bool PgSink::write(const std::string& stream, const Progress& after, std::string
         return false;
     }
     throw std::runtime_error("COPY into " + table_ + " failed: " + err);
+}
+
+bool PgSink::write(const std::string& stream, const Progress& after, std::string& refused) {
+    begin_copy();
+    send(stream);
+    return end_copy(after, refused);
 }
 
 void PgSink::record(const Progress& after) { exec(progress_sql(after).c_str()); }

@@ -51,6 +51,13 @@ class PgSink {
     /// table, no privilege, ...) throws std::runtime_error, and a lost
     /// connection ConnectionLost.
     bool write(const std::string& copy_stream, const Progress& after, std::string& refused);
+    /// The same as write(), streamed: begin_copy() starts the transaction
+    /// and the COPY, send() passes bytes of the stream as they are made (the
+    /// server works on them meanwhile), end_copy() ends the stream and
+    /// commits with the progress, or reports a refused row as write() does.
+    void begin_copy();
+    void send(const std::string& bytes);
+    bool end_copy(const Progress& after, std::string& refused);
     /// Record progress alone (a batch whose lines were all rejected).
     void record(const Progress& after);
 
@@ -62,6 +69,7 @@ class PgSink {
 
     std::string dsn_, table_, source_;
     pg_conn* conn_ = nullptr;
+    bool copy_broken_ = false;  ///< the server ended the COPY early (an error waits)
 };
 
 }  // namespace nmvec::ingest
