@@ -122,6 +122,44 @@ same "replaced ledger: exit 3" "$?" 3
 grep -q "replaced" "$TMP/replaced.err" && ok "replaced ledger: says so" || notok "replaced ledger: says so" "$(cat "$TMP/replaced.err")"
 same "replaced ledger: nothing loaded" "$(q -c "SELECT count(*) FROM gap")" 99
 
+# --- --follow: new lines, a half-written line, rotation, truncation, SIGTERM --
+wait_rows() {  # wait_rows TABLE N: until TABLE has N rows (30 s at most)
+    for _ in $(seq 300); do
+        [ "$(q -c "SELECT count(*) FROM $1")" -ge "$2" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+L=$TMP/ledger4000.jsonl
+F=$TMP/follow.jsonl
+sed -n 1,1000p "$L" >"$F"
+q -c "CREATE TABLE fol ($COLS)"
+"$ING" --dsn "$DSN" --table fol --source fol --follow --poll-ms 50 --batch 300 "$F" 2>"$TMP/follow.err" &
+fpid=$!
+check "--follow: the first 1000 lines load" wait_rows fol 1000
+sed -n 1001p "$L" | head -c 100 >>"$F"  # a writer half-way through a line
+sleep 0.5
+same "--follow: a half-written line waits for its end" "$(q -c "SELECT count(*) FROM fol")|$(cat "$F.rejects" 2>/dev/null | wc -l)" "1000|0"
+sed -n 1001p "$L" | tail -c +101 >>"$F"
+sed -n 1002,2000p "$L" >>"$F"
+check "--follow: appended lines load" wait_rows fol 2000
+mv "$F" "$F.1"
+sed -n 2001,3000p "$L" >"$F"
+check "--follow: the new file after a rotation loads" wait_rows fol 3000
+: >"$F"
+sleep 0.5
+sed -n 3001,3100p "$L" >>"$F"
+check "--follow: a truncated file is followed from its start" wait_rows fol 3100
+sed -n 3101,4000p "$L" >>"$F"
+check "--follow: and goes on" wait_rows fol 4000
+kill -TERM $fpid
+wait $fpid
+same "--follow: SIGTERM ends it with status 0" "$?" 0
+same "--follow: every line once, in the chain" "$(digest fol)" "$(digest ref4000)"
+grep -q "rotated" "$TMP/follow.err" && grep -q "truncated" "$TMP/follow.err" && ok "--follow: says it followed a rotation and a truncation" \
+    || notok "--follow: says it followed a rotation and a truncation" "$(cat "$TMP/follow.err")"
+same "--follow: no chain break across the rotation and truncation" "$(grep -c ': chain ' "$TMP/follow.err")" 0
+
 # --- the command line ---------------------------------------------------------
 "$ING" --batch 0 "$TMP/gap.jsonl" 2>"$TMP/usage.err"
 same "bad option value: exit 2" "$?" 2

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -38,7 +39,13 @@ struct Options {
     bool create_table = false;
     bool strict = false;
     int retry_seconds = 60;
+    bool follow = false;
+    int poll_ms = 200;
 };
+
+// Set by SIGINT/SIGTERM: finish the batch, commit, print the summary, exit.
+volatile std::sig_atomic_t g_stop = 0;
+extern "C" void on_stop_signal(int) { g_stop = 1; }
 
 struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -59,6 +66,9 @@ const char* kUsage =
     "  --rejects FILE      where refused lines go (default LEDGER.rejects)\n"
     "  --source NAME       the name progress is kept under (default: the ledger's absolute path)\n"
     "  --strict            stop at the first chain break (default: report it and go on)\n"
+    "  --follow            at the end of the ledger, wait for more lines (and follow the file\n"
+    "                      through rotation or truncation) until SIGINT/SIGTERM\n"
+    "  --poll-ms MS        how often --follow looks for new lines (default 200)\n"
     "  --retry-seconds S   how long to keep reconnecting to a server that went away (default 60)\n"
     "  --help              this text\n"
     "\n"
@@ -102,6 +112,10 @@ Options parse(int argc, char** argv) {
             o.rejects = need(i, a);
         else if (a == "--source")
             o.source = need(i, a);
+        else if (a == "--follow")
+            o.follow = true;
+        else if (a == "--poll-ms")
+            o.poll_ms = static_cast<int>(number(a, need(i, a), 10, 60000));
         else if (a == "--strict")
             o.strict = true;
         else if (a == "--retry-seconds")
@@ -165,6 +179,8 @@ class LineReader {
             throw std::runtime_error("cannot seek in " + path_ + ": " + std::strerror(errno));
         offset_ = off;
         pos_ = end_ = 0;
+        partial_.clear();
+        std::clearerr(f_);
     }
     uint64_t size() {
         struct stat st;
@@ -181,30 +197,64 @@ class LineReader {
             throw std::runtime_error("cannot read " + path_ + ": " + std::strerror(errno));
         return out;
     }
-    /// Next line without its '\n' (a last line without one counts too);
-    /// false at the end of the file.
-    bool next(std::string& line) {
-        line.clear();
+    /// Next line without its '\n'; false at the end of the file. A last
+    /// line without its '\n' is returned too, unless `whole_only` (a writer
+    /// may be in the middle of it): then it stays unread until its '\n' comes.
+    bool next(std::string& line, bool whole_only) {
+        line.swap(partial_);
+        partial_.clear();
         for (;;) {
-            if (pos_ == end_ && !refill()) return !line.empty();
+            if (pos_ == end_ && !refill()) {
+                if (line.empty()) return false;
+                if (!whole_only) {
+                    offset_ += line.size();
+                    return true;
+                }
+                partial_.swap(line);  // not consumed yet
+                return false;
+            }
             const char* start = buf_.data() + pos_;
             const void* nl = std::memchr(start, '\n', end_ - pos_);
             if (nl) {
                 size_t n = static_cast<const char*>(nl) - start;
                 line.append(start, n);
                 pos_ += n + 1;
-                offset_ += n + 1;
+                offset_ += line.size() + 1;
                 return true;
             }
             line.append(start, end_ - pos_);
-            offset_ += end_ - pos_;
             pos_ = end_;
         }
     }
+    /// "device:inode" of the open file, and of whatever the path names now
+    /// ("" if nothing): they differ once the ledger was rotated.
+    std::string file_id() const {
+        struct stat st;
+        return fstat(fileno(f_), &st) == 0 ? id_of(st) : "";
+    }
+    std::string path_id() const {
+        struct stat st;
+        return stat(path_.c_str(), &st) == 0 ? id_of(st) : "";
+    }
+    /// Open the file the path names now, at its start.
+    void reopen() {
+        std::FILE* f = std::fopen(path_.c_str(), "rb");
+        if (!f) throw std::runtime_error("cannot open " + path_ + ": " + std::strerror(errno));
+        std::fclose(f_);
+        f_ = f;
+        std::setvbuf(f_, nullptr, _IONBF, 0);
+        seek(0);
+    }
+    /// Bytes of an unfinished last line held back by next().
+    size_t partial() const { return partial_.size(); }
     uint64_t offset() const { return offset_; }
 
  private:
+    static std::string id_of(const struct stat& st) {
+        return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+    }
     bool refill() {
+        std::clearerr(f_);  // a file that grew since the last end of file
         pos_ = 0;
         end_ = std::fread(buf_.data(), 1, buf_.size(), f_);
         if (end_ == 0 && std::ferror(f_))
@@ -216,6 +266,7 @@ class LineReader {
     std::FILE* f_ = nullptr;
     std::vector<char> buf_;
     size_t pos_ = 0, end_ = 0;  ///< unread bytes of buf_
+    std::string partial_;       ///< an unfinished last line (whole_only)
     uint64_t offset_ = 0;
 };
 
@@ -248,6 +299,7 @@ class Ingest {
         rejects_ = std::fopen(o_.rejects.c_str(), "ab");
         if (!rejects_) throw std::runtime_error("cannot open " + o_.rejects + ": " + std::strerror(errno));
         LineReader in(o_.ledger);
+        in_ = &in;
         for (;;) {
             try {
                 position(in);
@@ -296,20 +348,32 @@ class Ingest {
         }
         const uint64_t size = in.size();
         const char* fix = " Load it under another --source, or delete its row from nmvec_ingest_progress.";
-        if (p.offset > size)
-            throw std::runtime_error(o_.ledger + " is shorter (" + std::to_string(size) +
-                                     " bytes) than the " + std::to_string(p.offset) +
-                                     " bytes already loaded from it: truncated or replaced." + fix);
-        if (p.offset > 0) {
+        std::string changed;  // why the committed offset no longer applies
+        if (!p.file_id.empty() && p.file_id != in.file_id())
+            changed = "is another file than the one loaded before (rotated or replaced)";
+        else if (p.offset > size)
+            changed = "is shorter (" + std::to_string(size) + " bytes) than the " + std::to_string(p.offset) +
+                      " bytes already loaded from it (truncated or replaced)";
+        else if (p.offset > 0) {
             std::string tail = in.before(p.offset, kMaxLine + 2);
             std::string_view t(tail);
             if (!t.empty() && t.back() == '\n') t.remove_suffix(1);
             size_t nl = t.rfind('\n');
             std::string_view last = nl == std::string_view::npos ? t : t.substr(nl + 1);
             if (line_digest(last) != p.last_hash)
-                throw std::runtime_error("the line of " + o_.ledger + " that ends at byte " +
-                                         std::to_string(p.offset) +
-                                         " is not the line committed there: the file was replaced." + fix);
+                changed = "has another line ending at byte " + std::to_string(p.offset) +
+                          " than the one committed there (replaced)";
+        }
+        if (!changed.empty()) {
+            if (!o_.follow) throw std::runtime_error(o_.ledger + " " + changed + "." + fix);
+            // --follow: a rotated or truncated ledger goes on in a new file
+            std::fprintf(stderr,
+                         "nmvec-ingest: %s %s; --follow loads it from its start (lines the earlier file got "
+                         "after its line %" PRIu64 " were not loaded)\n",
+                         o_.ledger.c_str(), changed.c_str(), p.line);
+            chain_.restore(load_chain(p.chain));
+            in.seek(0);
+            return;
         }
         chain_.restore(load_chain(p.chain));
         in.seek(p.offset);
@@ -323,49 +387,54 @@ class Ingest {
         const auto t0 = std::chrono::steady_clock::now();
         auto last_log = t0;
         Pending p;
-        while (in.next(p.text)) {
-            p.line_no = ++line_no_;
-            p.end_offset = in.offset();
-            p.load = false;
-            if (p.text.find_first_not_of(" \t\r") != std::string::npos) {
-                if (!parser_.parse(p.text, p.ev, reason)) {
-                    reject(p, reason);
-                } else {
-                    breaks.clear();
-                    ChainChecker::State before = chain_.state();
-                    chain_.check(p.ev, p.line_no, breaks);
-                    if (!breaks.empty() && o_.strict) {
-                        chain_.restore(before);
-                        report(breaks);
-                        stopped = true;
-                        break;
-                    }
-                    report(breaks);
-                    std::string why = CopyRows::check(p.ev);
-                    if (why.empty()) {
-                        p.load = true;
-                        stream(p.ev);
+        for (;;) {
+            while (!g_stop && in.next(p.text, o_.follow)) {
+                p.line_no = ++line_no_;
+                p.end_offset = in.offset();
+                p.load = false;
+                if (p.text.find_first_not_of(" \t\r") != std::string::npos) {
+                    if (!parser_.parse(p.text, p.ev, reason)) {
+                        reject(p, reason);
                     } else {
-                        reject(p, why);
+                        breaks.clear();
+                        ChainChecker::State before = chain_.state();
+                        chain_.check(p.ev, p.line_no, breaks);
+                        if (!breaks.empty() && o_.strict) {
+                            chain_.restore(before);
+                            report(breaks);
+                            stopped = true;
+                            break;
+                        }
+                        report(breaks);
+                        std::string why = CopyRows::check(p.ev);
+                        if (why.empty()) {
+                            p.load = true;
+                            stream(p.ev);
+                        } else {
+                            reject(p, why);
+                        }
                     }
                 }
+                ++totals_.lines;
+                p.chain = save_chain(chain_.state());
+                pending_.push_back(std::move(p));
+                p = Pending();
+                if (pending_.size() >= o_.batch) flush();
+                auto now = std::chrono::steady_clock::now();
+                if (now - last_log > std::chrono::seconds(5)) {
+                    last_log = now;
+                    double s = std::chrono::duration<double>(now - t0).count();
+                    std::fprintf(stderr,
+                                 "nmvec-ingest: %" PRIu64 " lines, %" PRIu64 " rows (%.0f rows/s), %" PRIu64
+                                 " rejected, %" PRIu64 " chain breaks\n",
+                                 totals_.lines, totals_.rows, totals_.rows / s, totals_.rejects,
+                                 totals_.breaks);
+                }
             }
-            ++totals_.lines;
-            p.chain = save_chain(chain_.state());
-            pending_.push_back(std::move(p));
-            p = Pending();
-            if (pending_.size() >= o_.batch) flush();
-            auto now = std::chrono::steady_clock::now();
-            if (now - last_log > std::chrono::seconds(5)) {
-                last_log = now;
-                double s = std::chrono::duration<double>(now - t0).count();
-                std::fprintf(stderr,
-                             "nmvec-ingest: %" PRIu64 " lines, %" PRIu64 " rows (%.0f rows/s), %" PRIu64
-                             " rejected, %" PRIu64 " chain breaks\n",
-                             totals_.lines, totals_.rows, totals_.rows / s, totals_.rejects, totals_.breaks);
-            }
+            flush();
+            if (!o_.follow || g_stop || stopped) break;
+            follow_file(in);
         }
-        flush();
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::fprintf(stderr,
                      "nmvec-ingest: %s: %" PRIu64 " lines read, %" PRIu64 " rows loaded into %s, %" PRIu64
@@ -375,6 +444,32 @@ class Ingest {
                      s > 0 ? totals_.rows / s : 0.0);
         if (stopped) return kExitStrictStop;
         return totals_.rejects || totals_.breaks ? kExitReported : kExitOk;
+    }
+
+    /// At the end of the ledger with --follow: switch to the new file after a
+    /// rotation, start over after a truncation, else wait a poll interval.
+    void follow_file(LineReader& in) {
+        const std::string now = in.path_id();
+        if (!now.empty() && now != in.file_id()) {
+            if (in.partial()) {
+                Pending p;
+                p.line_no = line_no_ + 1;
+                p.text = "(" + std::to_string(in.partial()) + " bytes)";
+                reject(p, "unfinished last line of the rotated file");
+            }
+            std::fprintf(stderr, "nmvec-ingest: %s was rotated; following the new file\n", o_.ledger.c_str());
+            in.reopen();
+            line_no_ = 0;
+            return;
+        }
+        if (in.size() < in.offset() + in.partial()) {
+            std::fprintf(stderr, "nmvec-ingest: %s was truncated; following it from its start\n",
+                         o_.ledger.c_str());
+            in.seek(0);
+            line_no_ = 0;
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(o_.poll_ms));
     }
 
     void report(const std::vector<ChainBreak>& breaks) {
@@ -400,6 +495,7 @@ class Ingest {
         pr.offset = p.end_offset;
         pr.last_hash = line_digest(p.text);
         pr.chain = p.chain;
+        pr.file_id = file_id_;
         return pr;
     }
 
@@ -418,6 +514,7 @@ class Ingest {
     /// Commit the batch read since the last commit, with its progress.
     void flush() {
         if (pending_.empty()) return;
+        file_id_ = in_ ? in_->file_id() : std::string();
         const Progress pr = after(pending_.back());
         if (streaming_) {
             streaming_ = false;
@@ -472,6 +569,8 @@ class Ingest {
     CopyRows rows_;    ///< commit()'s batches
     CopyRows stream_;  ///< the batch being streamed
     bool streaming_ = false;
+    LineReader* in_ = nullptr;  ///< the ledger being read
+    std::string file_id_;       ///< its file id at the last flush
     std::vector<Pending> pending_;
     uint64_t line_no_ = 0;
     std::FILE* rejects_ = nullptr;
@@ -491,6 +590,11 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "nmvec-ingest: %s\n", e.what());
         return kExitFailed;
     }
+    struct sigaction sa = {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
     try {
         Ingest ing(o);
         return ing.run();

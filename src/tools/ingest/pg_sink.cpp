@@ -70,7 +70,8 @@ void PgSink::prepare(size_t create_dims) {
     exec(
         "CREATE TABLE IF NOT EXISTS nmvec_ingest_progress ("
         " source text NOT NULL, tbl text NOT NULL, byte_offset bigint NOT NULL, line bigint NOT NULL,"
-        " last_hash text NOT NULL, chain text NOT NULL, updated timestamptz NOT NULL DEFAULT now(),"
+        " last_hash text NOT NULL, chain text NOT NULL, file_id text NOT NULL DEFAULT '',"
+        " updated timestamptz NOT NULL DEFAULT now(),"
         " PRIMARY KEY (source, tbl))");
     if (create_dims == 0) return;
     // the events table of the README, with an hnsw index for similarity and
@@ -95,19 +96,21 @@ std::string PgSink::progress_sql(const Progress& p) {
         PQfreemem(e);
         return out;
     };
-    return "INSERT INTO nmvec_ingest_progress AS p (source, tbl, byte_offset, line, last_hash, chain) VALUES "
+    return "INSERT INTO nmvec_ingest_progress AS p (source, tbl, byte_offset, line, last_hash, chain, "
+           "file_id) VALUES "
            "(" +
            lit(source_) + ", " + lit(table_) + ", " + std::to_string(p.offset) + ", " +
-           std::to_string(p.line) + ", " + lit(p.last_hash) + ", " + lit(p.chain) +
+           std::to_string(p.line) + ", " + lit(p.last_hash) + ", " + lit(p.chain) + ", " + lit(p.file_id) +
            ") ON CONFLICT (source, tbl) DO UPDATE SET byte_offset = excluded.byte_offset, line = "
            "excluded.line,"
-           " last_hash = excluded.last_hash, chain = excluded.chain, updated = now()";
+           " last_hash = excluded.last_hash, chain = excluded.chain, file_id = excluded.file_id, updated = "
+           "now()";
 }
 
 Progress PgSink::load() {
     const char* params[2] = {source_.c_str(), table_.c_str()};
     Result r(PQexecParams(conn_,
-                          "SELECT byte_offset, line, last_hash, chain FROM nmvec_ingest_progress"
+                          "SELECT byte_offset, line, last_hash, chain, file_id FROM nmvec_ingest_progress"
                           " WHERE source = $1 AND tbl = $2",
                           2, nullptr, params, nullptr, nullptr, 0));
     if (PQresultStatus(r.r) != PGRES_TUPLES_OK) {
@@ -121,6 +124,7 @@ Progress PgSink::load() {
         p.line = std::strtoull(PQgetvalue(r.r, 0, 1), nullptr, 10);
         p.last_hash = PQgetvalue(r.r, 0, 2);
         p.chain = PQgetvalue(r.r, 0, 3);
+        p.file_id = PQgetvalue(r.r, 0, 4);
     }
     return p;
 }

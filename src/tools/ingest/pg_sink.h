@@ -28,7 +28,8 @@ struct Progress {
     uint64_t offset = 0;  ///< bytes of the file consumed
     uint64_t line = 0;    ///< lines consumed
     std::string last_hash;
-    std::string chain;  ///< ChainChecker state, serialised by the caller
+    std::string chain;    ///< ChainChecker state, serialised by the caller
+    std::string file_id;  ///< "device:inode" of the file the offset is in
 };
 
 class PgSink {
