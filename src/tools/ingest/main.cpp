@@ -385,7 +385,9 @@ class Ingest {
         std::vector<ChainBreak> breaks;
         bool stopped = false;
         const auto t0 = std::chrono::steady_clock::now();
-        auto last_log = t0;
+        shown_at_ = t0;
+        shown_offset_ = in.offset();
+        shown_rows_ = 0;
         Pending p;
         for (;;) {
             while (!g_stop && in.next(p.text, o_.follow)) {
@@ -420,21 +422,13 @@ class Ingest {
                 pending_.push_back(std::move(p));
                 p = Pending();
                 if (pending_.size() >= o_.batch) flush();
-                auto now = std::chrono::steady_clock::now();
-                if (now - last_log > std::chrono::seconds(5)) {
-                    last_log = now;
-                    double s = std::chrono::duration<double>(now - t0).count();
-                    std::fprintf(stderr,
-                                 "nmvec-ingest: %" PRIu64 " lines, %" PRIu64 " rows (%.0f rows/s), %" PRIu64
-                                 " rejected, %" PRIu64 " chain breaks\n",
-                                 totals_.lines, totals_.rows, totals_.rows / s, totals_.rejects,
-                                 totals_.breaks);
-                }
+                show_progress(in, false);
             }
             flush();
             if (!o_.follow || g_stop || stopped) break;
             follow_file(in);
         }
+        if (tty_ && shown_any_) std::fputc('\n', stderr);
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::fprintf(stderr,
                      "nmvec-ingest: %s: %" PRIu64 " lines read, %" PRIu64 " rows loaded into %s, %" PRIu64
@@ -469,12 +463,40 @@ class Ingest {
             line_no_ = 0;
             return;
         }
+        show_progress(in, false);
         std::this_thread::sleep_for(std::chrono::milliseconds(o_.poll_ms));
+    }
+
+    /// Progress on stderr: on a terminal one line redrawn twice a second,
+    /// otherwise a log line every 5 s. Rates are over the last interval; with
+    /// --follow, lag is how far the committed rows are behind the file's end.
+    void show_progress(LineReader& in, bool force) {
+        const auto now = std::chrono::steady_clock::now();
+        const double dt = std::chrono::duration<double>(now - shown_at_).count();
+        if (!force && dt < (tty_ ? 0.5 : 5.0)) return;
+        const uint64_t off = in.offset();
+        const double mb = off >= shown_offset_ ? (off - shown_offset_) / 1e6 : 0.0;
+        char lag[64] = "";
+        if (o_.follow) {
+            const uint64_t size = in.size();
+            std::snprintf(lag, sizeof(lag), ", lag %.1f MB", size > off ? (size - off) / 1e6 : 0.0);
+        }
+        std::fprintf(stderr,
+                     "%snmvec-ingest: %" PRIu64 " lines, %" PRIu64 " rows, %.0f rows/s, %.1f MB/s, %" PRIu64
+                     " rejected, %" PRIu64 " chain breaks%s%s",
+                     tty_ ? "\r" : "", totals_.lines, totals_.rows, (totals_.rows - shown_rows_) / dt,
+                     mb / dt, totals_.rejects, totals_.breaks, lag, tty_ ? "\033[K" : "\n");
+        std::fflush(stderr);
+        shown_any_ = true;
+        shown_at_ = now;
+        shown_offset_ = off;
+        shown_rows_ = totals_.rows;
     }
 
     void report(const std::vector<ChainBreak>& breaks) {
         for (const ChainBreak& b : breaks) {
             ++totals_.breaks;
+            if (tty_ && shown_any_) std::fputs("\r\033[K", stderr);  // over the progress line
             std::fprintf(stderr, "nmvec-ingest: %s:%" PRIu64 ": chain %s: %s\n", o_.ledger.c_str(), b.line,
                          b.kind.c_str(), b.detail.c_str());
         }
@@ -569,6 +591,10 @@ class Ingest {
     CopyRows rows_;    ///< commit()'s batches
     CopyRows stream_;  ///< the batch being streamed
     bool streaming_ = false;
+    bool tty_ = isatty(fileno(stderr)) == 1;
+    bool shown_any_ = false;
+    std::chrono::steady_clock::time_point shown_at_;
+    uint64_t shown_offset_ = 0, shown_rows_ = 0;
     LineReader* in_ = nullptr;  ///< the ledger being read
     std::string file_id_;       ///< its file id at the last flush
     std::vector<Pending> pending_;
