@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <csignal>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -270,6 +272,116 @@ class LineReader {
     uint64_t offset_ = 0;
 };
 
+/// Lines read and parsed a chunk ahead: a worker thread parses the next
+/// chunk of lines while the caller checks the chain of, encodes and sends
+/// the current one, so that parsing (most of the client's work) overlaps the
+/// rest. Lines come out in file order with what the parser said of each.
+class ParseAhead {
+ public:
+    struct Item {
+        std::string text;
+        uint64_t end_offset = 0;  ///< file offset just past the line
+        bool blank = false;
+        bool ok = false;  ///< parsed; else `reason` says why not
+        std::string reason;
+        Event ev;
+    };
+
+    ParseAhead(LineReader& in, const ParseOptions& opts, bool whole_only)
+        : in_(in), parser_(opts), whole_only_(whole_only), worker_([this] { work(); }) {}
+    ~ParseAhead() {
+        {
+            std::lock_guard<std::mutex> g(m_);
+            quit_ = true;
+        }
+        cv_.notify_all();
+        worker_.join();
+    }
+    ParseAhead(const ParseAhead&) = delete;
+    ParseAhead& operator=(const ParseAhead&) = delete;
+
+    /// The next line; false when the reader has nothing more for now.
+    bool next(Item*& out) {
+        if (idx_ == cur_.size()) {
+            cur_.clear();
+            idx_ = 0;
+            if (!in_flight_) {
+                if (!read_chunk()) return false;
+                submit();
+            }
+            cur_ = wait();
+            if (read_chunk()) submit();  // the worker parses the next chunk meanwhile
+            if (cur_.empty()) return false;
+        }
+        out = &cur_[idx_++];
+        return true;
+    }
+
+ private:
+    static constexpr size_t kChunk = 256;
+
+    bool read_chunk() {
+        next_.clear();
+        for (size_t i = 0; i < kChunk; ++i) {
+            Item it;
+            if (!in_.next(it.text, whole_only_)) break;
+            it.end_offset = in_.offset();
+            next_.push_back(std::move(it));
+        }
+        return !next_.empty();
+    }
+    void submit() {
+        {
+            std::lock_guard<std::mutex> g(m_);
+            job_.swap(next_);
+            has_job_ = true;
+        }
+        in_flight_ = true;
+        cv_.notify_all();
+    }
+    std::vector<Item> wait() {
+        std::unique_lock<std::mutex> l(m_);
+        cv_.wait(l, [&] { return has_result_; });
+        has_result_ = false;
+        in_flight_ = false;
+        return std::move(result_);
+    }
+    void work() {
+        for (;;) {
+            std::vector<Item> c;
+            {
+                std::unique_lock<std::mutex> l(m_);
+                cv_.wait(l, [&] { return has_job_ || quit_; });
+                if (quit_) return;
+                c.swap(job_);
+                has_job_ = false;
+            }
+            for (Item& it : c) {
+                it.blank = it.text.find_first_not_of(" \t\r") == std::string::npos;
+                if (!it.blank) it.ok = parser_.parse(it.text, it.ev, it.reason);
+            }
+            {
+                std::lock_guard<std::mutex> g(m_);
+                result_ = std::move(c);
+                has_result_ = true;
+            }
+            cv_.notify_all();
+        }
+    }
+
+    LineReader& in_;
+    LineParser parser_;  // the worker's
+    const bool whole_only_;
+    std::vector<Item> cur_, next_;
+    size_t idx_ = 0;
+    bool in_flight_ = false;  // a chunk is with the worker (caller's side)
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::vector<Item> job_, result_;
+    bool has_job_ = false, has_result_ = false, quit_ = false;
+    std::thread worker_;  // last: starts after everything above exists
+};
+
 /// A line read since the last commit.
 struct Pending {
     uint64_t line_no = 0;
@@ -381,7 +493,6 @@ class Ingest {
     }
 
     int load(LineReader& in) {
-        std::string reason;
         std::vector<ChainBreak> breaks;
         bool stopped = false;
         const auto t0 = std::chrono::steady_clock::now();
@@ -389,15 +500,19 @@ class Ingest {
         shown_offset_ = in.offset();
         shown_rows_ = 0;
         Pending p;
+        ParseAhead ahead(in, parse_opts(o_), o_.follow);
+        ParseAhead::Item* it = nullptr;
         for (;;) {
-            while (!g_stop && in.next(p.text, o_.follow)) {
+            while (!g_stop && ahead.next(it)) {
+                p.text.swap(it->text);
                 p.line_no = ++line_no_;
-                p.end_offset = in.offset();
+                p.end_offset = it->end_offset;
                 p.load = false;
-                if (p.text.find_first_not_of(" \t\r") != std::string::npos) {
-                    if (!parser_.parse(p.text, p.ev, reason)) {
-                        reject(p, reason);
+                if (!it->blank) {
+                    if (!it->ok) {
+                        reject(p, it->reason);
                     } else {
+                        p.ev = std::move(it->ev);
                         breaks.clear();
                         ChainChecker::State before = chain_.state();
                         chain_.check(p.ev, p.line_no, breaks);
