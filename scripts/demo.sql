@@ -26,11 +26,9 @@ FROM events WHERE tenant = 'pve-fra1-0003'
 ORDER BY embedding <=> :'q'
 LIMIT 5;
 
-\echo '-- Anomaly score of the latest 10 events: cosine distance to their 5th nearest neighbour'
-\echo '-- (each a top-5 through the index); the generator''s outlier event' :outlier 'for comparison:'
-SELECT e.id, e.tenant, e.action,
-       round((SELECT n.embedding <=> e.embedding FROM events n WHERE n.id <> e.id
-              ORDER BY n.embedding <=> e.embedding OFFSET 4 LIMIT 1)::numeric, 4) AS score
+\echo '-- Anomaly score of the latest 10 events: cosine distance to their 5th nearest other event'
+\echo '-- (nmvec_kth_distance, a top-6 through the index); the generator''s outlier event' :outlier 'for comparison:'
+SELECT id, tenant, action, round(nmvec_kth_distance('events', 'embedding', embedding, 6)::numeric, 4) AS score
 FROM ((SELECT * FROM events ORDER BY id DESC LIMIT 10)
       UNION ALL (SELECT * FROM events WHERE id = :outlier)) e
 ORDER BY score DESC;
