@@ -49,6 +49,8 @@ SELECT nmvec_kth_distance('kd', 'v; DROP TABLE kd', '[1,1,1,1,1,1,1,1]');
 SELECT nmvec_kth_distance('kd', 'id', '[1,1,1,1,1,1,1,1]');
 SELECT nmvec_kth_distance('kd', 'v', '[1,1,1]');
 SELECT nmvec_kth_distance('no_such_table', 'v', '[1,1,1,1,1,1,1,1]');
+-- the shared body with a value of another type
+SELECT nmvec_kth_distance_any('kd', 'v', 5, 1, '<->');
 SELECT count(*) FROM kd;  -- still there
 -- the caller's privileges
 CREATE ROLE kd_nobody;
