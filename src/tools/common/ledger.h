@@ -38,6 +38,17 @@ struct BlockHashInput {
     std::string_view data_json;
     /// metadata entries in any order (sorted for hashing here).
     std::vector<std::pair<std::string_view, std::string_view>> metadata;
+
+    /// Add a metadata entry as the JSON object's members are read: a
+    /// repeated key keeps its last value, as in serde's HashMap.
+    void set_metadata(std::string_view key, std::string_view value) {
+        for (auto& m : metadata)
+            if (m.first == key) {
+                m.second = value;
+                return;
+            }
+        metadata.emplace_back(key, value);
+    }
 };
 
 /// SHA-256 of a v2 block, as BlockchainLedger::calculate_hash computes it:

@@ -164,13 +164,7 @@ class Verifier {
             std::string_view v;
             if (kv.value.get_string().get(v) != simdjson::SUCCESS)
                 throw LineError("metadata value of \"" + std::string(kv.key) + "\" is not a string");
-            // A repeated key keeps its last value, as in serde's HashMap.
-            auto same = std::find_if(in.metadata.begin(), in.metadata.end(),
-                                     [&](const auto& m) { return m.first == kv.key; });
-            if (same != in.metadata.end())
-                same->second = v;
-            else
-                in.metadata.emplace_back(kv.key, v);
+            in.set_metadata(kv.key, v);
         }
         dom::element sig = field(obj, "signature");
         if (!sig.is_null() && !sig.is_string())

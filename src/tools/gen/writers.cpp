@@ -29,15 +29,6 @@ void append_floats(std::string& out, const float* v, int dims) {
     out.push_back(']');
 }
 
-void put_be(std::string& out, uint64_t v, int bytes) {
-    for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-
-void put_field(std::string& out, std::string_view bytes) {
-    put_be(out, bytes.size(), 4);
-    out.append(bytes);
-}
-
 }  // namespace
 
 void append_ledger_line(std::string& out, const Event& ev, const Fleet& fleet, const float* emb, int dims) {
@@ -69,48 +60,22 @@ void append_ledger_line(std::string& out, const Event& ev, const Fleet& fleet, c
     out.append("}\n");
 }
 
-void append_copy_header(std::string& out) {
-    static constexpr char kSignature[] = "PGCOPY\n\377\r\n";  // 11 bytes with the NUL
-    out.append(kSignature, sizeof kSignature);
-    put_be(out, 0, 4);  // flags: no OIDs
-    put_be(out, 0, 4);  // header extension length
-}
-
 void append_copy_tuple(std::string& out, const Event& ev, const Fleet& fleet, const float* emb, int dims) {
     const EventKind& k = event_kinds()[ev.kind];
-    put_be(out, kEventColumns, 2);
-    put_be(out, 8, 4);  // id bigint
-    put_be(out, ev.height, 8);
-    put_be(out, 8, 4);  // ts timestamptz: microseconds since 2000-01-01 UTC
-    int64_t us = (static_cast<int64_t>(ev.timestamp) - kPostgresEpochUnixSeconds) * 1000000;
-    put_be(out, static_cast<uint64_t>(us), 8);
-    put_field(out, fleet.hostname(ev.host));  // tenant
-    put_field(out, k.category);
-    put_field(out, k.action);
-    put_field(out, ev.user);
-    put_be(out, 4, 4);  // pid integer (nm-monitor's u32; pids fit in int4)
-    put_be(out, ev.pid, 4);
-    put_be(out, 1 + ev.data.size(), 4);  // payload jsonb: version 1, then the JSON text
-    out.push_back(1);
-    out.append(ev.data);
-    put_field(out, ev.hash);
-    put_be(out, 4 + 4 * size_t(dims), 4);  // embedding: int16 dims, int16 0, float4s
-    put_be(out, static_cast<uint64_t>(dims), 2);
-    put_be(out, 0, 2);
-    size_t at = out.size();
-    out.resize(at + 4 * size_t(dims));
-    char* p = out.data() + at;
-    for (int i = 0; i < dims; ++i) {
-        uint32_t bits;
-        std::memcpy(&bits, &emb[i], 4);
-        p[4 * i] = static_cast<char>(bits >> 24);
-        p[4 * i + 1] = static_cast<char>(bits >> 16);
-        p[4 * i + 2] = static_cast<char>(bits >> 8);
-        p[4 * i + 3] = static_cast<char>(bits);
-    }
+    EventRow row;
+    row.height = ev.height;
+    row.timestamp = ev.timestamp;
+    row.tenant = fleet.hostname(ev.host);
+    row.category = k.category;
+    row.action = k.action;
+    row.user = ev.user;
+    row.pid = ev.pid;
+    row.payload_json = ev.data;
+    row.hash = ev.hash;
+    row.embedding = emb;
+    row.dims = static_cast<size_t>(dims);
+    nmvec::append_copy_tuple(out, row);
 }
-
-void append_copy_trailer(std::string& out) { put_be(out, 0xffff, 2); }
 
 void append_vector_line(std::string& out, const float* v, int dims) {
     append_floats(out, v, dims);

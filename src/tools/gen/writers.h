@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "events_copy.h"
 #include "generator.h"
 
 namespace nmvec::gen {
@@ -20,20 +21,9 @@ namespace nmvec::gen {
 /// Append one ledger line (with the trailing '\n').
 void append_ledger_line(std::string& out, const Event& ev, const Fleet& fleet, const float* emb, int dims);
 
-/// The 19-byte COPY BINARY header (signature, flags 0, no extension area).
-void append_copy_header(std::string& out);
-
-/// One COPY BINARY tuple of the events table.
+/// One COPY BINARY tuple of the events table (header and trailer:
+/// events_copy.h, which encodes the tuple).
 void append_copy_tuple(std::string& out, const Event& ev, const Fleet& fleet, const float* emb, int dims);
-
-/// The COPY BINARY trailer (field count -1).
-void append_copy_trailer(std::string& out);
-
-/// Number of columns of the events table.
-constexpr int kEventColumns = 10;
-
-/// Unix time of PostgreSQL's epoch, 2000-01-01 00:00:00 UTC, in seconds.
-constexpr int64_t kPostgresEpochUnixSeconds = 946684800;
 
 /// "[x,y,...]" plus '\n'.
 void append_vector_line(std::string& out, const float* v, int dims);

@@ -1,20 +1,17 @@
-// copy_row.h — PostgreSQL's binary COPY format for the events table.
-//
-// One ledger event becomes one tuple of
-//   (id bigint, ts timestamptz, tenant text, category text, action text,
-//    "user" text, pid integer, payload jsonb, hash text, embedding vector)
-// in that order (the column list CopyRows::columns() gives COPY). A v1
-// record has no height, hostname, category, user or pid: those are NULL.
-// Everything the server would refuse in a field is refused here first, with
-// a reason, so that one bad line cannot abort a whole batch; the server's
-// own checks (the column's dimensions, constraints) still apply, and the
-// caller handles a batch the server refuses by splitting it.
+// copy_row.h — a COPY BINARY stream of events-table rows built from parsed
+// ledger lines (the tuple encoding is events_copy.h's, shared with
+// nmvec-gen). A v1 record has no height, hostname, category, user or pid:
+// those are NULL. LineParser has already refused what no column could hold
+// (NUL characters, non-finite or too many elements); check() refuses the
+// values the column types' ranges exclude, so that one bad line cannot
+// abort a whole batch. The server's own checks (the column's dimensions,
+// constraints) still apply; the caller handles a refused batch by splitting
+// it.
 #pragma once
 
-#include <cstdint>
 #include <string>
-#include <string_view>
 
+#include "events_copy.h"
 #include "ledger_line.h"
 
 namespace nmvec::ingest {
@@ -22,9 +19,10 @@ namespace nmvec::ingest {
 class CopyRows {
  public:
     /// The column list, for COPY tbl (<columns>) FROM STDIN (FORMAT binary).
-    static const char* columns();
+    static const char* columns() { return kEventColumnList; }
 
-    /// Check that ev fits the columns' types. Empty if it does, else why not.
+    /// Check that a parsed ev fits the columns' types. Empty if it does,
+    /// else why not.
     static std::string check(const Event& ev);
 
     /// Start a new COPY stream (the header) and forget earlier rows.
@@ -41,12 +39,6 @@ class CopyRows {
     size_t bytes() const { return buf_.size(); }
 
  private:
-    void put_i16(int16_t v);
-    void put_i32(int32_t v);
-    void put_i64(int64_t v);
-    void put_text(std::string_view s);
-    void put_null() { put_i32(-1); }
-
     std::string buf_;
     size_t rows_ = 0;
     bool started_ = false;

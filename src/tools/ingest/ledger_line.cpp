@@ -297,13 +297,7 @@ void LineParser::Impl::parse(std::string_view line, Event& ev) {
                 reject("\"metadata\" value " + quoted(kv.key) + " is not a string");
             if (kv.key.find('\0') != std::string_view::npos || v.find('\0') != std::string_view::npos)
                 reject("\"metadata\" contains a NUL character");
-            // A repeated key keeps its last value, as in serde's HashMap.
-            auto same = std::find_if(in.metadata.begin(), in.metadata.end(),
-                                     [&](const auto& m) { return m.first == kv.key; });
-            if (same != in.metadata.end())
-                same->second = v;
-            else
-                in.metadata.emplace_back(kv.key, v);
+            in.set_metadata(kv.key, v);
         }
         ev.metadata_json.clear();
         nmvec::append_canonical_json(ev.metadata_json, meta_el);

@@ -398,7 +398,7 @@ struct Totals {
 
 class Ingest {
  public:
-    explicit Ingest(const Options& o) : o_(o), sink_(o.dsn, o.table, o.source), parser_(parse_opts(o)) {}
+    explicit Ingest(const Options& o) : o_(o), sink_(o.dsn, o.table, o.source) {}
     ~Ingest() {
         if (rejects_) std::fclose(rejects_);
     }
@@ -701,7 +701,6 @@ class Ingest {
 
     const Options& o_;
     PgSink sink_;
-    LineParser parser_;
     ChainChecker chain_;
     CopyRows rows_;    ///< commit()'s batches
     CopyRows stream_;  ///< the batch being streamed
