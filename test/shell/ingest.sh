@@ -97,6 +97,9 @@ reference ref60000 60000
 same "after the server restart: every row once" "$(digest big2)" "$(digest ref60000)"
 grep -q "reconnecting" "$TMP/restart.err" && ok "after the server restart: it says it reconnected" \
     || notok "after the server restart: it says it reconnected" "$(cat "$TMP/restart.err")"
+grep -q ": 60000 lines read, 60000 rows loaded into big2, 0 rejected" "$TMP/restart.err" \
+    && ok "after the server restart: the counts count each line once" \
+    || notok "after the server restart: the counts count each line once" "$(tail -1 "$TMP/restart.err")"
 
 # --- bad lines are rejected with their line numbers; the rest loads ---------
 head -n 100 "$TMP/ledger4000.jsonl" >"$TMP/bad.jsonl"

@@ -388,8 +388,9 @@ struct Pending {
     uint64_t end_offset = 0;  ///< file offset just past it
     std::string text;
     Event ev;
-    bool load = false;  ///< false: blank or rejected (consumed, loads nothing)
-    std::string chain;  ///< the chain state after it
+    bool load = false;      ///< false: blank or rejected (consumed, loads nothing)
+    bool rejected = false;  ///< written to the rejects file
+    std::string chain;      ///< the chain state after it
 };
 
 struct Totals {
@@ -419,6 +420,10 @@ class Ingest {
             } catch (const ConnectionLost& e) {
                 std::fprintf(stderr, "nmvec-ingest: %s; reconnecting, then resuming after the last commit\n",
                              e.what());
+                for (const Pending& p : pending_) {  // they will be read again: count them once
+                    --totals_.lines;
+                    if (p.rejected) --totals_.rejects;
+                }
                 pending_.clear();
                 streaming_ = false;
                 connect_with_retry();
@@ -467,7 +472,7 @@ class Ingest {
             changed = "is shorter (" + std::to_string(size) + " bytes) than the " + std::to_string(p.offset) +
                       " bytes already loaded from it (truncated or replaced)";
         else if (p.offset > 0) {
-            std::string tail = in.before(p.offset, kMaxLine + 2);
+            std::string tail = in.before(p.offset, ParseOptions{}.max_line_bytes + 2);
             std::string_view t(tail);
             if (!t.empty() && t.back() == '\n') t.remove_suffix(1);
             size_t nl = t.rfind('\n');
@@ -495,8 +500,7 @@ class Ingest {
     int load(LineReader& in) {
         std::vector<ChainBreak> breaks;
         bool stopped = false;
-        const auto t0 = std::chrono::steady_clock::now();
-        shown_at_ = t0;
+        shown_at_ = std::chrono::steady_clock::now();
         shown_offset_ = in.offset();
         shown_rows_ = 0;
         Pending p;
@@ -511,6 +515,7 @@ class Ingest {
                 if (!it->blank) {
                     if (!it->ok) {
                         reject(p, it->reason);
+                        p.rejected = true;
                     } else {
                         p.ev = std::move(it->ev);
                         breaks.clear();
@@ -529,6 +534,7 @@ class Ingest {
                             stream(p.ev);
                         } else {
                             reject(p, why);
+                            p.rejected = true;
                         }
                     }
                 }
@@ -544,7 +550,7 @@ class Ingest {
             follow_file(in);
         }
         if (tty_ && shown_any_) std::fputc('\n', stderr);
-        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
         std::fprintf(stderr,
                      "nmvec-ingest: %s: %" PRIu64 " lines read, %" PRIu64 " rows loaded into %s, %" PRIu64
                      " rejected (%s), %" PRIu64 " chain breaks%s; %.1f s, %.0f rows/s\n",
@@ -696,7 +702,6 @@ class Ingest {
         commit(mid, hi);
     }
 
-    static constexpr uint64_t kMaxLine = 16u << 20;
     static constexpr size_t kSendBytes = 1 << 20;
 
     const Options& o_;
@@ -705,6 +710,8 @@ class Ingest {
     CopyRows rows_;    ///< commit()'s batches
     CopyRows stream_;  ///< the batch being streamed
     bool streaming_ = false;
+    const std::chrono::steady_clock::time_point started_ =
+        std::chrono::steady_clock::now();  // for the summary
     bool tty_ = isatty(fileno(stderr)) == 1;
     bool shown_any_ = false;
     std::chrono::steady_clock::time_point shown_at_;
