@@ -110,6 +110,19 @@ std::string hash_of(const Obj& o) {
     return "";
 }
 
+/// n chained v1 records (ports <port_prefix>0, 1, ...); *last gets the last hash.
+std::vector<std::string> v1_chain(uint64_t n, const std::string& port_prefix, std::string* last) {
+    std::vector<std::string> ls;
+    std::string prev;
+    for (uint64_t i = 0; i < n; ++i) {
+        Obj r = v1_record(1727800000 + i, prev, port_prefix + std::to_string(i));
+        prev = hash_of(r);
+        ls.push_back(r.text());
+    }
+    *last = prev;
+    return ls;
+}
+
 /// Parse with `opts`; returns the reason ("" if accepted).
 std::string reject_reason(const std::string& line, ParseOptions opts = {}) {
     LineParser p(std::move(opts));
@@ -647,13 +660,8 @@ TEST_F(IngestChain, BlankLinesKeepLineNumbers) {
 }
 
 TEST_F(IngestChain, V1ThenV2IsNotABreak) {
-    std::vector<std::string> ls;
     std::string prev;
-    for (uint64_t i = 0; i < 4; ++i) {
-        Obj r = v1_record(1727800000 + i, prev, "veth10" + std::to_string(i));
-        prev = hash_of(r);
-        ls.push_back(r.text());
-    }
+    std::vector<std::string> ls = v1_chain(4, "veth10", &prev);
     ls.insert(ls.end(), lines_->begin(), lines_->begin() + 50);
     ChainChecker c;
     auto b = check_lines(ls, c);
@@ -703,13 +711,8 @@ TEST_F(IngestChain, ChainNotStartingAtOne) {
 
 TEST_F(IngestChain, StateRestoreResumesLikeOnePass) {
     // Some breaks before and after the split point, and a v1 prefix.
-    std::vector<std::string> ls;
     std::string prev;
-    for (uint64_t i = 0; i < 3; ++i) {
-        Obj r = v1_record(1727800000 + i, prev, "veth" + std::to_string(i));
-        prev = hash_of(r);
-        ls.push_back(r.text());
-    }
+    std::vector<std::string> ls = v1_chain(3, "veth", &prev);
     ls.insert(ls.end(), lines_->begin(), lines_->end());
     ls.erase(ls.begin() + 3 + 99);
     ls[3 + 400][ls[3 + 400].find(",\"data\":{\"") + 10] ^= 1;
