@@ -54,6 +54,8 @@ SELECT try_binary('000100013f800000', 'vin') AS reserved_set;
 SELECT try_binary('0001', 'vin') AS header_cut;
 SELECT try_binary('000100007fc00000', 'vin') AS nan;
 SELECT try_binary('000100007f800000', 'vin') AS infinity;
+SELECT try_binary('000300003f800000ff80000040000000', 'vin') AS infinity_second;  -- [1,-inf,2]: not only the first element is checked
+SELECT try_binary('00030000fbff3c007e00', 'hin') AS half_nan_last;                 -- [-65504,1,NaN]
 SELECT try_binary('000200003f80000040000000', 'vin3') AS typmod_mismatch;
 SELECT try_binary('000200003c004000', 'hin') AS half_good;
 SELECT try_binary('000200003c00', 'hin') AS half_too_short;
