@@ -27,6 +27,8 @@ int g_ef_search = 40;
 int g_iterative_scan = kIterativeStrict;
 int g_max_scan_tuples = 50000;
 double g_scan_mem_multiplier = 1.0;
+int g_pending_list_limit = 4096;
+int g_merge_delay_ms = 0;
 
 namespace {
 
@@ -77,9 +79,11 @@ bytea* options(Datum reloptions, bool validate) {
     static const relopt_parse_elt tab[] = {
         {"m", RELOPT_TYPE_INT, offsetof(Options, m)},
         {"ef_construction", RELOPT_TYPE_INT, offsetof(Options, ef_construction)},
+        {"fastupdate", RELOPT_TYPE_BOOL, offsetof(Options, fastupdate)},
+        {"pending_list_limit", RELOPT_TYPE_INT, offsetof(Options, pending_list_limit)},
     };
     bytea* result =
-        static_cast<bytea*>(build_reloptions(reloptions, validate, g_relopt_kind, sizeof(Options), tab, 2));
+        static_cast<bytea*>(build_reloptions(reloptions, validate, g_relopt_kind, sizeof(Options), tab, 4));
     const Options* opts = reinterpret_cast<const Options*>(result);
     if (validate && opts != nullptr && opts->ef_construction < 2 * opts->m)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -139,6 +143,17 @@ void opclass_info(Relation index, nmvec::hnsw::Metric* metric, ElemKind* kind) {
         elog(ERROR, "hnsw operator class support function returned an unknown code %d", code);
 }
 
+bool fastupdate_of(Relation index) {
+    const Options* opts = reinterpret_cast<const Options*>(index->rd_options);
+    return opts == nullptr || opts->fastupdate;
+}
+
+uint64 pending_limit_bytes(Relation index) {
+    const Options* opts = reinterpret_cast<const Options*>(index->rd_options);
+    int kb = opts && opts->pending_list_limit >= 0 ? opts->pending_list_limit : g_pending_list_limit;
+    return static_cast<uint64>(kb) * 1024u;
+}
+
 void ensure_dims(Relation index, Layout* layout, int dims) {
     Buffer buf = ReadBuffer(index, kMetaBlock);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -161,6 +176,14 @@ void register_hnsw() {
                       nmvec::hnsw::kMinM, nmvec::hnsw::kMaxM, AccessExclusiveLock);
     add_int_reloption(g_relopt_kind, "ef_construction", "Candidate list size while building the graph", 64,
                       nmvec::hnsw::kMinEfConstruction, nmvec::hnsw::kMaxEfConstruction, AccessExclusiveLock);
+    add_bool_reloption(
+        g_relopt_kind, "fastupdate",
+        "Inserts go to a pending list that scans search exactly and merges link into the graph", true,
+        ShareUpdateExclusiveLock);
+    add_int_reloption(g_relopt_kind, "pending_list_limit",
+                      "Size in kB of the pending list at which an insert merges it (-1: "
+                      "nmvec.pending_list_limit)",
+                      -1, 64, MAX_KILOBYTES, ShareUpdateExclusiveLock);
     DefineCustomIntVariable(
         "hnsw.ef_search", "Candidate list size of an hnsw index scan's first round.",
         "Higher finds more true neighbours, slower. Scans go on past it when asked for more rows.",
@@ -183,6 +206,15 @@ void register_hnsw() {
         "work_mem times this stops with a NOTICE, as at hnsw.max_scan_tuples.",
         &g_scan_mem_multiplier, 1.0, 1.0, 1000.0, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("hnsw");
+    DefineCustomIntVariable(
+        "nmvec.pending_list_limit", "Size of an hnsw index's pending list at which an insert merges it.",
+        "Vectors and node records of elements inserted with fastupdate and not yet linked into the "
+        "graph. Scans read the whole list, so a larger limit makes inserts cheaper and scans slower. "
+        "The index option pending_list_limit overrides it.",
+        &g_pending_list_limit, 4096, 64, MAX_KILOBYTES, PGC_USERSET, GUC_UNIT_KB, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("nmvec.merge_delay", "Test aid: pause after each element an hnsw merge links.",
+                            "For crash tests only; 0 (the default) disables it.", &g_merge_delay_ms, 0, 0,
+                            10000, PGC_SUSET, GUC_UNIT_MS | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
 
     DefineCustomIntVariable("ivfflat.probes", "Lists an ivf index scan searches first (pgvector's name).",
                             "Read by nmvec's ivf index.", &g_ivf_probes, 1, 1, 32768, PGC_USERSET, 0, nullptr,
@@ -318,6 +350,9 @@ NMVEC_FUNCTION(nmvec_index_stats) {
             }
         }
     }
+    Layout layout;
+    layout.load(&meta);
+    const int64 pending = count_pending(rel, layout);
     int64 pages = RelationGetNumberOfBlocks(rel);
     relation_close(rel, AccessShareLock);
 
@@ -330,7 +365,7 @@ NMVEC_FUNCTION(nmvec_index_stats) {
     values[1] = Int32GetDatum(meta.max_level + 1);
     values[2] = Int64GetDatum(pages);
     values[3] = Int64GetDatum(deleted);
-    values[4] = Int64GetDatum(0);  // pending list: not there yet
+    values[4] = Int64GetDatum(pending);  // live elements not linked yet (also counted in live)
     values[5] = Int64GetDatum(pages * BLCKSZ);
     values[6] = Int32GetDatum(static_cast<int32>(meta.dims));
     PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));

@@ -34,7 +34,13 @@ struct Options {
     int32 vl_len_;
     int m;
     int ef_construction;
+    bool fastupdate;         // inserts go to the pending list
+    int pending_list_limit;  // kB; -1: nmvec.pending_list_limit
 };
+/// The index's fastupdate option (true when not set).
+bool fastupdate_of(Relation index);
+/// Bytes the pending list may hold before an insert merges it.
+uint64 pending_limit_bytes(Relation index);
 
 /// GUCs (hnsw_am.cpp). hnsw.iterative_scan takes pgvector's values.
 enum IterativeScan { kIterativeOff = 0, kIterativeRelaxed = 1, kIterativeStrict = 2 };
@@ -42,6 +48,8 @@ extern int g_ef_search;
 extern int g_iterative_scan;
 extern int g_max_scan_tuples;
 extern double g_scan_mem_multiplier;
+extern int g_pending_list_limit;  // kB
+extern int g_merge_delay_ms;      // test aid: sleep after each merged element
 /// Bytes of search state a scan keeps per element it computed a distance
 /// for (the found pool and the candidate lists): what
 /// hnsw.scan_mem_multiplier x work_mem is divided by.
@@ -66,7 +74,21 @@ struct InsertState {
     AlignedBytes vec;  // on a cache line, like the stored vectors (hnsw_page.h)
 };
 InsertState* insert_state(Relation index, IndexInfo* info);
+/// Synchronous insert: allocate, write, link (steps 1-5 in hnsw_insert.cpp).
 void insert_element(Relation index, ItemPointer heap_tid, const void* vec, InsertState& st);
+/// fastupdate insert: allocate and write only, flagged pending (steps 1-2);
+/// merges the list when it passes the limit and no other merge runs.
+void insert_pending(Relation index, ItemPointer heap_tid, const void* vec, InsertState& st);
+/// Link element `id` (vector `vec`, `level`) into the graph: steps 3-5.
+/// Idempotent: linking an element again adds no link twice.
+void link_element(Relation index, uint32 id, int level, const void* vec, InsertState& st);
+
+/// Merge the pending list into the graph (hnsw_merge.cpp). With wait, waits
+/// for a merge another backend is running, else returns 0 at once if there
+/// is one. Returns the number of elements linked.
+int64 merge_pending(Relation index, bool wait);
+/// Elements flagged pending (reads the pending range's node records).
+int64 count_pending(Relation index, const Layout& layout);
 
 /// Record the dims of an index built empty without a typmod (first insert).
 void ensure_dims(Relation index, Layout* layout, int dims);

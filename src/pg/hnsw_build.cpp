@@ -170,6 +170,8 @@ void write_meta(Page page, const BuildState& bs, const nmvec::hnsw::Graph* g, ui
     meta->metric = static_cast<uint8>(bs.metric);
     meta->elem_kind = bs.kind;
     meta->n_elements = n;
+    meta->pending_marker = kPendingMarker;
+    meta->first_pending = n;
     meta->entry = (g && n > 0) ? g->entry_point() : kNoEntry;
     meta->max_level = (g && n > 0) ? g->max_level() : -1;
     meta->upper_last = upper_last;

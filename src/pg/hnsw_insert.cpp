@@ -22,6 +22,10 @@
 // only miss it, never fail. Every step is WAL-logged on its own; a crash
 // between steps leaves an element that is less well linked but valid, and
 // an uncommitted insert's heap row is invisible anyway.
+//
+// With fastupdate (the default) an insert does steps 1-2 only and flags the
+// node pending; a merge (hnsw_merge.cpp) does steps 3-5 later, element by
+// element, with the same code (link_element).
 #include "hnsw_am.h"
 
 namespace nmvec::pg::hnsw {
@@ -84,15 +88,9 @@ void add_back_link(Relation index, PageAccess& a, uint32 nb, int level, uint32 i
 
 }  // namespace
 
-void insert_element(Relation index, ItemPointer heap_tid, const void* vec, InsertState& st) {
+void link_element(Relation index, uint32 id, int level, const void* vec, InsertState& st) {
     Layout& layout = st.layout;
-    read_layout(index, &layout);
-    uint32 id = allocate_element(index, &layout);
     const int m = layout.m;
-    const int level = nmvec::hnsw::random_level(kLevelSeed, id, m);
-    write_vector(index, layout, id, vec);
-    write_new_node(index, &layout, id, heap_tid, level);
-
     if (layout.entry == kNoEntry) {
         maybe_set_entry(index, &layout, id, level);
         if (layout.entry == id) return;
@@ -109,6 +107,10 @@ void insert_element(Relation index, ItemPointer heap_tid, const void* vec, Inser
         st.visited.insert(id);
         nmvec::hnsw::search_layer(a, st.entry, static_cast<size_t>(layout.ef_construction), l, st.visited,
                                   st.found);
+        // Re-linking after a crash: the element may already be the entry point.
+        st.found.erase(std::remove_if(st.found.begin(), st.found.end(),
+                                      [id](const nmvec::hnsw::Neighbor& n) { return n.id == id; }),
+                       st.found.end());
         nmvec::hnsw::select_neighbors(st.found, static_cast<size_t>(m), pair, st.selected);
         st.ids.clear();
         for (const auto& n : st.selected) st.ids.push_back(n.id);
@@ -121,6 +123,38 @@ void insert_element(Relation index, ItemPointer heap_tid, const void* vec, Inser
     a.enable_cache(false);
     a.clear_cache();
     if (level > top) maybe_set_entry(index, &layout, id, level);
+}
+
+void insert_element(Relation index, ItemPointer heap_tid, const void* vec, InsertState& st) {
+    Layout& layout = st.layout;
+    read_layout(index, &layout);
+    uint32 id = allocate_element(index, &layout);
+    const int level = nmvec::hnsw::random_level(kLevelSeed, id, layout.m);
+    write_vector(index, layout, id, vec);
+    write_new_node(index, &layout, id, heap_tid, level);
+    link_element(index, id, level, vec, st);
+}
+
+void insert_pending(Relation index, ItemPointer heap_tid, const void* vec, InsertState& st) {
+    Layout& layout = st.layout;
+    read_layout(index, &layout);
+    uint32 id = allocate_element(index, &layout);
+    const int level = nmvec::hnsw::random_level(kLevelSeed, id, layout.m);
+    write_vector(index, layout, id, vec);
+    write_new_node(index, &layout, id, heap_tid, level, kNodePending);
+    // A merge that passed this id before its node was written (it saw no
+    // heap TID) may have moved first_pending beyond it: then no scan's
+    // exact pass reads it any more, so link it now (advance_first_pending).
+    uint32 n = 0;
+    const uint32 fp = read_first_pending(index, &n);
+    if (fp > id) {
+        read_layout(index, &layout);
+        link_element(index, id, level, vec, st);
+        clear_pending(index, layout, id);
+        return;
+    }
+    const uint64 per_element = uint64{layout.vec_bytes} + layout.node_bytes;
+    if (uint64{n - fp} * per_element > pending_limit_bytes(index)) merge_pending(index, false);
 }
 
 InsertState* insert_state(Relation /*index*/, IndexInfo* info) {
@@ -152,7 +186,10 @@ extern "C" bool nmvec_hnsw_insert(Relation index, Datum* values, bool* isnull, I
             st->access = std::make_unique<PageAccess>(index, &st->layout);
             st->access_vec_bytes = st->layout.vec_bytes;
         }
-        insert_element(index, heap_tid, st->vec.data(), *st);
+        if (fastupdate_of(index))
+            insert_pending(index, heap_tid, st->vec.data(), *st);
+        else
+            insert_element(index, heap_tid, st->vec.data(), *st);
         inserted = true;
         return 0;
     });

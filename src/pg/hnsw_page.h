@@ -72,14 +72,18 @@ static_assert(kStreamOffset >= MAXALIGN(SizeOfPageHeaderData), "stream data afte
 /// Element kinds (the indexed type).
 enum ElemKind : uint8 { kFloat32 = 1, kFloat16 = 2 };
 
-/// Node flags.
+/// Node flags. A pending element (fastupdate, docs/pending-list.md) has its
+/// vector and node record written but is not linked into the graph yet:
+/// scans find it by an exact pass over the pending range, and a merge links
+/// it and clears the flag.
 constexpr uint8 kNodeDeleted = 0x01;
+constexpr uint8 kNodePending = 0x02;
 
 /// One node record (followed by 2m uint32 neighbour ids).
 struct NodeHeader {
     ItemPointerData heap_tid;   // 6 bytes; invalid while the slot is being written
     uint8 level;                // 0..kMaxLevel
-    uint8 flags;                // kNodeDeleted
+    uint8 flags;                // kNodeDeleted, kNodePending
     ItemPointerData upper_tid;  // the upper-level tuple, if level >= 1
     uint16 count0;              // neighbours used on level 0
 };
@@ -121,7 +125,17 @@ struct Meta {
     uint32 n_vector_extents;
     Extent node_extents[kMaxExtents];
     Extent vector_extents[kMaxExtents];
+    // Added after format version 2's first pages were written: zero in an
+    // index built before the pending list existed, which then has none.
+    uint32 pending_marker;  // kPendingMarker when first_pending is set
+    uint32 first_pending;   // every pending element has an id >= this
 };
+constexpr uint32 kPendingMarker = 0x504e4447;  // "PNDG"
+
+/// Lowest id that may be pending (n_elements when the list is empty).
+inline uint32 meta_first_pending(const Meta& meta) {
+    return meta.pending_marker == kPendingMarker ? meta.first_pending : meta.n_elements;
+}
 static_assert(sizeof(Meta) <= kSliceBytes, "meta fits in a page");
 
 constexpr uint32 kNoEntry = UINT32_MAX;
@@ -169,6 +183,7 @@ struct Layout {
     ElemKind elem_kind = kFloat32;
     uint32 node_bytes = 0, nodes_per_page = 0, vec_bytes = 0;
     uint32 n_elements = 0;
+    uint32 first_pending = 0;  // ids in [first_pending, n_elements) may be pending
     uint32 entry = kNoEntry;
     int max_level = -1;
     uint32 node_pages = 0, vector_pages = 0;  // pages covered by the directories

@@ -48,8 +48,24 @@ struct PooledSearch {
     nmvec::hnsw::IterativeSearch* operator->() { return p.get(); }
 };
 
+/// A pending element the exact pass found.
+struct PendingHit {
+    float dist;
+    uint32 id;
+    ItemPointerData tid;
+};
+
 struct HnswScanState {
     Layout layout;
+    // The exact pass over the pending list: hits closest last, and which ids
+    // it serves (so the graph walk skips them even once merged).
+    std::vector<PendingHit> pending;
+    std::vector<bool> pending_ids;
+    // The graph walk's next row, held while pending rows closer to the
+    // query go first.
+    bool graph_done = false, have_graph_head = false;
+    nmvec::hnsw::Neighbor graph_head;
+    ItemPointerData graph_tid;
     std::unique_ptr<PageAccess> access;
     PooledSearch search;
     AlignedBytes query;  // on a cache line, like the stored vectors (hnsw_page.h)
@@ -62,22 +78,51 @@ struct HnswScanState {
 
 HnswScanState* state_of(IndexScanDesc scan) { return static_cast<HnswScanState*>(scan->opaque); }
 
+/// The exact pass: every element flagged pending now, with its distance,
+/// sorted closest last; the graph walk is told to skip them.
+void scan_pending(IndexScanDesc scan, HnswScanState& s) {
+    PageAccess& a = *s.access;
+    const uint32 first = s.layout.first_pending, end = s.layout.n_elements;
+    s.pending.clear();
+    s.pending_ids.assign(end - first, false);
+    NodeHeader h;
+    for (uint32 id = first; id < end; ++id) {
+        read_node_header(scan->indexRelation, s.layout, id, &h);
+        if (!ItemPointerIsValid(&h.heap_tid) || !(h.flags & kNodePending) || (h.flags & kNodeDeleted))
+            continue;
+        s.pending_ids[id - first] = true;
+        s.pending.push_back({a.distance(id), id, h.heap_tid});
+    }
+    std::sort(s.pending.begin(), s.pending.end(), [](const PendingHit& x, const PendingHit& y) {
+        return x.dist != y.dist ? x.dist > y.dist : x.id > y.id;
+    });
+    a.exclude_pending(first, &s.pending_ids);
+}
+
 void start(IndexScanDesc scan, HnswScanState& s) {
     s.started = true;
     read_layout(scan->indexRelation, &s.layout);
     s.access = std::make_unique<PageAccess>(scan->indexRelation, &s.layout);
     s.unordered = true;
     s.next_id = 0;
+    s.pending.clear();
+    s.have_graph_head = false;
+    s.graph_done = false;
     if (scan->numberOfOrderBys == 0 || (scan->orderByData[0].sk_flags & SK_ISNULL)) return;
-    if (s.layout.n_elements == 0 || s.layout.entry == kNoEntry) {
+    if (s.layout.n_elements == 0) {
         s.unordered = false;
-        s.layout.entry = kNoEntry;
+        s.graph_done = true;
         return;
     }
     if (!prepare_vector(s.layout, scan->orderByData[0].sk_argument, s.query)) return;  // zero under cosine
     s.unordered = false;
     PageAccess& a = *s.access;
     a.set_query(s.query.data());
+    scan_pending(scan, s);
+    if (s.layout.entry == kNoEntry) {  // nothing linked yet
+        s.graph_done = true;
+        return;
+    }
     const nmvec::hnsw::Neighbor start = nmvec::hnsw::descend_levels(a, s.layout.entry, s.layout.max_level, 0);
     nmvec::hnsw::IterativeSearch::Options opt;
     opt.ef = static_cast<size_t>(g_ef_search);
@@ -91,6 +136,8 @@ void start(IndexScanDesc scan, HnswScanState& s) {
     }
     s.search->reset({start}, opt);
 }
+
+bool graph_next(HnswScanState& s, PageAccess& a, nmvec::hnsw::Neighbor* out);
 
 bool next_tuple(IndexScanDesc scan, HnswScanState& s) {
     if (!s.started) start(scan, s);
@@ -109,7 +156,34 @@ bool next_tuple(IndexScanDesc scan, HnswScanState& s) {
         }
         return false;
     }
-    if (s.layout.entry == kNoEntry) return false;
+    if (!s.graph_done && !s.have_graph_head) {
+        if (graph_next(s, a, &s.graph_head))
+            s.have_graph_head = true;
+        else
+            s.graph_done = true;
+    }
+    // The closer of the graph walk's next row and the exact pass's.
+    const bool take_pending =
+        !s.pending.empty() && (!s.have_graph_head || s.pending.back().dist <= s.graph_head.dist);
+    float dist;
+    if (take_pending) {
+        dist = s.pending.back().dist;
+        scan->xs_heaptid = s.pending.back().tid;
+        s.pending.pop_back();
+    } else if (s.have_graph_head) {
+        dist = s.graph_head.dist;
+        scan->xs_heaptid = s.graph_tid;
+        s.have_graph_head = false;
+    } else {
+        return false;
+    }
+    scan->xs_orderbyvals[0] = Float8GetDatum(sql_distance(s.layout.metric, dist));
+    scan->xs_orderbynulls[0] = false;
+    return true;
+}
+
+/// The graph walk's next row into *nb (and its heap TID into s.graph_tid).
+bool graph_next(HnswScanState& s, PageAccess& a, nmvec::hnsw::Neighbor* out) {
     nmvec::hnsw::Neighbor nb;
     if (!s.search->next(a, &nb)) {
         if (s.search->capped() && !s.notified) {
@@ -131,9 +205,8 @@ bool next_tuple(IndexScanDesc scan, HnswScanState& s) {
         }
         return false;
     }
-    scan->xs_heaptid = a.last_tid();  // set by live() inside next()
-    scan->xs_orderbyvals[0] = Float8GetDatum(sql_distance(s.layout.metric, nb.dist));
-    scan->xs_orderbynulls[0] = false;
+    s.graph_tid = a.last_tid();  // set by live() inside next()
+    *out = nb;
     return true;
 }
 

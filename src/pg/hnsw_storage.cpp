@@ -114,6 +114,9 @@ void check_meta(Relation index, const Meta& meta, BlockNumber nblocks) {
                        "%llu pages) hold.",
                        meta.n_elements, static_cast<unsigned long long>(node_pages),
                        static_cast<unsigned long long>(vector_pages));
+    if (meta.pending_marker == kPendingMarker && meta.first_pending > meta.n_elements)
+        report_corrupt(index, "The meta page's pending list starts at element %u, beyond its %u elements.",
+                       meta.first_pending, meta.n_elements);
     if (meta.n_deleted > meta.n_elements)
         report_corrupt(index, "The meta page counts %u deleted of %u elements.", meta.n_deleted,
                        meta.n_elements);
@@ -154,6 +157,7 @@ void Layout::load(const Meta* meta) {
     nodes_per_page = hnsw::nodes_per_page(m);
     vec_bytes = hnsw::vec_bytes(static_cast<int>(dims), elem_kind);
     n_elements = meta->n_elements;
+    first_pending = meta_first_pending(*meta);
     entry = meta->entry;
     max_level = meta->max_level;
     node_extents.assign(meta->node_extents, meta->node_extents + meta->n_node_extents);
@@ -478,6 +482,11 @@ bool PageAccess::live(uint32 id) {
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     const NodeHeader* h = reinterpret_cast<const NodeHeader*>(stream_data(BufferGetPage(buf)) + off);
     bool ok = ItemPointerIsValid(&h->heap_tid) && !(h->flags & kNodeDeleted);
+    if (exclude_pending_ && ok) {
+        ok =
+            !(h->flags & kNodePending) && !(id >= excluded_base_ && id - excluded_base_ < excluded_->size() &&
+                                            (*excluded_)[id - excluded_base_]);
+    }
     last_tid_ = h->heap_tid;
     UnlockReleaseBuffer(buf);
     return ok;
@@ -555,6 +564,10 @@ uint32 allocate_element(Relation index, Layout* layout) {
     uint32 vb = vec_bytes(static_cast<int>(meta->dims), static_cast<ElemKind>(meta->elem_kind));
     grow_stream(index, st, meta, false, id / npp + 1);
     grow_stream(index, st, meta, true, static_cast<uint32>(stream_slices(uint64{id} + 1, vb, kSliceBytes)));
+    if (meta->pending_marker != kPendingMarker) {  // an index built before the pending list
+        meta->pending_marker = kPendingMarker;
+        meta->first_pending = id;
+    }
     meta->n_elements = id + 1;
     layout->load(meta);
     layout->nblocks = RelationGetNumberOfBlocks(index);
@@ -645,7 +658,7 @@ ItemPointerData add_upper_tuple(Relation index, uint32 len) {
 
 }  // namespace
 
-void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_tid, int level) {
+void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_tid, int level, uint8 flags) {
     ItemPointerData upper;
     ItemPointerSetInvalid(&upper);
     if (level >= 1) upper = add_upper_tuple(index, upper_bytes(level, layout->m));
@@ -660,7 +673,7 @@ void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_
     NodeHeader* h = reinterpret_cast<NodeHeader*>(rec);
     h->heap_tid = *heap_tid;
     h->level = static_cast<uint8>(level);
-    h->flags = 0;
+    h->flags = flags;
     h->upper_tid = upper;
     h->count0 = 0;
     GenericXLogFinish(st);
@@ -789,6 +802,72 @@ bool replace_neighbors_if(Relation index, const Layout& layout, uint32 nb, int l
     set_list_count(r, n);
     close_list(r, true);
     return true;
+}
+
+void read_node_header(Relation index, const Layout& layout, uint32 id, NodeHeader* out) {
+    uint32 off;
+    BlockNumber blk = layout.node_block(id, &off);
+    if (id >= layout.n_elements || blk == InvalidBlockNumber)
+        report_corrupt(index, "Element %u was asked for, beyond the index's %u elements.", id,
+                       layout.n_elements);
+    Buffer buf = read_block(index, blk);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    memcpy(out, stream_data(BufferGetPage(buf)) + off, sizeof(NodeHeader));
+    UnlockReleaseBuffer(buf);
+}
+
+void clear_pending(Relation index, const Layout& layout, uint32 id) {
+    uint32 off;
+    BlockNumber blk = layout.node_block(id, &off);
+    if (id >= layout.n_elements || blk == InvalidBlockNumber)
+        report_corrupt(index, "Element %u was asked for, beyond the index's %u elements.", id,
+                       layout.n_elements);
+    Buffer buf = ReadBuffer(index, blk);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    if (reinterpret_cast<const NodeHeader*>(stream_data(BufferGetPage(buf)) + off)->flags & kNodePending) {
+        GenericXLogState* st = GenericXLogStart(index);
+        Page page = GenericXLogRegisterBuffer(st, buf, 0);
+        reinterpret_cast<NodeHeader*>(stream_data(page) + off)->flags &= static_cast<uint8>(~kNodePending);
+        GenericXLogFinish(st);
+    }
+    UnlockReleaseBuffer(buf);
+}
+
+uint32 read_first_pending(Relation index, uint32* n_elements) {
+    Buffer buf = ReadBuffer(index, kMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    const Meta* meta = page_meta(BufferGetPage(buf));
+    *n_elements = meta->n_elements;
+    uint32 fp = meta_first_pending(*meta);
+    UnlockReleaseBuffer(buf);
+    return fp;
+}
+
+void advance_first_pending(Relation index, const Layout& layout, uint32 target,
+                           const std::vector<uint32>& skipped) {
+    Buffer buf = ReadBuffer(index, kMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    // Lock order meta -> node page: nobody waits for the meta page while
+    // holding a node page lock.
+    for (uint32 id : skipped) {
+        if (id >= target) break;
+        NodeHeader h;
+        read_node_header(index, layout, id, &h);
+        if (ItemPointerIsValid(&h.heap_tid) && (h.flags & kNodePending) && !(h.flags & kNodeDeleted)) {
+            target = id;
+            break;
+        }
+    }
+    Meta* cur = page_meta(BufferGetPage(buf));
+    const uint32 fp = meta_first_pending(*cur);
+    if (target > fp && target <= cur->n_elements) {
+        GenericXLogState* st = GenericXLogStart(index);
+        Meta* meta = page_meta(GenericXLogRegisterBuffer(st, buf, 0));
+        meta->pending_marker = kPendingMarker;
+        meta->first_pending = target;
+        GenericXLogFinish(st);
+    }
+    UnlockReleaseBuffer(buf);
 }
 
 void maybe_set_entry(Relation index, Layout* layout, uint32 id, int level) {

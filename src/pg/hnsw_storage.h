@@ -94,8 +94,19 @@ class PageAccess {
     /// Start pulling the vectors of ids into the CPU cache (and their buffer
     /// descriptors), where the block hints know their buffers: a hint only.
     void prefetch(const uint32* ids, size_t n) const;
-    /// Reads the node; false if deleted or not yet written. Sets last_tid().
+    /// Reads the node; false if deleted or not yet written, and, once
+    /// exclude_pending() was called, if pending or in the excluded set.
+    /// Sets last_tid().
     bool live(uint32 id);
+    /// For ordered scans, whose exact pass serves the pending elements:
+    /// live() is false for elements flagged pending and for ids
+    /// [base, base + excluded.size()) whose bit is set (pending when the
+    /// scan started, perhaps merged since). `excluded` must outlive this.
+    void exclude_pending(uint32 base, const std::vector<bool>* excluded) {
+        exclude_pending_ = true;
+        excluded_base_ = base;
+        excluded_ = excluded;
+    }
     ItemPointerData last_tid() const { return last_tid_; }
     /// One past the largest element id (as of the layout last read).
     uint32 size() const { return layout_->n_elements; }
@@ -146,6 +157,9 @@ class PageAccess {
     std::vector<uint32> nbuf_;
     AlignedBytes scratch_a_, scratch_b_;
     ItemPointerData last_tid_;
+    bool exclude_pending_ = false;
+    uint32 excluded_base_ = 0;
+    const std::vector<bool>* excluded_ = nullptr;
     bool cache_on_ = false;
     std::unordered_map<uint32, const char*> cache_index_;
     // Cached vectors live in fixed blocks that are kept between inserts, so
@@ -163,9 +177,30 @@ uint32 allocate_element(Relation index, Layout* layout);
 /// Write vector `id` (WAL-logged).
 void write_vector(Relation index, const Layout& layout, uint32 id, const void* data);
 
-/// Write the node record of a new element: heap tid, level, no neighbours,
-/// upper tuple (added here when level >= 1). WAL-logged.
-void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_tid, int level);
+/// Write the node record of a new element: heap tid, level, flags (0 or
+/// kNodePending), no neighbours, upper tuple (added here when level >= 1).
+/// WAL-logged.
+void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_tid, int level,
+                    uint8 flags = 0);
+
+/// Copy id's node header (share lock).
+void read_node_header(Relation index, const Layout& layout, uint32 id, NodeHeader* out);
+
+/// Clear id's kNodePending flag (WAL-logged; nothing if it is clear).
+void clear_pending(Relation index, const Layout& layout, uint32 id);
+
+/// The meta page's first pending id and element count (share lock, no
+/// other check: the caller read a checked layout before).
+uint32 read_first_pending(Relation index, uint32* n_elements);
+
+/// Move the meta page's first pending id up to `target` (never down). Under
+/// the meta page's exclusive lock, first re-reads the node records of
+/// `skipped` (ids below target whose node was not written when the merge
+/// passed them): one written and pending since stops the move there. An
+/// insert that writes its pending node after this checks first_pending
+/// again and links itself (insert_pending), so no element is left behind.
+void advance_first_pending(Relation index, const Layout& layout, uint32 target,
+                           const std::vector<uint32>& skipped);
 
 /// Replace the neighbour list of id on level (WAL-logged).
 void set_neighbors(Relation index, const Layout& layout, uint32 id, int level, const uint32* ids, uint32 n);

@@ -13,6 +13,7 @@
 
 extern "C" {
 #include "commands/vacuum.h"
+#include "postmaster/autovacuum.h"
 }
 
 namespace nmvec::pg::hnsw {
@@ -176,6 +177,10 @@ IndexBulkDeleteResult* bulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResult* 
 }
 
 IndexBulkDeleteResult* vacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteResult* stats) {
+    // Merge the pending list: this is how PostgreSQL's insert-triggered
+    // autovacuum links what fastupdate inserts left (an autoanalyze too, as
+    // GIN does; a manual ANALYZE leaves it).
+    if (!info->analyze_only || IsAutoVacuumWorkerProcess()) merge_pending(info->index, true);
     if (info->analyze_only) return stats;
     if (stats == nullptr) {
         // No bulkdelete ran: count live elements for the statistics.

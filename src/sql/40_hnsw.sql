@@ -47,3 +47,7 @@ CREATE FUNCTION nmvec_index_stats(index regclass,
     OUT pending bigint, OUT bytes bigint, OUT dims integer)
     AS 'MODULE_PATHNAME' LANGUAGE C STRICT;
 COMMENT ON FUNCTION nmvec_index_stats(regclass) IS 'elements, levels, pages, deleted and pending elements, bytes of an hnsw index';
+
+CREATE FUNCTION nmvec_flush(index regclass) RETURNS bigint
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION nmvec_flush(regclass) IS 'merge the pending list of an hnsw index into its graph now; returns the elements linked';
