@@ -2,13 +2,16 @@
 -- by an exact pass over the elements not yet linked; nmvec_flush, VACUUM and
 -- the size limit merge them into the graph; no row is returned twice or lost.
 SELECT setseed(0.18);
-CREATE TABLE pl (id int PRIMARY KEY, tenant int, v vector(16));
+CREATE TABLE pl (id int PRIMARY KEY, tenant int, v vector(16))
+  WITH (autovacuum_enabled = off);  -- no merge by autoanalyze between the steps
 INSERT INTO pl SELECT i, i % 4,
     (SELECT array_agg(random() - 0.5)::real[] FROM generate_series(1, 16) WHERE i > 0)::vector
   FROM generate_series(1, 2000) i;
+SET max_parallel_maintenance_workers = 0;  -- one build thread: the same graph every run
 CREATE INDEX pl_hnsw ON pl USING hnsw (v vector_l2_ops) WITH (m = 8, ef_construction = 32);
 SET enable_seqscan = off;
 SET enable_bitmapscan = off;
+SET hnsw.ef_search = 200;
 SELECT elements, pending FROM nmvec_index_stats('pl_hnsw');
 -- 500 inserts: all pending
 INSERT INTO pl SELECT i, i % 4,
@@ -50,6 +53,7 @@ SELECT nmvec_flush('pl_hnsw');
 SELECT elements, pending FROM nmvec_index_stats('pl_hnsw');
 SELECT nmvec_flush('pl_hnsw');
 SELECT self_first(2001, 2500) AS merged_found;
+SELECT * FROM nmvec_index_check('pl_hnsw');
 SELECT * FROM walk;
 SELECT top10(false) = top10(true) AS same_as_exact;
 
@@ -101,7 +105,7 @@ ALTER INDEX pl_hnsw SET (fastupdate = on);
 SELECT * FROM walk;
 
 -- An index built empty: the first rows are all pending, there is no graph yet.
-CREATE TABLE pe (id int, v halfvec(8));
+CREATE TABLE pe (id int, v halfvec(8)) WITH (autovacuum_enabled = off);
 CREATE INDEX pe_hnsw ON pe USING hnsw (v halfvec_cosine_ops);
 INSERT INTO pe SELECT i, (SELECT array_agg(random() - 0.5)::real[] FROM generate_series(1, 8) WHERE i > 0)::halfvec
   FROM generate_series(1, 300) i;
@@ -117,16 +121,25 @@ INSERT INTO pe SELECT i, (SELECT array_agg(random() - 0.5)::real[] FROM generate
   FROM generate_series(401, 450) i;
 SELECT count(*) FROM (SELECT id FROM pe ORDER BY v <=> NULL LIMIT 1000) s;
 
--- nmvec_flush: errors.
+SELECT * FROM nmvec_index_check('pl_hnsw');
+SELECT * FROM nmvec_index_check('pe_hnsw');
+-- nmvec_flush and nmvec_index_check: errors.
+SELECT * FROM nmvec_index_check('pl_pkey');
+SELECT * FROM nmvec_index_check('pl');
 SELECT nmvec_flush('pl');
 SELECT nmvec_flush('pl_pkey');
 SELECT nmvec_flush(0);
 SELECT nmvec_flush(NULL);
 CREATE ROLE nmvec_pl_reader;
+CREATE ROLE nmvec_pl_nobody;
 GRANT SELECT ON pl TO nmvec_pl_reader;
 SET ROLE nmvec_pl_reader;
 SELECT nmvec_flush('pl_hnsw');
 SELECT pending >= 0 FROM nmvec_index_stats('pl_hnsw');
+SELECT duplicate_links FROM nmvec_index_check('pl_hnsw');
+RESET ROLE;
+SET ROLE nmvec_pl_nobody;
+SELECT duplicate_links FROM nmvec_index_check('pl_hnsw');
 RESET ROLE;
 GRANT INSERT ON pl TO nmvec_pl_reader;
 SET ROLE nmvec_pl_reader;
@@ -134,3 +147,4 @@ SELECT nmvec_flush('pl_hnsw') >= 0 AS flushed;
 RESET ROLE;
 DROP OWNED BY nmvec_pl_reader;
 DROP ROLE nmvec_pl_reader;
+DROP ROLE nmvec_pl_nobody;

@@ -51,3 +51,10 @@ COMMENT ON FUNCTION nmvec_index_stats(regclass) IS 'elements, levels, pages, del
 CREATE FUNCTION nmvec_flush(index regclass) RETURNS bigint
     AS 'MODULE_PATHNAME' LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION nmvec_flush(regclass) IS 'merge the pending list of an hnsw index into its graph now; returns the elements linked';
+
+CREATE FUNCTION nmvec_index_check(index regclass,
+    OUT linked bigint, OUT pending bigint, OUT deleted bigint, OUT unwritten bigint,
+    OUT duplicate_links bigint, OUT self_links bigint, OUT links_to_unwritten bigint,
+    OUT pending_below_first bigint)
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT;
+COMMENT ON FUNCTION nmvec_index_check(regclass) IS 'elements of an hnsw index by state, and neighbour-list faults (zero in a sound index)';

@@ -40,6 +40,30 @@ my $on_primary = $primary->safe_psql('postgres', $q);
 is($standby->safe_psql('postgres', $q), $on_primary, 'hot standby returns the same results as the primary');
 like($standby->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), qr/^t$/, 'the standby is in recovery');
 
+# The pending list (fastupdate) on a hot standby: rows inserted on the
+# primary and not merged yet are found there too, and a merge on the primary
+# reaches the standby through WAL.
+$primary->safe_psql('postgres', q{
+  INSERT INTO t SELECT i, ARRAY(SELECT sin(i + k) FROM generate_series(1, 8) k) FROM generate_series(5001, 5200) i;
+  INSERT INTO t VALUES (5300, '[9,-9,9,-9,9,-9,9,-9]');
+});
+$primary->wait_for_catchup($standby);
+my $pending = q{SELECT pending FROM nmvec_index_stats('t_v')};
+my $on_primary_pending = $primary->safe_psql('postgres', $pending);
+cmp_ok($on_primary_pending, '>=', 201, "the primary has a pending list ($on_primary_pending)");
+is($standby->safe_psql('postgres', $pending), $on_primary_pending, 'the standby has the same pending list');
+my $find = q{SET enable_seqscan = off; SELECT id FROM t ORDER BY v <-> '[9,-9,9,-9,9,-9,9,-9]' LIMIT 1};
+is($standby->safe_psql('postgres', $find), '5300', 'the standby finds a pending row by its own vector');
+is($standby->safe_psql('postgres', $q), $primary->safe_psql('postgres', $q),
+  'with a pending list the standby returns the same results as the primary');
+$primary->safe_psql('postgres', q{SELECT nmvec_flush('t_v')});
+$primary->wait_for_catchup($standby);
+is($standby->safe_psql('postgres', $pending), '0', 'the merge on the primary reached the standby');
+is($standby->safe_psql('postgres', $find), '5300', 'the standby finds the merged row');
+is($standby->safe_psql('postgres', $q), $primary->safe_psql('postgres', $q),
+  'after the merge the standby returns the same results as the primary');
+$on_primary = $primary->safe_psql('postgres', $q);
+
 # A pg_basebackup copy, started as its own server.
 $primary->backup('b2');
 my $copy = PostgreSQL::Test::Cluster->new('copy');
