@@ -332,7 +332,13 @@ const void* PageAccess::cached(uint32 id) {
 }
 
 float PageAccess::distance(uint32 id) {
-    if (cache_on_) return dist_(cached(id), query_);
+    if (cache_on_) {
+        // The search computes one distance per visited element: read it in
+        // place. Only the elements neighbour selection compares pairwise
+        // (pair_distance) are copied into the cache.
+        auto it = cache_index_.find(id);
+        if (it != cache_index_.end()) return dist_(it->second, query_);
+    }
     uint32 off;
     BlockNumber blk = vector_block_checked(id, &off);
     const uint32 len = layout_->vec_bytes;

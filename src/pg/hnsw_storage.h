@@ -119,9 +119,12 @@ class PageAccess {
     uint32 read_neighbors(uint32 id, int level);
     const uint32* nbuf() const { return nbuf_.data(); }
 
-    /// Inserts compute many distances among the same few hundred elements:
-    /// with the cache on, each vector is read from its page once and kept
-    /// (until clear_cache) in a private arena.
+    /// Inserts compute many distances among the same few hundred elements
+    /// (neighbour selection): with the cache on, each vector pair_distance
+    /// reads is read from its page once and kept (until clear_cache) in a
+    /// private arena. distance() to the query uses a cached copy when there
+    /// is one and reads the page otherwise (copying every element a search
+    /// visits cost more than the search).
     void enable_cache(bool on) { cache_on_ = on; }
     void clear_cache() {
         cache_index_.clear();
