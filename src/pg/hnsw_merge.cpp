@@ -23,6 +23,8 @@
 
 extern "C" {
 #include "access/relation.h"
+#include "access/xlog.h"
+#include "tcop/utility.h"
 #include "commands/defrem.h"
 #include "catalog/index.h"
 #include "catalog/pg_am.h"
@@ -124,6 +126,12 @@ NMVEC_FUNCTION(nmvec_flush) {
                         table_name ? table_name : "?"),
                  errdetail("Only roles that may insert into the table may merge its index's pending list.")));
     }
+    if (RecoveryInProgress())
+        ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+                        errmsg("cannot flush an hnsw pending list during recovery"),
+                        errdetail("A standby's index changes only through the primary's WAL."),
+                        errhint("Run nmvec_flush on the primary.")));
+    PreventCommandIfReadOnly("nmvec_flush()");
     Relation heap_rel = relation_open(heap, RowExclusiveLock);
     Relation rel = index_open(oid, RowExclusiveLock);
     if (rel->rd_rel->relam != get_index_am_oid("hnsw", false)) {

@@ -56,6 +56,8 @@ my $find = q{SET enable_seqscan = off; SELECT id FROM t ORDER BY v <-> '[9,-9,9,
 is($standby->safe_psql('postgres', $find), '5300', 'the standby finds a pending row by its own vector');
 is($standby->safe_psql('postgres', $q), $primary->safe_psql('postgres', $q),
   'with a pending list the standby returns the same results as the primary');
+my ($rc, $stdout, $stderr) = $standby->psql('postgres', q{SELECT nmvec_flush('t_v')});
+like($stderr, qr/cannot flush an hnsw pending list during recovery/, 'nmvec_flush on the standby is refused');
 $primary->safe_psql('postgres', q{SELECT nmvec_flush('t_v')});
 $primary->wait_for_catchup($standby);
 is($standby->safe_psql('postgres', $pending), '0', 'the merge on the primary reached the standby');
