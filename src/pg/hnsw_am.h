@@ -72,6 +72,10 @@ struct InsertState {
     std::vector<nmvec::hnsw::Neighbor> entry, found, selected, cand, kept;
     std::vector<uint32> ids, old_list, linked;
     AlignedBytes vec;  // on a cache line, like the stored vectors (hnsw_page.h)
+    // fastupdate inserts of one statement take ids from a reserved run, in
+    // runs of 1, 2, 4 ... 64: a COPY writes the meta page once per 64 rows,
+    // a one-row INSERT reserves just its id.
+    uint32 reserved_next = 0, reserved_end = 0, reserve_run = 1;
 };
 InsertState* insert_state(Relation index, IndexInfo* info);
 /// Synchronous insert: allocate, write, link (steps 1-5 in hnsw_insert.cpp).

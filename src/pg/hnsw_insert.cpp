@@ -136,9 +136,14 @@ void insert_element(Relation index, ItemPointer heap_tid, const void* vec, Inser
 }
 
 void insert_pending(Relation index, ItemPointer heap_tid, const void* vec, InsertState& st) {
-    Layout& layout = st.layout;
-    read_layout(index, &layout);
-    uint32 id = allocate_element(index, &layout);
+    Layout& layout = st.layout;  // covers the reserved ids (it was loaded when they were)
+    if (st.reserved_next >= st.reserved_end) {
+        const uint32 run = st.reserve_run;
+        st.reserve_run = std::min<uint32>(run * 2, 64);
+        st.reserved_next = allocate_elements(index, &layout, run);
+        st.reserved_end = st.reserved_next + run;
+    }
+    const uint32 id = st.reserved_next++;
     const int level = nmvec::hnsw::random_level(kLevelSeed, id, layout.m);
     write_vector(index, layout, id, vec);
     write_new_node(index, &layout, id, heap_tid, level, kNodePending);
@@ -148,7 +153,7 @@ void insert_pending(Relation index, ItemPointer heap_tid, const void* vec, Inser
     uint32 n = 0;
     const uint32 fp = read_first_pending(index, &n);
     if (fp > id) {
-        read_layout(index, &layout);
+        read_layout(index, &layout);  // extents only grow: still covers the reserved ids
         link_element(index, id, level, vec, st);
         clear_pending(index, layout, id);
         return;
@@ -176,7 +181,9 @@ extern "C" bool nmvec_hnsw_insert(Relation index, Datum* values, bool* isnull, I
     bool inserted = false;
     nmvec::pg::guarded([&]() -> Datum {
         InsertState* st = insert_state(index, info);
-        read_layout(index, &st->layout);
+        // Dims and element kind never change once set: a statement's later
+        // inserts keep the layout (inserts that need it fresh re-read it).
+        if (st->layout.dims == 0) read_layout(index, &st->layout);
         if (st->layout.dims == 0) {  // built empty, no typmod: the first vector decides
             int dim = reinterpret_cast<const nmvec::pg::Vector*>(PG_DETOAST_DATUM(values[0]))->dim;
             ensure_dims(index, &st->layout, dim);

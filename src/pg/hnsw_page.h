@@ -148,6 +148,19 @@ inline char* stream_data(Page page) { return static_cast<char*>(page) + kStreamO
 
 /// Initialise a page of the given kind (stream pages are marked full).
 void init_page(Page page, PageKind kind);
+/// Initialise an empty stream page whose data area is still unwritten: it
+/// is the page's hole (pd_lower at the data's start), so that its WAL image
+/// and the delta of every GenericXLog record skip what is not written yet.
+/// Writers extend pd_lower over what they write (cover_written).
+void init_empty_stream_page(Page page, PageKind kind);
+/// Make pd_lower cover the stream data up to byte `end` (from the data's
+/// start), so that nothing written lies in the hole (which WAL replay
+/// zeroes and full-page images leave out). Never moves pd_lower down.
+inline void cover_written(Page page, uint32 end) {
+    auto* ph = reinterpret_cast<PageHeader>(page);
+    const uint32 want = kStreamOffset + end;
+    if (ph->pd_lower < want) ph->pd_lower = static_cast<LocationIndex>(want);
+}
 
 // ---- checking what is read from disk --------------------------------------------------------
 //

@@ -22,6 +22,15 @@ void init_page(Page page, PageKind kind) {
     }
 }
 
+void init_empty_stream_page(Page page, PageKind kind) {
+    PageInit(page, BLCKSZ, sizeof(PageOpaque));
+    PageOpaque* op = page_opaque(page);
+    op->kind = kind;
+    op->unused1 = op->unused2 = 0;
+    op->page_id = kPageId;
+    reinterpret_cast<PageHeader>(page)->pd_lower = kStreamOffset;
+}
+
 bool page_is(Page page, PageKind kind) {
     // pd_special first: the special space is only where it says when it
     // says the right thing.
@@ -513,7 +522,10 @@ BlockNumber add_pages(Relation index, uint32 pages, PageKind kind) {
         if (BufferGetBlockNumber(buf) != start + i) elog(ERROR, "hnsw extent is not contiguous");
         GenericXLogState* st = GenericXLogStart(index);
         Page page = GenericXLogRegisterBuffer(st, buf, GENERIC_XLOG_FULL_IMAGE);
-        init_page(page, kind);
+        if (kind == kUpperPage)
+            init_page(page, kind);
+        else
+            init_empty_stream_page(page, kind);
         GenericXLogFinish(st);
         UnlockReleaseBuffer(buf);
     }
@@ -550,7 +562,9 @@ void grow_stream(Relation index, GenericXLogState* st, Meta* meta, bool vectors,
 
 }  // namespace
 
-uint32 allocate_element(Relation index, Layout* layout) {
+uint32 allocate_element(Relation index, Layout* layout) { return allocate_elements(index, layout, 1); }
+
+uint32 allocate_elements(Relation index, Layout* layout, uint32 count) {
     Buffer buf = ReadBuffer(index, kMetaBlock);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
     // Checked again under this lock: the fields size the streams' growth.
@@ -563,18 +577,19 @@ uint32 allocate_element(Relation index, Layout* layout) {
     Page page = GenericXLogRegisterBuffer(st, buf, 0);
     Meta* meta = page_meta(page);
     uint32 id = meta->n_elements;
-    if (id == kNoEntry - 1)
+    if (count == 0 || uint64{id} + count >= kNoEntry)
         ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                         errmsg("hnsw index \"%s\" has too many elements", RelationGetRelationName(index))));
     uint32 npp = nodes_per_page(meta->m);
     uint32 vb = vec_bytes(static_cast<int>(meta->dims), static_cast<ElemKind>(meta->elem_kind));
-    grow_stream(index, st, meta, false, id / npp + 1);
-    grow_stream(index, st, meta, true, static_cast<uint32>(stream_slices(uint64{id} + 1, vb, kSliceBytes)));
+    const uint32 last = id + count - 1;
+    grow_stream(index, st, meta, false, last / npp + 1);
+    grow_stream(index, st, meta, true, static_cast<uint32>(stream_slices(uint64{last} + 1, vb, kSliceBytes)));
     if (meta->pending_marker != kPendingMarker) {  // an index built before the pending list
         meta->pending_marker = kPendingMarker;
         meta->first_pending = id;
     }
-    meta->n_elements = id + 1;
+    meta->n_elements = id + count;
     layout->load(meta);
     layout->nblocks = RelationGetNumberOfBlocks(index);
     GenericXLogFinish(st);
@@ -609,6 +624,7 @@ void write_vector(Relation index, const Layout& layout, uint32 id, const void* d
             const SpanPiece pc = span.piece(first + i);
             Page page = GenericXLogRegisterBuffer(st, bufs[i], 0);
             memcpy(stream_data(page) + pc.offset, src + pc.at, pc.bytes);
+            cover_written(page, pc.offset + pc.bytes);
         }
         GenericXLogFinish(st);
         for (uint32 i = 0; i < count; ++i) UnlockReleaseBuffer(bufs[i]);
@@ -675,6 +691,7 @@ void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_
     GenericXLogState* st = GenericXLogStart(index);
     Page page = GenericXLogRegisterBuffer(st, buf, 0);
     char* rec = stream_data(page) + off;
+    cover_written(page, off + layout->node_bytes);
     memset(rec, 0, layout->node_bytes);
     NodeHeader* h = reinterpret_cast<NodeHeader*>(rec);
     h->heap_tid = *heap_tid;
@@ -714,7 +731,9 @@ bool open_list(Relation index, const Layout& layout, uint32 id, int level, ListR
     NodeHeader* h = reinterpret_cast<NodeHeader*>(rec);
     if (level == 0) {
         r->st = GenericXLogStart(index);
-        rec = stream_data(GenericXLogRegisterBuffer(r->st, r->buf, 0)) + off;
+        Page page = GenericXLogRegisterBuffer(r->st, r->buf, 0);
+        cover_written(page, off + layout.node_bytes);
+        rec = stream_data(page) + off;
         h = reinterpret_cast<NodeHeader*>(rec);
         r->count0 = &h->count0;
         r->ids = reinterpret_cast<uint32*>(rec + sizeof(NodeHeader));

@@ -176,6 +176,10 @@ class PageAccess {
 /// Allocate an element id (meta page exclusively locked inside), growing the
 /// node and vector streams by a new extent when needed. Updates *layout.
 uint32 allocate_element(Relation index, Layout* layout);
+/// Allocate `count` consecutive ids at once (one meta page record); returns
+/// the first. An id its allocator never writes stays an unwritten slot,
+/// which every reader skips (as after an insert that failed half-way).
+uint32 allocate_elements(Relation index, Layout* layout, uint32 count);
 
 /// Write vector `id` (WAL-logged).
 void write_vector(Relation index, const Layout& layout, uint32 id, const void* data);

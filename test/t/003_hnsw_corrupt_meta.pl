@@ -58,12 +58,17 @@ my @meta_cases = (
 # a neighbour id past the elements, a level past kMaxLevel (15), an upper
 # tuple that is not on its page.
 my @node_cases = ('neighbor', 'level', 'upper_item');
+# Each node case twice: t_<case> takes synchronous inserts (fastupdate off),
+# t_<case>_m fastupdate inserts whose merge walks the damaged graph. Apart,
+# because an insert that fails half-way leaves an element with some links,
+# which a later insert's walk may start from.
+my @node_tables = map { ($_, "${_}_m") } @node_cases;
 
 my $vec = sub {
   my ($i) = @_;
   return '[' . join(',', map { sprintf('%.3f', sin($i * 7 + $_ * 3)) } 1 .. 8) . ']';
 };
-for my $name ((map { $_->[0] } @meta_cases), @node_cases) {
+for my $name ((map { $_->[0] } @meta_cases), @node_tables) {
   # 200 rows, m = 4: two node pages, several upper levels
   $node->safe_psql('postgres', qq{
     CREATE TABLE t_$name (id int, v vector(8));
@@ -74,7 +79,7 @@ for my $name ((map { $_->[0] } @meta_cases), @node_cases) {
 }
 my $checksums = $node->safe_psql('postgres', 'SHOW data_checksums');
 my %path = map { $_ => $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('t_${_}_v')") }
-  ((map { $_->[0] } @meta_cases), @node_cases);
+  ((map { $_->[0] } @meta_cases), @node_tables);
 $node->stop;
 # Page checksums would flag every edited page before our checks run: turn
 # them off if this cluster has them.
@@ -105,7 +110,8 @@ for my $case (@meta_cases) {
   close($fh);
 }
 
-for my $name (@node_cases) {
+for my $name (@node_tables) {
+  (my $kind = $name) =~ s/_m$//;
   open(my $fh, '+<:raw', $path{$name}) or die "open $path{$name}: $!";
   my ($m, $n) = (peek($fh, $meta + 12, 'v', 2), peek($fh, $meta + 20, 'V', 4));
   my ($start, $pages) = (peek($fh, $meta + 48, 'V', 4), peek($fh, $meta + 52, 'V', 4));
@@ -114,10 +120,10 @@ for my $name (@node_cases) {
   my $touched = 0;
   for my $id (0 .. $n - 1) {
     my $rec = ($start + int($id / $per_page)) * 8192 + 64 + ($id % $per_page) * $nb;
-    if ($name eq 'neighbor') {
+    if ($kind eq 'neighbor') {
       next if peek($fh, $rec + 14, 'v', 2) == 0;
       poke($fh, $rec + 16, 'V', 0x7ffffff0);
-    } elsif ($name eq 'level') {
+    } elsif ($kind eq 'level') {
       poke($fh, $rec + 6, 'C', 200);
     } else {
       next if peek($fh, $rec + 12, 'v', 2) == 0;    # no upper tuple
@@ -152,7 +158,11 @@ for my $case (@meta_cases) {
 for my $name (@node_cases) {
   fails_with("SET enable_seqscan = off; SELECT id FROM t_$name ORDER BY v <-> '$q' LIMIT 3",
     'XX002', "$name: ordered scan");
-  fails_with("INSERT INTO t_$name VALUES (1000, '$q')", 'XX002', "$name: INSERT");
+  fails_with("ALTER INDEX t_${name}_v SET (fastupdate = off); INSERT INTO t_$name VALUES (1000, '$q')", 'XX002',
+    "$name: synchronous INSERT");
+  # A fastupdate insert links nothing; its merge walks the graph.
+  fails_with("INSERT INTO t_${name}_m VALUES (1000, '$q'); SELECT nmvec_flush('t_${name}_m_v')", 'XX002',
+    "$name: INSERT, then its merge");
   # Vacuum reads every node and repairs the lists that named deleted ones.
   my ($ret, $out, $err) = $node->psql('postgres', "DELETE FROM t_$name WHERE id % 10 = 0; VACUUM t_$name",
     extra_params => [ '-v', 'VERBOSITY=verbose' ]);
