@@ -96,6 +96,8 @@ void link_element(Relation index, uint32 id, int level, const void* vec, InsertS
         if (layout.entry == id) return;
     }
     PageAccess& a = *st.access;
+    const bool held = a.holding();  // a merge holds pins across its elements
+    if (!held) a.hold_pins(true, 32);
     a.clear_cache();
     a.enable_cache(true);
     a.set_query(vec);
@@ -122,6 +124,7 @@ void link_element(Relation index, uint32 id, int level, const void* vec, InsertS
     }
     a.enable_cache(false);
     a.clear_cache();
+    if (!held) a.hold_pins(false);
     if (level > top) maybe_set_entry(index, &layout, id, level);
 }
 

@@ -67,6 +67,7 @@ int64 merge_pending(Relation index, bool wait) {
     Layout& layout = st.layout;
     read_layout(index, &layout);
     st.access = std::make_unique<PageAccess>(index, &layout);
+    st.access->hold_pins(true, 8);  // one merge per backend at a time
     const uint32 first = layout.first_pending, end = layout.n_elements;
     int64 merged = 0;
     uint32 since_advance = 0;
@@ -95,6 +96,7 @@ int64 merge_pending(Relation index, bool wait) {
         }
     }
     advance_first_pending(index, layout, end, ms->skipped);
+    st.access->hold_pins(false);
     UnlockPage(index, kMetaBlock, ExclusiveLock);
     MemoryContextDelete(GetMemoryChunkContext(ms));
     return merged;

@@ -103,6 +103,7 @@ void start(IndexScanDesc scan, HnswScanState& s) {
     s.started = true;
     read_layout(scan->indexRelation, &s.layout);
     s.access = std::make_unique<PageAccess>(scan->indexRelation, &s.layout);
+    s.access->hold_pins(true);  // released at rescan and end of scan
     s.unordered = true;
     s.next_id = 0;
     s.pending.clear();
@@ -239,6 +240,7 @@ extern "C" void nmvec_hnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, S
     (void)nkeys;
     (void)norderbys;
     HnswScanState* s = state_of(scan);
+    if (s->access) s->access->hold_pins(false);
     s->started = false;
     s->notified = false;
     s->mem_capped = false;
@@ -258,6 +260,7 @@ extern "C" bool nmvec_hnsw_gettuple(IndexScanDesc scan, ScanDirection dir) {
 }
 
 extern "C" void nmvec_hnsw_endscan(IndexScanDesc scan) {
+    if (scan->opaque && state_of(scan)->access) state_of(scan)->access->hold_pins(false);
     if (scan->opaque) MemoryContextDelete(GetMemoryChunkContext(scan->opaque));
     scan->opaque = nullptr;
 }

@@ -243,6 +243,38 @@ PageAccess::PageAccess(Relation index, Layout* layout)
     ItemPointerSetInvalid(&last_tid_);
 }
 
+Buffer PageAccess::pin(BlockNumber blk, bool* held) {
+    if (hold_) {
+        if (blk < held_.size() && held_[blk] != InvalidBuffer) {
+            *held = true;
+            return held_[blk];
+        }
+        if (n_held_ < max_held_) {
+            Buffer b = read_block(index_, blk);
+            if (blk >= held_.size()) held_.resize(std::max<size_t>(blk + 1, held_.size() * 2), InvalidBuffer);
+            held_[blk] = b;
+            ++n_held_;
+            *held = true;
+            return b;
+        }
+    }
+    *held = false;
+    return read_block(index_, blk);
+}
+
+void PageAccess::hold_pins(bool on, int share) {
+    if (!on) {
+        for (Buffer& b : held_) {
+            if (b != InvalidBuffer) ReleaseBuffer(b);
+            b = InvalidBuffer;
+        }
+        n_held_ = 0;
+    }
+    hold_ = on;
+    // Pinned buffers cannot be evicted: leave most of shared buffers to others.
+    max_held_ = static_cast<uint32>(std::max(0, NBuffers / std::max(share, 1)));
+}
+
 void PageAccess::check_id(uint32 id, uint32 from) {
     // Elements added by a concurrent insert after we read the meta page.
     read_layout(index_, layout_);
@@ -271,18 +303,22 @@ const void* PageAccess::vector_ptr(uint32 id, Buffer* buf, AlignedBytes& scratch
     uint32 off;
     BlockNumber blk = vector_block_checked(id, &off);
     uint32 len = layout_->vec_bytes;
-    *buf = read_block(index_, blk);
+    bool held;
+    *buf = pin(blk, &held);
     const char* data = stream_data(BufferGetPage(*buf));
-    if (off + len <= kSliceBytes) return data + off;  // caller releases *buf
+    if (off + len <= kSliceBytes) {
+        if (held) *buf = InvalidBuffer;  // stays pinned by the hold
+        return data + off;               // caller releases a valid *buf
+    }
     // Spans pages: copy the pieces.
     const StreamSpan span = layout_->vector_span(id);
     memcpy(scratch.data(), data + off, span.piece(0).bytes);
-    ReleaseBuffer(*buf);
+    unpin(*buf, held);
     for (uint32 p = 1; p < span.pieces(); ++p) {
         const SpanPiece pc = span.piece(p);
-        *buf = read_block(index_, layout_->vector_slice_block(pc.slice));
+        *buf = pin(layout_->vector_slice_block(pc.slice), &held);
         memcpy(scratch.data() + pc.at, stream_data(BufferGetPage(*buf)), pc.bytes);
-        ReleaseBuffer(*buf);
+        unpin(*buf, held);
     }
     *buf = InvalidBuffer;
     return scratch.data();
@@ -351,11 +387,12 @@ float PageAccess::distance(uint32 id) {
     uint32 off;
     BlockNumber blk = vector_block_checked(id, &off);
     const uint32 len = layout_->vec_bytes;
-    Buffer buf = read_block(index_, blk);
+    bool held;
+    Buffer buf = pin(blk, &held);
     const char* data = stream_data(BufferGetPage(buf)) + off;
     if (off + len <= kSliceBytes) {
         float d = dist_(data, query_);
-        ReleaseBuffer(buf);
+        unpin(buf, held);
         return d;
     }
     // Spans pages: the distances of the pieces, added (no copy). Pieces
@@ -364,14 +401,14 @@ float PageAccess::distance(uint32 id) {
     const char* q = static_cast<const char*>(query_);
     size_t done = std::min<size_t>((kSliceBytes - off) / esize, dims);
     float sum = dist_.partial(data, q, done);
-    ReleaseBuffer(buf);
+    unpin(buf, held);
     const StreamSpan span = layout_->vector_span(id);
     for (uint32 p = 1; p < span.pieces() && done < dims; ++p) {  // a halfvec's last piece may be padding only
         const SpanPiece pc = span.piece(p);
         const size_t n = std::min<size_t>(pc.bytes / esize, dims - done);
-        buf = read_block(index_, layout_->vector_slice_block(pc.slice));
+        buf = pin(layout_->vector_slice_block(pc.slice), &held);
         sum += dist_.partial(stream_data(BufferGetPage(buf)), q + done * esize, n);
-        ReleaseBuffer(buf);
+        unpin(buf, held);
         done += n;
     }
     return dist_.finish(sum);
@@ -453,7 +490,8 @@ uint32 PageAccess::read_neighbors(uint32 id, int level) {
     CHECK_FOR_INTERRUPTS();  // callers keep their state in memory-context-owned objects
     uint32 off;
     BlockNumber blk = node_block_checked(id, &off);
-    Buffer buf = read_block(index_, blk);
+    bool held;
+    Buffer buf = pin(blk, &held);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     const char* rec = stream_data(BufferGetPage(buf)) + off;
     const NodeHeader* h = reinterpret_cast<const NodeHeader*>(rec);
@@ -461,31 +499,31 @@ uint32 PageAccess::read_neighbors(uint32 id, int level) {
     if (level == 0) {
         n = std::min<uint32>(h->count0, 2u * layout_->m);
         memcpy(nbuf_.data(), rec + sizeof(NodeHeader), n * sizeof(uint32));
-        UnlockReleaseBuffer(buf);
+        unlock_unpin(buf, held);
         check_neighbors(id, n);
         return n;
     }
     const uint8 node_level = h->level;
     if (level > node_level || !ItemPointerIsValid(&h->upper_tid)) {
-        UnlockReleaseBuffer(buf);
+        unlock_unpin(buf, held);
         check_level(index_, id, node_level);
         return 0;
     }
     ItemPointerData upper = h->upper_tid;
-    UnlockReleaseBuffer(buf);
+    unlock_unpin(buf, held);
     check_level(index_, id, node_level);
     check_upper_block(index_, &layout_->nblocks, id, upper);
-    buf = read_block(index_, ItemPointerGetBlockNumber(&upper));
+    buf = pin(ItemPointerGetBlockNumber(&upper), &held);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     UpperFault fault;
     const uint32* list = upper_list(BufferGetPage(buf), upper, level, layout_->m, &fault);
     if (list == nullptr) {
-        UnlockReleaseBuffer(buf);
+        unlock_unpin(buf, held);
         report_upper(index_, id, upper, level, fault);
     }
     n = std::min<uint32>(list[0], static_cast<uint32>(layout_->m));
     memcpy(nbuf_.data(), list + 1, n * sizeof(uint32));
-    UnlockReleaseBuffer(buf);
+    unlock_unpin(buf, held);
     check_neighbors(id, n);
     return n;
 }
@@ -493,7 +531,8 @@ uint32 PageAccess::read_neighbors(uint32 id, int level) {
 bool PageAccess::live(uint32 id) {
     uint32 off;
     BlockNumber blk = node_block_checked(id, &off);
-    Buffer buf = read_block(index_, blk);
+    bool held;
+    Buffer buf = pin(blk, &held);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     const NodeHeader* h = reinterpret_cast<const NodeHeader*>(stream_data(BufferGetPage(buf)) + off);
     bool ok = ItemPointerIsValid(&h->heap_tid) && !(h->flags & kNodeDeleted);
@@ -503,7 +542,7 @@ bool PageAccess::live(uint32 id) {
                                             (*excluded_)[id - excluded_base_]);
     }
     last_tid_ = h->heap_tid;
-    UnlockReleaseBuffer(buf);
+    unlock_unpin(buf, held);
     return ok;
 }
 
@@ -705,18 +744,39 @@ void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_
 
 namespace {
 
-/// Lock the page holding id's list on level exclusively and return a
-/// pointer to that list's count (uint32 for upper levels; for level 0 the
-/// node's count0 is uint16 and handled by the caller through *count0).
+/// One neighbour list, its page locked exclusively: the count (uint16
+/// count0 in the node record on level 0, a uint32 in the upper tuple
+/// above) and the ids.
 struct ListRef {
     Buffer buf;
-    GenericXLogState* st;
-    uint16* count0;  // level 0
-    uint32* count;   // levels >= 1
+    GenericXLogState* st;  // null until begin_write
+    uint16* count0;        // level 0
+    uint32* count;         // levels >= 1
     uint32* ids;
     uint32 cap;
+    int level, m;
+    uint32 off;             // level 0: the node record's offset in its page
+    ItemPointerData upper;  // levels >= 1: the upper tuple
 };
 
+/// Point r's count and ids into `page` (the buffer's page or its
+/// GenericXLog copy).
+void point_list(ListRef* r, Page page) {
+    if (r->level == 0) {
+        char* rec = stream_data(page) + r->off;
+        r->count0 = &reinterpret_cast<NodeHeader*>(rec)->count0;
+        r->ids = reinterpret_cast<uint32*>(rec + sizeof(NodeHeader));
+        return;
+    }
+    UpperFault fault;
+    uint32* list = upper_list(page, r->upper, r->level, r->m, &fault);  // checked in open_list
+    r->count = list;
+    r->ids = list + 1;
+}
+
+/// Lock the page holding id's list on `level` exclusively and point r at
+/// it, read-only: begin_write before changing it. False (nothing locked)
+/// when id has no list on that level.
 bool open_list(Relation index, const Layout& layout, uint32 id, int level, ListRef* r) {
     uint32 off;
     BlockNumber blk = layout.node_block(id, &off);
@@ -725,19 +785,16 @@ bool open_list(Relation index, const Layout& layout, uint32 id, int level, ListR
                        layout.n_elements);
     r->buf = ReadBuffer(index, blk);
     LockBuffer(r->buf, BUFFER_LOCK_EXCLUSIVE);
+    r->st = nullptr;
     r->count0 = nullptr;
     r->count = nullptr;
-    char* rec = stream_data(BufferGetPage(r->buf)) + off;
-    NodeHeader* h = reinterpret_cast<NodeHeader*>(rec);
+    r->level = level;
+    r->m = layout.m;
+    r->off = off;
+    const NodeHeader* h = reinterpret_cast<const NodeHeader*>(stream_data(BufferGetPage(r->buf)) + off);
     if (level == 0) {
-        r->st = GenericXLogStart(index);
-        Page page = GenericXLogRegisterBuffer(r->st, r->buf, 0);
-        cover_written(page, off + layout.node_bytes);
-        rec = stream_data(page) + off;
-        h = reinterpret_cast<NodeHeader*>(rec);
-        r->count0 = &h->count0;
-        r->ids = reinterpret_cast<uint32*>(rec + sizeof(NodeHeader));
         r->cap = 2u * layout.m;
+        point_list(r, BufferGetPage(r->buf));
         return true;
     }
     const uint8 node_level = h->level;
@@ -746,24 +803,31 @@ bool open_list(Relation index, const Layout& layout, uint32 id, int level, ListR
         check_level(index, id, node_level);
         return false;
     }
-    ItemPointerData upper = h->upper_tid;
+    r->upper = h->upper_tid;
     UnlockReleaseBuffer(r->buf);
     check_level(index, id, node_level);
     BlockNumber known = layout.nblocks;
-    check_upper_block(index, &known, id, upper);
-    r->buf = ReadBuffer(index, ItemPointerGetBlockNumber(&upper));
+    check_upper_block(index, &known, id, r->upper);
+    r->buf = ReadBuffer(index, ItemPointerGetBlockNumber(&r->upper));
     LockBuffer(r->buf, BUFFER_LOCK_EXCLUSIVE);
     UpperFault fault;
-    if (upper_list(BufferGetPage(r->buf), upper, level, layout.m, &fault) == nullptr) {
+    if (upper_list(BufferGetPage(r->buf), r->upper, level, layout.m, &fault) == nullptr) {
         UnlockReleaseBuffer(r->buf);
-        report_upper(index, id, upper, level, fault);
+        report_upper(index, id, r->upper, level, fault);
     }
-    r->st = GenericXLogStart(index);
-    uint32* list = upper_list(GenericXLogRegisterBuffer(r->st, r->buf, 0), upper, level, layout.m, &fault);
-    r->count = list;
-    r->ids = list + 1;
     r->cap = static_cast<uint32>(layout.m);
+    point_list(r, BufferGetPage(r->buf));
     return true;
+}
+
+/// From here on r points into the GenericXLog copy of its page: changes
+/// are WAL-logged by close_list(r, true). Reading the list before needs no
+/// copy of the page (most back links find a full list and change nothing).
+void begin_write(Relation index, ListRef* r) {
+    r->st = GenericXLogStart(index);
+    Page page = GenericXLogRegisterBuffer(r->st, r->buf, 0);
+    if (r->level == 0) cover_written(page, r->off + node_bytes(r->m));
+    point_list(r, page);
 }
 
 /// The list's count, bounded by its capacity (a corrupted count above it
@@ -776,10 +840,12 @@ void set_list_count(ListRef& r, uint32 n) {
         *r.count = n;
 }
 void close_list(ListRef& r, bool changed) {
-    if (changed)
-        GenericXLogFinish(r.st);
-    else
-        GenericXLogAbort(r.st);
+    if (r.st != nullptr) {
+        if (changed)
+            GenericXLogFinish(r.st);
+        else
+            GenericXLogAbort(r.st);
+    }
     UnlockReleaseBuffer(r.buf);
 }
 
@@ -788,6 +854,7 @@ void close_list(ListRef& r, bool changed) {
 void set_neighbors(Relation index, const Layout& layout, uint32 id, int level, const uint32* ids, uint32 n) {
     ListRef r;
     if (!open_list(index, layout, id, level, &r)) return;
+    begin_write(index, &r);
     n = std::min(n, r.cap);
     memcpy(r.ids, ids, n * sizeof(uint32));
     set_list_count(r, n);
@@ -808,6 +875,7 @@ bool try_append_neighbor(Relation index, const Layout& layout, uint32 nb, int le
         close_list(r, false);
         return false;
     }
+    begin_write(index, &r);
     r.ids[n] = id;
     set_list_count(r, n + 1);
     close_list(r, true);
@@ -822,6 +890,7 @@ bool replace_neighbors_if(Relation index, const Layout& layout, uint32 nb, int l
         close_list(r, false);
         return false;
     }
+    begin_write(index, &r);
     n = std::min(n, r.cap);
     memcpy(r.ids, ids, n * sizeof(uint32));
     set_list_count(r, n);

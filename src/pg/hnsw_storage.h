@@ -134,7 +134,26 @@ class PageAccess {
     Layout& layout() { return *layout_; }
     const ElemDistance& dist() const { return dist_; }
 
+    /// While on, every page read stays pinned (up to shared buffers /
+    /// `share` pages) until hold_pins(false), so that reading it again costs no pin and
+    /// unpin (the buffer header's atomic): for merges, inserts and scans,
+    /// which revisit the same pages. Turn it off before the state goes
+    /// away on a normal path; after an error the transaction's resource
+    /// owner drops the pins, so nothing else may release them.
+    void hold_pins(bool on, int share = 64);
+    bool holding() const { return hold_; }
+
  private:
+    /// The buffer of blk, pinned; *held says the hold owns the pin (else
+    /// the caller releases it: unpin).
+    Buffer pin(BlockNumber blk, bool* held);
+    static void unpin(Buffer b, bool held) {
+        if (!held) ReleaseBuffer(b);
+    }
+    static void unlock_unpin(Buffer b, bool held) {
+        LockBuffer(b, BUFFER_LOCK_UNLOCK);
+        if (!held) ReleaseBuffer(b);
+    }
     /// Pointer to vector id if it lies within one page (pinned+locked in
     /// buf), else copies it to scratch and returns that (buf invalid).
     const void* vector_ptr(uint32 id, Buffer* buf, AlignedBytes& scratch);
@@ -160,6 +179,9 @@ class PageAccess {
     std::vector<uint32> nbuf_;
     AlignedBytes scratch_a_, scratch_b_;
     ItemPointerData last_tid_;
+    bool hold_ = false;
+    std::vector<Buffer> held_;  // by block number
+    uint32 n_held_ = 0, max_held_ = 0;
     bool exclude_pending_ = false;
     uint32 excluded_base_ = 0;
     const std::vector<bool>* excluded_ = nullptr;
