@@ -30,6 +30,11 @@ my $bulk = IPC::Run::start(
   '>', \$out, '2>', \$err);
 $node->poll_query_until('postgres', q{SELECT elements > 4000 FROM nmvec_index_stats('t_v')})
   or die 'the bulk insert did not reach the index';
+# Make the WAL of what the batch wrote so far durable (a segment switch
+# flushes it), so that recovery replays some of its elements for VACUUM to
+# remove: pending inserts write so little WAL that none of it may have
+# reached the disk yet.
+$node->safe_psql('postgres', 'SELECT pg_switch_wal()');
 # SIGKILL the backend doing the insert: the postmaster takes that as a crash,
 # kills every other backend and runs crash recovery from the WAL.
 my $pid = $node->safe_psql('postgres',
