@@ -180,6 +180,46 @@ grep -q "rotated" "$TMP/follow.err" && grep -q "truncated" "$TMP/follow.err" && 
     || notok "--follow: says it followed a rotation and a truncation" "$(cat "$TMP/follow.err")"
 same "--follow: no chain break across the rotation and truncation" "$(grep -c ': chain ' "$TMP/follow.err")" 0
 
+# --- embeddings from sidecar files (vectors/<hash>.vec) -----------------------
+# Every other line's embedding moves to DIR/<hash>.vec, as nm-monitor's
+# streaming writer keeps them; one sidecar is then removed and one names
+# another hash: those two lines are rejected, the rest land as if inline.
+mkdir -p "$TMP/vectors"
+python3 - "$TMP/ledger.jsonl" "$TMP/side.jsonl" "$TMP/vectors" <<'PY'
+import re, sys, json
+src, dst, vdir = sys.argv[1:4]
+out = open(dst, "w")
+for i, line in enumerate(open(src)):
+    if i >= 3000:
+        break
+    if i % 2 == 0:
+        m = re.search(r',"embedding":(\[[^\]]*\])', line)
+        h = json.loads(line)["hash"]
+        with open(f"{vdir}/{h}.vec", "w") as f:
+            f.write('{"hash":"%s","vector":%s,"metadata":{"action":"x","category":"y"}}' % (h, m.group(1)))
+        line = line[:m.start()] + line[m.end():]
+    out.write(line)
+PY
+side_missing=$(sed -n 11p "$TMP/side.jsonl" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["hash"])')
+side_wrong=$(sed -n 13p "$TMP/side.jsonl" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["hash"])')
+rm "$TMP/vectors/$side_missing.vec"
+sed -i "s/\"hash\":\"$side_wrong\"/\"hash\":\"$side_missing\"/" "$TMP/vectors/$side_wrong.vec"
+q -c "CREATE TABLE side ($COLS)"
+"$ING" --dsn "$DSN" --table side --source side --dims 16 --vectors "$TMP/vectors" "$TMP/side.jsonl" 2>"$TMP/side.err"
+same "sidecars: exit 1 (some lines rejected)" "$?" 1
+same "sidecars: 1,500 embeddings read from them" "$(grep -c 'embedding' "$TMP/side.jsonl")" 1500
+same "sidecars: the two lines without a usable sidecar are rejected" \
+    "$(cut -d: -f2 "$TMP/side.jsonl.rejects" 2>/dev/null | paste -sd,)" "11,13"
+grep -q "no sidecar $side_missing.vec" "$TMP/side.jsonl.rejects" && grep -q "is for another hash" "$TMP/side.jsonl.rejects" \
+    && ok "sidecars: the rejects say why" || notok "sidecars: the rejects say why" "$(cat "$TMP/side.jsonl.rejects")"
+same "sidecars: the other rows equal the inline load's" \
+    "$(q -c "SELECT md5(string_agg(concat_ws('|', id, hash, embedding::text), ',' ORDER BY id)) FROM side")" \
+    "$(q -c "SELECT md5(string_agg(concat_ws('|', id, hash, embedding::text), ',' ORDER BY id)) FROM ref3000 WHERE id NOT IN (11, 13)")"
+# the hashes of the sidecar lines verify: the only breaks are the gaps the
+# two rejected lines leave
+same "sidecars: the hash chain verifies, but for the two rejected lines' gaps" \
+    "$(grep ': chain ' "$TMP/side.err" | sed 's/.*: chain //' | paste -sd,)" "gap: height 12 after 10,gap: height 14 after 12"
+
 # --- the command line ---------------------------------------------------------
 "$ING" --batch 0 "$TMP/gap.jsonl" 2>"$TMP/usage.err"
 same "bad option value: exit 2" "$?" 2
