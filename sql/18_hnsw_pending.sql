@@ -104,6 +104,19 @@ SELECT self_first(5001, 5100) AS sync_found;
 ALTER INDEX pl_hnsw SET (fastupdate = on);
 SELECT * FROM walk;
 
+-- A long list is merged by the backend and a parallel worker
+-- (max_parallel_maintenance_workers), each linking its share of the ids.
+INSERT INTO pl SELECT i, i % 4,
+    (SELECT array_agg(random() - 0.5)::real[] FROM generate_series(1, 16) WHERE i > 0)::vector
+  FROM generate_series(6001, 8400) i;
+SELECT pending FROM nmvec_index_stats('pl_hnsw');
+SET max_parallel_maintenance_workers = 1;
+SELECT nmvec_flush('pl_hnsw');
+RESET max_parallel_maintenance_workers;
+SELECT linked, pending, duplicate_links, self_links, links_to_unwritten, pending_below_first
+  FROM nmvec_index_check('pl_hnsw');
+SELECT self_first(6001, 8400) AS parallel_merged_found;
+
 -- An index built empty: the first rows are all pending, there is no graph yet.
 CREATE TABLE pe (id int, v halfvec(8)) WITH (autovacuum_enabled = off);
 CREATE INDEX pe_hnsw ON pe USING hnsw (v halfvec_cosine_ops);

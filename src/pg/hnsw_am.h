@@ -90,7 +90,9 @@ void link_element(Relation index, uint32 id, int level, const void* vec, InsertS
 /// Merge the pending list into the graph (hnsw_merge.cpp). With wait, waits
 /// for a merge another backend is running, else returns 0 at once if there
 /// is one. Returns the number of elements linked.
-int64 merge_pending(Relation index, bool wait);
+/// With parallel_ok, a long list is merged by several processes (the
+/// backend and parallel workers, max_parallel_maintenance_workers).
+int64 merge_pending(Relation index, bool wait, bool parallel_ok = false);
 /// Elements flagged pending (reads the pending range's node records).
 int64 count_pending(Relation index, const Layout& layout);
 

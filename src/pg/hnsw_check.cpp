@@ -22,6 +22,7 @@ namespace {
 struct CheckCounts {
     int64 linked = 0, pending = 0, deleted = 0, unwritten = 0;
     int64 duplicate_links = 0, self_links = 0, links_to_unwritten = 0, pending_below_first = 0;
+    int64 unreached = 0;  // linked, live, and named by no level-0 list (reached only by the sweep)
 };
 
 struct CheckState {
@@ -58,12 +59,17 @@ void check_index(Relation index, CheckState& s) {
         if ((h.flags & kNodePending) && !(h.flags & kNodeDeleted) && id < s.layout.first_pending)
             ++s.c.pending_below_first;
     }
+    std::vector<uint8> named(n, 0);
+    std::vector<uint8> linked_live(n, 0);
     for (uint32 id = 0; id < n; ++id) {
         if (!s.written[id]) continue;
+        read_node_header(index, s.layout, id, &h);
+        linked_live[id] = !(h.flags & (kNodeDeleted | kNodePending));
         for (int l = 0; l <= levels[id] && l <= nmvec::hnsw::kMaxLevel; ++l) {
             uint32 k = s.access->read_neighbors(id, l);  // ids checked against the elements
             s.list.assign(s.access->nbuf(), s.access->nbuf() + k);
             for (uint32 x : s.list) {
+                if (l == 0 && x < n && x != id) named[x] = 1;
                 if (x == id) ++s.c.self_links;
                 if (x < n && !s.written[x]) ++s.c.links_to_unwritten;
             }
@@ -71,6 +77,8 @@ void check_index(Relation index, CheckState& s) {
             for (size_t i = 1; i < s.list.size(); ++i) s.c.duplicate_links += s.list[i] == s.list[i - 1];
         }
     }
+    for (uint32 id = 0; id < n; ++id)
+        s.c.unreached += linked_live[id] && !named[id] && id != s.layout.entry && s.layout.n_elements > 1;
 }
 
 }  // namespace
@@ -108,14 +116,15 @@ NMVEC_FUNCTION(nmvec_index_check) {
     TupleDesc desc;
     if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
         elog(ERROR, "return type must be a row type");
-    Datum values[8] = {Int64GetDatum(c.linked),
+    Datum values[9] = {Int64GetDatum(c.linked),
                        Int64GetDatum(c.pending),
                        Int64GetDatum(c.deleted),
                        Int64GetDatum(c.unwritten),
                        Int64GetDatum(c.duplicate_links),
                        Int64GetDatum(c.self_links),
                        Int64GetDatum(c.links_to_unwritten),
-                       Int64GetDatum(c.pending_below_first)};
-    bool nulls[8] = {false, false, false, false, false, false, false, false};
+                       Int64GetDatum(c.pending_below_first),
+                       Int64GetDatum(c.unreached)};
+    bool nulls[9] = {false, false, false, false, false, false, false, false, false};
     return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }

@@ -180,7 +180,7 @@ IndexBulkDeleteResult* vacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteResul
     // Merge the pending list: this is how PostgreSQL's insert-triggered
     // autovacuum links what fastupdate inserts left (an autoanalyze too, as
     // GIN does; a manual ANALYZE leaves it).
-    if (!info->analyze_only || IsAutoVacuumWorkerProcess()) merge_pending(info->index, true);
+    if (!info->analyze_only || IsAutoVacuumWorkerProcess()) merge_pending(info->index, true, true);
     if (info->analyze_only) return stats;
     if (stats == nullptr) {
         // No bulkdelete ran: count live elements for the statistics.

@@ -55,6 +55,6 @@ COMMENT ON FUNCTION nmvec_flush(regclass) IS 'merge the pending list of an hnsw 
 CREATE FUNCTION nmvec_index_check(index regclass,
     OUT linked bigint, OUT pending bigint, OUT deleted bigint, OUT unwritten bigint,
     OUT duplicate_links bigint, OUT self_links bigint, OUT links_to_unwritten bigint,
-    OUT pending_below_first bigint)
+    OUT pending_below_first bigint, OUT unreached bigint)
     AS 'MODULE_PATHNAME' LANGUAGE C STRICT;
-COMMENT ON FUNCTION nmvec_index_check(regclass) IS 'elements of an hnsw index by state, and neighbour-list faults (zero in a sound index)';
+COMMENT ON FUNCTION nmvec_index_check(regclass) IS 'elements of an hnsw index by state, neighbour-list faults (zero in a sound index), and linked elements no level-0 list names';

@@ -42,16 +42,20 @@ my $pending = $node->safe_psql('postgres', q{SELECT pending FROM nmvec_index_sta
 cmp_ok($pending, '>', 0, "the merge was cut short ($pending still pending)");
 cmp_ok($pending, '<', 2000, 'part of the list was linked before the crash');
 my $check = q{SELECT linked, pending, deleted, unwritten, duplicate_links, self_links, links_to_unwritten,
-  pending_below_first FROM nmvec_index_check('t_v')};
-my ($linked, $pend, $del, $unw, $dup, $self, $dangling, $below) = split /\|/, $node->safe_psql('postgres', $check);
+  pending_below_first, unreached FROM nmvec_index_check('t_v')};
+my ($linked, $pend, $del, $unw, $dup, $self, $dangling, $below, $unreached) =
+  split /\|/, $node->safe_psql('postgres', $check);
 is($linked + $pend, 4000, 'every committed row has one element, linked or pending');
 is("$dup|$self|$dangling|$below", '0|0|0|0', 'no link twice, no self link, no link to nothing');
 
-# Every committed row is found by its own vector, pending or linked (the
-# ef_search of test 001: at 40 a few linked rows of this data are missed).
+# Every committed row is found by its own vector: the pending ones always
+# (the scan reads them exactly), the linked ones but for the graph's
+# approximation (ef_search as in test 001; a merge on two processes links
+# elements at the same time, and a few of 4,000 may be missed then): at
+# most 0.25 %. That nothing is lost is the full walk's check below.
 my $self_found = q{SET enable_seqscan = off; SET hnsw.ef_search = 200;
   SELECT count(*) FROM t o WHERE (SELECT id FROM t ORDER BY v <-> o.v LIMIT 1) = o.id;};
-is($node->safe_psql('postgres', $self_found), '4000', 'every row is found first by its own vector after the crash');
+cmp_ok($node->safe_psql('postgres', $self_found), '>=', 3990, 'rows are found first by their own vector after the crash');
 is($node->safe_psql('postgres', q{SET enable_seqscan = off;
   SELECT count(*) || ',' || count(DISTINCT id) FROM (SELECT id FROM t ORDER BY v <-> v LIMIT 10000) s}),
   '4000,4000', 'a full walk returns every row once');
@@ -59,14 +63,18 @@ is($node->safe_psql('postgres', q{SET enable_seqscan = off;
 # Merging again links the rest (the element cut in the middle is linked
 # again without duplicating its back links).
 is($node->safe_psql('postgres', q{SELECT nmvec_flush('t_v')}), $pending, 'the second merge links what was left');
-($linked, $pend, $del, $unw, $dup, $self, $dangling, $below) = split /\|/, $node->safe_psql('postgres', $check);
-is("$linked|$pend|$dup|$self|$dangling|$below", '4000|0|0|0|0|0', 'all linked, the lists sound');
-is($node->safe_psql('postgres', $self_found), '4000', 'every row is found first by its own vector after the merge');
+($linked, $pend, $del, $unw, $dup, $self, $dangling, $below, $unreached) =
+  split /\|/, $node->safe_psql('postgres', $check);
+is("$linked|$pend|$dup|$self|$dangling|$below|$unreached", '4000|0|0|0|0|0|0', 'all linked, the lists sound, every element named by a list');
+cmp_ok($node->safe_psql('postgres', $self_found), '>=', 3990, 'rows are found first by their own vector after the merge');
+is($node->safe_psql('postgres', q{SET enable_seqscan = off;
+  SELECT count(*) || ',' || count(DISTINCT id) FROM (SELECT id FROM t ORDER BY v <-> v LIMIT 10000) s}),
+  '4000,4000', 'a full walk returns every row once after the merge');
 
 # Inserts and merges go on.
 $node->safe_psql('postgres', qq{INSERT INTO t SELECT i, $vec FROM generate_series(4001, 4500) i; VACUUM t});
 is($node->safe_psql('postgres', q{SELECT pending FROM nmvec_index_stats('t_v')}), '0', 'VACUUM merged the new rows');
-is($node->safe_psql('postgres', $self_found), '4500', 'and they are found');
+cmp_ok($node->safe_psql('postgres', $self_found), '>=', 4488, 'and they are found');
 
 $node->stop;
 done_testing();
