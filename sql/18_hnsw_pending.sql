@@ -12,6 +12,7 @@ CREATE INDEX pl_hnsw ON pl USING hnsw (v vector_l2_ops) WITH (m = 8, ef_construc
 SET enable_seqscan = off;
 SET enable_bitmapscan = off;
 SET hnsw.ef_search = 200;
+SET nmvec.background_merge = off;  -- merges where this test can see them (background: below)
 SELECT elements, pending FROM nmvec_index_stats('pl_hnsw');
 -- 500 inserts: all pending
 INSERT INTO pl SELECT i, i % 4,
@@ -116,6 +117,31 @@ RESET max_parallel_maintenance_workers;
 SELECT linked, pending, duplicate_links, self_links, links_to_unwritten, pending_below_first
   FROM nmvec_index_check('pl_hnsw');
 SELECT self_first(6001, 8400) AS parallel_merged_found;
+
+-- Background merge (the default): the insert that passes the limit starts a
+-- worker that merges while inserts go on; an insert merges itself only past
+-- four times the limit. Wait (up to a minute) for the worker to finish.
+RESET nmvec.background_merge;
+ALTER INDEX pl_hnsw SET (pending_list_limit = 64);
+CREATE FUNCTION wait_merged(idx regclass) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE p bigint;
+BEGIN
+  FOR i IN 1..600 LOOP
+    SELECT pending INTO p FROM nmvec_index_stats(idx);
+    EXIT WHEN p < 455;
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+  RETURN p;
+END $$;
+INSERT INTO pl SELECT i, i % 4,
+    (SELECT array_agg(random() - 0.5)::real[] FROM generate_series(1, 16) WHERE i > 0)::vector
+  FROM generate_series(9001, 10500) i;
+SELECT pending <= 4 * 455 AS within_hard_limit FROM nmvec_index_stats('pl_hnsw');
+SELECT wait_merged('pl_hnsw') < 455 AS merged_in_background;
+SELECT self_first(9001, 10500) AS background_merged_found;
+SELECT duplicate_links, self_links, links_to_unwritten, pending_below_first FROM nmvec_index_check('pl_hnsw');
+ALTER INDEX pl_hnsw RESET (pending_list_limit);
+SET nmvec.background_merge = off;
 
 -- An index built empty: the first rows are all pending, there is no graph yet.
 CREATE TABLE pe (id int, v halfvec(8)) WITH (autovacuum_enabled = off);

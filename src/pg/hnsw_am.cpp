@@ -29,6 +29,7 @@ int g_max_scan_tuples = 50000;
 double g_scan_mem_multiplier = 1.0;
 int g_pending_list_limit = 4096;
 int g_merge_delay_ms = 0;
+bool g_background_merge = true;
 
 namespace {
 
@@ -212,6 +213,11 @@ void register_hnsw() {
         "graph. Scans read the whole list, so a larger limit makes inserts cheaper and scans slower. "
         "The index option pending_list_limit overrides it.",
         &g_pending_list_limit, 4096, 64, MAX_KILOBYTES, PGC_USERSET, GUC_UNIT_KB, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "nmvec.background_merge", "Whether an insert that fills the pending list starts a background merge.",
+        "On: a background worker merges the list while inserts go on; an insert merges it itself only "
+        "when the list reaches four times the limit. Off: the insert that passes the limit merges it.",
+        &g_background_merge, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("nmvec.merge_delay", "Test aid: pause after each element an hnsw merge links.",
                             "For crash tests only; 0 (the default) disables it.", &g_merge_delay_ms, 0, 0,
                             10000, PGC_SUSET, GUC_UNIT_MS | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);

@@ -50,6 +50,7 @@ extern int g_max_scan_tuples;
 extern double g_scan_mem_multiplier;
 extern int g_pending_list_limit;  // kB
 extern int g_merge_delay_ms;      // test aid: sleep after each merged element
+extern bool g_background_merge;   // nmvec.background_merge
 /// Bytes of search state a scan keeps per element it computed a distance
 /// for (the found pool and the candidate lists): what
 /// hnsw.scan_mem_multiplier x work_mem is divided by.
@@ -76,6 +77,8 @@ struct InsertState {
     // runs of 1, 2, 4 ... 64: a COPY writes the meta page once per 64 rows,
     // a one-row INSERT reserves just its id.
     uint32 reserved_next = 0, reserved_end = 0, reserve_run = 1;
+    // n_elements when this statement last started a background merge.
+    uint32 background_merge_at = 0;
 };
 InsertState* insert_state(Relation index, IndexInfo* info);
 /// Synchronous insert: allocate, write, link (steps 1-5 in hnsw_insert.cpp).
@@ -93,6 +96,9 @@ void link_element(Relation index, uint32 id, int level, const void* vec, InsertS
 /// With parallel_ok, a long list is merged by several processes (the
 /// backend and parallel workers, max_parallel_maintenance_workers).
 int64 merge_pending(Relation index, bool wait, bool parallel_ok = false);
+/// Start a background worker that merges the index's pending list in its
+/// own transaction; false if none could be registered (no free slot).
+bool start_background_merge(Relation index);
 /// Elements flagged pending (reads the pending range's node records).
 int64 count_pending(Relation index, const Layout& layout);
 

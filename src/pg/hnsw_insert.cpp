@@ -28,7 +28,15 @@
 // element, with the same code (link_element).
 #include "hnsw_am.h"
 
+extern "C" {
+#include "storage/lmgr.h"
+}
+
 namespace nmvec::pg::hnsw {
+
+/// An insert merges the pending list itself once it holds this many times
+/// pending_list_limit (background merges do not keep up).
+constexpr uint64 kHardLimitFactor = 4;
 
 bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out) {
     struct varlena* raw = PG_DETOAST_DATUM(value);
@@ -162,7 +170,27 @@ void insert_pending(Relation index, ItemPointer heap_tid, const void* vec, Inser
         return;
     }
     const uint64 per_element = uint64{layout.vec_bytes} + layout.node_bytes;
-    if (uint64{n - fp} * per_element > pending_limit_bytes(index)) merge_pending(index, false);
+    const uint64 bytes = uint64{n - fp} * per_element, limit = pending_limit_bytes(index);
+    if (bytes <= limit) return;
+    // Over the limit: a background worker merges while inserts go on. Over
+    // kHardLimitFactor times the limit (merges do not keep up), the insert
+    // waits for a running merge and merges what is left itself.
+    if (bytes > kHardLimitFactor * limit) {
+        merge_pending(index, true);
+        return;
+    }
+    if (!g_background_merge) {
+        merge_pending(index, false);
+        return;
+    }
+    // One start per limit's worth of inserts of this statement: the worker
+    // takes a moment to take the merge lock.
+    const uint64 limit_elements = std::max<uint64>(limit / per_element, 1);
+    if (st.background_merge_at != 0 && n < st.background_merge_at + limit_elements) return;
+    if (!ConditionalLockPage(index, kMetaBlock, ExclusiveLock)) return;  // a merge is running
+    UnlockPage(index, kMetaBlock, ExclusiveLock);
+    st.background_merge_at = n;
+    if (!start_background_merge(index)) merge_pending(index, false);
 }
 
 InsertState* insert_state(Relation /*index*/, IndexInfo* info) {

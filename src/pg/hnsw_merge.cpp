@@ -34,7 +34,13 @@ extern "C" {
 #include "catalog/pg_am.h"
 #include "commands/vacuum.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "port/atomics.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "tcop/tcopprot.h"
+#include "utils/snapmgr.h"
 #include "postmaster/autovacuum.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
@@ -234,9 +240,56 @@ int64 merge_pending(Relation index, bool wait, bool parallel_ok) {
     return merged;
 }
 
+bool start_background_merge(Relation index) {
+    BackgroundWorker w;
+    memset(&w, 0, sizeof(w));
+    snprintf(w.bgw_name, BGW_MAXLEN, "nmvec merge of index %u", RelationGetRelid(index));
+    snprintf(w.bgw_type, BGW_MAXLEN, "nmvec merge");
+    w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+    w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+    w.bgw_restart_time = BGW_NEVER_RESTART;
+    snprintf(w.bgw_library_name, BGW_MAXLEN, "nmvec");
+    snprintf(w.bgw_function_name, BGW_MAXLEN, "nmvec_merge_bgworker");
+    w.bgw_main_arg = ObjectIdGetDatum(RelationGetRelid(index));
+    const Oid db = MyDatabaseId;
+    memcpy(w.bgw_extra, &db, sizeof(db));
+    w.bgw_notify_pid = 0;
+    return RegisterDynamicBackgroundWorker(&w, nullptr);
+}
+
 }  // namespace nmvec::pg::hnsw
 
 using namespace nmvec::pg::hnsw;
+
+/// The background merge: connects to the index's database, merges its
+/// pending list in one transaction (waiting for a merge already running),
+/// round after round while inserts add to it, and exits once a round finds
+/// nothing to link. An index dropped meanwhile is skipped.
+extern "C" PGDLLEXPORT void nmvec_merge_bgworker(Datum arg) {
+    const Oid index_oid = DatumGetObjectId(arg);
+    Oid db;
+    memcpy(&db, MyBgworkerEntry->bgw_extra, sizeof(db));
+    pqsignal(SIGTERM, die);
+    BackgroundWorkerUnblockSignals();
+    BackgroundWorkerInitializeConnectionByOid(db, InvalidOid, 0);
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    pgstat_report_activity(STATE_RUNNING, "nmvec: merging an hnsw pending list");
+    Relation rel = try_relation_open(index_oid, RowExclusiveLock);
+    if (rel != nullptr) {
+        if (rel->rd_rel->relkind == RELKIND_INDEX && rel->rd_rel->relam == get_index_am_oid("hnsw", true))
+            nmvec::pg::guarded([&]() -> Datum {
+                // Rows inserted while a round runs are left for the next
+                // one: go on until a round finds nothing to link.
+                for (int round = 0; round < 1000; ++round)
+                    if (merge_pending(rel, true, false) == 0) break;
+                return 0;
+            });
+        relation_close(rel, RowExclusiveLock);
+    }
+    CommitTransactionCommand();
+    pgstat_report_activity(STATE_IDLE, nullptr);
+}
 
 /// A parallel merge's worker: links its share of the pending range.
 extern "C" PGDLLEXPORT void nmvec_hnsw_merge_worker(dsm_segment* /*seg*/, shm_toc* toc) {
