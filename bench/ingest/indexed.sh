@@ -76,6 +76,13 @@ rec build_base_s "$(table nmv fast)"
 rec fast_stream_s "$(copy nmv fast "$WORK/stream.pgcopy")"
 rec fast_pending_after "$(q nmv "SELECT pending FROM nmvec_index_stats('fast_h')")"
 t0=$(now); q nmv "SELECT nmvec_flush('fast_h')" >/dev/null; rec fast_flush_s "$(el "$t0" "$(now)")"
+# The same with merges by the inserting backend (nmvec.background_merge off).
+rec build_base4_s "$(table nmv inl)"
+psql -qX -d nmv -c "ALTER DATABASE nmv SET nmvec.background_merge = off"
+rec inl_stream_s "$(copy nmv inl "$WORK/stream.pgcopy")"
+psql -qX -d nmv -c "ALTER DATABASE nmv RESET nmvec.background_merge"
+rec inl_pending_after "$(q nmv "SELECT pending FROM nmvec_index_stats('inl_h')")"
+t0=$(now); q nmv "SELECT nmvec_flush('inl_h')" >/dev/null; rec inl_flush_s "$(el "$t0" "$(now)")"
 
 # Merges left to the end: a limit the load never reaches, autovacuum off for
 # the table; then one nmvec_flush merges the whole stream (the merge's rate).
@@ -106,7 +113,16 @@ latrec() {
     rec "lat_$2" "$out"
 }
 latrec lazy "${STREAM}"
-t0=$(now); q nmv "SELECT nmvec_flush('lazy_h')" >/dev/null; rec lazy_flush_s "$(el "$t0" "$(now)")"
+# The merge on one process (per core), then on the backend and its parallel
+# workers (nmvec_flush's default) for a second table loaded the same way.
+t0=$(now); psql -qXAt -d nmv -c "SET max_parallel_maintenance_workers = 0" -c "SELECT nmvec_flush('lazy_h')" >/dev/null
+rec lazy_flush_s "$(el "$t0" "$(now)")"
+rec build_base5_s "$(table nmv lazy2 "WITH (pending_list_limit = 4000000)")"
+q nmv "ALTER TABLE lazy2 SET (autovacuum_enabled = off)"
+copy nmv lazy2 "$WORK/stream.pgcopy" >/dev/null
+t0=$(now); q nmv "SELECT nmvec_flush('lazy2_h')" >/dev/null; rec par_flush_s "$(el "$t0" "$(now)")"
+rec par_processes "$(q nmv "SELECT least(current_setting('max_parallel_maintenance_workers')::int + 1, $(nproc))")"
+q nmv "DROP TABLE lazy2"
 latrec lazy 0
 for n in 1000 5000 20000; do
     q nmv "INSERT INTO lazy SELECT * FROM plain LIMIT $n"
@@ -157,6 +173,10 @@ plain = stream / f("plain_stream_s")
 plain_slow = slow / f("plain_slow_s")
 fast = stream / f("fast_stream_s")
 fast_total = stream / (f("fast_stream_s") + f("fast_flush_s"))
+inl = stream / f("inl_stream_s")
+inl_total = stream / (f("inl_stream_s") + f("inl_flush_s"))
+par = int(v["lazy_pending"]) / f("par_flush_s")
+parp = int(v["par_processes"])
 lazy = stream / f("lazy_stream_s")
 merge = int(v["lazy_pending"]) / f("lazy_flush_s")
 thr = int(v["build_threads"])
@@ -171,15 +191,18 @@ o.append(f"Data: 384-d nm-monitor events from nmvec-gen: {base:,} rows in the ta
 o.append("## COPY rate\n")
 o.append("| COPY of the stream into | rows/s | vs unindexed |\n|---|---|---|")
 o.append(f"| unindexed table (baseline) | {plain:,.0f} | 1.00× |")
-o.append(f"| hnsw, fastupdate (default), merges as they come (inserter at the 4 MB limit, autovacuum) | {fast:,.0f} | {fast/plain:.2f}× |")
+o.append(f"| hnsw, fastupdate (default): background merges from the 4 MB limit, the inserter merges past 16 MB, autovacuum | {fast:,.0f} | {fast/plain:.2f}× |")
 o.append(f"| the same, counting the final nmvec_flush of the {int(v['fast_pending_after']):,} elements still pending ({f('fast_flush_s'):.1f} s) | {fast_total:,.0f} | {fast_total/plain:.2f}× |")
+o.append(f"| hnsw, fastupdate, `nmvec.background_merge = off`: the inserter merges at the 4 MB limit | {inl:,.0f} | {inl/plain:.2f}× |")
+o.append(f"| the same, counting the final nmvec_flush of the {int(v['inl_pending_after']):,} elements still pending ({f('inl_flush_s'):.1f} s) | {inl_total:,.0f} | {inl_total/plain:.2f}× |")
 o.append(f"| hnsw, fastupdate, no merge during the load (limit not reached, autovacuum off) | {lazy:,.0f} | {lazy/plain:.2f}× |")
 o.append(f"| hnsw, fastupdate = off ({slow:,} rows) | {sync:,.0f} | {sync/plain_slow:.3f}× of {plain_slow:,.0f} |")
 o.append(f"| pgvector {pgv} hnsw ({slow:,} rows) | {pg:,.0f} | {pg/plain_slow:.3f}× of {plain_slow:,.0f} |")
 o.append(f"| pgvector's own unindexed table (stream) | {stream / f('pgv_plain_stream_s'):,.0f} | |\n")
 o.append("## Merge rate against CREATE INDEX\n")
 o.append(f"| | vectors/s | per core |\n|---|---|---|")
-o.append(f"| nmvec_flush of {int(v['lazy_pending']):,} pending elements into the {base:,}-element graph (one backend) | {merge:,.0f} | {merge:,.0f} |")
+o.append(f"| nmvec_flush of {int(v['lazy_pending']):,} pending elements into the {base:,}-element graph, one process | {merge:,.0f} | {merge:,.0f} |")
+o.append(f"| the same on {parp} processes (the backend and parallel workers, nmvec_flush's default) | {par:,.0f} | {par/parp:,.0f} |")
 o.append(f"| CREATE INDEX of all {int(v['rows_all']):,} rows ({thr} build threads) | {build_all:,.0f} | {build_all/thr:,.0f} |")
 o.append(f"| CREATE INDEX of the {base:,} base rows | {base/f('build_base_s'):,.0f} | {base/f('build_base_s')/thr:,.0f} |\n")
 o.append(f"Merge per core / CREATE INDEX per core: **{merge/(build_all/thr):.2f}×**.\n")
