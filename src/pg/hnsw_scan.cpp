@@ -61,6 +61,8 @@ struct HnswScanState {
     // it serves (so the graph walk skips them even once merged).
     std::vector<PendingHit> pending;
     std::vector<bool> pending_ids;
+    std::vector<NodeHeader> headers;  // scratch of the exact pass
+    std::vector<uint32> ids;
     // The graph walk's next row, held while pending rows closer to the
     // query go first.
     bool graph_done = false, have_graph_head = false;
@@ -85,13 +87,23 @@ void scan_pending(IndexScanDesc scan, HnswScanState& s) {
     const uint32 first = s.layout.first_pending, end = s.layout.n_elements;
     s.pending.clear();
     s.pending_ids.assign(end - first, false);
-    NodeHeader h;
+    read_node_headers(scan->indexRelation, s.layout, first, end, &s.headers);
+    s.ids.clear();
     for (uint32 id = first; id < end; ++id) {
-        read_node_header(scan->indexRelation, s.layout, id, &h);
+        const NodeHeader& h = s.headers[id - first];
         if (!ItemPointerIsValid(&h.heap_tid) || !(h.flags & kNodePending) || (h.flags & kNodeDeleted))
             continue;
         s.pending_ids[id - first] = true;
-        s.pending.push_back({a.distance(id), id, h.heap_tid});
+        s.ids.push_back(id);
+    }
+    // Distances, the vectors of the next few fetched ahead into the cache.
+    constexpr size_t kAhead = 8;
+    s.pending.reserve(s.ids.size());
+    for (size_t i = 0; i < s.ids.size(); ++i) {
+        if (i % kAhead == 0) a.prefetch(s.ids.data() + i, std::min(kAhead, s.ids.size() - i));
+        const uint32 id = s.ids[i];
+        s.pending.push_back({a.distance(id), id, s.headers[id - first].heap_tid});
+        if ((i & 1023) == 1023) CHECK_FOR_INTERRUPTS();
     }
     std::sort(s.pending.begin(), s.pending.end(), [](const PendingHit& x, const PendingHit& y) {
         return x.dist != y.dist ? x.dist > y.dist : x.id > y.id;

@@ -910,6 +910,26 @@ void read_node_header(Relation index, const Layout& layout, uint32 id, NodeHeade
     UnlockReleaseBuffer(buf);
 }
 
+void read_node_headers(Relation index, const Layout& layout, uint32 first, uint32 end,
+                       std::vector<NodeHeader>* out) {
+    out->resize(end > first ? end - first : 0);
+    uint32 id = first;
+    while (id < end) {
+        uint32 off;
+        BlockNumber blk = layout.node_block(id, &off);
+        if (id >= layout.n_elements || blk == InvalidBlockNumber)
+            report_corrupt(index, "Element %u was asked for, beyond the index's %u elements.", id,
+                           layout.n_elements);
+        const uint32 page_end = std::min(end, (id / layout.nodes_per_page + 1) * layout.nodes_per_page);
+        Buffer buf = read_block(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        const char* data = stream_data(BufferGetPage(buf));
+        for (; id < page_end; ++id, off += layout.node_bytes)
+            memcpy(&(*out)[id - first], data + off, sizeof(NodeHeader));
+        UnlockReleaseBuffer(buf);
+    }
+}
+
 void clear_pending(Relation index, const Layout& layout, uint32 id) {
     uint32 off;
     BlockNumber blk = layout.node_block(id, &off);

@@ -214,6 +214,10 @@ void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_
 
 /// Copy id's node header (share lock).
 void read_node_header(Relation index, const Layout& layout, uint32 id, NodeHeader* out);
+/// Copy the node headers of ids [first, end) into out[0, end - first),
+/// locking each node page once.
+void read_node_headers(Relation index, const Layout& layout, uint32 first, uint32 end,
+                       std::vector<NodeHeader>* out);
 
 /// Clear id's kNodePending flag (WAL-logged; nothing if it is clear).
 void clear_pending(Relation index, const Layout& layout, uint32 id);
