@@ -50,6 +50,9 @@ for _ in $(seq 300); do
     [ "$(psql -At -c "SELECT count(*) FROM events")" -ge 22000 ] && break
     sleep 0.1
 done
+echo "== the index while the ingest runs: new events wait in its pending list (fastupdate),"
+echo "   searched exactly by every query, merged into the graph in the background"
+psql -c "SELECT elements, pending, pg_size_pretty(bytes) AS size FROM nmvec_index_stats('events_hnsw')"
 psql -v outlier="$(sed -n 3p "$W/outliers.txt")" -f scripts/demo.sql
 sed -n 22001,24000p "$W/all.jsonl" >>"$W/ledger.jsonl"
 for _ in $(seq 300); do
@@ -62,4 +65,8 @@ FOLLOW=
 tail -n 1 "$W/follow.log"
 psql -c "SELECT count(*) AS events, count(DISTINCT id) AS distinct_heights, max(id) AS last_height,
                 pg_size_pretty(pg_total_relation_size('events')) AS size FROM events"
+echo "== merge what is still pending (VACUUM does it too)"
+psql -c "SELECT nmvec_flush('events_hnsw') AS linked" \
+     -c "SELECT s.elements, s.pending, c.duplicate_links + c.self_links + c.links_to_unwritten AS faults
+           FROM nmvec_index_stats('events_hnsw') s, nmvec_index_check('events_hnsw') c"
 echo "== demo done; cluster removed"
