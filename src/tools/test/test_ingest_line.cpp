@@ -234,6 +234,100 @@ TEST(IngestParse, V1LineFields) {
     EXPECT_EQ(ev.embedding.size(), 3u);
 }
 
+/// `o` with the member `key` (raw JSON `value`) put first.
+Obj with_first(Obj o, const std::string& key, const std::string& value) {
+    o.members.insert(o.members.begin(), {key, value});
+    return o;
+}
+
+TEST(IngestParse, EmbeddingIsTheTopLevelMemberWhereverItIs) {
+    const std::vector<float> want{0.5f, -0.25f, 1.0f};
+    // first, in the middle, last
+    Obj last = v2_block(1, "");
+    Obj first = with_first(v2_block(1, "", ""), "embedding", "[0.5,-0.25,1]");
+    Obj middle = v2_block(1, "", "");
+    middle.members.insert(middle.members.begin() + 5, {"embedding", "[0.5,-0.25,1]"});
+    for (const Obj& o : {last, first, middle}) {
+        Event ev = parse_ok(o.text());
+        EXPECT_EQ(ev.embedding, want) << o.text();
+        EXPECT_EQ(ev.computed_hash, ev.hash) << o.text();
+        EXPECT_EQ(ev.user, "system");
+    }
+    // "embedding" inside data, metadata or a string does not count, before or after
+    for (const std::string& data : {std::string("{\"embedding\":[9,9,9]}"),
+                                    std::string("[{\"embedding\":[9,9,9]},[\"embedding\",[8]]]"),
+                                    std::string("\"\\\"embedding\\\":[9,9,9]\"")}) {
+        Obj o = v2_block(1, "").set("data", data);
+        EXPECT_EQ(parse_ok(o.text()).embedding, want) << o.text();
+        EXPECT_EQ(parse_ok(with_first(o, "x", data).text()).embedding, want) << o.text();
+    }
+    Obj meta = v2_block(1, "").set("metadata", "{\"embedding\":\"[9,9,9]\"}");
+    EXPECT_EQ(parse_ok(meta.text()).embedding, want);
+    Obj str = v2_block(1, "").set("user", R"("a\",\"embedding\":[9,9,9],\"b")");
+    EXPECT_EQ(parse_ok(str.text()).embedding, want);
+    EXPECT_EQ(parse_ok(str.text()).user, R"(a","embedding":[9,9,9],"b)");
+    // A member named embedding by escapes is the same member name.
+    EXPECT_EQ(parse_ok(with_first(v2_block(1, ""), "embe\\u0064ding", "[7,7]").text()).embedding,
+              (std::vector<float>{7, 7}));
+    EXPECT_EQ(parse_ok(with_first(v2_block(1, ""), "a\\\"embedding", "[7,7]").text()).embedding, want);
+    // A repeated member: the first one counts.
+    Obj twice = v2_block(1, "");
+    twice.members.emplace_back("embedding", "[4,5]");
+    EXPECT_EQ(parse_ok(twice.text()).embedding, want);
+    EXPECT_EQ(parse_ok(with_first(twice, "embedding", "[6]").text()).embedding, std::vector<float>{6});
+    // whitespace around and inside the array
+    std::string spaced = v2_block(1, "", " [ 0.5 ,\t-0.25 ,1 ] ").text();
+    EXPECT_EQ(parse_ok(spaced).embedding, want);
+    spaced.replace(spaced.find("\"embedding\":"), 12, "\"embedding\" \r\n:");
+    EXPECT_EQ(parse_ok(spaced).embedding, want);
+    EXPECT_EQ(parse_ok(" \t" + v2_block(1, "").text() + " \r").embedding, want);
+    // ... also when the member that counts is an empty array (rejected) and
+    // another one would have been a good embedding
+    const char* empty = "embedding has 0 elements, expected 1 to 16000";
+    EXPECT_EQ(reject_reason(with_first(v2_block(1, "", "[1,2]"), "embe\\u0064ding", "[]").text()), empty);
+    EXPECT_EQ(reject_reason(v2_block(1, "", "[]").set("data", "{\"embedding\":[1,2]}").text()), empty);
+    EXPECT_EQ(reject_reason(with_first(v2_block(1, "", "[1,2]"), "embedding", "[]").text()), empty);
+    // v1 records too
+    EXPECT_EQ(parse_ok(with_first(v1_record(1, "", "p", ""), "embedding", "[0.5,-0.25,1]").text()).embedding,
+              want);
+}
+
+TEST(IngestReject, EmbeddingElementsAndTheLineAroundThem) {
+    auto emb = [](const std::string& raw) { return reject_reason(v2_block(1, "", raw).text()); };
+    EXPECT_EQ(emb("[1,\"2\",3]"), "embedding element 1 is not a number");
+    EXPECT_EQ(emb("[1,2,[3]]"), "embedding element 2 is not a number");
+    EXPECT_EQ(emb("[null]"), "embedding element 0 is not a number");
+    EXPECT_EQ(emb("[0.5,{}]"), "embedding element 1 is not a number");
+    EXPECT_EQ(emb("{\"a\":1}"), "\"embedding\" is not an array");
+    EXPECT_EQ(emb("\"[1,2]\""), "\"embedding\" is not an array");
+    for (const char* bad : {"[1,2,]", "[1,,2]", "[,1]", "[01]", "[1 2]", "[.5]", "[1.]", "[-]", "[1e]",
+                            "[+1]", "[0x1]", "[1,2", "[1e400]"}) {
+        std::string r = emb(bad);
+        EXPECT_EQ(r.rfind("invalid JSON: ", 0), 0u) << bad << " -> " << r;
+    }
+    // the line around a valid embedding still decides
+    std::string line = v2_block(1, "").text();
+    std::string broken = line;
+    broken.replace(broken.find("\"user\":"), 7, "\"user\"");
+    EXPECT_EQ(reject_reason(broken).rfind("invalid JSON: ", 0), 0u);
+    EXPECT_EQ(reject_reason(line + "]").rfind("invalid JSON: ", 0), 0u);
+    EXPECT_EQ(reject_reason(line.substr(0, line.size() - 1) + ",}").rfind("invalid JSON: ", 0), 0u);
+    EXPECT_EQ(reject_reason(v2_block(1, "").erase("hostname").text()), "missing field \"hostname\"");
+    EXPECT_EQ(reject_reason(v2_block(1, "").set("pid", "-1").text()), "\"pid\" is not a u32");
+    // the same reason as for the whole line when both the embedding and a field are wrong
+    EXPECT_EQ(reject_reason(v2_block(1, "", "[1,\"x\"]").erase("user").text()), "missing field \"user\"");
+    ParseOptions d2;
+    d2.dims = 2;
+    EXPECT_EQ(reject_reason(v2_block(1, "", "[1,2,3]").set("pid", "\"x\"").text(), d2),
+              "\"pid\" is not a u32");
+    // -0 as an integer and as a decimal
+    Event ev = parse_ok(v2_block(1, "", "[-0,-0.0,0]").text());
+    ASSERT_EQ(ev.embedding.size(), 3u);
+    EXPECT_FALSE(std::signbit(ev.embedding[0]));
+    EXPECT_TRUE(std::signbit(ev.embedding[1]));
+    EXPECT_FALSE(std::signbit(ev.embedding[2]));
+}
+
 TEST(IngestParse, ReusedEventIsFullyOverwritten) {
     LineParser p({});
     Event ev;
