@@ -53,13 +53,6 @@ void CopyRows::add(const Event& ev) {
     ++rows_;
 }
 
-std::string CopyRows::take() {
-    if (!started_ || finished_) reset();
-    std::string out;
-    out.swap(buf_);
-    return out;
-}
-
 const std::string& CopyRows::finish() {
     if (!started_) reset();
     if (!finished_) {

@@ -129,6 +129,12 @@ float to_float(double d, bool* exact) {
     return f;
 }
 
+/// out = the hex of d, in out's own buffer.
+void set_hex(std::string& out, const Sha256Digest& d) {
+    out.resize(64);
+    to_hex(d, out.data());
+}
+
 inline bool is_json_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 /// Offset of the '[' opening the value of the first member named `key` of
@@ -368,7 +374,7 @@ dom::object LineParser::Impl::fields(size_t len, Event& ev) {
         in.hostname = ev.hostname;
         in.pid = ev.pid;
         in.data_json = ev.data_json;
-        ev.computed_hash = to_hex(block_hash(in));
+        set_hex(ev.computed_hash, block_hash(in));
     } else {
         ev.kind = Event::Kind::V1Record;
         ev.height = 0;
@@ -383,7 +389,7 @@ dom::object LineParser::Impl::fields(size_t len, Event& ev) {
         ev.hostname.clear();
         ev.pid = 0;
         ev.metadata_json.clear();
-        ev.computed_hash = to_hex(record_v1_hash(ev.prev_hash, ev.timestamp, ev.action, ev.data_json));
+        set_hex(ev.computed_hash, record_v1_hash(ev.prev_hash, ev.timestamp, ev.action, ev.data_json));
     }
     return obj;
 }
@@ -485,15 +491,17 @@ void ChainChecker::check(const Event& ev, uint64_t line_no, std::vector<ChainBre
             detail += "; " + d;
         }
     };
-    bool tampered = ev.hash != ev.computed_hash;
-    std::string tamper_detail =
-        "hash " + short_hash(ev.hash) + " does not match the recomputed " + short_hash(ev.computed_hash);
+    const bool tampered = ev.hash != ev.computed_hash;
+    auto tamper_detail = [&] {
+        return "hash " + short_hash(ev.hash) + " does not match the recomputed " +
+               short_hash(ev.computed_hash);
+    };
 
     if (ev.kind == Event::Kind::V1Record) {
         if (ev.prev_hash != s_.v1_hash)
             add("fork", "v1 prev_hash " + short_hash(ev.prev_hash) +
                             " is not the previous v1 record's hash " + short_hash(s_.v1_hash));
-        if (tampered) add("tampered", "v1 " + tamper_detail);
+        if (tampered) add("tampered", "v1 " + tamper_detail());
         s_.v1_hash = ev.hash;
     } else {
         bool links = ev.prev_hash == s_.hash;
@@ -510,7 +518,7 @@ void ChainChecker::check(const Event& ev, uint64_t line_no, std::vector<ChainBre
             add("fork", "prev_hash " + short_hash(ev.prev_hash) + " is not the hash of height " +
                             std::to_string(s_.height) + " (" + short_hash(s_.hash) + ")");
         }
-        if (tampered) add("tampered", tamper_detail);
+        if (tampered) add("tampered", tamper_detail());
         s_.height = ev.height;
         s_.hash = ev.hash;
         s_.any = true;

@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <cstring>
 #include <algorithm>
+#include <memory>
+#include <string_view>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -163,14 +165,24 @@ ChainChecker::State load_chain(const std::string& t) {
 
 std::string line_digest(std::string_view line) { return nmvec::to_hex(nmvec::sha256(line)); }
 
-/// Reads lines and knows the byte offset after each.
+/// A line of the ledger: a view into the block of the file it was read
+/// into, which it keeps alive.
+struct LineRef {
+    std::shared_ptr<const std::vector<char>> block;
+    std::string_view text;
+};
+
+/// Reads lines and knows the byte offset after each. The file is read in
+/// large blocks and a line is a view into its block (no copy per line); a
+/// block is reused once no line points into it. Only one thread may use the
+/// reader and the LineRefs it hands out (their reference counts are how
+/// blocks are known to be free).
 class LineReader {
  public:
     explicit LineReader(const std::string& path) : path_(path) {
         f_ = std::fopen(path.c_str(), "rb");
         if (!f_) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
-        buf_.resize(1 << 20);
-        std::setvbuf(f_, nullptr, _IONBF, 0);  // buf_ is the buffer
+        std::setvbuf(f_, nullptr, _IONBF, 0);  // the blocks are the buffer
     }
     ~LineReader() { std::fclose(f_); }
     LineReader(const LineReader&) = delete;
@@ -180,8 +192,7 @@ class LineReader {
         if (fseeko(f_, static_cast<off_t>(off), SEEK_SET) != 0)
             throw std::runtime_error("cannot seek in " + path_ + ": " + std::strerror(errno));
         offset_ = off;
-        pos_ = end_ = 0;
-        partial_.clear();
+        pos_ = scan_ = end_ = 0;
         std::clearerr(f_);
     }
     uint64_t size() {
@@ -202,30 +213,31 @@ class LineReader {
     /// Next line without its '\n'; false at the end of the file. A last
     /// line without its '\n' is returned too, unless `whole_only` (a writer
     /// may be in the middle of it): then it stays unread until its '\n' comes.
-    bool next(std::string& line, bool whole_only) {
-        line.swap(partial_);
-        partial_.clear();
+    bool next(LineRef& line, bool whole_only) {
         for (;;) {
-            if (pos_ == end_ && !refill()) {
-                if (line.empty()) return false;
-                if (!whole_only) {
-                    offset_ += line.size();
+            if (cur_) {
+                const char* base = cur_->data();
+                const void* nl = std::memchr(base + scan_, '\n', end_ - scan_);
+                if (nl) {
+                    const size_t n = static_cast<size_t>(static_cast<const char*>(nl) - (base + pos_));
+                    line.block = cur_;
+                    line.text = std::string_view(base + pos_, n);
+                    pos_ += n + 1;
+                    scan_ = pos_;
+                    offset_ += n + 1;
                     return true;
                 }
-                partial_.swap(line);  // not consumed yet
-                return false;
+                scan_ = end_;
             }
-            const char* start = buf_.data() + pos_;
-            const void* nl = std::memchr(start, '\n', end_ - pos_);
-            if (nl) {
-                size_t n = static_cast<const char*>(nl) - start;
-                line.append(start, n);
-                pos_ += n + 1;
-                offset_ += line.size() + 1;
+            if (!refill()) {
+                if (pos_ == end_) return false;
+                if (whole_only) return false;  // the unfinished line stays unread
+                line.block = cur_;
+                line.text = std::string_view(cur_->data() + pos_, end_ - pos_);
+                offset_ += end_ - pos_;
+                pos_ = scan_ = end_;
                 return true;
             }
-            line.append(start, end_ - pos_);
-            pos_ = end_;
         }
     }
     /// "device:inode" of the open file, and of whatever the path names now
@@ -248,27 +260,63 @@ class LineReader {
         seek(0);
     }
     /// Bytes of an unfinished last line held back by next().
-    size_t partial() const { return partial_.size(); }
+    size_t partial() const { return end_ - pos_; }
     uint64_t offset() const { return offset_; }
 
  private:
+    static constexpr size_t kBlock = 1 << 20;
+
     static std::string id_of(const struct stat& st) {
         return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
     }
+    /// Read more after the unread bytes [pos_, end_), which move to the start
+    /// of a block no line points into (twice their size at least). false if
+    /// the file has nothing more now.
     bool refill() {
+        const size_t keep = end_ - pos_;
+        const size_t want = std::max(kBlock, 2 * keep);
+        std::shared_ptr<std::vector<char>> b;
+        for (auto& free : blocks_)
+            if (free.use_count() == 1 && free != cur_ && free->size() >= want) {
+                b = free;
+                break;
+            }
+        if (!b && cur_ && cur_.use_count() == 2 && cur_->size() >= want)
+            b = cur_;  // held by blocks_ and cur_ only
+        if (!b) {
+            b = std::make_shared<std::vector<char>>(want);
+            blocks_.push_back(b);
+            if (blocks_.size() > kMaxFreeBlocks) trim();
+        }
+        if (keep) std::memmove(b->data(), cur_->data() + pos_, keep);
         std::clearerr(f_);  // a file that grew since the last end of file
-        pos_ = 0;
-        end_ = std::fread(buf_.data(), 1, buf_.size(), f_);
-        if (end_ == 0 && std::ferror(f_))
+        const size_t got = std::fread(b->data() + keep, 1, b->size() - keep, f_);
+        if (got == 0 && std::ferror(f_))
             throw std::runtime_error("cannot read " + path_ + ": " + std::strerror(errno));
-        return end_ > 0;
+        cur_ = b;
+        scan_ = keep;
+        pos_ = 0;
+        end_ = keep + got;
+        return got > 0;
     }
+    /// Forget blocks no line points into, beyond a few.
+    void trim() {
+        size_t spare = 0;
+        std::vector<std::shared_ptr<std::vector<char>>> kept;
+        for (auto& b : blocks_)
+            if (b.use_count() > 1 || b == cur_ || spare++ < kMinFreeBlocks) kept.push_back(b);
+        blocks_.swap(kept);
+    }
+
+    static constexpr size_t kMaxFreeBlocks = 64, kMinFreeBlocks = 4;
 
     std::string path_;
     std::FILE* f_ = nullptr;
-    std::vector<char> buf_;
-    size_t pos_ = 0, end_ = 0;  ///< unread bytes of buf_
-    std::string partial_;       ///< an unfinished last line (whole_only)
+    std::vector<std::shared_ptr<std::vector<char>>> blocks_;  ///< every block, free or not
+    std::shared_ptr<std::vector<char>> cur_;                  ///< the block being read
+    size_t pos_ = 0;                                          ///< start of the unread bytes of cur_
+    size_t scan_ = 0;  ///< where to look for the next '\n' (no '\n' in [pos_, scan_))
+    size_t end_ = 0;   ///< end of the bytes read into cur_
     uint64_t offset_ = 0;
 };
 
@@ -276,10 +324,12 @@ class LineReader {
 /// chunk of lines while the caller checks the chain of, encodes and sends
 /// the current one, so that parsing (most of the client's work) overlaps the
 /// rest. Lines come out in file order with what the parser said of each.
+/// Three chunks take turns (being read, with the worker, being used), so
+/// their items, with the strings and vectors in them, are reused.
 class ParseAhead {
  public:
     struct Item {
-        std::string text;
+        LineRef line;
         uint64_t end_offset = 0;  ///< file offset just past the line
         bool blank = false;
         bool ok = false;  ///< parsed; else `reason` says why not
@@ -300,69 +350,81 @@ class ParseAhead {
     ParseAhead(const ParseAhead&) = delete;
     ParseAhead& operator=(const ParseAhead&) = delete;
 
-    /// The next line; false when the reader has nothing more for now.
+    /// The next line; false when the reader has nothing more for now. The
+    /// caller may swap the item's members with its own (to keep them past
+    /// the next call): the item is reused either way.
     bool next(Item*& out) {
-        if (idx_ == cur_.size()) {
-            cur_.clear();
+        if (idx_ == cur_->n) {
             idx_ = 0;
+            cur_->n = 0;
             if (!in_flight_) {
-                if (!read_chunk()) return false;
+                if (!read_chunk(*free_)) return false;
                 submit();
             }
-            cur_ = wait();
-            if (read_chunk()) submit();  // the worker parses the next chunk meanwhile
-            if (cur_.empty()) return false;
+            wait();
+            if (read_chunk(*free_)) submit();  // the worker parses the next chunk meanwhile
+            if (cur_->n == 0) return false;
         }
-        out = &cur_[idx_++];
+        out = &cur_->items[idx_++];
         return true;
     }
 
  private:
     static constexpr size_t kChunk = 256;
 
-    bool read_chunk() {
-        next_.clear();
-        for (size_t i = 0; i < kChunk; ++i) {
-            Item it;
-            if (!in_.next(it.text, whole_only_)) break;
+    struct Chunk {
+        std::vector<Item> items = std::vector<Item>(kChunk);
+        size_t n = 0;  ///< items[0, n) are lines
+    };
+
+    bool read_chunk(Chunk& c) {
+        c.n = 0;
+        while (c.n < kChunk) {
+            Item& it = c.items[c.n];
+            if (!in_.next(it.line, whole_only_)) break;
             it.end_offset = in_.offset();
-            next_.push_back(std::move(it));
+            ++c.n;
         }
-        return !next_.empty();
+        return c.n > 0;
     }
+    /// free_ goes to the worker.
     void submit() {
         {
             std::lock_guard<std::mutex> g(m_);
-            job_.swap(next_);
+            std::swap(job_, free_);
             has_job_ = true;
         }
         in_flight_ = true;
         cv_.notify_all();
     }
-    std::vector<Item> wait() {
+    /// The worker's chunk becomes cur_, and cur_ the free one.
+    void wait() {
         std::unique_lock<std::mutex> l(m_);
         cv_.wait(l, [&] { return has_result_; });
         has_result_ = false;
         in_flight_ = false;
-        return std::move(result_);
+        std::swap(cur_, job_);
+        std::swap(job_, free_);
     }
     void work() {
         for (;;) {
-            std::vector<Item> c;
+            Chunk* c;
             {
                 std::unique_lock<std::mutex> l(m_);
                 cv_.wait(l, [&] { return has_job_ || quit_; });
                 if (quit_) return;
-                c.swap(job_);
+                c = job_;
                 has_job_ = false;
             }
-            for (Item& it : c) {
-                it.blank = it.text.find_first_not_of(" \t\r") == std::string::npos;
-                if (!it.blank) it.ok = parser_.parse(it.text, it.ev, it.reason);
+            // Only the text of each line is read here (never its block
+            // reference, which the caller's thread alone touches).
+            for (size_t i = 0; i < c->n; ++i) {
+                Item& it = c->items[i];
+                it.blank = LineParser::is_blank(it.line.text);
+                if (!it.blank) it.ok = parser_.parse(it.line.text, it.ev, it.reason);
             }
             {
                 std::lock_guard<std::mutex> g(m_);
-                result_ = std::move(c);
                 has_result_ = true;
             }
             cv_.notify_all();
@@ -372,12 +434,14 @@ class ParseAhead {
     LineReader& in_;
     LineParser parser_;  // the worker's
     const bool whole_only_;
-    std::vector<Item> cur_, next_;
+    Chunk chunks_[3];
+    Chunk* cur_ = &chunks_[0];   ///< being used (caller)
+    Chunk* free_ = &chunks_[1];  ///< to read into next (caller)
     size_t idx_ = 0;
     bool in_flight_ = false;  // a chunk is with the worker (caller's side)
     std::mutex m_;
     std::condition_variable cv_;
-    std::vector<Item> job_, result_;
+    Chunk* job_ = &chunks_[2];  ///< with the worker while in_flight_
     bool has_job_ = false, has_result_ = false, quit_ = false;
     std::thread worker_;  // last: starts after everything above exists
 };
@@ -386,11 +450,11 @@ class ParseAhead {
 struct Pending {
     uint64_t line_no = 0;
     uint64_t end_offset = 0;  ///< file offset just past it
-    std::string text;
+    LineRef text;
     Event ev;
-    bool load = false;      ///< false: blank or rejected (consumed, loads nothing)
-    bool rejected = false;  ///< written to the rejects file
-    std::string chain;      ///< the chain state after it
+    bool load = false;          ///< false: blank or rejected (consumed, loads nothing)
+    bool rejected = false;      ///< written to the rejects file
+    ChainChecker::State chain;  ///< the chain state after it
 };
 
 struct Totals {
@@ -420,11 +484,11 @@ class Ingest {
             } catch (const ConnectionLost& e) {
                 std::fprintf(stderr, "nmvec-ingest: %s; reconnecting, then resuming after the last commit\n",
                              e.what());
-                for (const Pending& p : pending_) {  // they will be read again: count them once
+                for (size_t i = 0; i < npend_; ++i) {  // they will be read again: count them once
                     --totals_.lines;
-                    if (p.rejected) --totals_.rejects;
+                    if (pending_[i].rejected) --totals_.rejects;
                 }
-                pending_.clear();
+                release_pending();
                 streaming_ = false;
                 connect_with_retry();
             }
@@ -503,23 +567,28 @@ class Ingest {
         shown_at_ = std::chrono::steady_clock::now();
         shown_offset_ = in.offset();
         shown_rows_ = 0;
-        Pending p;
+        ChainChecker::State before;  // --strict: the chain before the line
         ParseAhead ahead(in, parse_opts(o_), o_.follow);
         ParseAhead::Item* it = nullptr;
         for (;;) {
             while (!g_stop && ahead.next(it)) {
-                p.text.swap(it->text);
+                // The slots of pending_ are reused, and swapped with the
+                // item's members, so that no line allocates.
+                if (npend_ == pending_.size()) pending_.emplace_back();
+                Pending& p = pending_[npend_];
+                std::swap(p.text, it->line);
                 p.line_no = ++line_no_;
                 p.end_offset = it->end_offset;
                 p.load = false;
+                p.rejected = false;
                 if (!it->blank) {
                     if (!it->ok) {
                         reject(p, it->reason);
                         p.rejected = true;
                     } else {
-                        p.ev = std::move(it->ev);
+                        std::swap(p.ev, it->ev);
                         breaks.clear();
-                        ChainChecker::State before = chain_.state();
+                        if (o_.strict) before = chain_.current();
                         chain_.check(p.ev, p.line_no, breaks);
                         if (!breaks.empty() && o_.strict) {
                             chain_.restore(before);
@@ -539,10 +608,9 @@ class Ingest {
                     }
                 }
                 ++totals_.lines;
-                p.chain = save_chain(chain_.state());
-                pending_.push_back(std::move(p));
-                p = Pending();
-                if (pending_.size() >= o_.batch) flush();
+                p.chain = chain_.current();
+                ++npend_;
+                if (npend_ >= o_.batch) flush();
                 show_progress(in, false);
             }
             flush();
@@ -566,12 +634,9 @@ class Ingest {
     void follow_file(LineReader& in) {
         const std::string now = in.path_id();
         if (!now.empty() && now != in.file_id()) {
-            if (in.partial()) {
-                Pending p;
-                p.line_no = line_no_ + 1;
-                p.text = "(" + std::to_string(in.partial()) + " bytes)";
-                reject(p, "unfinished last line of the rotated file");
-            }
+            if (in.partial())
+                reject(line_no_ + 1, "(" + std::to_string(in.partial()) + " bytes)",
+                       "unfinished last line of the rotated file");
             std::fprintf(stderr, "nmvec-ingest: %s was rotated; following the new file\n", o_.ledger.c_str());
             in.reopen();
             line_no_ = 0;
@@ -623,10 +688,13 @@ class Ingest {
         }
     }
 
-    void reject(const Pending& p, const std::string& reason) {
+    void reject(const Pending& p, const std::string& reason) { reject(p.line_no, p.text.text, reason); }
+    void reject(uint64_t line_no, std::string_view text, const std::string& reason) {
         ++totals_.rejects;
-        std::fprintf(rejects_, "%s:%" PRIu64 ": %s\t%s\n", o_.ledger.c_str(), p.line_no, reason.c_str(),
-                     p.text.substr(0, 4096).c_str());
+        text = text.substr(0, 4096);
+        text = text.substr(0, text.find('\0'));  // as far as C can print it
+        std::fprintf(rejects_, "%s:%" PRIu64 ": %s\t%.*s\n", o_.ledger.c_str(), line_no, reason.c_str(),
+                     static_cast<int>(text.size()), text.data());
         if (std::fflush(rejects_) != 0)
             throw std::runtime_error("cannot write " + o_.rejects + ": " + std::strerror(errno));
     }
@@ -636,8 +704,8 @@ class Ingest {
         pr.found = true;
         pr.line = p.line_no;
         pr.offset = p.end_offset;
-        pr.last_hash = line_digest(p.text);
-        pr.chain = p.chain;
+        pr.last_hash = line_digest(p.text.text);
+        pr.chain = save_chain(p.chain);
         pr.file_id = file_id_;
         return pr;
     }
@@ -651,14 +719,17 @@ class Ingest {
             streaming_ = true;
         }
         stream_.add(ev);
-        if (stream_.bytes() >= kSendBytes) sink_.send(stream_.take());
+        if (stream_.bytes() >= kSendBytes) {
+            sink_.send(stream_.unsent());
+            stream_.sent();
+        }
     }
 
     /// Commit the batch read since the last commit, with its progress.
     void flush() {
-        if (pending_.empty()) return;
+        if (npend_ == 0) return;
         file_id_ = in_ ? in_->file_id() : std::string();
-        const Progress pr = after(pending_.back());
+        const Progress pr = after(pending_[npend_ - 1]);
         if (streaming_) {
             streaming_ = false;
             sink_.send(stream_.finish());
@@ -666,11 +737,18 @@ class Ingest {
             if (sink_.end_copy(pr, refused))
                 totals_.rows += stream_.rows();
             else
-                commit(0, pending_.size());  // a row was refused: find it
+                commit(0, npend_);  // a row was refused: find it
         } else {
             sink_.record(pr);
         }
-        pending_.clear();
+        release_pending();
+    }
+
+    /// Forget the pending lines (their slots stay for the next batch, but not
+    /// the blocks of the file they point into).
+    void release_pending() {
+        for (size_t i = 0; i < npend_; ++i) pending_[i].text.block.reset();
+        npend_ = 0;
     }
 
     /// Commit pending_[lo, hi) in one transaction. If the server refuses it
@@ -702,7 +780,7 @@ class Ingest {
         commit(mid, hi);
     }
 
-    static constexpr size_t kSendBytes = 1 << 20;
+    static constexpr size_t kSendBytes = 256 << 10;
 
     const Options& o_;
     PgSink sink_;
@@ -716,9 +794,10 @@ class Ingest {
     bool shown_any_ = false;
     std::chrono::steady_clock::time_point shown_at_;
     uint64_t shown_offset_ = 0, shown_rows_ = 0;
-    LineReader* in_ = nullptr;  ///< the ledger being read
-    std::string file_id_;       ///< its file id at the last flush
-    std::vector<Pending> pending_;
+    LineReader* in_ = nullptr;      ///< the ledger being read
+    std::string file_id_;           ///< its file id at the last flush
+    std::vector<Pending> pending_;  ///< [0, npend_): the lines read since the last commit
+    size_t npend_ = 0;
     uint64_t line_no_ = 0;
     std::FILE* rejects_ = nullptr;
     Totals totals_;

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "copy_row.h"
 #include "gen_test_util.h"
 #include "ledger.h"
 #include "ledger_line.h"
@@ -830,6 +831,61 @@ TEST_F(IngestChain, StateRestoreResumesLikeOnePass) {
         EXPECT_EQ(second.state().hash, one.state().hash);
         EXPECT_EQ(second.state().v1_hash, one.state().v1_hash);
     }
+}
+
+// ------------------------------------------------------------ COPY rows
+
+TEST(IngestCopy, RowsInBinaryCopyFormat) {
+    // A v2 block (every column) and a v1 record (NULL where it has no
+    // value), byte for byte, streamed in two pieces as nmvec-ingest sends.
+    Event v2;
+    v2.kind = Event::Kind::V2Block;
+    v2.height = 0x0102030405060708ULL;
+    v2.timestamp = 946684801;  // one second after Postgres' epoch
+    v2.hostname = "h";
+    v2.category = "cat";
+    v2.action = "a";
+    v2.user = "u";
+    v2.pid = 0x01020304;
+    v2.data_json = "{}";
+    v2.hash = "ab";
+    v2.embedding = {1.0f, -2.0f};
+    Event v1 = v2;
+    v1.kind = Event::Kind::V1Record;
+    v1.timestamp = 946684800;
+    using namespace std::string_literals;
+    const std::string header = "PGCOPY\n\xff\r\n\0"s + "\0\0\0\0"s + "\0\0\0\0"s;
+    const std::string emb = "\0\0\0\x0c"s + "\0\x02\0\0"s + "\x3f\x80\0\0"s + "\xc0\0\0\0"s;
+    const std::string row2 = "\0\x0a"s + "\0\0\0\x08\x01\x02\x03\x04\x05\x06\x07\x08"s +
+                             "\0\0\0\x08\0\0\0\0\0\x0f\x42\x40"s + "\0\0\0\x01h"s +
+                             "\0\0\0\x03"
+                             "cat"s +
+                             "\0\0\0\x01"
+                             "a"s +
+                             "\0\0\0\x01u"s + "\0\0\0\x04\x01\x02\x03\x04"s + "\0\0\0\x03\x01{}"s +
+                             "\0\0\0\x02"
+                             "ab"s +
+                             emb;
+    const std::string null = "\xff\xff\xff\xff";
+    const std::string row1 = "\0\x0a"s + null + "\0\0\0\x08\0\0\0\0\0\0\0\0"s + null + null +
+                             "\0\0\0\x01"
+                             "a"s +
+                             null + null + "\0\0\0\x03\x01{}"s +
+                             "\0\0\0\x02"
+                             "ab"s +
+                             emb;
+    CopyRows rows;
+    rows.reset();
+    rows.add(v2);
+    EXPECT_EQ(rows.rows(), 1u);
+    EXPECT_EQ(std::string(rows.unsent()), header + row2);
+    rows.sent();
+    rows.add(v1);
+    EXPECT_EQ(rows.rows(), 2u);
+    EXPECT_EQ(rows.finish(), row1 + "\xff\xff");
+    EXPECT_EQ(CopyRows::check(v1), "");
+    v1.embedding.clear();
+    EXPECT_EQ(CopyRows::check(v1), "no embedding");
 }
 
 }  // namespace
