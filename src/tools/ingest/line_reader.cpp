@@ -1,0 +1,144 @@
+// line_reader.cpp — see line_reader.h.
+#include "line_reader.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace nmvec::ingest {
+
+namespace {
+
+/// Free blocks kept when there are many (a long --batch holds many more in use).
+constexpr size_t kMaxBlocks = 64, kSpareBlocks = 4;
+
+std::string id_of(const struct stat& st) {
+    return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+}
+
+}  // namespace
+
+LineReader::LineReader(const std::string& path, size_t block_bytes)
+    : path_(path), block_bytes_(std::max<size_t>(block_bytes, 1)) {
+    f_ = std::fopen(path.c_str(), "rb");
+    if (!f_) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+    std::setvbuf(f_, nullptr, _IONBF, 0);  // the blocks are the buffer
+}
+
+LineReader::~LineReader() { std::fclose(f_); }
+
+void LineReader::seek(uint64_t off) {
+    if (fseeko(f_, static_cast<off_t>(off), SEEK_SET) != 0)
+        throw std::runtime_error("cannot seek in " + path_ + ": " + std::strerror(errno));
+    offset_ = off;
+    pos_ = scan_ = end_ = 0;
+    std::clearerr(f_);
+}
+
+uint64_t LineReader::size() {
+    struct stat st;
+    if (fstat(fileno(f_), &st) != 0)
+        throw std::runtime_error("cannot stat " + path_ + ": " + std::strerror(errno));
+    return static_cast<uint64_t>(st.st_size);
+}
+
+std::string LineReader::before(uint64_t end, uint64_t n) {
+    n = std::min(n, end);
+    std::string out(n, '\0');
+    ssize_t got = pread(fileno(f_), out.data(), n, static_cast<off_t>(end - n));
+    if (got != static_cast<ssize_t>(n))
+        throw std::runtime_error("cannot read " + path_ + ": " + std::strerror(errno));
+    return out;
+}
+
+bool LineReader::next(LineRef& line, bool whole_only) {
+    for (;;) {
+        if (cur_) {
+            const char* base = cur_->data();
+            const void* nl = std::memchr(base + scan_, '\n', end_ - scan_);
+            if (nl) {
+                const size_t n = static_cast<size_t>(static_cast<const char*>(nl) - (base + pos_));
+                line.block = cur_;
+                line.text = std::string_view(base + pos_, n);
+                pos_ += n + 1;
+                scan_ = pos_;
+                offset_ += n + 1;
+                return true;
+            }
+            scan_ = end_;
+        }
+        if (!refill()) {
+            if (pos_ == end_ || whole_only) return false;  // nothing, or an unfinished line left unread
+            line.block = cur_;
+            line.text = std::string_view(cur_->data() + pos_, end_ - pos_);
+            offset_ += end_ - pos_;
+            pos_ = scan_ = end_;
+            return true;
+        }
+    }
+}
+
+std::string LineReader::file_id() const {
+    struct stat st;
+    return fstat(fileno(f_), &st) == 0 ? id_of(st) : "";
+}
+
+std::string LineReader::path_id() const {
+    struct stat st;
+    return stat(path_.c_str(), &st) == 0 ? id_of(st) : "";
+}
+
+void LineReader::reopen() {
+    std::FILE* f = std::fopen(path_.c_str(), "rb");
+    if (!f) throw std::runtime_error("cannot open " + path_ + ": " + std::strerror(errno));
+    std::fclose(f_);
+    f_ = f;
+    std::setvbuf(f_, nullptr, _IONBF, 0);
+    seek(0);
+}
+
+/// Read more after the unread bytes [pos_, end_), which move to the start of
+/// a block no line points into (one at least twice their size). false if the
+/// file has nothing more now.
+bool LineReader::refill() {
+    const size_t keep = end_ - pos_;
+    const size_t want = std::max(block_bytes_, 2 * keep);
+    std::shared_ptr<std::vector<char>> b;
+    // A free block: only blocks_ holds it (cur_ itself: blocks_ and cur_).
+    for (auto& free : blocks_)
+        if (free != cur_ && free.use_count() == 1 && free->size() >= want) {
+            b = free;
+            break;
+        }
+    if (!b && cur_ && cur_.use_count() == 2 && cur_->size() >= want) b = cur_;
+    if (!b) {
+        b = std::make_shared<std::vector<char>>(want);
+        blocks_.push_back(b);
+        if (blocks_.size() > kMaxBlocks) trim();
+    }
+    if (keep) std::memmove(b->data(), cur_->data() + pos_, keep);
+    std::clearerr(f_);  // a file that grew since the last end of file
+    const size_t got = std::fread(b->data() + keep, 1, b->size() - keep, f_);
+    if (got == 0 && std::ferror(f_))
+        throw std::runtime_error("cannot read " + path_ + ": " + std::strerror(errno));
+    cur_ = b;
+    scan_ = keep;
+    pos_ = 0;
+    end_ = keep + got;
+    return got > 0;
+}
+
+/// Forget free blocks beyond a few.
+void LineReader::trim() {
+    size_t spare = 0;
+    std::vector<std::shared_ptr<std::vector<char>>> kept;
+    for (auto& b : blocks_)
+        if (b.use_count() > 1 || b == cur_ || spare++ < kSpareBlocks) kept.push_back(b);
+    blocks_.swap(kept);
+}
+
+}  // namespace nmvec::ingest
