@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <mutex>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -13,8 +14,8 @@ namespace nmvec::ingest {
 
 namespace {
 
-/// Free blocks kept when there are many (a long --batch holds many more in use).
-constexpr size_t kMaxBlocks = 64, kSpareBlocks = 4;
+/// Free blocks the pool keeps (lines of a long --batch hold many more).
+constexpr size_t kSpareBlocks = 8;
 
 std::string id_of(const struct stat& st) {
     return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
@@ -22,8 +23,13 @@ std::string id_of(const struct stat& st) {
 
 }  // namespace
 
+struct LineReader::Pool {
+    std::mutex m;
+    std::vector<std::unique_ptr<std::vector<char>>> free;
+};
+
 LineReader::LineReader(const std::string& path, size_t block_bytes)
-    : path_(path), block_bytes_(std::max<size_t>(block_bytes, 1)) {
+    : path_(path), block_bytes_(std::max<size_t>(block_bytes, 1)), pool_(std::make_shared<Pool>()) {
     f_ = std::fopen(path.c_str(), "rb");
     if (!f_) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
     std::setvbuf(f_, nullptr, _IONBF, 0);  // the blocks are the buffer
@@ -101,44 +107,49 @@ void LineReader::reopen() {
     seek(0);
 }
 
-/// Read more after the unread bytes [pos_, end_), which move to the start of
-/// a block no line points into (one at least twice their size). false if the
-/// file has nothing more now.
+/// A block of at least `bytes`, from the pool if it has one: when the
+/// last line pointing into it lets go, it goes back to the pool (or is
+/// freed, if the pool has enough).
+std::shared_ptr<std::vector<char>> LineReader::take_block(size_t bytes) {
+    std::unique_ptr<std::vector<char>> b;
+    {
+        std::lock_guard<std::mutex> g(pool_->m);
+        auto& free = pool_->free;
+        for (size_t i = 0; i < free.size(); ++i)
+            if (free[i]->size() >= bytes) {
+                b = std::move(free[i]);
+                free.erase(free.begin() + static_cast<std::ptrdiff_t>(i));
+                break;
+            }
+    }
+    if (!b) {
+        b = std::make_unique<std::vector<char>>(bytes);
+        ++allocated_;
+    }
+    std::shared_ptr<Pool> pool = pool_;
+    return std::shared_ptr<std::vector<char>>(b.release(), [pool](std::vector<char>* block) {
+        std::unique_ptr<std::vector<char>> owned(block);
+        std::lock_guard<std::mutex> g(pool->m);
+        if (pool->free.size() < kSpareBlocks) pool->free.push_back(std::move(owned));
+    });
+}
+
+/// Read more after the unread bytes [pos_, end_), which move to the start
+/// of a block from the pool (at least twice their size). false if the file
+/// has nothing more now.
 bool LineReader::refill() {
     const size_t keep = end_ - pos_;
-    const size_t want = std::max(block_bytes_, 2 * keep);
-    std::shared_ptr<std::vector<char>> b;
-    // A free block: only blocks_ holds it (cur_ itself: blocks_ and cur_).
-    for (auto& free : blocks_)
-        if (free != cur_ && free.use_count() == 1 && free->size() >= want) {
-            b = free;
-            break;
-        }
-    if (!b && cur_ && cur_.use_count() == 2 && cur_->size() >= want) b = cur_;
-    if (!b) {
-        b = std::make_shared<std::vector<char>>(want);
-        blocks_.push_back(b);
-        if (blocks_.size() > kMaxBlocks) trim();
-    }
-    if (keep) std::memmove(b->data(), cur_->data() + pos_, keep);
+    std::shared_ptr<std::vector<char>> b = take_block(std::max(block_bytes_, 2 * keep));
+    if (keep) std::memcpy(b->data(), cur_->data() + pos_, keep);
+    cur_ = b;           // the old block goes back to the pool once no line points into it
     std::clearerr(f_);  // a file that grew since the last end of file
     const size_t got = std::fread(b->data() + keep, 1, b->size() - keep, f_);
     if (got == 0 && std::ferror(f_))
         throw std::runtime_error("cannot read " + path_ + ": " + std::strerror(errno));
-    cur_ = b;
     scan_ = keep;
     pos_ = 0;
     end_ = keep + got;
     return got > 0;
-}
-
-/// Forget free blocks beyond a few.
-void LineReader::trim() {
-    size_t spare = 0;
-    std::vector<std::shared_ptr<std::vector<char>>> kept;
-    for (auto& b : blocks_)
-        if (b.use_count() > 1 || b == cur_ || spare++ < kSpareBlocks) kept.push_back(b);
-    blocks_.swap(kept);
 }
 
 }  // namespace nmvec::ingest

@@ -2,14 +2,15 @@
 // byte offset after each, without a copy per line.
 //
 // The file is read in large blocks and a line is a view into its block,
-// which the line keeps alive (LineRef holds a reference to it); a block is
-// read into again once no line points into it. A line that crosses the end
+// which the line keeps alive (LineRef holds a reference to it); once no line
+// points into a block, it goes back to the reader's pool to be read into
+// again. A line that crosses the end
 // of a block moves, with what is left of the block, to the start of the
 // next one (a block grows to twice the longest line if need be).
 //
-// Only one thread may use a LineReader and the LineRefs it hands out: the
-// blocks' reference counts are how the reader knows they are free. (Other
-// threads may read a line's text while the owner keeps its LineRef.)
+// One thread at a time may use a LineReader. The LineRefs it hands out may
+// be kept, swapped and let go of on any thread, also after the reader is
+// gone (the pool is shared with them and locked).
 // Implemented in line_reader.cpp.
 #pragma once
 
@@ -58,19 +59,21 @@ class LineReader {
     size_t partial() const { return end_ - pos_; }
     /// Byte offset just past the last line returned.
     uint64_t offset() const { return offset_; }
-    /// Blocks allocated (for tests: they are reused).
-    size_t blocks() const { return blocks_.size(); }
+    /// Blocks allocated so far (for tests: they are reused).
+    size_t blocks() const { return allocated_; }
 
  private:
+    struct Pool;
     bool refill();
-    void trim();
+    std::shared_ptr<std::vector<char>> take_block(size_t bytes);
 
     std::string path_;
     const size_t block_bytes_;
     std::FILE* f_ = nullptr;
-    std::vector<std::shared_ptr<std::vector<char>>> blocks_;  ///< every block, free or not
-    std::shared_ptr<std::vector<char>> cur_;                  ///< the block being read
-    size_t pos_ = 0;                                          ///< start of the unread bytes of cur_
+    std::shared_ptr<Pool> pool_;              ///< blocks no line points into
+    size_t allocated_ = 0;                    ///< blocks allocated
+    std::shared_ptr<std::vector<char>> cur_;  ///< the block being read
+    size_t pos_ = 0;                          ///< start of the unread bytes of cur_
     size_t scan_ = 0;  ///< where to look for the next '\n' (there is none in [pos_, scan_))
     size_t end_ = 0;   ///< end of the bytes read into cur_
     uint64_t offset_ = 0;

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <cinttypes>
 #include <cstdio>
@@ -166,12 +167,17 @@ ChainChecker::State load_chain(const std::string& t) {
 
 std::string line_digest(std::string_view line) { return nmvec::to_hex(nmvec::sha256(line)); }
 
-/// Lines read and parsed a chunk ahead: a worker thread parses the next
-/// chunk of lines while the caller checks the chain of, encodes and sends
-/// the current one, so that parsing (most of the client's work) overlaps the
-/// rest. Lines come out in file order with what the parser said of each.
-/// Three chunks take turns (being read, with the worker, being used), so
-/// their items, with the strings and vectors in them, are reused.
+/// Lines read and parsed ahead by a worker thread, in chunks, while the
+/// caller checks the chain of, encodes and sends the lines before them, so
+/// that reading and parsing (most of the client's work) overlap the rest
+/// and go on while the caller waits for the server. Lines come out in file
+/// order with what the parser said of each. A fixed set of chunks goes round
+/// (free, with the worker, ready, with the caller), so their items, with
+/// the strings and vectors in them, are reused.
+///
+/// The worker reads the LineReader from construction until the end of the
+/// file; next() then returns false, and only then, until next() is called
+/// again, may the caller use the reader itself (seek, reopen, ...).
 class ParseAhead {
  public:
     struct Item {
@@ -184,112 +190,106 @@ class ParseAhead {
     };
 
     ParseAhead(LineReader& in, const ParseOptions& opts, bool whole_only)
-        : in_(in), parser_(opts), whole_only_(whole_only), worker_([this] { work(); }) {}
+        : in_(in), parser_(opts), whole_only_(whole_only) {
+        for (Chunk& c : chunks_) free_.push_back(&c);
+        worker_ = std::thread([this] { work(); });
+    }
     ~ParseAhead() {
         {
             std::lock_guard<std::mutex> g(m_);
             quit_ = true;
         }
-        cv_.notify_all();
+        to_worker_.notify_all();
         worker_.join();
     }
     ParseAhead(const ParseAhead&) = delete;
     ParseAhead& operator=(const ParseAhead&) = delete;
 
-    /// The next line; false when the reader has nothing more for now. The
+    /// The next line; false when the file has nothing more for now. The
     /// caller may swap the item's members with its own (to keep them past
     /// the next call): the item is reused either way.
     bool next(Item*& out) {
-        if (idx_ == cur_->n) {
-            idx_ = 0;
-            cur_->n = 0;
-            if (!in_flight_) {
-                if (!read_chunk(*free_)) return false;
-                submit();
-            }
-            wait();
-            if (read_chunk(*free_)) submit();  // the worker parses the next chunk meanwhile
-            if (cur_->n == 0) return false;
+        if (cur_ && idx_ < cur_->n) {
+            out = &cur_->items[idx_++];
+            return true;
         }
-        out = &cur_->items[idx_++];
-        return true;
+        std::unique_lock<std::mutex> l(m_);
+        for (;;) {
+            if (cur_) {  // used up: back to the worker
+                free_.push_back(cur_);
+                cur_ = nullptr;
+                idx_ = 0;
+                to_worker_.notify_one();
+            }
+            if (at_end_) {  // called again after the end: read on
+                at_end_ = false;
+                reading_ = true;
+                to_worker_.notify_one();
+            }
+            to_caller_.wait(l, [&] { return !ready_.empty() || !reading_; });
+            if (ready_.empty()) {  // the worker is at the end of the file, and waits
+                at_end_ = true;
+                return false;
+            }
+            cur_ = ready_.front();
+            ready_.pop_front();
+            if (cur_->n > 0) {
+                out = &cur_->items[idx_++];
+                return true;
+            }
+        }
     }
 
  private:
-    static constexpr size_t kChunk = 256;
+    static constexpr size_t kChunk = 256;  ///< lines per chunk
+    static constexpr size_t kChunks = 8;   ///< chunks going round
 
     struct Chunk {
         std::vector<Item> items = std::vector<Item>(kChunk);
         size_t n = 0;  ///< items[0, n) are lines
     };
 
-    bool read_chunk(Chunk& c) {
-        c.n = 0;
-        while (c.n < kChunk) {
-            Item& it = c.items[c.n];
-            if (!in_.next(it.line, whole_only_)) break;
-            it.end_offset = in_.offset();
-            ++c.n;
-        }
-        return c.n > 0;
-    }
-    /// free_ goes to the worker.
-    void submit() {
-        {
-            std::lock_guard<std::mutex> g(m_);
-            std::swap(job_, free_);
-            has_job_ = true;
-        }
-        in_flight_ = true;
-        cv_.notify_all();
-    }
-    /// The worker's chunk becomes cur_, and cur_ the free one.
-    void wait() {
-        std::unique_lock<std::mutex> l(m_);
-        cv_.wait(l, [&] { return has_result_; });
-        has_result_ = false;
-        in_flight_ = false;
-        std::swap(cur_, job_);
-        std::swap(job_, free_);
-    }
     void work() {
         for (;;) {
             Chunk* c;
             {
                 std::unique_lock<std::mutex> l(m_);
-                cv_.wait(l, [&] { return has_job_ || quit_; });
+                to_worker_.wait(l, [&] { return quit_ || (reading_ && !free_.empty()); });
                 if (quit_) return;
-                c = job_;
-                has_job_ = false;
+                c = free_.front();
+                free_.pop_front();
             }
-            // Only the text of each line is read here (never its block
-            // reference, which the caller's thread alone touches).
-            for (size_t i = 0; i < c->n; ++i) {
-                Item& it = c->items[i];
+            c->n = 0;
+            while (c->n < kChunk) {
+                Item& it = c->items[c->n];
+                if (!in_.next(it.line, whole_only_)) break;
+                it.end_offset = in_.offset();
                 it.blank = LineParser::is_blank(it.line.text);
                 if (!it.blank) it.ok = parser_.parse(it.line.text, it.ev, it.reason);
+                ++c->n;
             }
             {
                 std::lock_guard<std::mutex> g(m_);
-                has_result_ = true;
+                ready_.push_back(c);
+                if (c->n < kChunk) reading_ = false;  // the end of the file, for now
             }
-            cv_.notify_all();
+            to_caller_.notify_one();
         }
     }
 
     LineReader& in_;
     LineParser parser_;  // the worker's
     const bool whole_only_;
-    Chunk chunks_[3];
-    Chunk* cur_ = &chunks_[0];   ///< being used (caller)
-    Chunk* free_ = &chunks_[1];  ///< to read into next (caller)
+    Chunk chunks_[kChunks];
+    Chunk* cur_ = nullptr;  ///< being used (caller)
     size_t idx_ = 0;
-    bool in_flight_ = false;  // a chunk is with the worker (caller's side)
-    std::mutex m_;
-    std::condition_variable cv_;
-    Chunk* job_ = &chunks_[2];  ///< with the worker while in_flight_
-    bool has_job_ = false, has_result_ = false, quit_ = false;
-    std::thread worker_;  // last: starts after everything above exists
+    std::mutex m_;  // guards what follows
+    std::condition_variable to_worker_, to_caller_;
+    std::deque<Chunk*> free_, ready_;
+    bool reading_ = true;  ///< the worker reads (until the end of the file)
+    bool at_end_ = false;  ///< next() said false since the worker stopped
+    bool quit_ = false;
+    std::thread worker_;
 };
 
 /// A line read since the last commit.
@@ -411,7 +411,7 @@ class Ingest {
         std::vector<ChainBreak> breaks;
         bool stopped = false;
         shown_at_ = std::chrono::steady_clock::now();
-        shown_offset_ = in.offset();
+        shown_offset_ = read_offset_ = in.offset();
         shown_rows_ = 0;
         ChainChecker::State before;  // --strict: the chain before the line
         ParseAhead ahead(in, parse_opts(o_), o_.follow);
@@ -424,7 +424,7 @@ class Ingest {
                 Pending& p = pending_[npend_];
                 std::swap(p.text, it->line);
                 p.line_no = ++line_no_;
-                p.end_offset = it->end_offset;
+                p.end_offset = read_offset_ = it->end_offset;
                 p.load = false;
                 p.rejected = false;
                 if (!it->blank) {
@@ -486,6 +486,7 @@ class Ingest {
             std::fprintf(stderr, "nmvec-ingest: %s was rotated; following the new file\n", o_.ledger.c_str());
             in.reopen();
             line_no_ = 0;
+            read_offset_ = 0;
             return;
         }
         if (in.size() < in.offset() + in.partial()) {
@@ -493,6 +494,7 @@ class Ingest {
                          o_.ledger.c_str());
             in.seek(0);
             line_no_ = 0;
+            read_offset_ = 0;
             return;
         }
         show_progress(in, false);
@@ -506,7 +508,7 @@ class Ingest {
         const auto now = std::chrono::steady_clock::now();
         const double dt = std::chrono::duration<double>(now - shown_at_).count();
         if (!force && dt < (tty_ ? 0.5 : 5.0)) return;
-        const uint64_t off = in.offset();
+        const uint64_t off = read_offset_;  // (the worker may be reading on)
         const double mb = off >= shown_offset_ ? (off - shown_offset_) / 1e6 : 0.0;
         char lag[64] = "";
         if (o_.follow) {
@@ -640,6 +642,7 @@ class Ingest {
     bool shown_any_ = false;
     std::chrono::steady_clock::time_point shown_at_;
     uint64_t shown_offset_ = 0, shown_rows_ = 0;
+    uint64_t read_offset_ = 0;      ///< just past the last line taken from the parse-ahead
     LineReader* in_ = nullptr;      ///< the ledger being read
     std::string file_id_;           ///< its file id at the last flush
     std::vector<Pending> pending_;  ///< [0, npend_): the lines read since the last commit
