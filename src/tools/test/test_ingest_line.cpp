@@ -4,9 +4,11 @@
 // nmvec-gen ledgers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -267,6 +269,19 @@ TEST(IngestParse, EmbeddingIsTheTopLevelMemberWhereverItIs) {
     Obj str = v2_block(1, "").set("user", R"("a\",\"embedding\":[9,9,9],\"b")");
     EXPECT_EQ(parse_ok(str.text()).embedding, want);
     EXPECT_EQ(parse_ok(str.text()).user, R"(a","embedding":[9,9,9],"b)");
+    // escapes (a quote, a backslash) at every place relative to 16-byte blocks
+    for (size_t pad = 0; pad < 40; ++pad) {
+        const std::string raw = std::string(pad, 'x') + R"(\\\"embedding\":[9,9]\\)";
+        Obj o = v2_block(1, "").set("user", q(raw));
+        Event ev = parse_ok(o.text());
+        EXPECT_EQ(ev.embedding, want) << pad;
+        EXPECT_EQ(ev.user, std::string(pad, 'x') + R"(\"embedding":[9,9]\)") << pad;
+        EXPECT_EQ(parse_ok(with_first(o, "y" + raw, "1").text()).embedding, want) << pad;
+        // the decoy in the string would be taken if the string were misread
+        EXPECT_EQ(reject_reason(v2_block(1, "", "[]").set("user", q(raw)).text()),
+                  "embedding has 0 elements, expected 1 to 16000")
+            << pad;
+    }
     // A member named embedding by escapes is the same member name.
     EXPECT_EQ(parse_ok(with_first(v2_block(1, ""), "embe\\u0064ding", "[7,7]").text()).embedding,
               (std::vector<float>{7, 7}));
@@ -428,6 +443,27 @@ TEST(IngestReject, V2WrongTypes) {
     EXPECT_EQ(reject_reason(v2_block(1, "").set("pid", "4294967295").text()), "");
     EXPECT_EQ(reject_reason(v2_block(1, "").set("height", "18446744073709551615").text()), "");
     EXPECT_EQ(reject_reason(v2_block(1, "").set("prev_hash", q(good)).text()), "");
+}
+
+TEST(IngestReject, HashDigitsAtEveryPlace) {
+    // Each character just outside 0-9 and a-f, at places in each 16-byte
+    // quarter of the hash: refused; the bounds themselves: accepted.
+    const std::string ok(64, '0');
+    for (size_t at : {0u, 15u, 16u, 31u, 32u, 47u, 48u, 63u}) {
+        for (const char* bad : {"/", ":", "`", "g", "A", "F", " ", "\xc3\xa9"}) {
+            std::string h = ok;
+            const size_t len = std::strlen(bad);  // "\xc3\xa9" (e acute) takes two places
+            h.replace(std::min(at, 64 - len), len, bad);
+            EXPECT_EQ(reject_reason(v2_block(1, "").set("hash", q(h)).text()),
+                      "\"hash\" is not 64 lower-case hex digits")
+                << at << " " << bad;
+        }
+        for (char good : {'0', '9', 'a', 'f'}) {
+            std::string h = ok;
+            h[at] = good;
+            EXPECT_EQ(reject_reason(v2_block(1, "").set("hash", q(h)).text()), "") << at << " " << good;
+        }
+    }
 }
 
 TEST(IngestReject, V1WrongTypes) {
@@ -849,13 +885,14 @@ TEST(IngestCopy, RowsInBinaryCopyFormat) {
     v2.pid = 0x01020304;
     v2.data_json = "{}";
     v2.hash = "ab";
-    v2.embedding = {1.0f, -2.0f};
+    v2.embedding = {1.0f, -2.0f, 0.5f, 3.0f, 8.0f};  // four at a time, then one
     Event v1 = v2;
     v1.kind = Event::Kind::V1Record;
     v1.timestamp = 946684800;
     using namespace std::string_literals;
     const std::string header = "PGCOPY\n\xff\r\n\0"s + "\0\0\0\0"s + "\0\0\0\0"s;
-    const std::string emb = "\0\0\0\x0c"s + "\0\x02\0\0"s + "\x3f\x80\0\0"s + "\xc0\0\0\0"s;
+    const std::string emb = "\0\0\0\x18"s + "\0\x05\0\0"s + "\x3f\x80\0\0"s + "\xc0\0\0\0"s + "\x3f\0\0\0"s +
+                            "\x40\x40\0\0"s + "\x41\0\0\0"s;
     const std::string row2 = "\0\x0a"s + "\0\0\0\x08\x01\x02\x03\x04\x05\x06\x07\x08"s +
                              "\0\0\0\x08\0\0\0\0\0\x0f\x42\x40"s + "\0\0\0\x01h"s +
                              "\0\0\0\x03"
