@@ -33,8 +33,7 @@ void CopyRows::reset() {
     finished_ = false;
 }
 
-void CopyRows::add(const Event& ev) {
-    if (!started_ || finished_) reset();
+void CopyRows::encode(const Event& ev, std::string& out) {
     EventRow row;
     row.timestamp = ev.timestamp;
     row.action = ev.action;
@@ -49,7 +48,18 @@ void CopyRows::add(const Event& ev) {
     row.hash = ev.hash;
     row.embedding = ev.embedding.data();
     row.dims = ev.embedding.size();
-    append_copy_tuple(buf_, row);
+    append_copy_tuple(out, row);
+}
+
+void CopyRows::add(const Event& ev) {
+    if (!started_ || finished_) reset();
+    encode(ev, buf_);
+    ++rows_;
+}
+
+void CopyRows::add_encoded(std::string_view tuple) {
+    if (!started_ || finished_) reset();
+    buf_.append(tuple);
     ++rows_;
 }
 

@@ -30,6 +30,10 @@ class CopyRows {
     void reset();
     /// Append ev as one tuple (call check() first).
     void add(const Event& ev);
+    /// Append a tuple that encode() made (on another thread, say).
+    void add_encoded(std::string_view tuple);
+    /// Append ev's tuple to out (call check() first).
+    static void encode(const Event& ev, std::string& out);
     /// The stream with the end marker; valid until the next add()/reset().
     const std::string& finish();
     /// What was added since the last sent() (the header first), to send

@@ -14,8 +14,10 @@ namespace nmvec::ingest {
 
 namespace {
 
-/// Free blocks the pool keeps (lines of a long --batch hold many more).
-constexpr size_t kSpareBlocks = 8;
+/// Free blocks the pool keeps: as many as a batch of 5,000 lines of 5 kB
+/// lets go of at its commit, so that the next one allocates none (a longer
+/// --batch holds more in use, and frees some).
+constexpr size_t kSpareBlocks = 32;
 
 std::string id_of(const struct stat& st) {
     return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
@@ -25,7 +27,7 @@ std::string id_of(const struct stat& st) {
 
 struct LineReader::Pool {
     std::mutex m;
-    std::vector<std::unique_ptr<std::vector<char>>> free;
+    std::vector<std::unique_ptr<LineBlock>> free;
 };
 
 LineReader::LineReader(const std::string& path, size_t block_bytes)
@@ -64,7 +66,7 @@ std::string LineReader::before(uint64_t end, uint64_t n) {
 bool LineReader::next(LineRef& line, bool whole_only) {
     for (;;) {
         if (cur_) {
-            const char* base = cur_->data();
+            const char* base = cur_->bytes.get();
             const void* nl = std::memchr(base + scan_, '\n', end_ - scan_);
             if (nl) {
                 const size_t n = static_cast<size_t>(static_cast<const char*>(nl) - (base + pos_));
@@ -80,7 +82,7 @@ bool LineReader::next(LineRef& line, bool whole_only) {
         if (!refill()) {
             if (pos_ == end_ || whole_only) return false;  // nothing, or an unfinished line left unread
             line.block = cur_;
-            line.text = std::string_view(cur_->data() + pos_, end_ - pos_);
+            line.text = std::string_view(cur_->bytes.get() + pos_, end_ - pos_);
             offset_ += end_ - pos_;
             pos_ = scan_ = end_;
             return true;
@@ -110,25 +112,25 @@ void LineReader::reopen() {
 /// A block of at least `bytes`, from the pool if it has one: when the
 /// last line pointing into it lets go, it goes back to the pool (or is
 /// freed, if the pool has enough).
-std::shared_ptr<std::vector<char>> LineReader::take_block(size_t bytes) {
-    std::unique_ptr<std::vector<char>> b;
+std::shared_ptr<LineBlock> LineReader::take_block(size_t bytes) {
+    std::unique_ptr<LineBlock> b;
     {
         std::lock_guard<std::mutex> g(pool_->m);
         auto& free = pool_->free;
         for (size_t i = 0; i < free.size(); ++i)
-            if (free[i]->size() >= bytes) {
+            if (free[i]->size >= bytes) {
                 b = std::move(free[i]);
                 free.erase(free.begin() + static_cast<std::ptrdiff_t>(i));
                 break;
             }
     }
     if (!b) {
-        b = std::make_unique<std::vector<char>>(bytes);
+        b = std::make_unique<LineBlock>(bytes);
         ++allocated_;
     }
     std::shared_ptr<Pool> pool = pool_;
-    return std::shared_ptr<std::vector<char>>(b.release(), [pool](std::vector<char>* block) {
-        std::unique_ptr<std::vector<char>> owned(block);
+    return std::shared_ptr<LineBlock>(b.release(), [pool](LineBlock* block) {
+        std::unique_ptr<LineBlock> owned(block);
         std::lock_guard<std::mutex> g(pool->m);
         if (pool->free.size() < kSpareBlocks) pool->free.push_back(std::move(owned));
     });
@@ -139,11 +141,11 @@ std::shared_ptr<std::vector<char>> LineReader::take_block(size_t bytes) {
 /// has nothing more now.
 bool LineReader::refill() {
     const size_t keep = end_ - pos_;
-    std::shared_ptr<std::vector<char>> b = take_block(std::max(block_bytes_, 2 * keep));
-    if (keep) std::memcpy(b->data(), cur_->data() + pos_, keep);
+    std::shared_ptr<LineBlock> b = take_block(std::max(block_bytes_, 2 * keep));
+    if (keep) std::memcpy(b->bytes.get(), cur_->bytes.get() + pos_, keep);
     cur_ = b;           // the old block goes back to the pool once no line points into it
     std::clearerr(f_);  // a file that grew since the last end of file
-    const size_t got = std::fread(b->data() + keep, 1, b->size() - keep, f_);
+    const size_t got = std::fread(b->bytes.get() + keep, 1, b->size - keep, f_);
     if (got == 0 && std::ferror(f_))
         throw std::runtime_error("cannot read " + path_ + ": " + std::strerror(errno));
     scan_ = keep;

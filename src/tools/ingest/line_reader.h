@@ -24,9 +24,16 @@
 
 namespace nmvec::ingest {
 
+/// Bytes of the file, read into a block (not zeroed first).
+struct LineBlock {
+    explicit LineBlock(size_t n) : bytes(new char[n]), size(n) {}
+    std::unique_ptr<char[]> bytes;
+    size_t size;
+};
+
 /// A line of the ledger: a view into the block it was read into.
 struct LineRef {
-    std::shared_ptr<const std::vector<char>> block;  ///< keeps `text` valid
+    std::shared_ptr<const LineBlock> block;  ///< keeps `text` valid
     std::string_view text;
 };
 
@@ -65,17 +72,17 @@ class LineReader {
  private:
     struct Pool;
     bool refill();
-    std::shared_ptr<std::vector<char>> take_block(size_t bytes);
+    std::shared_ptr<LineBlock> take_block(size_t bytes);
 
     std::string path_;
     const size_t block_bytes_;
     std::FILE* f_ = nullptr;
-    std::shared_ptr<Pool> pool_;              ///< blocks no line points into
-    size_t allocated_ = 0;                    ///< blocks allocated
-    std::shared_ptr<std::vector<char>> cur_;  ///< the block being read
-    size_t pos_ = 0;                          ///< start of the unread bytes of cur_
-    size_t scan_ = 0;  ///< where to look for the next '\n' (there is none in [pos_, scan_))
-    size_t end_ = 0;   ///< end of the bytes read into cur_
+    std::shared_ptr<Pool> pool_;      ///< blocks no line points into
+    size_t allocated_ = 0;            ///< blocks allocated
+    std::shared_ptr<LineBlock> cur_;  ///< the block being read
+    size_t pos_ = 0;                  ///< start of the unread bytes of cur_
+    size_t scan_ = 0;                 ///< where to look for the next '\n' (there is none in [pos_, scan_))
+    size_t end_ = 0;                  ///< end of the bytes read into cur_
     uint64_t offset_ = 0;
 };
 

@@ -187,6 +187,8 @@ class ParseAhead {
         bool ok = false;  ///< parsed; else `reason` says why not
         std::string reason;
         Event ev;
+        std::string refused;  ///< if ok: CopyRows::check(ev), empty if the row fits the table
+        std::string tuple;    ///< if ok and not refused: ev's COPY tuple
     };
 
     ParseAhead(LineReader& in, const ParseOptions& opts, bool whole_only)
@@ -265,7 +267,12 @@ class ParseAhead {
                 if (!in_.next(it.line, whole_only_)) break;
                 it.end_offset = in_.offset();
                 it.blank = LineParser::is_blank(it.line.text);
-                if (!it.blank) it.ok = parser_.parse(it.line.text, it.ev, it.reason);
+                it.ok = !it.blank && parser_.parse(it.line.text, it.ev, it.reason);
+                if (it.ok) {  // encoded here, where the event is in this core's cache
+                    it.refused = CopyRows::check(it.ev);
+                    it.tuple.clear();
+                    if (it.refused.empty()) CopyRows::encode(it.ev, it.tuple);
+                }
                 ++c->n;
             }
             {
@@ -443,12 +450,11 @@ class Ingest {
                             break;
                         }
                         report(breaks);
-                        std::string why = CopyRows::check(p.ev);
-                        if (why.empty()) {
+                        if (it->refused.empty()) {
                             p.load = true;
-                            stream(p.ev);
+                            stream(it->tuple);
                         } else {
-                            reject(p, why);
+                            reject(p, it->refused);
                             p.rejected = true;
                         }
                     }
@@ -560,13 +566,13 @@ class Ingest {
 
     /// Send a row of the batch being read to the server now, so that it
     /// works on the batch while the rest is parsed.
-    void stream(const Event& ev) {
+    void stream(std::string_view tuple) {
         if (!streaming_) {
             sink_.begin_copy();
             stream_.reset();
             streaming_ = true;
         }
-        stream_.add(ev);
+        stream_.add_encoded(tuple);
         if (stream_.bytes() >= kSendBytes) {
             sink_.send(stream_.unsent());
             stream_.sent();

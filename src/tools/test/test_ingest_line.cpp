@@ -920,6 +920,18 @@ TEST(IngestCopy, RowsInBinaryCopyFormat) {
     rows.add(v1);
     EXPECT_EQ(rows.rows(), 2u);
     EXPECT_EQ(rows.finish(), row1 + "\xff\xff");
+    // The same stream from tuples encoded apart (as the parse-ahead thread does).
+    CopyRows apart;
+    apart.reset();
+    std::string tuple = "leftover";
+    tuple.clear();
+    CopyRows::encode(v2, tuple);
+    apart.add_encoded(tuple);
+    tuple.clear();
+    CopyRows::encode(v1, tuple);
+    apart.add_encoded(tuple);
+    EXPECT_EQ(apart.rows(), 2u);
+    EXPECT_EQ(apart.finish(), header + row2 + row1 + "\xff\xff");
     EXPECT_EQ(CopyRows::check(v1), "");
     v1.embedding.clear();
     EXPECT_EQ(CopyRows::check(v1), "no embedding");
