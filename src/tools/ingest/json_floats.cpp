@@ -16,10 +16,14 @@
 // outside these, go to strtof itself.
 #include "json_floats.h"
 
+#include <atomic>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+
+#include "json_floats_kernels.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -323,9 +327,63 @@ inline unsigned popcount16(unsigned x) {
 
 }  // namespace
 
+namespace {
+
+bool cpu_has_avx2() noexcept {
+#if NMVEC_FLOATS_AVX2
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+           __builtin_cpu_supports("popcnt");
+#else
+    return false;
+#endif
+}
+
+std::atomic<int> g_kernel{-1};  // a Float32Kernel, -1 before the first read
+
+Float32Kernel current_kernel() noexcept {
+    int k = g_kernel.load(std::memory_order_relaxed);
+    if (k < 0) {
+        k = static_cast<int>(cpu_has_avx2() ? Float32Kernel::Avx2 : Float32Kernel::Baseline);
+        g_kernel.store(k, std::memory_order_relaxed);
+    }
+    return static_cast<Float32Kernel>(k);
+}
+
+}  // namespace
+
+bool float32_kernel_supported(Float32Kernel k) noexcept {
+    return k == Float32Kernel::Baseline || cpu_has_avx2();
+}
+
+Float32Kernel float32_kernel() noexcept { return current_kernel(); }
+
+bool float32_use_kernel(Float32Kernel k) noexcept {
+    if (!float32_kernel_supported(k)) return false;
+    g_kernel.store(static_cast<int>(k), std::memory_order_relaxed);
+    return true;
+}
+
+const char* float32_kernel_name(Float32Kernel k) noexcept {
+    return k == Float32Kernel::Avx2 ? "avx2" : "baseline";
+}
+
 const char* Float32ArrayReader::read(const char* p, const char* end, size_t max_elems,
                                      std::vector<float>& out) {
-    const char* close = read_plain(p, end, max_elems, out);
+    const char* close = nullptr;
+#if NMVEC_FLOATS_AVX2
+    if (current_kernel() == Float32Kernel::Avx2) {
+        if (ends_.size() < max_elems + 32) ends_.resize(max_elems + 32);
+        size_t n = 0;
+        close = detail::find_commas_avx2(p, end, max_elems, ends_.data(), &n);
+        if (close && n + 1 <= max_elems) {
+            out.resize(n + 1);
+            if (detail::read_elements_avx2(p, end, ends_.data(), n, close, out.data())) return close;
+        }
+        return array_general(p, end, max_elems, out);
+    }
+#endif
+    close = read_plain(p, end, max_elems, out);
     return close ? close : array_general(p, end, max_elems, out);
 }
 

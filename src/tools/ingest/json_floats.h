@@ -18,6 +18,24 @@
 
 namespace nmvec::ingest {
 
+/// The code Float32ArrayReader runs: the baseline (SSE2 on x86-64, plain C++
+/// elsewhere) or AVX2 (with BMI1 and POPCNT; the same floats, fewer
+/// instructions per element).
+enum class Float32Kernel {
+    Baseline,
+    Avx2,
+};
+
+/// Can this build and CPU run the kernel? (Baseline: always.)
+bool float32_kernel_supported(Float32Kernel k) noexcept;
+/// The kernel in use: the fastest supported, chosen at the first read.
+Float32Kernel float32_kernel() noexcept;
+/// Use `k` from now on (tests, benchmarks; not while other threads read).
+/// false, and nothing changes, if it is not supported.
+bool float32_use_kernel(Float32Kernel k) noexcept;
+/// "baseline" or "avx2".
+const char* float32_kernel_name(Float32Kernel k) noexcept;
+
 /// Reads arrays; keeps its scratch space between calls. Not thread-safe.
 class Float32ArrayReader {
  public:

@@ -66,7 +66,21 @@ bool handled(const std::string& body, size_t max_elems = 16000) {
     return h;
 }
 
-TEST(IngestFloats, ShortestFloatTextOfRandomValues) {
+/// Each test with each kernel the CPU has (and skipped for the others).
+class IngestFloatsK : public ::testing::TestWithParam<Float32Kernel> {
+ protected:
+    void SetUp() override {
+        before_ = float32_kernel();
+        if (!float32_use_kernel(GetParam()))
+            GTEST_SKIP() << float32_kernel_name(GetParam()) << " is not supported here";
+    }
+    void TearDown() override { float32_use_kernel(before_); }
+
+ private:
+    Float32Kernel before_ = Float32Kernel::Baseline;
+};
+
+TEST_P(IngestFloatsK, ShortestFloatTextOfRandomValues) {
     // What a serde/ryu writer puts in a ledger: the shortest text of a
     // float32, mostly |x| < 1 ("-0.0123"), some larger, some tiny.
     std::mt19937 rng(7);
@@ -85,7 +99,7 @@ TEST(IngestFloats, ShortestFloatTextOfRandomValues) {
     }
 }
 
-TEST(IngestFloats, TextNearFloatMidpoints) {
+TEST_P(IngestFloatsK, TextNearFloatMidpoints) {
     // 0.D with 16 digits D next to the midpoint between two floats: the
     // scaled double is within a few units of the midpoint, where the fast
     // path must hand over to strtof.
@@ -118,7 +132,7 @@ TEST(IngestFloats, TextNearFloatMidpoints) {
     EXPECT_EQ(checked, 50000);
 }
 
-TEST(IngestFloats, EdgeTokens) {
+TEST_P(IngestFloatsK, EdgeTokens) {
     for (const char* tok : {"0",
                             "1",
                             "7",
@@ -173,7 +187,7 @@ TEST(IngestFloats, EdgeTokens) {
         expect_like_strtof(tok);
 }
 
-TEST(IngestFloats, NotHandledGoesToTheSlowPath) {
+TEST_P(IngestFloatsK, NotHandledGoesToTheSlowPath) {
     float f;
     for (const char* tok :
          {"",     "-",    "+1",    ".5",    "-.5",          "1.",    "01",    "-01",      "00.5",
@@ -193,7 +207,7 @@ TEST(IngestFloats, NotHandledGoesToTheSlowPath) {
     EXPECT_FALSE(parse_float32_number(("0." + std::string(120, '1')).c_str(), 122, &f));
 }
 
-TEST(IngestFloats, Arrays) {
+TEST_P(IngestFloatsK, Arrays) {
     EXPECT_EQ(read_array("1,2,3]"), (std::vector<float>{1, 2, 3}));
     EXPECT_EQ(read_array("-0.5]"), (std::vector<float>{-0.5f}));
     // whitespace anywhere JSON allows it
@@ -208,7 +222,7 @@ TEST(IngestFloats, Arrays) {
     }
 }
 
-TEST(IngestFloats, LongArraysAndTheElementLimit) {
+TEST_P(IngestFloatsK, LongArraysAndTheElementLimit) {
     std::mt19937 rng(3);
     std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
     for (size_t n : {1u, 2u, 3u, 15u, 16u, 17u, 383u, 384u, 385u, 1536u}) {
@@ -225,6 +239,83 @@ TEST(IngestFloats, LongArraysAndTheElementLimit) {
         EXPECT_EQ(read_array(body, n), want) << n;
         EXPECT_FALSE(handled(body, n - 1)) << n;
     }
+}
+
+TEST_P(IngestFloatsK, MixedFormsInEveryPosition) {
+    // Arrays of random length mixing the fast form with every other (so that
+    // each sits first or second in a pair of the AVX2 kernel, and last), also
+    // right at the end of the text: each element as strtof rounds it.
+    std::mt19937 rng(13);
+    std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+    auto token = [&]() -> std::string {
+        char buf[96];
+        const float v = unit(rng);
+        switch (rng() % 10) {
+            case 0:
+                return std::to_string(static_cast<int>(rng() % 2000) - 1000);  // integer
+            case 1: {
+                std::snprintf(buf, sizeof buf, "%.3e", static_cast<double>(v));  // exponent
+                return buf;
+            }
+            case 2: {
+                // 16 places next to a float midpoint: strtof decides
+                const float f = std::fabs(v) + 0.001f;
+                const double mid = (static_cast<double>(f) + std::nextafterf(f, 2.0f)) / 2;
+                std::snprintf(buf, sizeof buf, "%.16f", mid);
+                return (v < 0 ? "-" : "") + std::string(buf);
+            }
+            case 3:
+                return rng() % 2 ? "-0.0" : "0.0";
+            case 4: {
+                std::snprintf(buf, sizeof buf, "%.25f", static_cast<double>(v));  // more than 16 places
+                return buf;
+            }
+            case 5: {
+                std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(v) * 1000);  // |x| >= 1
+                return buf;
+            }
+            default: {
+                auto res = std::to_chars(buf, buf + sizeof buf, v);  // the fast form, mostly
+                return std::string(buf, res.ptr);
+            }
+        }
+    };
+    for (int round = 0; round < 3000; ++round) {
+        const size_t n = 1 + rng() % 40;
+        std::string body;
+        std::vector<std::string> toks;
+        for (size_t i = 0; i < n; ++i) {
+            toks.push_back(token());
+            body += (i ? "," : "") + toks.back();
+        }
+        body += round % 3 == 0 ? "]" : "]" + std::string(rng() % 40, ' ');
+        bool h = false;
+        const std::vector<float> got = read_array(body, 16000, &h);
+        ASSERT_TRUE(h) << body;
+        ASSERT_EQ(got.size(), n) << body;
+        for (size_t i = 0; i < n; ++i)
+            ASSERT_EQ(bits_of(got[i]), bits_of(std::strtof(toks[i].c_str(), nullptr)))
+                << toks[i] << " in " << body;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(IngestFloats, IngestFloatsK,
+                         ::testing::Values(Float32Kernel::Baseline, Float32Kernel::Avx2),
+                         [](const ::testing::TestParamInfo<Float32Kernel>& i) {
+                             return std::string(float32_kernel_name(i.param));
+                         });
+
+TEST(IngestFloats, KernelChoice) {
+    // The default is the fastest the CPU has; an unsupported kernel is refused.
+    const Float32Kernel k = float32_kernel();
+    EXPECT_EQ(k,
+              float32_kernel_supported(Float32Kernel::Avx2) ? Float32Kernel::Avx2 : Float32Kernel::Baseline);
+    EXPECT_TRUE(float32_kernel_supported(Float32Kernel::Baseline));
+    if (!float32_kernel_supported(Float32Kernel::Avx2)) {
+        EXPECT_FALSE(float32_use_kernel(Float32Kernel::Avx2));
+        EXPECT_EQ(float32_kernel(), k);
+    }
+    std::printf("float32 kernel: %s\n", float32_kernel_name(k));
 }
 
 }  // namespace
