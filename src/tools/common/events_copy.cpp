@@ -52,15 +52,20 @@ void append_copy_header(std::string& out) {
     put_be(out, 0, 4);  // header extension length
 }
 
-void append_copy_tuple(std::string& out, const EventRow& row) {
-    // Sized first and written through a pointer: one resize per tuple.
+size_t copy_tuple_size(const EventRow& row) {
     auto text_size = [](const std::optional<std::string_view>& s) { return 4 + (s ? s->size() : 0); };
-    const size_t n = 2 + (row.height ? 12 : 4) + 12 + text_size(row.tenant) + text_size(row.category) + 4 +
-                     row.action.size() + text_size(row.user) + (row.pid ? 8 : 4) + 5 +
-                     row.payload_json.size() + 4 + row.hash.size() + 8 + 4 * row.dims;
+    return 2 + (row.height ? 12 : 4) + 12 + text_size(row.tenant) + text_size(row.category) + 4 +
+           row.action.size() + text_size(row.user) + (row.pid ? 8 : 4) + 5 + row.payload_json.size() + 4 +
+           row.hash.size() + 8 + 4 * row.dims;
+}
+
+void append_copy_tuple(std::string& out, const EventRow& row) {
     const size_t at = out.size();
-    out.resize(at + n);
-    char* p = out.data() + at;
+    out.resize(at + copy_tuple_size(row));
+    write_copy_tuple(out.data() + at, row);
+}
+
+void write_copy_tuple(char* p, const EventRow& row) {
     p = put16(p, kEventColumns);
     if (row.height) {  // id bigint
         p = put32(p, 8);

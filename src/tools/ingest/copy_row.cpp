@@ -33,7 +33,9 @@ void CopyRows::reset() {
     finished_ = false;
 }
 
-void CopyRows::encode(const Event& ev, std::string& out) {
+namespace {
+
+EventRow row_of(const Event& ev) {
     EventRow row;
     row.timestamp = ev.timestamp;
     row.action = ev.action;
@@ -48,7 +50,17 @@ void CopyRows::encode(const Event& ev, std::string& out) {
     row.hash = ev.hash;
     row.embedding = ev.embedding.data();
     row.dims = ev.embedding.size();
-    append_copy_tuple(out, row);
+    return row;
+}
+
+}  // namespace
+
+void CopyRows::encode(const Event& ev, std::string& out) { append_copy_tuple(out, row_of(ev)); }
+
+void CopyRows::encode_into(const Event& ev, std::string& out) {
+    const EventRow row = row_of(ev);
+    out.resize(copy_tuple_size(row));  // from about this size: little or nothing to zero
+    write_copy_tuple(out.data(), row);
 }
 
 void CopyRows::add(const Event& ev) {

@@ -34,6 +34,9 @@ class CopyRows {
     void add_encoded(std::string_view tuple);
     /// Append ev's tuple to out (call check() first).
     static void encode(const Event& ev, std::string& out);
+    /// out = ev's tuple (call check() first). Reusing out, of about the same
+    /// size before, writes the bytes once (no zeroing first).
+    static void encode_into(const Event& ev, std::string& out);
     /// The stream with the end marker; valid until the next add()/reset().
     const std::string& finish();
     /// What was added since the last sent() (the header first), to send

@@ -270,8 +270,7 @@ class ParseAhead {
                 it.ok = !it.blank && parser_.parse(it.line.text, it.ev, it.reason);
                 if (it.ok) {  // encoded here, where the event is in this core's cache
                     it.refused = CopyRows::check(it.ev);
-                    it.tuple.clear();
-                    if (it.refused.empty()) CopyRows::encode(it.ev, it.tuple);
+                    if (it.refused.empty()) CopyRows::encode_into(it.ev, it.tuple);
                 }
                 ++c->n;
             }

@@ -923,13 +923,16 @@ TEST(IngestCopy, RowsInBinaryCopyFormat) {
     // The same stream from tuples encoded apart (as the parse-ahead thread does).
     CopyRows apart;
     apart.reset();
-    std::string tuple = "leftover";
-    tuple.clear();
-    CopyRows::encode(v2, tuple);
+    std::string tuple(5000, 'x');  // what an earlier, longer tuple left
+    CopyRows::encode_into(v2, tuple);
+    EXPECT_EQ(tuple, row2);
     apart.add_encoded(tuple);
-    tuple.clear();
-    CopyRows::encode(v1, tuple);
+    tuple = "short";
+    CopyRows::encode_into(v1, tuple);
     apart.add_encoded(tuple);
+    std::string appended = "x";
+    CopyRows::encode(v1, appended);
+    EXPECT_EQ(appended, "x" + row1);
     EXPECT_EQ(apart.rows(), 2u);
     EXPECT_EQ(apart.finish(), header + row2 + row1 + "\xff\xff");
     EXPECT_EQ(CopyRows::check(v1), "");
