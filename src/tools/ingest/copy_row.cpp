@@ -33,9 +33,7 @@ void CopyRows::reset() {
     finished_ = false;
 }
 
-namespace {
-
-EventRow row_of(const Event& ev) {
+EventRow CopyRows::row(const Event& ev) {
     EventRow row;
     row.timestamp = ev.timestamp;
     row.action = ev.action;
@@ -53,25 +51,11 @@ EventRow row_of(const Event& ev) {
     return row;
 }
 
-}  // namespace
-
-void CopyRows::encode(const Event& ev, std::string& out) { append_copy_tuple(out, row_of(ev)); }
-
-void CopyRows::encode_into(const Event& ev, std::string& out) {
-    const EventRow row = row_of(ev);
-    out.resize(copy_tuple_size(row));  // from about this size: little or nothing to zero
-    write_copy_tuple(out.data(), row);
-}
+void CopyRows::encode(const Event& ev, std::string& out) { append_copy_tuple(out, row(ev)); }
 
 void CopyRows::add(const Event& ev) {
     if (!started_ || finished_) reset();
     encode(ev, buf_);
-    ++rows_;
-}
-
-void CopyRows::add_encoded(std::string_view tuple) {
-    if (!started_ || finished_) reset();
-    buf_.append(tuple);
     ++rows_;
 }
 

@@ -30,13 +30,11 @@ class CopyRows {
     void reset();
     /// Append ev as one tuple (call check() first).
     void add(const Event& ev);
-    /// Append a tuple that encode() made (on another thread, say).
-    void add_encoded(std::string_view tuple);
     /// Append ev's tuple to out (call check() first).
     static void encode(const Event& ev, std::string& out);
-    /// out = ev's tuple (call check() first). Reusing out, of about the same
-    /// size before, writes the bytes once (no zeroing first).
-    static void encode_into(const Event& ev, std::string& out);
+    /// ev as a row of the events table (views into ev), for
+    /// copy_tuple_size / write_copy_tuple (events_copy.h).
+    static EventRow row(const Event& ev);
     /// The stream with the end marker; valid until the next add()/reset().
     const std::string& finish();
     /// What was added since the last sent() (the header first), to send

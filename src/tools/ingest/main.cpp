@@ -187,8 +187,9 @@ class ParseAhead {
         bool ok = false;  ///< parsed; else `reason` says why not
         std::string reason;
         Event ev;
-        std::string refused;  ///< if ok: CopyRows::check(ev), empty if the row fits the table
-        std::string tuple;    ///< if ok and not refused: ev's COPY tuple
+        std::string refused;     ///< if ok: CopyRows::check(ev), empty if the row fits the table
+        std::string_view tuple;  ///< if ok and not refused: ev's COPY tuple, in its chunk (see chunk_done)
+        size_t tuple_at = 0, tuple_len = 0;  ///< where in the chunk's tuples (tuple_len 0: none)
     };
 
     ParseAhead(LineReader& in, const ParseOptions& opts, bool whole_only)
@@ -209,7 +210,12 @@ class ParseAhead {
 
     /// The next line; false when the file has nothing more for now. The
     /// caller may swap the item's members with its own (to keep them past
-    /// the next call): the item is reused either way.
+    /// the next call): the item is reused either way. Its `tuple` stays
+    /// valid until the call after chunk_done().
+    /// The item next() gave last is the last of its chunk: the next call
+    /// hands the chunk, and the bytes of its tuples, back to the worker.
+    bool chunk_done() const { return cur_ && idx_ == cur_->n; }
+
     bool next(Item*& out) {
         if (cur_ && idx_ < cur_->n) {
             out = &cur_->items[idx_++];
@@ -246,9 +252,29 @@ class ParseAhead {
     static constexpr size_t kChunk = 256;  ///< lines per chunk
     static constexpr size_t kChunks = 8;   ///< chunks going round
 
+    /// The COPY tuples of a chunk's rows one after another, so that runs of
+    /// them go to libpq as they are (reused, and never zeroed).
+    struct Tuples {
+        std::unique_ptr<char[]> bytes;
+        size_t size = 0, cap = 0;
+        char* extend(size_t n) {
+            if (size + n > cap) {
+                const size_t c = std::max(2 * cap, size + n);
+                std::unique_ptr<char[]> b(new char[c]);
+                if (size) std::memcpy(b.get(), bytes.get(), size);
+                bytes = std::move(b);
+                cap = c;
+            }
+            char* p = bytes.get() + size;
+            size += n;
+            return p;
+        }
+    };
+
     struct Chunk {
         std::vector<Item> items = std::vector<Item>(kChunk);
         size_t n = 0;  ///< items[0, n) are lines
+        Tuples tuples;
     };
 
     void work() {
@@ -262,17 +288,31 @@ class ParseAhead {
                 free_.pop_front();
             }
             c->n = 0;
+            c->tuples.size = 0;
             while (c->n < kChunk) {
                 Item& it = c->items[c->n];
                 if (!in_.next(it.line, whole_only_)) break;
                 it.end_offset = in_.offset();
                 it.blank = LineParser::is_blank(it.line.text);
                 it.ok = !it.blank && parser_.parse(it.line.text, it.ev, it.reason);
+                it.tuple = {};
+                it.tuple_len = 0;
                 if (it.ok) {  // encoded here, where the event is in this core's cache
                     it.refused = CopyRows::check(it.ev);
-                    if (it.refused.empty()) CopyRows::encode_into(it.ev, it.tuple);
+                    if (it.refused.empty()) {
+                        const nmvec::EventRow row = CopyRows::row(it.ev);
+                        const size_t len = nmvec::copy_tuple_size(row);
+                        it.tuple_at = c->tuples.size;
+                        it.tuple_len = len;
+                        nmvec::write_copy_tuple(c->tuples.extend(len), row);
+                    }
                 }
                 ++c->n;
+            }
+            for (size_t i = 0; i < c->n; ++i) {
+                Item& it = c->items[i];
+                if (it.tuple_len)
+                    it.tuple = std::string_view(c->tuples.bytes.get() + it.tuple_at, it.tuple_len);
             }
             {
                 std::lock_guard<std::mutex> g(m_);
@@ -342,6 +382,7 @@ class Ingest {
                 }
                 release_pending();
                 streaming_ = false;
+                run_ = {};
                 connect_with_retry();
             }
         }
@@ -461,6 +502,7 @@ class Ingest {
                 ++totals_.lines;
                 p.chain = chain_.current();
                 ++npend_;
+                if (ahead.chunk_done()) send_run();  // before its tuples go back to the worker
                 if (npend_ >= o_.batch) flush();
                 show_progress(in, false);
             }
@@ -565,17 +607,30 @@ class Ingest {
 
     /// Send a row of the batch being read to the server now, so that it
     /// works on the batch while the rest is parsed.
+    /// Consecutive tuples of a chunk (they lie one after another) go to
+    /// libpq in one piece, straight from the chunk.
     void stream(std::string_view tuple) {
         if (!streaming_) {
             sink_.begin_copy();
-            stream_.reset();
-            streaming_ = true;
-        }
-        stream_.add_encoded(tuple);
-        if (stream_.bytes() >= kSendBytes) {
+            stream_.reset();  // the header
             sink_.send(stream_.unsent());
             stream_.sent();
+            streaming_ = true;
+            streamed_ = 0;
         }
+        if (!run_.empty() && tuple.data() == run_.data() + run_.size()) {
+            run_ = std::string_view(run_.data(), run_.size() + tuple.size());
+        } else {
+            send_run();
+            run_ = tuple;
+        }
+        ++streamed_;
+        if (run_.size() >= kSendBytes) send_run();
+    }
+    void send_run() {
+        if (run_.empty()) return;
+        sink_.send(run_);
+        run_ = {};
     }
 
     /// Commit the batch read since the last commit, with its progress.
@@ -584,11 +639,12 @@ class Ingest {
         file_id_ = in_ ? in_->file_id() : std::string();
         const Progress pr = after(pending_[npend_ - 1]);
         if (streaming_) {
+            send_run();
             streaming_ = false;
-            sink_.send(stream_.finish());
+            sink_.send(stream_.finish());  // the trailer
             std::string refused;
             if (sink_.end_copy(pr, refused))
-                totals_.rows += stream_.rows();
+                totals_.rows += streamed_;
             else
                 commit(0, npend_);  // a row was refused: find it
         } else {
@@ -639,8 +695,10 @@ class Ingest {
     PgSink sink_;
     ChainChecker chain_;
     CopyRows rows_;    ///< commit()'s batches
-    CopyRows stream_;  ///< the batch being streamed
+    CopyRows stream_;  ///< the header and trailer of the batch being streamed
     bool streaming_ = false;
+    std::string_view run_;  ///< tuples not yet given to libpq (in a parse-ahead chunk)
+    size_t streamed_ = 0;   ///< rows of the batch being streamed
     const std::chrono::steady_clock::time_point started_ =
         std::chrono::steady_clock::now();  // for the summary
     bool tty_ = isatty(fileno(stderr)) == 1;
