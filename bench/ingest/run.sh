@@ -4,14 +4,17 @@
 # COPYed by psql from nmvec-gen's own COPY BINARY file (the server's side of
 # the work alone), in one throwaway cluster, rounds interleaved.
 #
-#   bash bench/ingest/run.sh [ROWS] [ROUNDS]     (defaults 200000, 3)
+#   bash bench/ingest/run.sh [ROWS] [ROUNDS]     (defaults 200000, 5)
+#
+# Five rounds by default: the first one or two of a new cluster are often
+# slower for both loads, and the median should not be one of them.
 #
 # Writes bench/results/ingest-<date>.md. A few minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 ROWS=${1:-200000}
-ROUNDS=${2:-3}
+ROUNDS=${2:-5}
 OUT=$ROOT/bench/results/ingest-$(date -u +%F).md
 bash scripts/deps.sh python3 >/dev/null
 bash scripts/build.sh

@@ -43,6 +43,9 @@ struct EventRow {
 void append_copy_header(std::string& out);
 /// One tuple.
 void append_copy_tuple(std::string& out, const EventRow& row);
+/// The bytes of row's tuple, and the tuple written to out[0, that).
+size_t copy_tuple_size(const EventRow& row);
+void write_copy_tuple(char* out, const EventRow& row);
 /// The trailer (field count -1).
 void append_copy_trailer(std::string& out);
 

@@ -2,7 +2,14 @@
 #include "sha256.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+
+#include "sha256_kernels.h"
+
+#if NMVEC_SHA256_SHANI
+#include <cpuid.h>
+#endif
 
 namespace nmvec {
 
@@ -29,6 +36,108 @@ inline uint32_t load_be32(const uint8_t* p) {
 
 }  // namespace
 
+namespace detail {
+
+void sha256_compress_portable(uint32_t state[8], const uint8_t* blocks, size_t n) noexcept {
+    for (; n > 0; --n, blocks += 64) {
+        const uint8_t* block = blocks;
+        uint32_t w[64];
+        for (int t = 0; t < 16; ++t) w[t] = load_be32(block + 4 * t);
+        for (int t = 16; t < 64; ++t) {
+            uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
+            uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
+            w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+        }
+        uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+        uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
+        for (int t = 0; t < 64; ++t) {
+            uint32_t s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
+            uint32_t ch = (e & f) ^ (~e & g);
+            uint32_t t1 = h + s1 + ch + kRound[t] + w[t];
+            uint32_t s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
+            uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
+            uint32_t t2 = s0 + maj;
+            h = g;
+            g = f;
+            f = e;
+            e = d + t1;
+            d = c;
+            c = b;
+            b = a;
+            a = t1 + t2;
+        }
+        state[0] += a;
+        state[1] += b;
+        state[2] += c;
+        state[3] += d;
+        state[4] += e;
+        state[5] += f;
+        state[6] += g;
+        state[7] += h;
+    }
+}
+
+}  // namespace detail
+
+namespace {
+
+bool cpu_has_shani() noexcept {
+#if NMVEC_SHA256_SHANI
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+    const bool ssse3 = c & (1u << 9), sse41 = c & (1u << 19);
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    const bool sha = b & (1u << 29);
+    return ssse3 && sse41 && sha;
+#else
+    return false;
+#endif
+}
+
+detail::Sha256CompressFn kernel_fn(Sha256Kernel k) noexcept {
+#if NMVEC_SHA256_SHANI
+    if (k == Sha256Kernel::ShaNi) return detail::sha256_compress_shani;
+#endif
+    (void)k;
+    return detail::sha256_compress_portable;
+}
+
+/// The kernel in use, chosen on first use.
+std::atomic<detail::Sha256CompressFn> g_compress{nullptr};
+std::atomic<Sha256Kernel> g_kernel{Sha256Kernel::Portable};
+
+detail::Sha256CompressFn compress_fn() noexcept {
+    detail::Sha256CompressFn f = g_compress.load(std::memory_order_relaxed);
+    if (f) return f;
+    const Sha256Kernel k = cpu_has_shani() ? Sha256Kernel::ShaNi : Sha256Kernel::Portable;
+    g_kernel.store(k, std::memory_order_relaxed);
+    f = kernel_fn(k);
+    g_compress.store(f, std::memory_order_relaxed);
+    return f;
+}
+
+}  // namespace
+
+bool sha256_kernel_supported(Sha256Kernel k) noexcept {
+    return k == Sha256Kernel::Portable || cpu_has_shani();
+}
+
+Sha256Kernel sha256_kernel() noexcept {
+    compress_fn();
+    return g_kernel.load(std::memory_order_relaxed);
+}
+
+bool sha256_use_kernel(Sha256Kernel k) noexcept {
+    if (!sha256_kernel_supported(k)) return false;
+    g_kernel.store(k, std::memory_order_relaxed);
+    g_compress.store(kernel_fn(k), std::memory_order_relaxed);
+    return true;
+}
+
+const char* sha256_kernel_name(Sha256Kernel k) noexcept {
+    return k == Sha256Kernel::ShaNi ? "sha-ni" : "portable";
+}
+
 void Sha256::reset() noexcept {
     // Initial hash value (FIPS 180-4, 5.3.3).
     state_ = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -36,41 +145,7 @@ void Sha256::reset() noexcept {
     total_len_ = 0;
 }
 
-void Sha256::compress(const uint8_t* block) noexcept {
-    uint32_t w[64];
-    for (int t = 0; t < 16; ++t) w[t] = load_be32(block + 4 * t);
-    for (int t = 16; t < 64; ++t) {
-        uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
-        uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
-        w[t] = w[t - 16] + s0 + w[t - 7] + s1;
-    }
-    uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
-    uint32_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
-    for (int t = 0; t < 64; ++t) {
-        uint32_t s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
-        uint32_t ch = (e & f) ^ (~e & g);
-        uint32_t t1 = h + s1 + ch + kRound[t] + w[t];
-        uint32_t s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
-        uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
-        uint32_t t2 = s0 + maj;
-        h = g;
-        g = f;
-        f = e;
-        e = d + t1;
-        d = c;
-        c = b;
-        b = a;
-        a = t1 + t2;
-    }
-    state_[0] += a;
-    state_[1] += b;
-    state_[2] += c;
-    state_[3] += d;
-    state_[4] += e;
-    state_[5] += f;
-    state_[6] += g;
-    state_[7] += h;
-}
+void Sha256::compress(const uint8_t* blocks, size_t n) noexcept { compress_fn()(state_.data(), blocks, n); }
 
 void Sha256::update(const void* data, size_t len) noexcept {
     const auto* p = static_cast<const uint8_t*>(data);
@@ -82,10 +157,14 @@ void Sha256::update(const void* data, size_t len) noexcept {
         p += take;
         len -= take;
         if (buf_len_ < buf_.size()) return;
-        compress(buf_.data());
+        compress(buf_.data(), 1);
         buf_len_ = 0;
     }
-    for (; len >= 64; p += 64, len -= 64) compress(p);
+    if (len >= 64) {
+        compress(p, len / 64);
+        p += len / 64 * 64;
+        len %= 64;
+    }
     if (len > 0) {
         std::memcpy(buf_.data(), p, len);
         buf_len_ = len;

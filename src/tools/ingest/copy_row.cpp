@@ -33,8 +33,7 @@ void CopyRows::reset() {
     finished_ = false;
 }
 
-void CopyRows::add(const Event& ev) {
-    if (!started_ || finished_) reset();
+EventRow CopyRows::row(const Event& ev) {
     EventRow row;
     row.timestamp = ev.timestamp;
     row.action = ev.action;
@@ -49,15 +48,15 @@ void CopyRows::add(const Event& ev) {
     row.hash = ev.hash;
     row.embedding = ev.embedding.data();
     row.dims = ev.embedding.size();
-    append_copy_tuple(buf_, row);
-    ++rows_;
+    return row;
 }
 
-std::string CopyRows::take() {
+void CopyRows::encode(const Event& ev, std::string& out) { append_copy_tuple(out, row(ev)); }
+
+void CopyRows::add(const Event& ev) {
     if (!started_ || finished_) reset();
-    std::string out;
-    out.swap(buf_);
-    return out;
+    encode(ev, buf_);
+    ++rows_;
 }
 
 const std::string& CopyRows::finish() {

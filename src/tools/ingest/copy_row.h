@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "events_copy.h"
 #include "ledger_line.h"
@@ -29,11 +30,18 @@ class CopyRows {
     void reset();
     /// Append ev as one tuple (call check() first).
     void add(const Event& ev);
+    /// Append ev's tuple to out (call check() first).
+    static void encode(const Event& ev, std::string& out);
+    /// ev as a row of the events table (views into ev), for
+    /// copy_tuple_size / write_copy_tuple (events_copy.h).
+    static EventRow row(const Event& ev);
     /// The stream with the end marker; valid until the next add()/reset().
     const std::string& finish();
-    /// What was added since the last take() (the header first), to send
-    /// while more rows come; the stream goes on.
-    std::string take();
+    /// What was added since the last sent() (the header first), to send
+    /// while more rows come; valid until the next add()/reset()/sent().
+    std::string_view unsent() const { return buf_; }
+    /// Drop the bytes unsent() gave; the stream goes on (and keeps its buffer).
+    void sent() { buf_.clear(); }
 
     size_t rows() const { return rows_; }
     size_t bytes() const { return buf_.size(); }

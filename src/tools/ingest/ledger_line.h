@@ -117,8 +117,9 @@ class ChainChecker {
         std::string v1_hash;  ///< stored hash of the last v1 record ("" before any)
         bool any = false;     ///< a v2 block has been seen
     };
-    State state() const;           ///< to persist with a committed batch
-    void restore(const State& s);  ///< to resume after a restart
+    State state() const;                         ///< to persist with a committed batch
+    const State& current() const { return s_; }  ///< the same, without a copy
+    void restore(const State& s);                ///< to resume after a restart
 
  private:
     State s_;

@@ -8,17 +8,21 @@
 #include <csignal>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <algorithm>
+#include <memory>
+#include <string_view>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "copy_row.h"
+#include "line_reader.h"
 #include "ledger_line.h"
 #include "pg_sink.h"
 #include "sha256.h"
@@ -163,234 +167,186 @@ ChainChecker::State load_chain(const std::string& t) {
 
 std::string line_digest(std::string_view line) { return nmvec::to_hex(nmvec::sha256(line)); }
 
-/// Reads lines and knows the byte offset after each.
-class LineReader {
- public:
-    explicit LineReader(const std::string& path) : path_(path) {
-        f_ = std::fopen(path.c_str(), "rb");
-        if (!f_) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
-        buf_.resize(1 << 20);
-        std::setvbuf(f_, nullptr, _IONBF, 0);  // buf_ is the buffer
-    }
-    ~LineReader() { std::fclose(f_); }
-    LineReader(const LineReader&) = delete;
-    LineReader& operator=(const LineReader&) = delete;
-
-    void seek(uint64_t off) {
-        if (fseeko(f_, static_cast<off_t>(off), SEEK_SET) != 0)
-            throw std::runtime_error("cannot seek in " + path_ + ": " + std::strerror(errno));
-        offset_ = off;
-        pos_ = end_ = 0;
-        partial_.clear();
-        std::clearerr(f_);
-    }
-    uint64_t size() {
-        struct stat st;
-        if (fstat(fileno(f_), &st) != 0)
-            throw std::runtime_error("cannot stat " + path_ + ": " + std::strerror(errno));
-        return static_cast<uint64_t>(st.st_size);
-    }
-    /// n bytes ending at byte `end` (fewer if the file starts sooner).
-    std::string before(uint64_t end, uint64_t n) {
-        n = std::min(n, end);
-        std::string out(n, '\0');
-        ssize_t got = pread(fileno(f_), out.data(), n, static_cast<off_t>(end - n));
-        if (got != static_cast<ssize_t>(n))
-            throw std::runtime_error("cannot read " + path_ + ": " + std::strerror(errno));
-        return out;
-    }
-    /// Next line without its '\n'; false at the end of the file. A last
-    /// line without its '\n' is returned too, unless `whole_only` (a writer
-    /// may be in the middle of it): then it stays unread until its '\n' comes.
-    bool next(std::string& line, bool whole_only) {
-        line.swap(partial_);
-        partial_.clear();
-        for (;;) {
-            if (pos_ == end_ && !refill()) {
-                if (line.empty()) return false;
-                if (!whole_only) {
-                    offset_ += line.size();
-                    return true;
-                }
-                partial_.swap(line);  // not consumed yet
-                return false;
-            }
-            const char* start = buf_.data() + pos_;
-            const void* nl = std::memchr(start, '\n', end_ - pos_);
-            if (nl) {
-                size_t n = static_cast<const char*>(nl) - start;
-                line.append(start, n);
-                pos_ += n + 1;
-                offset_ += line.size() + 1;
-                return true;
-            }
-            line.append(start, end_ - pos_);
-            pos_ = end_;
-        }
-    }
-    /// "device:inode" of the open file, and of whatever the path names now
-    /// ("" if nothing): they differ once the ledger was rotated.
-    std::string file_id() const {
-        struct stat st;
-        return fstat(fileno(f_), &st) == 0 ? id_of(st) : "";
-    }
-    std::string path_id() const {
-        struct stat st;
-        return stat(path_.c_str(), &st) == 0 ? id_of(st) : "";
-    }
-    /// Open the file the path names now, at its start.
-    void reopen() {
-        std::FILE* f = std::fopen(path_.c_str(), "rb");
-        if (!f) throw std::runtime_error("cannot open " + path_ + ": " + std::strerror(errno));
-        std::fclose(f_);
-        f_ = f;
-        std::setvbuf(f_, nullptr, _IONBF, 0);
-        seek(0);
-    }
-    /// Bytes of an unfinished last line held back by next().
-    size_t partial() const { return partial_.size(); }
-    uint64_t offset() const { return offset_; }
-
- private:
-    static std::string id_of(const struct stat& st) {
-        return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
-    }
-    bool refill() {
-        std::clearerr(f_);  // a file that grew since the last end of file
-        pos_ = 0;
-        end_ = std::fread(buf_.data(), 1, buf_.size(), f_);
-        if (end_ == 0 && std::ferror(f_))
-            throw std::runtime_error("cannot read " + path_ + ": " + std::strerror(errno));
-        return end_ > 0;
-    }
-
-    std::string path_;
-    std::FILE* f_ = nullptr;
-    std::vector<char> buf_;
-    size_t pos_ = 0, end_ = 0;  ///< unread bytes of buf_
-    std::string partial_;       ///< an unfinished last line (whole_only)
-    uint64_t offset_ = 0;
-};
-
-/// Lines read and parsed a chunk ahead: a worker thread parses the next
-/// chunk of lines while the caller checks the chain of, encodes and sends
-/// the current one, so that parsing (most of the client's work) overlaps the
-/// rest. Lines come out in file order with what the parser said of each.
+/// Lines read and parsed ahead by a worker thread, in chunks, while the
+/// caller checks the chain of, encodes and sends the lines before them, so
+/// that reading and parsing (most of the client's work) overlap the rest
+/// and go on while the caller waits for the server. Lines come out in file
+/// order with what the parser said of each. A fixed set of chunks goes round
+/// (free, with the worker, ready, with the caller), so their items, with
+/// the strings and vectors in them, are reused.
+///
+/// The worker reads the LineReader from construction until the end of the
+/// file; next() then returns false, and only then, until next() is called
+/// again, may the caller use the reader itself (seek, reopen, ...).
 class ParseAhead {
  public:
     struct Item {
-        std::string text;
+        LineRef line;
         uint64_t end_offset = 0;  ///< file offset just past the line
         bool blank = false;
         bool ok = false;  ///< parsed; else `reason` says why not
         std::string reason;
         Event ev;
+        std::string refused;     ///< if ok: CopyRows::check(ev), empty if the row fits the table
+        std::string_view tuple;  ///< if ok and not refused: ev's COPY tuple, in its chunk (see chunk_done)
+        size_t tuple_at = 0, tuple_len = 0;  ///< where in the chunk's tuples (tuple_len 0: none)
     };
 
     ParseAhead(LineReader& in, const ParseOptions& opts, bool whole_only)
-        : in_(in), parser_(opts), whole_only_(whole_only), worker_([this] { work(); }) {}
+        : in_(in), parser_(opts), whole_only_(whole_only) {
+        for (Chunk& c : chunks_) free_.push_back(&c);
+        worker_ = std::thread([this] { work(); });
+    }
     ~ParseAhead() {
         {
             std::lock_guard<std::mutex> g(m_);
             quit_ = true;
         }
-        cv_.notify_all();
+        to_worker_.notify_all();
         worker_.join();
     }
     ParseAhead(const ParseAhead&) = delete;
     ParseAhead& operator=(const ParseAhead&) = delete;
 
-    /// The next line; false when the reader has nothing more for now.
+    /// The next line; false when the file has nothing more for now. The
+    /// caller may swap the item's members with its own (to keep them past
+    /// the next call): the item is reused either way. Its `tuple` stays
+    /// valid until the call after chunk_done().
+    /// The item next() gave last is the last of its chunk: the next call
+    /// hands the chunk, and the bytes of its tuples, back to the worker.
+    bool chunk_done() const { return cur_ && idx_ == cur_->n; }
+
     bool next(Item*& out) {
-        if (idx_ == cur_.size()) {
-            cur_.clear();
-            idx_ = 0;
-            if (!in_flight_) {
-                if (!read_chunk()) return false;
-                submit();
-            }
-            cur_ = wait();
-            if (read_chunk()) submit();  // the worker parses the next chunk meanwhile
-            if (cur_.empty()) return false;
+        if (cur_ && idx_ < cur_->n) {
+            out = &cur_->items[idx_++];
+            return true;
         }
-        out = &cur_[idx_++];
-        return true;
+        std::unique_lock<std::mutex> l(m_);
+        for (;;) {
+            if (cur_) {  // used up: back to the worker
+                free_.push_back(cur_);
+                cur_ = nullptr;
+                idx_ = 0;
+                to_worker_.notify_one();
+            }
+            if (at_end_) {  // called again after the end: read on
+                at_end_ = false;
+                reading_ = true;
+                to_worker_.notify_one();
+            }
+            to_caller_.wait(l, [&] { return !ready_.empty() || !reading_; });
+            if (ready_.empty()) {  // the worker is at the end of the file, and waits
+                at_end_ = true;
+                return false;
+            }
+            cur_ = ready_.front();
+            ready_.pop_front();
+            if (cur_->n > 0) {
+                out = &cur_->items[idx_++];
+                return true;
+            }
+        }
     }
 
  private:
-    static constexpr size_t kChunk = 256;
+    static constexpr size_t kChunk = 256;  ///< lines per chunk
+    static constexpr size_t kChunks = 8;   ///< chunks going round
 
-    bool read_chunk() {
-        next_.clear();
-        for (size_t i = 0; i < kChunk; ++i) {
-            Item it;
-            if (!in_.next(it.text, whole_only_)) break;
-            it.end_offset = in_.offset();
-            next_.push_back(std::move(it));
+    /// The COPY tuples of a chunk's rows one after another, so that runs of
+    /// them go to libpq as they are (reused, and never zeroed).
+    struct Tuples {
+        std::unique_ptr<char[]> bytes;
+        size_t size = 0, cap = 0;
+        char* extend(size_t n) {
+            if (size + n > cap) {
+                const size_t c = std::max(2 * cap, size + n);
+                std::unique_ptr<char[]> b(new char[c]);
+                if (size) std::memcpy(b.get(), bytes.get(), size);
+                bytes = std::move(b);
+                cap = c;
+            }
+            char* p = bytes.get() + size;
+            size += n;
+            return p;
         }
-        return !next_.empty();
-    }
-    void submit() {
-        {
-            std::lock_guard<std::mutex> g(m_);
-            job_.swap(next_);
-            has_job_ = true;
-        }
-        in_flight_ = true;
-        cv_.notify_all();
-    }
-    std::vector<Item> wait() {
-        std::unique_lock<std::mutex> l(m_);
-        cv_.wait(l, [&] { return has_result_; });
-        has_result_ = false;
-        in_flight_ = false;
-        return std::move(result_);
-    }
+    };
+
+    struct Chunk {
+        std::vector<Item> items = std::vector<Item>(kChunk);
+        size_t n = 0;  ///< items[0, n) are lines
+        Tuples tuples;
+    };
+
     void work() {
         for (;;) {
-            std::vector<Item> c;
+            Chunk* c;
             {
                 std::unique_lock<std::mutex> l(m_);
-                cv_.wait(l, [&] { return has_job_ || quit_; });
+                to_worker_.wait(l, [&] { return quit_ || (reading_ && !free_.empty()); });
                 if (quit_) return;
-                c.swap(job_);
-                has_job_ = false;
+                c = free_.front();
+                free_.pop_front();
             }
-            for (Item& it : c) {
-                it.blank = it.text.find_first_not_of(" \t\r") == std::string::npos;
-                if (!it.blank) it.ok = parser_.parse(it.text, it.ev, it.reason);
+            c->n = 0;
+            c->tuples.size = 0;
+            while (c->n < kChunk) {
+                Item& it = c->items[c->n];
+                if (!in_.next(it.line, whole_only_)) break;
+                it.end_offset = in_.offset();
+                it.blank = LineParser::is_blank(it.line.text);
+                it.ok = !it.blank && parser_.parse(it.line.text, it.ev, it.reason);
+                it.tuple = {};
+                it.tuple_len = 0;
+                if (it.ok) {  // encoded here, where the event is in this core's cache
+                    it.refused = CopyRows::check(it.ev);
+                    if (it.refused.empty()) {
+                        const nmvec::EventRow row = CopyRows::row(it.ev);
+                        const size_t len = nmvec::copy_tuple_size(row);
+                        it.tuple_at = c->tuples.size;
+                        it.tuple_len = len;
+                        nmvec::write_copy_tuple(c->tuples.extend(len), row);
+                    }
+                }
+                ++c->n;
+            }
+            for (size_t i = 0; i < c->n; ++i) {
+                Item& it = c->items[i];
+                if (it.tuple_len)
+                    it.tuple = std::string_view(c->tuples.bytes.get() + it.tuple_at, it.tuple_len);
             }
             {
                 std::lock_guard<std::mutex> g(m_);
-                result_ = std::move(c);
-                has_result_ = true;
+                ready_.push_back(c);
+                if (c->n < kChunk) reading_ = false;  // the end of the file, for now
             }
-            cv_.notify_all();
+            to_caller_.notify_one();
         }
     }
 
     LineReader& in_;
     LineParser parser_;  // the worker's
     const bool whole_only_;
-    std::vector<Item> cur_, next_;
+    Chunk chunks_[kChunks];
+    Chunk* cur_ = nullptr;  ///< being used (caller)
     size_t idx_ = 0;
-    bool in_flight_ = false;  // a chunk is with the worker (caller's side)
-    std::mutex m_;
-    std::condition_variable cv_;
-    std::vector<Item> job_, result_;
-    bool has_job_ = false, has_result_ = false, quit_ = false;
-    std::thread worker_;  // last: starts after everything above exists
+    std::mutex m_;  // guards what follows
+    std::condition_variable to_worker_, to_caller_;
+    std::deque<Chunk*> free_, ready_;
+    bool reading_ = true;  ///< the worker reads (until the end of the file)
+    bool at_end_ = false;  ///< next() said false since the worker stopped
+    bool quit_ = false;
+    std::thread worker_;
 };
 
 /// A line read since the last commit.
 struct Pending {
     uint64_t line_no = 0;
     uint64_t end_offset = 0;  ///< file offset just past it
-    std::string text;
+    LineRef text;
     Event ev;
-    bool load = false;      ///< false: blank or rejected (consumed, loads nothing)
-    bool rejected = false;  ///< written to the rejects file
-    std::string chain;      ///< the chain state after it
+    bool load = false;          ///< false: blank or rejected (consumed, loads nothing)
+    bool rejected = false;      ///< written to the rejects file
+    ChainChecker::State chain;  ///< the chain state after it
 };
 
 struct Totals {
@@ -420,12 +376,13 @@ class Ingest {
             } catch (const ConnectionLost& e) {
                 std::fprintf(stderr, "nmvec-ingest: %s; reconnecting, then resuming after the last commit\n",
                              e.what());
-                for (const Pending& p : pending_) {  // they will be read again: count them once
+                for (size_t i = 0; i < npend_; ++i) {  // they will be read again: count them once
                     --totals_.lines;
-                    if (p.rejected) --totals_.rejects;
+                    if (pending_[i].rejected) --totals_.rejects;
                 }
-                pending_.clear();
+                release_pending();
                 streaming_ = false;
+                run_ = {};
                 connect_with_retry();
             }
         }
@@ -501,25 +458,30 @@ class Ingest {
         std::vector<ChainBreak> breaks;
         bool stopped = false;
         shown_at_ = std::chrono::steady_clock::now();
-        shown_offset_ = in.offset();
+        shown_offset_ = read_offset_ = in.offset();
         shown_rows_ = 0;
-        Pending p;
+        ChainChecker::State before;  // --strict: the chain before the line
         ParseAhead ahead(in, parse_opts(o_), o_.follow);
         ParseAhead::Item* it = nullptr;
         for (;;) {
             while (!g_stop && ahead.next(it)) {
-                p.text.swap(it->text);
+                // The slots of pending_ are reused, and swapped with the
+                // item's members, so that no line allocates.
+                if (npend_ == pending_.size()) pending_.emplace_back();
+                Pending& p = pending_[npend_];
+                std::swap(p.text, it->line);
                 p.line_no = ++line_no_;
-                p.end_offset = it->end_offset;
+                p.end_offset = read_offset_ = it->end_offset;
                 p.load = false;
+                p.rejected = false;
                 if (!it->blank) {
                     if (!it->ok) {
                         reject(p, it->reason);
                         p.rejected = true;
                     } else {
-                        p.ev = std::move(it->ev);
+                        std::swap(p.ev, it->ev);
                         breaks.clear();
-                        ChainChecker::State before = chain_.state();
+                        if (o_.strict) before = chain_.current();
                         chain_.check(p.ev, p.line_no, breaks);
                         if (!breaks.empty() && o_.strict) {
                             chain_.restore(before);
@@ -528,21 +490,20 @@ class Ingest {
                             break;
                         }
                         report(breaks);
-                        std::string why = CopyRows::check(p.ev);
-                        if (why.empty()) {
+                        if (it->refused.empty()) {
                             p.load = true;
-                            stream(p.ev);
+                            stream(it->tuple);
                         } else {
-                            reject(p, why);
+                            reject(p, it->refused);
                             p.rejected = true;
                         }
                     }
                 }
                 ++totals_.lines;
-                p.chain = save_chain(chain_.state());
-                pending_.push_back(std::move(p));
-                p = Pending();
-                if (pending_.size() >= o_.batch) flush();
+                p.chain = chain_.current();
+                ++npend_;
+                if (ahead.chunk_done()) send_run();  // before its tuples go back to the worker
+                if (npend_ >= o_.batch) flush();
                 show_progress(in, false);
             }
             flush();
@@ -566,15 +527,13 @@ class Ingest {
     void follow_file(LineReader& in) {
         const std::string now = in.path_id();
         if (!now.empty() && now != in.file_id()) {
-            if (in.partial()) {
-                Pending p;
-                p.line_no = line_no_ + 1;
-                p.text = "(" + std::to_string(in.partial()) + " bytes)";
-                reject(p, "unfinished last line of the rotated file");
-            }
+            if (in.partial())
+                reject(line_no_ + 1, "(" + std::to_string(in.partial()) + " bytes)",
+                       "unfinished last line of the rotated file");
             std::fprintf(stderr, "nmvec-ingest: %s was rotated; following the new file\n", o_.ledger.c_str());
             in.reopen();
             line_no_ = 0;
+            read_offset_ = 0;
             return;
         }
         if (in.size() < in.offset() + in.partial()) {
@@ -582,6 +541,7 @@ class Ingest {
                          o_.ledger.c_str());
             in.seek(0);
             line_no_ = 0;
+            read_offset_ = 0;
             return;
         }
         show_progress(in, false);
@@ -595,7 +555,7 @@ class Ingest {
         const auto now = std::chrono::steady_clock::now();
         const double dt = std::chrono::duration<double>(now - shown_at_).count();
         if (!force && dt < (tty_ ? 0.5 : 5.0)) return;
-        const uint64_t off = in.offset();
+        const uint64_t off = read_offset_;  // (the worker may be reading on)
         const double mb = off >= shown_offset_ ? (off - shown_offset_) / 1e6 : 0.0;
         char lag[64] = "";
         if (o_.follow) {
@@ -623,10 +583,13 @@ class Ingest {
         }
     }
 
-    void reject(const Pending& p, const std::string& reason) {
+    void reject(const Pending& p, const std::string& reason) { reject(p.line_no, p.text.text, reason); }
+    void reject(uint64_t line_no, std::string_view text, const std::string& reason) {
         ++totals_.rejects;
-        std::fprintf(rejects_, "%s:%" PRIu64 ": %s\t%s\n", o_.ledger.c_str(), p.line_no, reason.c_str(),
-                     p.text.substr(0, 4096).c_str());
+        text = text.substr(0, 4096);
+        text = text.substr(0, text.find('\0'));  // as far as C can print it
+        std::fprintf(rejects_, "%s:%" PRIu64 ": %s\t%.*s\n", o_.ledger.c_str(), line_no, reason.c_str(),
+                     static_cast<int>(text.size()), text.data());
         if (std::fflush(rejects_) != 0)
             throw std::runtime_error("cannot write " + o_.rejects + ": " + std::strerror(errno));
     }
@@ -636,41 +599,65 @@ class Ingest {
         pr.found = true;
         pr.line = p.line_no;
         pr.offset = p.end_offset;
-        pr.last_hash = line_digest(p.text);
-        pr.chain = p.chain;
+        pr.last_hash = line_digest(p.text.text);
+        pr.chain = save_chain(p.chain);
         pr.file_id = file_id_;
         return pr;
     }
 
     /// Send a row of the batch being read to the server now, so that it
     /// works on the batch while the rest is parsed.
-    void stream(const Event& ev) {
+    /// Consecutive tuples of a chunk (they lie one after another) go to
+    /// libpq in one piece, straight from the chunk.
+    void stream(std::string_view tuple) {
         if (!streaming_) {
             sink_.begin_copy();
-            stream_.reset();
+            stream_.reset();  // the header
+            sink_.send(stream_.unsent());
+            stream_.sent();
             streaming_ = true;
+            streamed_ = 0;
         }
-        stream_.add(ev);
-        if (stream_.bytes() >= kSendBytes) sink_.send(stream_.take());
+        if (!run_.empty() && tuple.data() == run_.data() + run_.size()) {
+            run_ = std::string_view(run_.data(), run_.size() + tuple.size());
+        } else {
+            send_run();
+            run_ = tuple;
+        }
+        ++streamed_;
+        if (run_.size() >= kSendBytes) send_run();
+    }
+    void send_run() {
+        if (run_.empty()) return;
+        sink_.send(run_);
+        run_ = {};
     }
 
     /// Commit the batch read since the last commit, with its progress.
     void flush() {
-        if (pending_.empty()) return;
+        if (npend_ == 0) return;
         file_id_ = in_ ? in_->file_id() : std::string();
-        const Progress pr = after(pending_.back());
+        const Progress pr = after(pending_[npend_ - 1]);
         if (streaming_) {
+            send_run();
             streaming_ = false;
-            sink_.send(stream_.finish());
+            sink_.send(stream_.finish());  // the trailer
             std::string refused;
             if (sink_.end_copy(pr, refused))
-                totals_.rows += stream_.rows();
+                totals_.rows += streamed_;
             else
-                commit(0, pending_.size());  // a row was refused: find it
+                commit(0, npend_);  // a row was refused: find it
         } else {
             sink_.record(pr);
         }
-        pending_.clear();
+        release_pending();
+    }
+
+    /// Forget the pending lines (their slots stay for the next batch, but not
+    /// the blocks of the file they point into).
+    void release_pending() {
+        for (size_t i = 0; i < npend_; ++i) pending_[i].text.block.reset();
+        npend_ = 0;
     }
 
     /// Commit pending_[lo, hi) in one transaction. If the server refuses it
@@ -702,23 +689,27 @@ class Ingest {
         commit(mid, hi);
     }
 
-    static constexpr size_t kSendBytes = 1 << 20;
+    static constexpr size_t kSendBytes = 256 << 10;
 
     const Options& o_;
     PgSink sink_;
     ChainChecker chain_;
     CopyRows rows_;    ///< commit()'s batches
-    CopyRows stream_;  ///< the batch being streamed
+    CopyRows stream_;  ///< the header and trailer of the batch being streamed
     bool streaming_ = false;
+    std::string_view run_;  ///< tuples not yet given to libpq (in a parse-ahead chunk)
+    size_t streamed_ = 0;   ///< rows of the batch being streamed
     const std::chrono::steady_clock::time_point started_ =
         std::chrono::steady_clock::now();  // for the summary
     bool tty_ = isatty(fileno(stderr)) == 1;
     bool shown_any_ = false;
     std::chrono::steady_clock::time_point shown_at_;
     uint64_t shown_offset_ = 0, shown_rows_ = 0;
-    LineReader* in_ = nullptr;  ///< the ledger being read
-    std::string file_id_;       ///< its file id at the last flush
-    std::vector<Pending> pending_;
+    uint64_t read_offset_ = 0;      ///< just past the last line taken from the parse-ahead
+    LineReader* in_ = nullptr;      ///< the ledger being read
+    std::string file_id_;           ///< its file id at the last flush
+    std::vector<Pending> pending_;  ///< [0, npend_): the lines read since the last commit
+    size_t npend_ = 0;
     uint64_t line_no_ = 0;
     std::FILE* rejects_ = nullptr;
     Totals totals_;

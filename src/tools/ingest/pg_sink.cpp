@@ -142,7 +142,7 @@ void PgSink::begin_copy() {
     throw std::runtime_error("COPY into " + table_ + " failed: " + err);
 }
 
-void PgSink::send(const std::string& bytes) {
+void PgSink::send(std::string_view bytes) {
     if (copy_broken_ || bytes.empty()) return;
     if (PQputCopyData(conn_, bytes.data(), static_cast<int>(bytes.size())) != 1) {
         if (PQstatus(conn_) != CONNECTION_OK) lost("connection lost during COPY");

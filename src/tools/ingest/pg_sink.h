@@ -12,6 +12,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 struct pg_conn;
 
@@ -57,7 +58,7 @@ class PgSink {
     /// server works on them meanwhile), end_copy() ends the stream and
     /// commits with the progress, or reports a refused row as write() does.
     void begin_copy();
-    void send(const std::string& bytes);
+    void send(std::string_view bytes);
     bool end_copy(const Progress& after, std::string& refused);
     /// Record progress alone (a batch whose lines were all rejected).
     void record(const Progress& after);

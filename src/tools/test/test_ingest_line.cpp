@@ -4,15 +4,18 @@
 // nmvec-gen ledgers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "copy_row.h"
 #include "gen_test_util.h"
 #include "ledger.h"
 #include "ledger_line.h"
@@ -234,6 +237,113 @@ TEST(IngestParse, V1LineFields) {
     EXPECT_EQ(ev.embedding.size(), 3u);
 }
 
+/// `o` with the member `key` (raw JSON `value`) put first.
+Obj with_first(Obj o, const std::string& key, const std::string& value) {
+    o.members.insert(o.members.begin(), {key, value});
+    return o;
+}
+
+TEST(IngestParse, EmbeddingIsTheTopLevelMemberWhereverItIs) {
+    const std::vector<float> want{0.5f, -0.25f, 1.0f};
+    // first, in the middle, last
+    Obj last = v2_block(1, "");
+    Obj first = with_first(v2_block(1, "", ""), "embedding", "[0.5,-0.25,1]");
+    Obj middle = v2_block(1, "", "");
+    middle.members.insert(middle.members.begin() + 5, {"embedding", "[0.5,-0.25,1]"});
+    for (const Obj& o : {last, first, middle}) {
+        Event ev = parse_ok(o.text());
+        EXPECT_EQ(ev.embedding, want) << o.text();
+        EXPECT_EQ(ev.computed_hash, ev.hash) << o.text();
+        EXPECT_EQ(ev.user, "system");
+    }
+    // "embedding" inside data, metadata or a string does not count, before or after
+    for (const std::string& data : {std::string("{\"embedding\":[9,9,9]}"),
+                                    std::string("[{\"embedding\":[9,9,9]},[\"embedding\",[8]]]"),
+                                    std::string("\"\\\"embedding\\\":[9,9,9]\"")}) {
+        Obj o = v2_block(1, "").set("data", data);
+        EXPECT_EQ(parse_ok(o.text()).embedding, want) << o.text();
+        EXPECT_EQ(parse_ok(with_first(o, "x", data).text()).embedding, want) << o.text();
+    }
+    Obj meta = v2_block(1, "").set("metadata", "{\"embedding\":\"[9,9,9]\"}");
+    EXPECT_EQ(parse_ok(meta.text()).embedding, want);
+    Obj str = v2_block(1, "").set("user", R"("a\",\"embedding\":[9,9,9],\"b")");
+    EXPECT_EQ(parse_ok(str.text()).embedding, want);
+    EXPECT_EQ(parse_ok(str.text()).user, R"(a","embedding":[9,9,9],"b)");
+    // escapes (a quote, a backslash) at every place relative to 16-byte blocks
+    for (size_t pad = 0; pad < 40; ++pad) {
+        const std::string raw = std::string(pad, 'x') + R"(\\\"embedding\":[9,9]\\)";
+        Obj o = v2_block(1, "").set("user", q(raw));
+        Event ev = parse_ok(o.text());
+        EXPECT_EQ(ev.embedding, want) << pad;
+        EXPECT_EQ(ev.user, std::string(pad, 'x') + R"(\"embedding":[9,9]\)") << pad;
+        EXPECT_EQ(parse_ok(with_first(o, "y" + raw, "1").text()).embedding, want) << pad;
+        // the decoy in the string would be taken if the string were misread
+        EXPECT_EQ(reject_reason(v2_block(1, "", "[]").set("user", q(raw)).text()),
+                  "embedding has 0 elements, expected 1 to 16000")
+            << pad;
+    }
+    // A member named embedding by escapes is the same member name.
+    EXPECT_EQ(parse_ok(with_first(v2_block(1, ""), "embe\\u0064ding", "[7,7]").text()).embedding,
+              (std::vector<float>{7, 7}));
+    EXPECT_EQ(parse_ok(with_first(v2_block(1, ""), "a\\\"embedding", "[7,7]").text()).embedding, want);
+    // A repeated member: the first one counts.
+    Obj twice = v2_block(1, "");
+    twice.members.emplace_back("embedding", "[4,5]");
+    EXPECT_EQ(parse_ok(twice.text()).embedding, want);
+    EXPECT_EQ(parse_ok(with_first(twice, "embedding", "[6]").text()).embedding, std::vector<float>{6});
+    // whitespace around and inside the array
+    std::string spaced = v2_block(1, "", " [ 0.5 ,\t-0.25 ,1 ] ").text();
+    EXPECT_EQ(parse_ok(spaced).embedding, want);
+    spaced.replace(spaced.find("\"embedding\":"), 12, "\"embedding\" \r\n:");
+    EXPECT_EQ(parse_ok(spaced).embedding, want);
+    EXPECT_EQ(parse_ok(" \t" + v2_block(1, "").text() + " \r").embedding, want);
+    // ... also when the member that counts is an empty array (rejected) and
+    // another one would have been a good embedding
+    const char* empty = "embedding has 0 elements, expected 1 to 16000";
+    EXPECT_EQ(reject_reason(with_first(v2_block(1, "", "[1,2]"), "embe\\u0064ding", "[]").text()), empty);
+    EXPECT_EQ(reject_reason(v2_block(1, "", "[]").set("data", "{\"embedding\":[1,2]}").text()), empty);
+    EXPECT_EQ(reject_reason(with_first(v2_block(1, "", "[1,2]"), "embedding", "[]").text()), empty);
+    // v1 records too
+    EXPECT_EQ(parse_ok(with_first(v1_record(1, "", "p", ""), "embedding", "[0.5,-0.25,1]").text()).embedding,
+              want);
+}
+
+TEST(IngestReject, EmbeddingElementsAndTheLineAroundThem) {
+    auto emb = [](const std::string& raw) { return reject_reason(v2_block(1, "", raw).text()); };
+    EXPECT_EQ(emb("[1,\"2\",3]"), "embedding element 1 is not a number");
+    EXPECT_EQ(emb("[1,2,[3]]"), "embedding element 2 is not a number");
+    EXPECT_EQ(emb("[null]"), "embedding element 0 is not a number");
+    EXPECT_EQ(emb("[0.5,{}]"), "embedding element 1 is not a number");
+    EXPECT_EQ(emb("{\"a\":1}"), "\"embedding\" is not an array");
+    EXPECT_EQ(emb("\"[1,2]\""), "\"embedding\" is not an array");
+    for (const char* bad : {"[1,2,]", "[1,,2]", "[,1]", "[01]", "[1 2]", "[.5]", "[1.]", "[-]", "[1e]",
+                            "[+1]", "[0x1]", "[1,2", "[1e400]"}) {
+        std::string r = emb(bad);
+        EXPECT_EQ(r.rfind("invalid JSON: ", 0), 0u) << bad << " -> " << r;
+    }
+    // the line around a valid embedding still decides
+    std::string line = v2_block(1, "").text();
+    std::string broken = line;
+    broken.replace(broken.find("\"user\":"), 7, "\"user\"");
+    EXPECT_EQ(reject_reason(broken).rfind("invalid JSON: ", 0), 0u);
+    EXPECT_EQ(reject_reason(line + "]").rfind("invalid JSON: ", 0), 0u);
+    EXPECT_EQ(reject_reason(line.substr(0, line.size() - 1) + ",}").rfind("invalid JSON: ", 0), 0u);
+    EXPECT_EQ(reject_reason(v2_block(1, "").erase("hostname").text()), "missing field \"hostname\"");
+    EXPECT_EQ(reject_reason(v2_block(1, "").set("pid", "-1").text()), "\"pid\" is not a u32");
+    // the same reason as for the whole line when both the embedding and a field are wrong
+    EXPECT_EQ(reject_reason(v2_block(1, "", "[1,\"x\"]").erase("user").text()), "missing field \"user\"");
+    ParseOptions d2;
+    d2.dims = 2;
+    EXPECT_EQ(reject_reason(v2_block(1, "", "[1,2,3]").set("pid", "\"x\"").text(), d2),
+              "\"pid\" is not a u32");
+    // -0 as an integer and as a decimal
+    Event ev = parse_ok(v2_block(1, "", "[-0,-0.0,0]").text());
+    ASSERT_EQ(ev.embedding.size(), 3u);
+    EXPECT_FALSE(std::signbit(ev.embedding[0]));
+    EXPECT_TRUE(std::signbit(ev.embedding[1]));
+    EXPECT_FALSE(std::signbit(ev.embedding[2]));
+}
+
 TEST(IngestParse, ReusedEventIsFullyOverwritten) {
     LineParser p({});
     Event ev;
@@ -333,6 +443,27 @@ TEST(IngestReject, V2WrongTypes) {
     EXPECT_EQ(reject_reason(v2_block(1, "").set("pid", "4294967295").text()), "");
     EXPECT_EQ(reject_reason(v2_block(1, "").set("height", "18446744073709551615").text()), "");
     EXPECT_EQ(reject_reason(v2_block(1, "").set("prev_hash", q(good)).text()), "");
+}
+
+TEST(IngestReject, HashDigitsAtEveryPlace) {
+    // Each character just outside 0-9 and a-f, at places in each 16-byte
+    // quarter of the hash: refused; the bounds themselves: accepted.
+    const std::string ok(64, '0');
+    for (size_t at : {0u, 15u, 16u, 31u, 32u, 47u, 48u, 63u}) {
+        for (const char* bad : {"/", ":", "`", "g", "A", "F", " ", "\xc3\xa9"}) {
+            std::string h = ok;
+            const size_t len = std::strlen(bad);  // "\xc3\xa9" (e acute) takes two places
+            h.replace(std::min(at, 64 - len), len, bad);
+            EXPECT_EQ(reject_reason(v2_block(1, "").set("hash", q(h)).text()),
+                      "\"hash\" is not 64 lower-case hex digits")
+                << at << " " << bad;
+        }
+        for (char good : {'0', '9', 'a', 'f'}) {
+            std::string h = ok;
+            h[at] = good;
+            EXPECT_EQ(reject_reason(v2_block(1, "").set("hash", q(h)).text()), "") << at << " " << good;
+        }
+    }
 }
 
 TEST(IngestReject, V1WrongTypes) {
@@ -736,6 +867,70 @@ TEST_F(IngestChain, StateRestoreResumesLikeOnePass) {
         EXPECT_EQ(second.state().hash, one.state().hash);
         EXPECT_EQ(second.state().v1_hash, one.state().v1_hash);
     }
+}
+
+// ------------------------------------------------------------ COPY rows
+
+TEST(IngestCopy, RowsInBinaryCopyFormat) {
+    // A v2 block (every column) and a v1 record (NULL where it has no
+    // value), byte for byte, streamed in two pieces as nmvec-ingest sends.
+    Event v2;
+    v2.kind = Event::Kind::V2Block;
+    v2.height = 0x0102030405060708ULL;
+    v2.timestamp = 946684801;  // one second after Postgres' epoch
+    v2.hostname = "h";
+    v2.category = "cat";
+    v2.action = "a";
+    v2.user = "u";
+    v2.pid = 0x01020304;
+    v2.data_json = "{}";
+    v2.hash = "ab";
+    v2.embedding = {1.0f, -2.0f, 0.5f, 3.0f, 8.0f};  // four at a time, then one
+    Event v1 = v2;
+    v1.kind = Event::Kind::V1Record;
+    v1.timestamp = 946684800;
+    using namespace std::string_literals;
+    const std::string header = "PGCOPY\n\xff\r\n\0"s + "\0\0\0\0"s + "\0\0\0\0"s;
+    const std::string emb = "\0\0\0\x18"s + "\0\x05\0\0"s + "\x3f\x80\0\0"s + "\xc0\0\0\0"s + "\x3f\0\0\0"s +
+                            "\x40\x40\0\0"s + "\x41\0\0\0"s;
+    const std::string row2 = "\0\x0a"s + "\0\0\0\x08\x01\x02\x03\x04\x05\x06\x07\x08"s +
+                             "\0\0\0\x08\0\0\0\0\0\x0f\x42\x40"s + "\0\0\0\x01h"s +
+                             "\0\0\0\x03"
+                             "cat"s +
+                             "\0\0\0\x01"
+                             "a"s +
+                             "\0\0\0\x01u"s + "\0\0\0\x04\x01\x02\x03\x04"s + "\0\0\0\x03\x01{}"s +
+                             "\0\0\0\x02"
+                             "ab"s +
+                             emb;
+    const std::string null = "\xff\xff\xff\xff";
+    const std::string row1 = "\0\x0a"s + null + "\0\0\0\x08\0\0\0\0\0\0\0\0"s + null + null +
+                             "\0\0\0\x01"
+                             "a"s +
+                             null + null + "\0\0\0\x03\x01{}"s +
+                             "\0\0\0\x02"
+                             "ab"s +
+                             emb;
+    CopyRows rows;
+    rows.reset();
+    rows.add(v2);
+    EXPECT_EQ(rows.rows(), 1u);
+    EXPECT_EQ(std::string(rows.unsent()), header + row2);
+    rows.sent();
+    rows.add(v1);
+    EXPECT_EQ(rows.rows(), 2u);
+    EXPECT_EQ(rows.finish(), row1 + "\xff\xff");
+    // Tuples encoded apart (as the parse-ahead thread does): the same bytes.
+    std::string appended = "x";
+    CopyRows::encode(v2, appended);
+    EXPECT_EQ(appended, "x" + row2);
+    const EventRow r1 = CopyRows::row(v1);
+    std::string raw(copy_tuple_size(r1), '?');
+    write_copy_tuple(raw.data(), r1);
+    EXPECT_EQ(raw, row1);
+    EXPECT_EQ(CopyRows::check(v1), "");
+    v1.embedding.clear();
+    EXPECT_EQ(CopyRows::check(v1), "no embedding");
 }
 
 }  // namespace
