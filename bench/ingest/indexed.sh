@@ -23,7 +23,7 @@ OUT=$ROOT/bench/results/ingest-indexed-$(date -u +%F).md
 bash scripts/deps.sh python3 >/dev/null
 bash scripts/build.sh >/dev/null
 PGV=$(bash bench/peers.sh)
-cmake -S . -B build >/dev/null && cmake --build build -j2 --target nmvec-gen >/dev/null
+cmake -S . -B build >/dev/null && cmake --build build -j2 --target nmvec-gen nmvec-ingest >/dev/null
 source scripts/pgcluster.sh
 pgcluster_start "shared_buffers = 2GB" "max_wal_size = 8GB" "checkpoint_timeout = 30min" "jit = off" \
     "maintenance_work_mem = 2GB" >/dev/null
@@ -33,7 +33,7 @@ trap 'rm -rf "$WORK"; pgcluster_stop >/dev/null 2>&1 || true' EXIT
 GEN=build/src/tools/nmvec-gen
 $GEN --rows "$BASE" --seed 3 --format copy-binary --out "$WORK/base.pgcopy" \
     --queries 200 --queries-out "$WORK/queries.txt" 2>/dev/null
-$GEN --rows "$STREAM" --seed 4 --format copy-binary --out "$WORK/stream.pgcopy" 2>/dev/null
+$GEN --rows "$STREAM" --seed 4 --format both --out "$WORK/stream.jsonl" --copy-out "$WORK/stream.pgcopy" 2>/dev/null
 $GEN --rows "$SLOW" --seed 5 --format copy-binary --out "$WORK/slow.pgcopy" 2>/dev/null
 chmod -R a+rX "$WORK"
 psql -qX -d postgres -c "CREATE DATABASE nmv" -c "CREATE DATABASE pgv"
@@ -76,6 +76,14 @@ rec build_base_s "$(table nmv fast)"
 rec fast_stream_s "$(copy nmv fast "$WORK/stream.pgcopy")"
 rec fast_pending_after "$(q nmv "SELECT pending FROM nmvec_index_stats('fast_h')")"
 t0=$(now); q nmv "SELECT nmvec_flush('fast_h')" >/dev/null; rec fast_flush_s "$(el "$t0" "$(now)")"
+# nmvec-ingest of the same events as ledger lines into the indexed table.
+rec build_base6_s "$(table nmv ing)"
+q nmv "CHECKPOINT" >/dev/null
+t0=$(now)
+build/src/tools/nmvec-ingest --dsn dbname=nmv --table ing --source ing --dims 384 "$WORK/stream.jsonl" 2>/dev/null
+rec ing_stream_s "$(el "$t0" "$(now)")"
+rec ing_rows "$(q nmv "SELECT count(*) - $BASE FROM ing")"
+q nmv "DROP TABLE ing"
 # The same with merges by the inserting backend (nmvec.background_merge off).
 rec build_base4_s "$(table nmv inl)"
 psql -qX -d nmv -c "ALTER DATABASE nmv SET nmvec.background_merge = off"
@@ -193,6 +201,7 @@ o.append("| COPY of the stream into | rows/s | vs unindexed |\n|---|---|---|")
 o.append(f"| unindexed table (baseline) | {plain:,.0f} | 1.00× |")
 o.append(f"| hnsw, fastupdate (default): background merges from the 4 MB limit, the inserter merges past 16 MB, autovacuum | {fast:,.0f} | {fast/plain:.2f}× |")
 o.append(f"| the same, counting the final nmvec_flush of the {int(v['fast_pending_after']):,} elements still pending ({f('fast_flush_s'):.1f} s) | {fast_total:,.0f} | {fast_total/plain:.2f}× |")
+o.append(f"| nmvec-ingest of the same events as ledger lines (parse, chain check, COPY BINARY) into the hnsw-indexed table, fastupdate (default) | {int(v['ing_rows']) / f('ing_stream_s'):,.0f} | {int(v['ing_rows']) / f('ing_stream_s')/plain:.2f}× |")
 o.append(f"| hnsw, fastupdate, `nmvec.background_merge = off`: the inserter merges at the 4 MB limit | {inl:,.0f} | {inl/plain:.2f}× |")
 o.append(f"| the same, counting the final nmvec_flush of the {int(v['inl_pending_after']):,} elements still pending ({f('inl_flush_s'):.1f} s) | {inl_total:,.0f} | {inl_total/plain:.2f}× |")
 o.append(f"| hnsw, fastupdate, no merge during the load (limit not reached, autovacuum off) | {lazy:,.0f} | {lazy/plain:.2f}× |")
