@@ -281,8 +281,10 @@ extern "C" PGDLLEXPORT void nmvec_merge_bgworker(Datum arg) {
             nmvec::pg::guarded([&]() -> Datum {
                 // Rows inserted while a round runs are left for the next
                 // one: go on until a round finds nothing to link.
+                // A long list on parallel workers too, as nmvec_flush does:
+                // while a COPY waits at the hard limit, both cores link.
                 for (int round = 0; round < 1000; ++round)
-                    if (merge_pending(rel, true, false) == 0) break;
+                    if (merge_pending(rel, true, true) == 0) break;
                 return 0;
             });
         relation_close(rel, RowExclusiveLock);

@@ -115,7 +115,6 @@ void start(IndexScanDesc scan, HnswScanState& s) {
     s.started = true;
     read_layout(scan->indexRelation, &s.layout);
     s.access = std::make_unique<PageAccess>(scan->indexRelation, &s.layout);
-    s.access->hold_pins(true);  // released at rescan and end of scan
     s.unordered = true;
     s.next_id = 0;
     s.pending.clear();

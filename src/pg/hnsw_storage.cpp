@@ -253,6 +253,7 @@ Buffer PageAccess::pin(BlockNumber blk, bool* held) {
             Buffer b = read_block(index_, blk);
             if (blk >= held_.size()) held_.resize(std::max<size_t>(blk + 1, held_.size() * 2), InvalidBuffer);
             held_[blk] = b;
+            held_list_.push_back(blk);
             ++n_held_;
             *held = true;
             return b;
@@ -264,10 +265,11 @@ Buffer PageAccess::pin(BlockNumber blk, bool* held) {
 
 void PageAccess::hold_pins(bool on, int share) {
     if (!on) {
-        for (Buffer& b : held_) {
-            if (b != InvalidBuffer) ReleaseBuffer(b);
-            b = InvalidBuffer;
+        for (BlockNumber blk : held_list_) {
+            ReleaseBuffer(held_[blk]);
+            held_[blk] = InvalidBuffer;
         }
+        held_list_.clear();
         n_held_ = 0;
     }
     hold_ = on;

@@ -139,7 +139,9 @@ class PageAccess {
     /// unpin (the buffer header's atomic): for merges, inserts and scans,
     /// which revisit the same pages. Turn it off before the state goes
     /// away on a normal path; after an error the transaction's resource
-    /// owner drops the pins, so nothing else may release them.
+    /// owner drops the pins, so nothing else may release them. Worth it
+    /// where pages are read many times (merges, inserts); an index scan
+    /// reads most pages once or twice and is faster without.
     void hold_pins(bool on, int share = 64);
     bool holding() const { return hold_; }
 
@@ -180,7 +182,8 @@ class PageAccess {
     AlignedBytes scratch_a_, scratch_b_;
     ItemPointerData last_tid_;
     bool hold_ = false;
-    std::vector<Buffer> held_;  // by block number
+    std::vector<Buffer> held_;            // by block number
+    std::vector<BlockNumber> held_list_;  // the blocks held_ holds
     uint32 n_held_ = 0, max_held_ = 0;
     bool exclude_pending_ = false;
     uint32 excluded_base_ = 0;
