@@ -116,29 +116,33 @@ SELECT nmvec_flush('pl_hnsw');
 RESET max_parallel_maintenance_workers;
 SELECT linked, pending, duplicate_links, self_links, links_to_unwritten, pending_below_first
   FROM nmvec_index_check('pl_hnsw');
-SELECT self_first(6001, 8400) AS parallel_merged_found;
+-- (elements linked at the same time by two processes make a slightly
+-- different graph each run: all but a few are found first at ef_search 200)
+SELECT self_first(6001, 8400) >= 2388 AS parallel_merged_found;
 
 -- Background merge (the default): the insert that passes the limit starts a
 -- worker that merges while inserts go on; an insert merges itself only past
--- four times the limit. Wait (up to a minute) for the worker to finish.
+-- four times the limit. A limit of 160 kB (1,137 elements of 16 dims) makes
+-- the worker's first round long enough (1,024 and more) for parallel
+-- workers, as nmvec_flush uses. Wait (up to a minute) for it to finish.
 RESET nmvec.background_merge;
-ALTER INDEX pl_hnsw SET (pending_list_limit = 64);
+ALTER INDEX pl_hnsw SET (pending_list_limit = 160);
 CREATE FUNCTION wait_merged(idx regclass) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE p bigint;
 BEGIN
   FOR i IN 1..600 LOOP
     SELECT pending INTO p FROM nmvec_index_stats(idx);
-    EXIT WHEN p < 455;
+    EXIT WHEN p < 1137;
     PERFORM pg_sleep(0.1);
   END LOOP;
   RETURN p;
 END $$;
 INSERT INTO pl SELECT i, i % 4,
     (SELECT array_agg(random() - 0.5)::real[] FROM generate_series(1, 16) WHERE i > 0)::vector
-  FROM generate_series(9001, 10500) i;
-SELECT pending <= 4 * 455 AS within_hard_limit FROM nmvec_index_stats('pl_hnsw');
-SELECT wait_merged('pl_hnsw') < 455 AS merged_in_background;
-SELECT self_first(9001, 10500) AS background_merged_found;
+  FROM generate_series(9001, 12000) i;
+SELECT pending <= 4 * 1137 AS within_hard_limit FROM nmvec_index_stats('pl_hnsw');
+SELECT wait_merged('pl_hnsw') < 1137 AS merged_in_background;
+SELECT self_first(9001, 12000) >= 2985 AS background_merged_found;
 SELECT duplicate_links, self_links, links_to_unwritten, pending_below_first FROM nmvec_index_check('pl_hnsw');
 ALTER INDEX pl_hnsw RESET (pending_list_limit);
 SET nmvec.background_merge = off;

@@ -272,24 +272,31 @@ extern "C" PGDLLEXPORT void nmvec_merge_bgworker(Datum arg) {
     pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
     BackgroundWorkerInitializeConnectionByOid(db, InvalidOid, 0);
-    SetCurrentStatementStartTimestamp();
-    StartTransactionCommand();
     pgstat_report_activity(STATE_RUNNING, "nmvec: merging an hnsw pending list");
-    Relation rel = try_relation_open(index_oid, RowExclusiveLock);
-    if (rel != nullptr) {
-        if (rel->rd_rel->relkind == RELKIND_INDEX && rel->rd_rel->relam == get_index_am_oid("hnsw", true))
-            nmvec::pg::guarded([&]() -> Datum {
-                // Rows inserted while a round runs are left for the next
-                // one: go on until a round finds nothing to link.
-                // A long list on parallel workers too, as nmvec_flush does:
-                // while a COPY waits at the hard limit, both cores link.
-                for (int round = 0; round < 1000; ++round)
-                    if (merge_pending(rel, true, true) == 0) break;
-                return 0;
-            });
-        relation_close(rel, RowExclusiveLock);
+    // Rows inserted while a round runs are left for the next one: go on
+    // until a round finds nothing to link. One transaction per round, with
+    // a snapshot (a parallel merge hands it to its workers; a long list is
+    // merged on parallel workers too, as nmvec_flush does, so that while a
+    // COPY waits at the hard limit both cores link); it is held for one
+    // round only.
+    for (int round = 0; round < 1000; ++round) {
+        SetCurrentStatementStartTimestamp();
+        StartTransactionCommand();
+        PushActiveSnapshot(GetTransactionSnapshot());
+        int64 merged = 0;
+        Relation rel = try_relation_open(index_oid, RowExclusiveLock);
+        if (rel != nullptr) {
+            if (rel->rd_rel->relkind == RELKIND_INDEX && rel->rd_rel->relam == get_index_am_oid("hnsw", true))
+                nmvec::pg::guarded([&]() -> Datum {
+                    merged = merge_pending(rel, true, true);
+                    return 0;
+                });
+            relation_close(rel, RowExclusiveLock);
+        }
+        PopActiveSnapshot();
+        CommitTransactionCommand();
+        if (merged == 0) break;
     }
-    CommitTransactionCommand();
     pgstat_report_activity(STATE_IDLE, nullptr);
 }
 
