@@ -65,7 +65,7 @@ int64 count_pending(Relation index, const Layout& layout) {
     NodeHeader h;
     for (uint32 id = layout.first_pending; id < layout.n_elements; ++id) {
         read_node_header(index, layout, id, &h);
-        pending += ItemPointerIsValid(&h.heap_tid) && (h.flags & kNodePending) && !(h.flags & kNodeDeleted);
+        pending += is_pending(h);
     }
     return pending;
 }
@@ -96,7 +96,7 @@ int64 link_range(Relation index, MergeState* ms, uint32 first, uint32 end, uint3
             if (skipped) skipped->push_back(id);
             continue;
         }
-        if (!(h.flags & kNodePending) || (h.flags & kNodeDeleted)) continue;
+        if (!is_pending(h)) continue;
         if (h.level > nmvec::hnsw::kMaxLevel)
             report_corrupt(index, "Element %u has level %u, above the highest, %d.", id, h.level,
                            nmvec::hnsw::kMaxLevel);

@@ -91,8 +91,7 @@ void scan_pending(IndexScanDesc scan, HnswScanState& s) {
     s.ids.clear();
     for (uint32 id = first; id < end; ++id) {
         const NodeHeader& h = s.headers[id - first];
-        if (!ItemPointerIsValid(&h.heap_tid) || !(h.flags & kNodePending) || (h.flags & kNodeDeleted))
-            continue;
+        if (!is_pending(h)) continue;
         s.pending_ids[id - first] = true;
         s.ids.push_back(id);
     }

@@ -781,10 +781,7 @@ void point_list(ListRef* r, Page page) {
 /// when id has no list on that level.
 bool open_list(Relation index, const Layout& layout, uint32 id, int level, ListRef* r) {
     uint32 off;
-    BlockNumber blk = layout.node_block(id, &off);
-    if (id >= layout.n_elements || blk == InvalidBlockNumber)
-        report_corrupt(index, "Element %u was asked for, beyond the index's %u elements.", id,
-                       layout.n_elements);
+    const BlockNumber blk = checked_node_block(index, layout, id, &off);
     r->buf = ReadBuffer(index, blk);
     LockBuffer(r->buf, BUFFER_LOCK_EXCLUSIVE);
     r->st = nullptr;
@@ -900,12 +897,17 @@ bool replace_neighbors_if(Relation index, const Layout& layout, uint32 nb, int l
     return true;
 }
 
-void read_node_header(Relation index, const Layout& layout, uint32 id, NodeHeader* out) {
-    uint32 off;
-    BlockNumber blk = layout.node_block(id, &off);
+BlockNumber checked_node_block(Relation index, const Layout& layout, uint32 id, uint32* off) {
+    const BlockNumber blk = layout.node_block(id, off);
     if (id >= layout.n_elements || blk == InvalidBlockNumber)
         report_corrupt(index, "Element %u was asked for, beyond the index's %u elements.", id,
                        layout.n_elements);
+    return blk;
+}
+
+void read_node_header(Relation index, const Layout& layout, uint32 id, NodeHeader* out) {
+    uint32 off;
+    const BlockNumber blk = checked_node_block(index, layout, id, &off);
     Buffer buf = read_block(index, blk);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     memcpy(out, stream_data(BufferGetPage(buf)) + off, sizeof(NodeHeader));
@@ -918,10 +920,7 @@ void read_node_headers(Relation index, const Layout& layout, uint32 first, uint3
     uint32 id = first;
     while (id < end) {
         uint32 off;
-        BlockNumber blk = layout.node_block(id, &off);
-        if (id >= layout.n_elements || blk == InvalidBlockNumber)
-            report_corrupt(index, "Element %u was asked for, beyond the index's %u elements.", id,
-                           layout.n_elements);
+        const BlockNumber blk = checked_node_block(index, layout, id, &off);
         const uint32 page_end = std::min(end, (id / layout.nodes_per_page + 1) * layout.nodes_per_page);
         Buffer buf = read_block(index, blk);
         LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -934,10 +933,7 @@ void read_node_headers(Relation index, const Layout& layout, uint32 first, uint3
 
 void clear_pending(Relation index, const Layout& layout, uint32 id) {
     uint32 off;
-    BlockNumber blk = layout.node_block(id, &off);
-    if (id >= layout.n_elements || blk == InvalidBlockNumber)
-        report_corrupt(index, "Element %u was asked for, beyond the index's %u elements.", id,
-                       layout.n_elements);
+    const BlockNumber blk = checked_node_block(index, layout, id, &off);
     Buffer buf = ReadBuffer(index, blk);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
     if (reinterpret_cast<const NodeHeader*>(stream_data(BufferGetPage(buf)) + off)->flags & kNodePending) {
@@ -969,7 +965,7 @@ void advance_first_pending(Relation index, const Layout& layout, uint32 target,
         if (id >= target) break;
         NodeHeader h;
         read_node_header(index, layout, id, &h);
-        if (ItemPointerIsValid(&h.heap_tid) && (h.flags & kNodePending) && !(h.flags & kNodeDeleted)) {
+        if (is_pending(h)) {
             target = id;
             break;
         }

@@ -215,6 +215,13 @@ void write_vector(Relation index, const Layout& layout, uint32 id, const void* d
 void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_tid, int level,
                     uint8 flags = 0);
 
+/// The block of id's node record (its offset in *off); XX002 when id is
+/// not an element of the layout.
+BlockNumber checked_node_block(Relation index, const Layout& layout, uint32 id, uint32* off);
+/// Whether a node header is a live element waiting in the pending list.
+inline bool is_pending(const NodeHeader& h) {
+    return ItemPointerIsValid(&h.heap_tid) && (h.flags & kNodePending) && !(h.flags & kNodeDeleted);
+}
 /// Copy id's node header (share lock).
 void read_node_header(Relation index, const Layout& layout, uint32 id, NodeHeader* out);
 /// Copy the node headers of ids [first, end) into out[0, end - first),

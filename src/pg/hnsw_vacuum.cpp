@@ -28,16 +28,6 @@ struct VacuumState {
     std::vector<int> levels;
 };
 
-/// Read node header fields of id.
-void read_node(Relation index, const Layout& layout, uint32 id, NodeHeader* out) {
-    uint32 off;
-    BlockNumber blk = layout.node_block(id, &off);
-    Buffer buf = ReadBuffer(index, blk);
-    LockBuffer(buf, BUFFER_LOCK_SHARE);
-    memcpy(out, stream_data(BufferGetPage(buf)) + off, sizeof(NodeHeader));
-    UnlockReleaseBuffer(buf);
-}
-
 bool mark_deleted(Relation index, const Layout& layout, uint32 id, IndexBulkDeleteCallback callback,
                   void* cb_state) {
     uint32 off;
@@ -127,7 +117,7 @@ IndexBulkDeleteResult* bulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResult* 
     // Pass 1: mark.
     for (uint32 id = 0; id < n; ++id) {
         vacuum_delay_point();
-        read_node(index, v.layout, id, &h);
+        read_node_header(index, v.layout, id, &h);
         if (!ItemPointerIsValid(&h.heap_tid)) continue;  // being written by an insert
         if (h.flags & kNodeDeleted) {
             v.deleted[id] = true;
@@ -191,7 +181,7 @@ IndexBulkDeleteResult* vacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteResul
         NodeHeader h;
         double live = 0;
         for (uint32 id = 0; id < layout.n_elements; ++id) {
-            read_node(info->index, layout, id, &h);
+            read_node_header(info->index, layout, id, &h);
             live += ItemPointerIsValid(&h.heap_tid) && !(h.flags & kNodeDeleted);
         }
         stats->num_index_tuples = live;
