@@ -90,6 +90,8 @@ RESET nmvec.pending_list_limit;
 SET nmvec.pending_list_limit = 63;
 SET nmvec.pending_list_limit = '1MB';
 SHOW nmvec.pending_list_limit;
+-- The nmvec. prefix is reserved: a misspelt name is an error.
+SET nmvec.pending_list_limt = 100;
 RESET nmvec.pending_list_limit;
 ALTER INDEX pl_hnsw SET (pending_list_limit = 10);
 ALTER INDEX pl_hnsw SET (fastupdate = maybe);

@@ -221,6 +221,7 @@ void register_hnsw() {
     DefineCustomIntVariable("nmvec.merge_delay", "Test aid: pause after each element an hnsw merge links.",
                             "For crash tests only; 0 (the default) disables it.", &g_merge_delay_ms, 0, 0,
                             10000, PGC_SUSET, GUC_UNIT_MS | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
+    MarkGUCPrefixReserved("nmvec");
 
     DefineCustomIntVariable("ivfflat.probes", "Lists an ivf index scan searches first (pgvector's name).",
                             "Read by nmvec's ivf index.", &g_ivf_probes, 1, 1, 32768, PGC_USERSET, 0, nullptr,
