@@ -38,7 +38,7 @@ SHLIB_LINK = -lstdc++ -lm
 # nmvec.so it cost every new connection ~10 ms and a spinning OpenBLAS thread
 # (src/faiss/nmvec_faiss.cpp).
 FAISS_MODULE = nmvec_faiss$(DLSUFFIX)
-FAISS_OBJS = src/faiss/nmvec_faiss.o
+FAISS_OBJS = src/faiss/nmvec_faiss.o src/faiss/kmeans.o
 
 # Per-ISA flags keyed by file-name suffix (the same three as CMakeLists.txt).
 ISA_avx2 = -mavx2 -mfma -mf16c

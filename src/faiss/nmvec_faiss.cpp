@@ -8,17 +8,32 @@
 // a session ran ~10 % slower than pgvector's). So nmvec.so links none of it,
 // and this module is loaded with load_external_function when FAISS is used:
 // today by nmvec_build_info(), later by the IVF index's k-means training.
+//
+// Exports (C linkage, resolved by name with load_external_function):
+//   nmvec_faiss_info          here;
+//   nmvec_faiss_api_version,
+//   nmvec_faiss_kmeans,
+//   nmvec_faiss_assign        declared in nmvec_faiss_api.h, implemented in
+//                             kmeans.cpp (Postgres-free, unit tested alone).
 extern "C" {
 #include "postgres.h"
 
 #include "fmgr.h"
 }
 
+#include "nmvec_faiss_api.h"
+
 #include <faiss/Index.h>
 #include <faiss/utils/utils.h>
 
 #include <cstdio>
 #include <string>
+#include <type_traits>
+
+// The entry points must have the types nmvec.so casts them to.
+static_assert(std::is_same_v<decltype(&nmvec_faiss_api_version), nmvec_faiss_api_version_fn>);
+static_assert(std::is_same_v<decltype(&nmvec_faiss_kmeans), nmvec_faiss_kmeans_fn>);
+static_assert(std::is_same_v<decltype(&nmvec_faiss_assign), nmvec_faiss_assign_fn>);
 
 extern "C" {
 PG_MODULE_MAGIC;
