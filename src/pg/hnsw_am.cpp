@@ -45,18 +45,6 @@ const struct config_enum_entry kIterativeScanValues[] = {
     {nullptr, 0, false},
 };
 
-// The ivfflat settings of pgvector, for nmvec's ivf index (values kept here
-// until it reads them); accepted and range-checked now so that scripts that
-// set them do not fail.
-int g_ivf_probes = 1;
-int g_ivf_iterative_scan = 0;
-int g_ivf_max_probes = 32768;
-const struct config_enum_entry kIvfIterativeScanValues[] = {
-    {"off", 0, false},
-    {"relaxed_order", 1, false},
-    {nullptr, 0, false},
-};
-
 char* phase_name(int64 phase) {
     switch (phase) {
         case 1:
@@ -222,21 +210,6 @@ void register_hnsw() {
                             "For crash tests only; 0 (the default) disables it.", &g_merge_delay_ms, 0, 0,
                             10000, PGC_SUSET, GUC_UNIT_MS | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("nmvec");
-
-    DefineCustomIntVariable("ivfflat.probes", "Lists an ivf index scan searches first (pgvector's name).",
-                            "Read by nmvec's ivf index.", &g_ivf_probes, 1, 1, 32768, PGC_USERSET, 0, nullptr,
-                            nullptr, nullptr);
-    DefineCustomEnumVariable("ivfflat.iterative_scan",
-                             "Whether an ivf index scan probes more lists when "
-                             "asked for more rows (pgvector's name).",
-                             "Read by nmvec's ivf index.", &g_ivf_iterative_scan, 0, kIvfIterativeScanValues,
-                             PGC_USERSET, 0, nullptr, nullptr, nullptr);
-    DefineCustomIntVariable("ivfflat.max_probes",
-                            "Most lists an iterative ivf index scan searches "
-                            "(pgvector's name).",
-                            "Read by nmvec's ivf index.", &g_ivf_max_probes, 32768, 1, 32768, PGC_USERSET, 0,
-                            nullptr, nullptr, nullptr);
-    MarkGUCPrefixReserved("ivfflat");
 }
 
 }  // namespace nmvec::pg::hnsw

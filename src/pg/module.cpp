@@ -5,6 +5,7 @@
 #include "../core/distance.h"
 #include "guard.h"
 #include "hnsw_am.h"
+#include "ivf_am.h"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -16,6 +17,7 @@ void _PG_init(void) {
     // Pick the distance kernels now, once, from CPUID.
     (void)nmvec::active_kernels();
     nmvec::pg::hnsw::register_hnsw();
+    nmvec::pg::ivf::register_ivf();
     // Every WAL-logged page change goes through GenericXLogStart, which
     // pallocs a ~65 kB state and frees it at the end. With glibc's default
     // trim threshold (128 kB) that memory goes back to the kernel and is

@@ -1,0 +1,158 @@
+-- The ivf index (quantizer flat): lists trained by k-means, scans probe the
+-- nearest lists and then further ones while rows are asked for; also under
+-- pgvector's name ivfflat.
+SELECT setseed(0.19);
+CREATE TABLE iv (id int PRIMARY KEY, cat int, v vector(16), h halfvec(16))
+  WITH (autovacuum_enabled = off);
+-- Clustered data: 20 centres, points around them.
+CREATE TABLE iv_centres AS SELECT c,
+    (SELECT array_agg(random() * 2 - 1)::real[] FROM generate_series(1, 16) WHERE c >= 0) AS x
+  FROM generate_series(0, 19) c;
+INSERT INTO iv SELECT i, i % 10, v, v::halfvec
+  FROM (SELECT i, (SELECT array_agg(x[d] + (random() - 0.5) * 0.2)::real[]
+                     FROM generate_series(1, 16) d)::vector AS v
+          FROM generate_series(1, 3000) i JOIN iv_centres ON c = i % 20) s;
+SET max_parallel_maintenance_workers = 0;
+CREATE INDEX iv_l2 ON iv USING ivf (v vector_l2_ops) WITH (lists = 20);
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM iv ORDER BY v <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 5;
+
+-- Every row comes first for its own vector (its list is the nearest to it).
+CREATE FUNCTION iv_self_first(lo int, hi int) RETURNS bigint LANGUAGE sql AS $$
+  SELECT count(*) FROM iv p
+   WHERE p.id BETWEEN lo AND hi
+     AND (SELECT q.id FROM iv q ORDER BY q.v <-> p.v LIMIT 1) = p.id $$;
+SELECT iv_self_first(1, 300) AS found_of_300;
+
+-- Probing every list gives the exact answer.
+SET ivf.probes = 20;
+SELECT count(*) AS same_top10 FROM iv p WHERE p.id <= 50 AND
+  (SELECT array_agg(id) FROM (SELECT id FROM iv ORDER BY v <-> p.v LIMIT 10) s) =
+  (SELECT array_agg(id ORDER BY d, id) FROM
+     (SELECT id, v <-> p.v AS d FROM iv ORDER BY v <-> p.v LIMIT 10) e);
+RESET ivf.probes;
+SHOW ivf.probes;
+
+-- A filter that few rows pass: the scan probes further lists until LIMIT
+-- rows are found; a LIMIT above the table returns every row once.
+SELECT count(*), count(DISTINCT id) FROM
+  (SELECT id FROM iv WHERE id % 300 = 7 ORDER BY v <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 10) s;
+SELECT count(*), count(DISTINCT id) FROM
+  (SELECT id FROM iv ORDER BY v <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 5000) s;
+-- The first round (the probed lists) comes in order of distance.
+SELECT bool_and(d >= pd) AS first_round_in_order FROM
+  (SELECT d, lag(d, 1, 0::float8) OVER (ORDER BY n) AS pd FROM
+     (SELECT row_number() OVER () AS n, v <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' AS d
+        FROM (SELECT v FROM iv ORDER BY v <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 20) a) b) c;
+
+-- Inserts after the build are found at once; deleted rows never come back.
+INSERT INTO iv SELECT i, 0, v, v::halfvec
+  FROM (SELECT i, (SELECT array_agg(x[d] + (random() - 0.5) * 0.2)::real[]
+                     FROM generate_series(1, 16) d)::vector AS v
+          FROM generate_series(3001, 3500) i JOIN iv_centres ON c = i % 20) s;
+SELECT iv_self_first(3001, 3500) AS inserted_found_of_500;
+DELETE FROM iv WHERE id % 2 = 0;
+VACUUM iv;
+SELECT count(*) AS rows_after_delete, count(*) FILTER (WHERE id % 2 = 0) AS deleted_returned FROM
+  (SELECT id FROM iv ORDER BY v <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 5000) s;
+SELECT iv_self_first(1, 500) AS found_of_250_left;
+
+-- NULL vectors are not indexed; a NULL query returns every row, unordered.
+INSERT INTO iv VALUES (9001, 0, NULL, NULL);
+SELECT count(*) FROM (SELECT id FROM iv ORDER BY v <-> NULL LIMIT 5000) s;
+-- Wrong dimensions.
+INSERT INTO iv VALUES (9002, 0, '[1,2,3]', NULL);
+
+-- Operator classes: each against the exact order (every list probed).
+SET ivf.probes = 20;
+CREATE INDEX iv_ip ON iv USING ivf (v vector_ip_ops) WITH (lists = 20);
+CREATE INDEX iv_cos ON iv USING ivf (v vector_cosine_ops) WITH (lists = 20);
+CREATE INDEX iv_h ON iv USING ivf (h halfvec_l2_ops) WITH (lists = 20);
+CREATE INDEX iv_hcos ON iv USING ivf (h halfvec_cosine_ops) WITH (lists = 20);
+CREATE INDEX iv_hip ON iv USING ivf (h halfvec_ip_ops) WITH (lists = 20);
+-- (Compared by the exact distances of the rows returned: halfvec cosine
+-- indexes keep unit-length binary16 vectors, whose rounding may swap rows
+-- whose distances tie to 3 decimals.)
+CREATE FUNCTION iv_same_as_exact(col text, op text, q text) RETURNS bool LANGUAGE plpgsql AS $$
+DECLARE a numeric[]; b numeric[]; query text;
+BEGIN
+  query := format('SELECT array_agg(round((%1$s %2$s %3$L)::numeric, 3)) FROM
+                     (SELECT %1$s FROM iv ORDER BY %1$s %2$s %3$L LIMIT 10) s', col, op, q);
+  SET LOCAL enable_indexscan = on;
+  EXECUTE query INTO a;
+  SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = on;
+  EXECUTE query INTO b;
+  RETURN a = b;
+END $$;
+SELECT iv_same_as_exact('v', '<#>', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS ip,
+       iv_same_as_exact('v', '<=>', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS cosine,
+       iv_same_as_exact('h', '<->', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS half_l2,
+       iv_same_as_exact('h', '<=>', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS half_cos,
+       iv_same_as_exact('h', '<#>', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS half_ip;
+-- Distances are the operators' values.
+SELECT round((v <#> '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]')::numeric, 4) =
+       round((SELECT v <#> '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]' FROM iv ORDER BY v <#> '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]' LIMIT 1)::numeric, 4)
+  AS ip_distance_matches
+  FROM iv ORDER BY v <#> '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]' LIMIT 1;
+-- A zero query under cosine has no distances: every row, unordered.
+SELECT count(*) FROM (SELECT id FROM iv ORDER BY v <=> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 5000) s;
+DROP INDEX iv_ip, iv_cos, iv_h, iv_hcos, iv_hip;
+RESET ivf.probes;
+
+-- Under pgvector's name: ivfflat.probes steers it.
+CREATE INDEX iv_flat ON iv USING ivfflat (v vector_l2_ops) WITH (lists = 20);
+DROP INDEX iv_l2;
+SET ivfflat.probes = 20;
+SELECT count(*) AS same_top10_of_25 FROM iv p WHERE p.id <= 50 AND
+  (SELECT array_agg(id) FROM (SELECT id FROM iv ORDER BY v <-> p.v LIMIT 10) s) =
+  (SELECT array_agg(id ORDER BY d, id) FROM
+     (SELECT id, v <-> p.v AS d FROM iv ORDER BY v <-> p.v LIMIT 10) e);
+SET ivfflat.probes = 1;
+SET ivfflat.max_probes = 2;  -- a cap on the iterations: at most 2 lists' rows
+SELECT count(*) < 1750 AS capped FROM
+  (SELECT id FROM iv ORDER BY v <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 5000) s;
+RESET ivfflat.probes;
+RESET ivfflat.max_probes;
+DROP INDEX iv_flat;
+
+-- Records larger than a page (3,000 dims: 12,008 bytes) span pages, at
+-- build and on insert.
+CREATE TABLE iv_wide (id int, v vector(3000)) WITH (autovacuum_enabled = off);
+INSERT INTO iv_wide SELECT i, (SELECT array_agg(sin(i * d))::real[] FROM generate_series(1, 3000) d)::vector
+  FROM generate_series(1, 60) i;
+CREATE INDEX wide_ivf ON iv_wide USING ivf (v) WITH (lists = 3);
+INSERT INTO iv_wide SELECT i, (SELECT array_agg(sin(i * d))::real[] FROM generate_series(1, 3000) d)::vector
+  FROM generate_series(61, 90) i;
+SELECT count(*) AS self_found FROM iv_wide p
+ WHERE (SELECT q.id FROM iv_wide q ORDER BY q.v <-> p.v LIMIT 1) = p.id;
+SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM iv_wide ORDER BY v <-> (SELECT v FROM iv_wide WHERE id = 1) LIMIT 100) s;
+
+-- Built on an empty table without a typmod: one list, filled by inserts.
+CREATE TABLE iv_late (id int, v vector);
+CREATE INDEX late_ivf ON iv_late USING ivf (v);
+INSERT INTO iv_late SELECT i, ARRAY[i, i * 2, 1]::real[]::vector FROM generate_series(1, 100) i;
+SELECT id FROM iv_late ORDER BY v <-> '[10,20,1]' LIMIT 3;
+INSERT INTO iv_late VALUES (101, '[1,2]');
+
+-- More lists than rows: a NOTICE, and as many lists as rows.
+CREATE TABLE iv_few (id int, v vector(2));
+INSERT INTO iv_few VALUES (1, '[1,1]'), (2, '[2,2]'), (3, '[3,3]');
+CREATE INDEX few_ivf ON iv_few USING ivf (v) WITH (lists = 10);
+SELECT id FROM iv_few ORDER BY v <-> '[2.9,2.9]' LIMIT 3;
+
+-- Options and settings.
+CREATE INDEX ON iv_few USING ivf (v) WITH (lists = 0);
+CREATE INDEX ON iv_few USING ivf (v) WITH (lists = 40000);
+CREATE INDEX ON iv_few USING ivf (v) WITH (quantizer = 'pq');
+CREATE INDEX ON iv_few USING ivf (v) WITH (quantizer = 'flat');
+CREATE INDEX ON iv_few USING ivf (v vector_l1_ops);
+SET ivf.probes = -1;
+SET ivf.prob = 3;
+-- maintenance_work_mem too small for the sample k-means needs.
+CREATE TABLE iv_big (id int, v vector(1000));
+INSERT INTO iv_big SELECT i, (SELECT array_agg(cos(i * d))::real[] FROM generate_series(1, 1000) d)::vector
+  FROM generate_series(1, 500) i;
+SET maintenance_work_mem = '1MB';
+CREATE INDEX ON iv_big USING ivf (v) WITH (lists = 100);
+RESET maintenance_work_mem;

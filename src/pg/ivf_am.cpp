@@ -1,0 +1,337 @@
+// ivf_am.cpp — the ivf access method handler (also as `ivfflat`), its
+// options and GUCs, the cost estimate, and inserts.
+#include <algorithm>
+#include <cmath>
+
+#include "ivf_am.h"
+
+extern "C" {
+#include "access/relation.h"
+#include "catalog/pg_am.h"
+#include "commands/defrem.h"
+#include "commands/vacuum.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+}
+
+namespace nmvec::pg::ivf {
+
+int g_probes = 0;
+int g_ivfflat_probes = 1;
+int g_ivfflat_iterative_scan = 0;
+int g_ivfflat_max_probes = kMaxLists;
+
+namespace {
+
+relopt_kind g_relopt_kind;
+
+// pgvector's values. nmvec's scans always probe further lists while rows
+// are asked for (up to ivfflat.max_probes), so `off` does not stop them.
+const struct config_enum_entry kIterativeScanValues[] = {
+    {"off", 0, false},
+    {"relaxed_order", 1, false},
+    {nullptr, 0, false},
+};
+
+void validate_quantizer(const char* value) {
+    if (value == nullptr) return;  // not set: flat
+    if (strcmp(value, "flat") == 0) return;
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("invalid value for ivf option \"quantizer\": \"%s\"", value),
+                    errdetail("Valid values: \"flat\" (float32 or binary16 vectors in the lists).")));
+}
+
+bytea* options(Datum reloptions, bool validate) {
+    static const relopt_parse_elt tab[] = {
+        {"lists", RELOPT_TYPE_INT, offsetof(Options, lists)},
+        {"quantizer", RELOPT_TYPE_STRING, offsetof(Options, quantizer_offset)},
+    };
+    return static_cast<bytea*>(
+        build_reloptions(reloptions, validate, g_relopt_kind, sizeof(Options), tab, 2));
+}
+
+bool validate(Oid /*opclassoid*/) { return true; }
+
+char* phase_name(int64 phase) {
+    switch (phase) {
+        case 1:
+            return const_cast<char*>("sampling");
+        case 2:
+            return const_cast<char*>("training centroids");
+        case 3:
+            return const_cast<char*>("assigning rows");
+        case 4:
+            return const_cast<char*>("writing pages");
+        default:
+            return nullptr;
+    }
+}
+
+/// Cost model: a scan computes the distance to every centroid, then to
+/// every row of the lists it probes; the total is what probing every list
+/// costs, so with a filter of selectivity s the planner's LIMIT
+/// interpolation charges k / (s N) of it (as for hnsw, hnsw_am.cpp).
+void costestimate(PlannerInfo* /*root*/, IndexPath* path, double /*loop_count*/, Cost* startup, Cost* total,
+                  Selectivity* selectivity, double* correlation, double* pages) {
+    IndexOptInfo* index = path->indexinfo;
+    *selectivity = 1.0;
+    *correlation = 0.0;
+    if (path->indexorderbys == NIL) {
+        *startup = *total = get_float8_infinity();
+        *pages = 0;
+        return;
+    }
+    Relation rel = index_open(index->indexoid, NoLock);
+    int32 typmod = TupleDescAttr(RelationGetDescr(rel), 0)->atttypmod;
+    uint32 first, max;
+    const double tuples = std::max(index->tuples, 1.0);
+    const int lists_opt = lists_option(rel);
+    const uint32 lists = lists_opt > 0 ? static_cast<uint32>(lists_opt) : auto_lists(tuples);
+    probe_counts(rel, lists, &first, &max);
+    index_close(rel, NoLock);
+    const double dims = typmod > 0 ? typmod : 384;
+    const double per_dist = cpu_operator_cost * (1.0 + dims / 32.0);
+    const double per_row = per_dist + 0.01 * seq_page_cost;  // list pages are read in sequence
+    const double share = std::min(1.0, static_cast<double>(first) / lists);
+    *startup = lists * per_dist + tuples * share * per_row;
+    *total = lists * per_dist + tuples * per_row;
+    *pages = std::max(1.0, index->pages * share);
+}
+
+/// Per-statement insert scratch (IndexInfo::ii_AmCache).
+struct InsertState {
+    Layout layout;
+    std::vector<float> centroids;  // all of them, when they fit kCentroidCacheBytes
+    bool centroids_cached = false;
+    AlignedBytes code;
+    std::vector<float> f32, dists;
+};
+constexpr size_t kCentroidCacheBytes = 64u << 20;
+
+InsertState* insert_state(IndexInfo* info) {
+    if (info && info->ii_AmCache) return static_cast<InsertState*>(info->ii_AmCache);
+    MemoryContext parent = info ? info->ii_Context : CurrentMemoryContext;
+    InsertState* st = new_in_context<InsertState>(parent, "nmvec ivf insert");
+    if (info) info->ii_AmCache = st;
+    return st;
+}
+
+/// Copy every centroid (the stream pages in order) into out.
+void load_centroids(Relation index, const Layout& l, std::vector<float>& out) {
+    const uint64 bytes = static_cast<uint64>(l.n_lists) * centroid_bytes(l.dims);
+    out.resize(static_cast<size_t>(l.n_lists) * l.dims);
+    char* dst = reinterpret_cast<char*>(out.data());
+    for (uint32 p = 0; p < l.centroid_pages; ++p) {
+        const BlockNumber blk = l.centroid_start + p;
+        Buffer buf = ReadBuffer(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        if (!page_is(BufferGetPage(buf), kCentroidPage)) {
+            UnlockReleaseBuffer(buf);
+            report_bad_page(index, blk, kCentroidPage);
+        }
+        const uint64 at = static_cast<uint64>(p) * kSliceBytes;
+        memcpy(dst + at, stream_data(BufferGetPage(buf)), std::min<uint64>(kSliceBytes, bytes - at));
+        UnlockReleaseBuffer(buf);
+    }
+}
+
+/// Fix the dims of an index built empty without a typmod (first insert).
+void ensure_dims(Relation index, Layout* layout, int dims) {
+    Buffer buf = ReadBuffer(index, kMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    GenericXLogState* st = GenericXLogStart(index);
+    Meta* meta = page_meta(GenericXLogRegisterBuffer(st, buf, 0));
+    if (meta->dims == 0) {
+        meta->dims = static_cast<uint32>(dims);
+        meta->rec_bytes = record_bytes(meta->dims, static_cast<ElemKind>(meta->elem_kind));
+        GenericXLogFinish(st);
+    } else {
+        GenericXLogAbort(st);
+    }
+    UnlockReleaseBuffer(buf);
+    read_layout(index, layout);
+}
+
+}  // namespace
+
+Quantizer quantizer_of(Relation /*index*/) { return kFlat; }
+
+int lists_option(Relation index) {
+    const Options* opts = reinterpret_cast<const Options*>(index->rd_options);
+    return opts ? opts->lists : -1;
+}
+
+uint32 auto_lists(double n) {
+    // pgvector's advice: rows / 1000 up to a million rows, their square
+    // root beyond.
+    double lists = n <= 1e6 ? n / 1000.0 : std::sqrt(n);
+    return static_cast<uint32>(std::clamp(lists, 1.0, static_cast<double>(kMaxLists)));
+}
+
+uint32 auto_probes(uint32 n_lists) {
+    // About 1/16 of the lists, at least 4 (or all): recall@10 near 0.95 on
+    // the benchmark sets at the automatic list counts.
+    return std::min(n_lists, std::max(4u, (n_lists + 15) / 16));
+}
+
+void probe_counts(Relation index, uint32 n_lists, uint32* first, uint32* max) {
+    static Oid ivfflat_oid = InvalidOid;
+    if (!OidIsValid(ivfflat_oid)) ivfflat_oid = get_index_am_oid("ivfflat", true);
+    if (index->rd_rel->relam == ivfflat_oid) {
+        *max = std::min(n_lists, static_cast<uint32>(g_ivfflat_max_probes));
+        *first = std::min(*max, static_cast<uint32>(g_ivfflat_probes));
+    } else {
+        *max = n_lists;
+        *first = g_probes > 0 ? std::min(n_lists, static_cast<uint32>(g_probes)) : auto_probes(n_lists);
+    }
+    *first = std::max(*first, 1u);
+    *max = std::max(*max, *first);
+}
+
+void opclass_info(Relation index, Metric* metric, ElemKind* kind) {
+    FmgrInfo* proc = index_getprocinfo(index, 1, 1);
+    int32 code = DatumGetInt32(FunctionCall1(proc, PointerGetDatum(nullptr)));
+    *metric = static_cast<Metric>(code & 0xF);
+    *kind = static_cast<ElemKind>(code >> 4);
+    if ((*metric != Metric::L2 && *metric != Metric::InnerProduct && *metric != Metric::Cosine) ||
+        (*kind != kFloat32 && *kind != kFloat16))
+        elog(ERROR, "ivf operator class support function returned an unsupported code %d", code);
+}
+
+void register_ivf() {
+    g_relopt_kind = add_reloption_kind();
+    add_int_reloption(g_relopt_kind, "lists",
+                      "Number of inverted lists (default: derived from the row count)", -1, 1, kMaxLists,
+                      AccessExclusiveLock);
+    add_string_reloption(g_relopt_kind, "quantizer", "How vectors are stored in the lists: flat", nullptr,
+                         validate_quantizer, AccessExclusiveLock);
+    DefineCustomIntVariable("ivf.probes", "Lists an ivf index scan searches first.",
+                            "0 (the default) chooses from the index's list count: about 1/16 of the lists, "
+                            "at least 4. Scans probe further lists while rows are asked for.",
+                            &g_probes, 0, 0, kMaxLists, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    MarkGUCPrefixReserved("ivf");
+    DefineCustomIntVariable("ivfflat.probes", "Lists an ivfflat index scan searches first (pgvector's name).",
+                            "Read by indexes created USING ivfflat.", &g_ivfflat_probes, 1, 1, kMaxLists,
+                            PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomEnumVariable("ivfflat.iterative_scan",
+                             "Whether an ivfflat index scan probes more lists when asked for more rows "
+                             "(pgvector's name).",
+                             "nmvec's scans always probe further lists while rows are asked for (up to "
+                             "ivfflat.max_probes); both values give rows in relaxed order after the first "
+                             "probes.",
+                             &g_ivfflat_iterative_scan, 0, kIterativeScanValues, PGC_USERSET, 0, nullptr,
+                             nullptr, nullptr);
+    DefineCustomIntVariable("ivfflat.max_probes",
+                            "Most lists an ivfflat index scan searches (pgvector's name).",
+                            "Read by indexes created USING ivfflat.", &g_ivfflat_max_probes, kMaxLists, 1,
+                            kMaxLists, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    MarkGUCPrefixReserved("ivfflat");
+}
+
+}  // namespace nmvec::pg::ivf
+
+using namespace nmvec::pg::ivf;
+
+extern "C" bool nmvec_ivf_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid,
+                                 Relation /*heap*/, IndexUniqueCheck /*check*/, bool /*unchanged*/,
+                                 IndexInfo* info) {
+    if (isnull[0]) return false;  // NULL vectors are not indexed
+    bool inserted = false;
+    nmvec::pg::guarded([&]() -> Datum {
+        InsertState* st = insert_state(info);
+        if (st->layout.rec_bytes == 0) read_layout(index, &st->layout);
+        if (st->layout.dims == 0) {  // built empty, no typmod: the first vector decides
+            int dim = reinterpret_cast<const nmvec::pg::Vector*>(PG_DETOAST_DATUM(values[0]))->dim;
+            ensure_dims(index, &st->layout, dim);
+        }
+        Layout& l = st->layout;
+        if (!prepare_vector(l, values[0], st->code, st->f32)) return 0;  // zero vector under cosine
+        uint32 list = 0;
+        if (l.trained) {
+            const size_t cache = static_cast<size_t>(l.n_lists) * centroid_bytes(l.dims);
+            if (!st->centroids_cached && cache <= kCentroidCacheBytes) {
+                load_centroids(index, l, st->centroids);
+                st->centroids_cached = true;
+            }
+            if (st->centroids_cached) {
+                const nmvec::hnsw::Distance dist(l.metric, l.dims);
+                float best = std::numeric_limits<float>::infinity();
+                for (uint32 i = 0; i < l.n_lists; ++i) {
+                    float d = dist(st->centroids.data() + static_cast<size_t>(i) * l.dims, st->f32.data());
+                    if (d < best) {
+                        best = d;
+                        list = i;
+                    }
+                }
+            } else {
+                centroid_distances(index, l, st->f32.data(), st->dists);
+                list = static_cast<uint32>(std::min_element(st->dists.begin(), st->dists.end()) -
+                                           st->dists.begin());
+            }
+        }
+        append_record(index, l, list, heap_tid, st->code.data());
+        inserted = true;
+        return 0;
+    });
+    return inserted;
+}
+
+namespace {
+
+IndexAmRoutine* make_routine() {
+    IndexAmRoutine* am = makeNode(IndexAmRoutine);
+    am->amstrategies = 0;
+    am->amsupport = 1;
+    am->amoptsprocnum = 0;
+    am->amcanorder = false;
+    am->amcanorderbyop = true;
+    am->amcanbackward = false;
+    am->amcanunique = false;
+    am->amcanmulticol = false;
+    am->amoptionalkey = true;
+    am->amsearcharray = false;
+    am->amsearchnulls = false;
+    am->amstorage = false;
+    am->amclusterable = false;
+    am->ampredlocks = false;
+    am->amcanparallel = false;
+    am->amcaninclude = false;
+    am->amusemaintenanceworkmem = false;
+    am->amparallelvacuumoptions = VACUUM_OPTION_NO_PARALLEL;
+    am->amkeytype = InvalidOid;
+    am->ambuild = nmvec_ivf_build;
+    am->ambuildempty = nmvec_ivf_buildempty;
+    am->aminsert = nmvec_ivf_insert;
+    am->ambulkdelete = nmvec_ivf_bulkdelete;
+    am->amvacuumcleanup = nmvec_ivf_vacuumcleanup;
+    am->amcanreturn = nullptr;
+    am->amcostestimate = costestimate;
+    am->amoptions = options;
+    am->amproperty = nullptr;
+    am->ambuildphasename = phase_name;
+    am->amvalidate = validate;
+    am->amadjustmembers = nullptr;
+    am->ambeginscan = nmvec_ivf_beginscan;
+    am->amrescan = nmvec_ivf_rescan;
+    am->amgettuple = nmvec_ivf_gettuple;
+    am->amgetbitmap = nullptr;
+    am->amendscan = nmvec_ivf_endscan;
+    am->ammarkpos = nullptr;
+    am->amrestrpos = nullptr;
+    am->amestimateparallelscan = nullptr;
+    am->aminitparallelscan = nullptr;
+    am->amparallelrescan = nullptr;
+    return am;
+}
+
+}  // namespace
+
+extern "C" {
+PG_FUNCTION_INFO_V1(nmvec_ivf_handler);
+PG_FUNCTION_INFO_V1(nmvec_ivfflat_handler);
+}
+
+extern "C" Datum nmvec_ivf_handler(PG_FUNCTION_ARGS) { PG_RETURN_POINTER(make_routine()); }
+extern "C" Datum nmvec_ivfflat_handler(PG_FUNCTION_ARGS) { PG_RETURN_POINTER(make_routine()); }

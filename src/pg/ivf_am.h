@@ -1,0 +1,190 @@
+// ivf_am.h — the ivf index access method (also reachable as `ivfflat`,
+// pgvector's name, with pgvector's options and settings). Phase files:
+//   ivf_am.cpp       handler, options, GUCs, cost estimate
+//   ivf_build.cpp    CREATE INDEX: sample, k-means (FAISS), assign, pages
+//   ivf_storage.cpp  meta, centroids, directory, list append and read
+//   ivf_scan.cpp     ordered, iterative scans
+//   ivf_vacuum.cpp   bulk delete
+// Layout in ivf_page.h.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "../core/memory.h"
+#include "cxx_context.h"
+#include "guard.h"
+#include "hnsw_storage.h"  // ElemDistance, sql_distance
+#include "ivf_page.h"
+#include "vector_type.h"
+
+extern "C" {
+#include "access/amapi.h"
+#include "access/reloptions.h"
+#include "nodes/execnodes.h"
+}
+
+namespace nmvec::pg::ivf {
+
+using nmvec::hnsw::Metric;
+
+/// reloptions of an ivf (or ivfflat) index.
+struct Options {
+    int32 vl_len_;
+    int lists;             // -1: derived from the row count at build time
+    int quantizer_offset;  // string option: offset of the value in this struct, 0 when not set
+};
+/// The quantizer an index's options ask for.
+Quantizer quantizer_of(Relation index);
+/// lists asked for, or -1.
+int lists_option(Relation index);
+
+/// GUCs (ivf_am.cpp). ivf indexes read ivf.probes; ivfflat indexes read
+/// pgvector's ivfflat.probes and ivfflat.max_probes.
+extern int g_probes;  // ivf.probes; 0: automatic
+extern int g_ivfflat_probes;
+extern int g_ivfflat_iterative_scan;
+extern int g_ivfflat_max_probes;
+
+/// Lists a scan probes first, and at most, for this index.
+void probe_counts(Relation index, uint32 n_lists, uint32* first, uint32* max);
+/// The automatic ivf.probes for an index of n_lists lists.
+uint32 auto_probes(uint32 n_lists);
+/// The automatic `lists` for a table of n rows.
+uint32 auto_lists(double n);
+
+/// The layout facts of an index, read from its meta page.
+struct Layout {
+    uint32 dims = 0;
+    Metric metric = Metric::L2;
+    ElemKind elem_kind = kFloat32;
+    Quantizer quantizer = kFlat;
+    bool trained = false;
+    uint32 n_lists = 1;
+    uint32 rec_bytes = 0;
+    BlockNumber centroid_start = InvalidBlockNumber, dir_start = InvalidBlockNumber;
+    uint32 centroid_pages = 0, dir_pages = 0;
+    uint64 rows_built = 0;
+    BlockNumber nblocks = 0;  // relation size when the meta page was read
+    uint32 code_bytes() const { return ivf::code_bytes(dims, elem_kind); }
+};
+
+/// Read and check the meta page (XX001/XX002 with a REINDEX hint when wrong).
+void read_layout(Relation index, Layout* layout);
+
+/// Convert a vector/halfvec datum into the index's element form in `out`
+/// (code_bytes; unit length under cosine) and its float32 form in `f32`
+/// (for the centroids). False for a zero vector under cosine (not indexed).
+/// Errors when the dims differ from the index's.
+bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, std::vector<float>& f32);
+
+/// Distances from a float32 query to every centroid, into out (n_lists);
+/// for an untrained index one 0.
+void centroid_distances(Relation index, const Layout& layout, const float* q, std::vector<float>& out);
+
+/// Copy the directory entry of `list`.
+ListEntry read_entry(Relation index, const Layout& layout, uint32 list);
+
+/// Append one record (header + code) to `list`.
+void append_record(Relation index, const Layout& layout, uint32 list, ItemPointer tid, const void* code);
+
+/// Reads the records of one list: fn(header, code) for each of the first
+/// entry.count records (the code contiguous: a record that straddles pages
+/// is copied). Pages are share-locked one at a time.
+class ListReader {
+ public:
+    ListReader(Relation index, const Layout& layout) : index_(index), layout_(layout) {}
+    template <typename Fn>
+    void read(const ListEntry& e, Fn&& fn);
+
+ private:
+    Relation index_;
+    const Layout& layout_;
+    AlignedBytes carry_;
+};
+
+/// Marks dead (kRecordDead) every live record of the list for which
+/// dead(heap_tid) is true, page by page under an exclusive lock, one WAL
+/// record per changed page. Returns the records marked; *live counts the
+/// live ones left.
+uint64 mark_dead(Relation index, const Layout& layout, const ListEntry& e, IndexBulkDeleteCallback dead,
+                 void* dead_state, uint64* live);
+
+/// Pin and lock block `blk` of a list, checking it is a list page within
+/// the relation (XX001 otherwise).
+Buffer read_list_page(Relation index, const Layout& layout, BlockNumber blk, int lock);
+
+/// Which element kind and metric the opclass gives (the hnsw support function).
+void opclass_info(Relation index, Metric* metric, ElemKind* kind);
+
+void register_ivf();
+
+IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info);
+void buildempty(Relation index);
+IndexBulkDeleteResult* bulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
+                                  IndexBulkDeleteCallback callback, void* cb_state);
+IndexBulkDeleteResult* vacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteResult* stats);
+
+/// Report a page that is not what the layout says (XX001).
+[[noreturn]] void report_bad_page(Relation index, BlockNumber blk, PageKind kind);
+/// Whether the page has our special space, page id and `kind`.
+bool page_is(Page page, PageKind kind);
+
+// ---- ListReader::read ------------------------------------------------------------------------
+
+template <typename Fn>
+void ListReader::read(const ListEntry& e, Fn&& fn) {
+    const uint32 rb = layout_.rec_bytes;
+    if (carry_.size() < rb) carry_.resize(rb);
+    BlockNumber blk = e.head;
+    uint64 page_start = 0;  // stream byte where the current page's slice starts
+    uint32 rec = 0, carried = 0;
+    for (uint32 pages = 0; rec < e.count; ++pages) {
+        Buffer buf = read_list_page(index_, layout_, blk, BUFFER_LOCK_SHARE);
+        const char* data = stream_data(BufferGetPage(buf));
+        const uint64 page_end = page_start + kSliceBytes;
+        if (carried > 0) {  // the rest of a record begun on an earlier page
+            const uint32 take = static_cast<uint32>(std::min<uint64>(rb - carried, kSliceBytes));
+            memcpy(carry_.data() + carried, data, take);
+            carried += take;
+            if (carried == rb) {
+                fn(reinterpret_cast<const RecordHeader*>(carry_.data()),
+                   carry_.data() + sizeof(RecordHeader));
+                carried = 0;
+                ++rec;
+            }
+        }
+        while (carried == 0 && rec < e.count) {
+            const uint64 pos = static_cast<uint64>(rec) * rb;
+            if (pos >= page_end) break;
+            const uint32 off = static_cast<uint32>(pos - page_start);
+            if (pos + rb <= page_end) {
+                fn(reinterpret_cast<const RecordHeader*>(data + off), data + off + sizeof(RecordHeader));
+                ++rec;
+            } else {  // straddles into the next page
+                carried = static_cast<uint32>(page_end - pos);
+                memcpy(carry_.data(), data + off, carried);
+            }
+        }
+        blk = page_opaque(BufferGetPage(buf))->next;
+        UnlockReleaseBuffer(buf);
+        page_start = page_end;
+        if ((pages & 63) == 63) CHECK_FOR_INTERRUPTS();
+    }
+}
+
+}  // namespace nmvec::pg::ivf
+
+extern "C" {
+IndexBuildResult* nmvec_ivf_build(Relation heap, Relation index, IndexInfo* info);
+void nmvec_ivf_buildempty(Relation index);
+bool nmvec_ivf_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid, Relation heap,
+                      IndexUniqueCheck check, bool unchanged, IndexInfo* info);
+IndexBulkDeleteResult* nmvec_ivf_bulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
+                                            IndexBulkDeleteCallback callback, void* callback_state);
+IndexBulkDeleteResult* nmvec_ivf_vacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteResult* stats);
+IndexScanDesc nmvec_ivf_beginscan(Relation index, int nkeys, int norderbys);
+void nmvec_ivf_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+bool nmvec_ivf_gettuple(IndexScanDesc scan, ScanDirection dir);
+void nmvec_ivf_endscan(IndexScanDesc scan);
+}

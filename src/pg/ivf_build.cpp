@@ -1,0 +1,455 @@
+// ivf_build.cpp — CREATE INDEX for ivf.
+//
+// Phases (reported in pg_stat_progress_create_index):
+//  1. sampling: one heap scan draws a uniform sample of the vectors
+//     (reservoir sampling, seeded: the same table gives the same sample) of
+//     at most kSamplePerList per list, and at most what maintenance_work_mem
+//     holds; it also counts the rows, from which `lists` is derived when the
+//     option is not given (auto_lists).
+//  2. training centroids: k-means on the sample by FAISS (nmvec_faiss.so),
+//     on max_parallel_maintenance_workers + 1 threads (capped by the cores);
+//     spherical (unit-length centroids) under cosine. Threads never call
+//     Postgres; a cancel stops FAISS at its next check.
+//  3. assigning rows: a second heap scan; each vector goes to its nearest
+//     centroid's list, its record appended to the list's page chain through
+//     shared buffers.
+//  4. writing pages: the directory and meta page, then one
+//     log_newpage_range over the whole index.
+#include <algorithm>
+#include <thread>
+
+#include "ivf_am.h"
+
+extern "C" {
+#include "access/tableam.h"
+#include "access/xloginsert.h"
+#include "catalog/index.h"
+#include "commands/progress.h"
+#include "miscadmin.h"
+#include "optimizer/plancat.h"
+#include "utils/backend_progress.h"
+#include "../faiss/nmvec_faiss_api.h"
+}
+
+namespace nmvec::pg::ivf {
+namespace {
+
+constexpr int kPhaseSample = 1, kPhaseTrain = 2, kPhaseAssign = 3, kPhaseWrite = 4;
+/// Sample points per list k-means trains on (FAISS's default cap).
+constexpr uint64 kSamplePerList = 256;
+/// Fewest sample points per list below which training is refused as
+/// meaningless (when the table has more rows than that).
+constexpr uint64 kMinSamplePerList = 4;
+constexpr int kKmeansIterations = 10;
+
+/// Where one list's build-time chain ends.
+struct ListTail {
+    BlockNumber head = InvalidBlockNumber, tail = InvalidBlockNumber;
+    uint32 tail_slice = 0, count = 0;
+};
+
+struct BuildState {
+    Relation heap = nullptr, index = nullptr;
+    Metric metric = Metric::L2;
+    ElemKind kind = kFloat32;
+    uint32 dims = 0;
+    double heap_tuples = 0, index_tuples = 0;
+    // phase 1
+    uint64 sample_cap = 0;  // vectors
+    uint64 seen = 0;        // vectors offered to the reservoir
+    uint64 rng = 0x9e3779b97f4a7c15ull;
+    std::vector<float> sample;
+    std::vector<float> tmp;
+    // phase 2-3
+    uint32 n_lists = 1;
+    bool trained = false;
+    std::vector<float> centroids;
+    std::vector<ListTail> tails;
+    uint32 rec_bytes = 0;
+    std::vector<char> rec;
+    AlignedBytes code;
+};
+
+uint64 next_random(uint64& s) {
+    // splitmix64
+    uint64 z = (s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/// Float copy of a vector/halfvec datum into bs.tmp; sets/checks dims.
+/// False when the vector cannot be indexed (zero under cosine).
+bool load_vector(BuildState& bs, Datum value) {
+    struct varlena* raw = PG_DETOAST_DATUM(value);
+    const uint32 dim = static_cast<uint32>(reinterpret_cast<const Vector*>(raw)->dim);
+    if (bs.dims == 0) {
+        bs.dims = dim;
+    } else if (dim != bs.dims) {
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected %u dimensions, not %u", bs.dims, dim),
+                 errdetail("Every vector in an ivf index must have the same dimensions."),
+                 errhint("Give the column a type with dimensions, such as vector(%u).", bs.dims)));
+    }
+    bs.tmp.resize(dim);
+    if (bs.kind == kFloat32)
+        memcpy(bs.tmp.data(), reinterpret_cast<const Vector*>(raw)->x, sizeof(float) * dim);
+    else
+        halfs_to_floats(reinterpret_cast<const HalfVector*>(raw)->x, bs.tmp.data(), dim);
+    if (reinterpret_cast<Pointer>(raw) != DatumGetPointer(value)) pfree(raw);
+    return nmvec::hnsw::normalize_for(bs.metric, bs.tmp.data(), dim);
+}
+
+void sample_callback(Relation /*index*/, ItemPointer /*tid*/, Datum* values, bool* isnull, bool /*alive*/,
+                     void* state) {
+    BuildState& bs = *static_cast<BuildState*>(state);
+    bs.heap_tuples += 1;
+    if (isnull[0] || !load_vector(bs, values[0])) return;
+    bs.index_tuples += 1;
+    if (bs.sample_cap == 0) {
+        // First vector: now the dims are known, so is the memory a sample may take.
+        const uint64 mem = static_cast<uint64>(maintenance_work_mem) * 1024;
+        bs.sample_cap = std::max<uint64>(1, mem / (sizeof(float) * bs.dims));
+        const int lists = lists_option(bs.index);
+        uint64 want = lists > 0 ? static_cast<uint64>(lists) * kSamplePerList
+                                : static_cast<uint64>(kMaxLists) * kSamplePerList;
+        bs.sample_cap = std::min(bs.sample_cap, want);
+    }
+    const uint64 i = bs.seen++;
+    uint64 slot;
+    if (i < bs.sample_cap) {
+        slot = i;
+        bs.sample.resize((i + 1) * bs.dims);
+    } else {
+        slot = next_random(bs.rng) % (i + 1);
+        if (slot >= bs.sample_cap) return;
+    }
+    memcpy(bs.sample.data() + slot * bs.dims, bs.tmp.data(), sizeof(float) * bs.dims);
+    if (static_cast<int64>(bs.index_tuples) % 4096 == 0)
+        pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(bs.index_tuples));
+}
+
+int build_threads() {
+    int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return std::max(1, std::min(max_parallel_maintenance_workers + 1, cores));
+}
+
+/// Reads InterruptPending, which a signal handler sets: safe from any thread.
+int interrupted(void* /*arg*/) { return InterruptPending ? 1 : 0; }
+
+/// k-means of the sample into bs.centroids (k lists), by FAISS.
+void train(BuildState& bs, uint32 k, uint64 n) {
+    static nmvec_faiss_kmeans_fn kmeans = nullptr;
+    if (kmeans == nullptr)
+        kmeans = reinterpret_cast<nmvec_faiss_kmeans_fn>(
+            load_external_function("$libdir/nmvec_faiss", NMVEC_FAISS_KMEANS_SYMBOL, true, nullptr));
+    bs.centroids.assign(static_cast<size_t>(k) * bs.dims, 0.0f);
+    nmvec_kmeans_args args;
+    memset(&args, 0, sizeof(args));
+    args.x = bs.sample.data();
+    args.n = static_cast<int64_t>(n);
+    args.d = bs.dims;
+    args.k = k;
+    args.iterations = kKmeansIterations;
+    args.threads = build_threads();
+    args.seed = 1234;
+    args.spherical = bs.metric == Metric::Cosine ? 1 : 0;
+    args.max_points_per_centroid = 0;  // the sample is already drawn
+    args.centroids = bs.centroids.data();
+    args.interrupted = interrupted;
+    args.interrupt_arg = nullptr;
+    char err[512] = "";
+    int rc = kmeans(&args, err, sizeof(err));
+    if (rc == NMVEC_FAISS_INTERRUPTED) {
+        CHECK_FOR_INTERRUPTS();  // raises the cancel or termination
+        elog(ERROR, "ivf k-means was interrupted");
+    }
+    if (rc == NMVEC_FAISS_OUT_OF_MEMORY)
+        ereport(ERROR,
+                (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory while training ivf centroids")));
+    if (rc != NMVEC_FAISS_OK)
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("ivf k-means failed: %s", err)));
+    if (bs.metric == Metric::Cosine)
+        for (uint32 i = 0; i < k; ++i)
+            nmvec::hnsw::normalize_for(Metric::Cosine, bs.centroids.data() + static_cast<size_t>(i) * bs.dims,
+                                       bs.dims);
+}
+
+Buffer new_page(Relation index, PageKind kind) {
+    Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    init_page(BufferGetPage(buf), kind);
+    return buf;
+}
+
+void finish_page(Buffer buf) {
+    MarkBufferDirty(buf);
+    UnlockReleaseBuffer(buf);
+}
+
+/// Append bs.rec to list `list` (build time: through shared buffers, no WAL
+/// record per change; log_newpage_range covers the index at the end).
+void build_append(BuildState& bs, uint32 list) {
+    ListTail& t = bs.tails[list];
+    const uint32 rb = bs.rec_bytes;
+    const uint64 pos = static_cast<uint64>(t.count) * rb;
+    uint64 done = 0;
+    while (done < rb) {
+        const uint64 at = pos + done;
+        const uint32 slice = static_cast<uint32>(at / kSliceBytes);
+        Buffer buf;
+        if (t.head == InvalidBlockNumber) {
+            buf = new_page(bs.index, kListPage);
+            t.head = t.tail = BufferGetBlockNumber(buf);
+            t.tail_slice = 0;
+        } else if (slice > t.tail_slice) {
+            Buffer nb = new_page(bs.index, kListPage);
+            const BlockNumber nblk = BufferGetBlockNumber(nb);
+            Buffer ob = ReadBuffer(bs.index, t.tail);
+            LockBuffer(ob, BUFFER_LOCK_EXCLUSIVE);
+            page_opaque(BufferGetPage(ob))->next = nblk;
+            finish_page(ob);
+            t.tail = nblk;
+            t.tail_slice = slice;
+            buf = nb;
+        } else {
+            buf = ReadBuffer(bs.index, t.tail);
+            LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+        }
+        Page page = BufferGetPage(buf);
+        const uint32 off = static_cast<uint32>(at - static_cast<uint64>(slice) * kSliceBytes);
+        const uint32 n = static_cast<uint32>(std::min<uint64>(rb - done, kSliceBytes - off));
+        memcpy(stream_data(page) + off, bs.rec.data() + done, n);
+        cover_written(page, off + n);
+        finish_page(buf);
+        done += n;
+    }
+    ++t.count;
+}
+
+void assign_callback(Relation /*index*/, ItemPointer tid, Datum* values, bool* isnull, bool /*alive*/,
+                     void* state) {
+    BuildState& bs = *static_cast<BuildState*>(state);
+    if (isnull[0] || !load_vector(bs, values[0])) return;
+    uint32 list = 0;
+    if (bs.trained) {
+        const nmvec::hnsw::Distance dist(bs.metric, bs.dims);
+        float best = std::numeric_limits<float>::infinity();
+        for (uint32 i = 0; i < bs.n_lists; ++i) {
+            float d = dist(bs.centroids.data() + static_cast<size_t>(i) * bs.dims, bs.tmp.data());
+            if (d < best) {
+                best = d;
+                list = i;
+            }
+        }
+    }
+    RecordHeader h{};
+    h.heap_tid = *tid;
+    memcpy(bs.rec.data(), &h, sizeof(h));
+    char* code = bs.rec.data() + sizeof(h);
+    if (bs.kind == kFloat32)
+        memcpy(code, bs.tmp.data(), sizeof(float) * bs.dims);
+    else
+        floats_to_halfs(bs.tmp.data(), reinterpret_cast<uint16_t*>(code), bs.dims);
+    build_append(bs, list);
+    bs.index_tuples += 1;
+    if (static_cast<int64>(bs.index_tuples) % 4096 == 0)
+        pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(bs.index_tuples));
+}
+
+/// Meta page contents.
+void fill_meta(Page page, const BuildState& bs, BlockNumber cstart, uint32 cpages, BlockNumber dstart,
+               uint32 dpages, uint64 rows) {
+    Meta* m = page_meta(page);
+    memset(m, 0, sizeof(Meta));
+    m->magic = kMagic;
+    m->version = kFormatVersion;
+    m->dims = bs.dims;
+    m->metric = static_cast<uint8>(bs.metric);
+    m->elem_kind = bs.kind;
+    m->quantizer = kFlat;
+    m->trained = bs.trained ? 1 : 0;
+    m->n_lists = bs.n_lists;
+    m->rec_bytes = bs.dims > 0 ? record_bytes(bs.dims, bs.kind) : 0;
+    m->centroid_start = cstart;
+    m->centroid_pages = cpages;
+    m->dir_start = dstart;
+    m->dir_pages = dpages;
+    m->rows_built = rows;
+}
+
+/// Meta page, centroid pages and directory pages (entries empty), in that
+/// order from block 0; returns the first directory block.
+BlockNumber write_fixed_pages(Relation index, const BuildState& bs, ForkNumber fork) {
+    auto page_in = [&](PageKind kind) {
+        Buffer buf = ReadBufferExtended(index, fork, P_NEW, RBM_NORMAL, nullptr);
+        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+        init_page(BufferGetPage(buf), kind);
+        return buf;
+    };
+    Buffer meta = page_in(kMetaPage);
+    const uint64 cbytes = bs.trained ? static_cast<uint64>(bs.n_lists) * centroid_bytes(bs.dims) : 0;
+    const uint32 cpages = static_cast<uint32>((cbytes + kSliceBytes - 1) / kSliceBytes);
+    BlockNumber cstart = InvalidBlockNumber;
+    for (uint32 p = 0; p < cpages; ++p) {
+        Buffer buf = page_in(kCentroidPage);
+        if (p == 0) cstart = BufferGetBlockNumber(buf);
+        const uint64 at = static_cast<uint64>(p) * kSliceBytes;
+        const uint32 n = static_cast<uint32>(std::min<uint64>(kSliceBytes, cbytes - at));
+        memcpy(stream_data(BufferGetPage(buf)), reinterpret_cast<const char*>(bs.centroids.data()) + at, n);
+        cover_written(BufferGetPage(buf), n);
+        finish_page(buf);
+    }
+    const uint32 dpages = (bs.n_lists + kListsPerDirPage - 1) / kListsPerDirPage;
+    BlockNumber dstart = InvalidBlockNumber;
+    for (uint32 p = 0; p < dpages; ++p) {
+        Buffer buf = page_in(kDirPage);
+        if (p == 0) dstart = BufferGetBlockNumber(buf);
+        Page page = BufferGetPage(buf);
+        const uint32 n = std::min(kListsPerDirPage, bs.n_lists - p * kListsPerDirPage);
+        ListEntry* e = dir_entries(page);
+        for (uint32 i = 0; i < n; ++i) {
+            e[i].head = e[i].tail = InvalidBlockNumber;
+            e[i].tail_slice = e[i].count = e[i].built = 0;
+        }
+        cover_written(page, n * sizeof(ListEntry));
+        finish_page(buf);
+    }
+    fill_meta(BufferGetPage(meta), bs, cstart, cpages, dstart, dpages, 0);
+    finish_page(meta);
+    return dstart;
+}
+
+}  // namespace
+
+IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
+    if (RelationGetNumberOfBlocks(index) != 0)
+        elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+    BuildState* bsp = new_in_context<BuildState>(CurrentMemoryContext, "nmvec ivf build");
+    BuildState& bs = *bsp;
+    bs.heap = heap;
+    bs.index = index;
+    opclass_info(index, &bs.metric, &bs.kind);
+    int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+    bs.dims = typmod > 0 ? static_cast<uint32>(typmod) : 0;
+
+    // 1. Sample.
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseSample);
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL,
+                                 static_cast<int64>(heap->rd_rel->reltuples));
+    table_index_build_scan(heap, index, info, true, true, sample_callback, &bs, nullptr);
+    const uint64 rows = static_cast<uint64>(bs.index_tuples);
+    const uint64 n_sample = std::min(bs.seen, bs.sample_cap);
+
+    // 2. Train.
+    if (rows > 0) {
+        const int opt = lists_option(index);
+        uint64 k = opt > 0 ? static_cast<uint64>(opt) : auto_lists(static_cast<double>(rows));
+        if (k > rows) {
+            ereport(NOTICE,
+                    (errmsg("ivf index \"%s\" has %llu lists for %llu rows; using %llu lists",
+                            RelationGetRelationName(index), static_cast<unsigned long long>(k),
+                            static_cast<unsigned long long>(rows), static_cast<unsigned long long>(rows)),
+                     errhint("Create ivf indexes once the table holds its data, or REINDEX later.")));
+            k = rows;
+        }
+        if (n_sample < std::min(rows, k * kMinSamplePerList)) {
+            const double need_mb =
+                static_cast<double>(k * kMinSamplePerList * bs.dims * sizeof(float)) / 1048576.0;
+            ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                            errmsg("maintenance_work_mem is too small to train %llu ivf lists",
+                                   static_cast<unsigned long long>(k)),
+                            errdetail("It holds a sample of %llu vectors of %u dimensions; training needs at "
+                                      "least %llu.",
+                                      static_cast<unsigned long long>(n_sample), bs.dims,
+                                      static_cast<unsigned long long>(k * kMinSamplePerList)),
+                            errhint("Raise maintenance_work_mem to at least %.0f MB, or use fewer lists.",
+                                    need_mb + 1)));
+        }
+        pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseTrain);
+        bs.n_lists = static_cast<uint32>(k);
+        if (n_sample > k * kSamplePerList) {
+            // More sample than training uses (a lists option smaller than the
+            // sample was sized for): keep a prefix, the reservoir is unordered.
+            bs.sample.resize(k * kSamplePerList * bs.dims);
+        }
+        train(bs, bs.n_lists, std::min<uint64>(n_sample, k * kSamplePerList));
+        bs.trained = true;
+    }
+    bs.sample.clear();
+    bs.sample.shrink_to_fit();
+
+    // 3. Assign: meta, centroid and directory pages first, then the lists.
+    write_fixed_pages(index, bs, MAIN_FORKNUM);
+    bs.tails.assign(bs.n_lists, ListTail{});
+    if (rows > 0) {
+        pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseAssign);
+        pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64>(rows));
+        pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
+        bs.rec_bytes = record_bytes(bs.dims, bs.kind);
+        bs.rec.assign(bs.rec_bytes, 0);
+        bs.index_tuples = 0;
+        bs.heap_tuples = 0;
+        table_index_build_scan(heap, index, info, true, true, assign_callback, &bs, nullptr);
+    }
+
+    // 4. Directory and meta.
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
+    {
+        Buffer mbuf = ReadBuffer(index, kMetaBlock);
+        LockBuffer(mbuf, BUFFER_LOCK_EXCLUSIVE);
+        Meta* m = page_meta(BufferGetPage(mbuf));
+        m->rows_built = static_cast<uint64>(bs.index_tuples);
+        m->dims = bs.dims;
+        m->rec_bytes = bs.dims > 0 ? record_bytes(bs.dims, bs.kind) : 0;
+        const BlockNumber dstart = m->dir_start;
+        finish_page(mbuf);
+        for (uint32 i = 0; i < bs.n_lists; ++i) {
+            Buffer buf = ReadBuffer(index, dstart + i / kListsPerDirPage);
+            LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+            ListEntry& e = dir_entries(BufferGetPage(buf))[i % kListsPerDirPage];
+            const ListTail& t = bs.tails[i];
+            e.head = t.head;
+            e.tail = t.tail;
+            e.tail_slice = t.tail_slice;
+            e.count = e.built = t.count;
+            finish_page(buf);
+        }
+    }
+    if (RelationNeedsWAL(index))
+        log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
+
+    IndexBuildResult* result = static_cast<IndexBuildResult*>(palloc(sizeof(IndexBuildResult)));
+    result->heap_tuples = bs.heap_tuples > 0 ? bs.heap_tuples : static_cast<double>(rows);
+    result->index_tuples = bs.index_tuples;
+    MemoryContextDelete(GetMemoryChunkContext(bsp));
+    return result;
+}
+
+void buildempty(Relation index) {
+    // The init fork of an unlogged index: meta and one empty list's directory.
+    BuildState bs;
+    opclass_info(index, &bs.metric, &bs.kind);
+    int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+    bs.dims = typmod > 0 ? static_cast<uint32>(typmod) : 0;
+    write_fixed_pages(index, bs, INIT_FORKNUM);
+    log_newpage_range(index, INIT_FORKNUM, 0, RelationGetNumberOfBlocksInFork(index, INIT_FORKNUM), true);
+}
+
+}  // namespace nmvec::pg::ivf
+
+extern "C" IndexBuildResult* nmvec_ivf_build(Relation heap, Relation index, IndexInfo* info) {
+    IndexBuildResult* result = nullptr;
+    nmvec::pg::guarded([&]() -> Datum {
+        result = nmvec::pg::ivf::build(heap, index, info);
+        return 0;
+    });
+    return result;
+}
+
+extern "C" void nmvec_ivf_buildempty(Relation index) {
+    nmvec::pg::guarded([&]() -> Datum {
+        nmvec::pg::ivf::buildempty(index);
+        return 0;
+    });
+}

@@ -1,0 +1,135 @@
+// ivf_page.h — how an ivf index is laid out in its relation's pages.
+//
+// Block 0 is the meta page. Then, written once by CREATE INDEX:
+//
+//  * centroid pages: the lists' centroids as float32 vectors, one byte
+//    stream (centroid i at byte i * 4 * dims) cut into slices of kSliceBytes
+//    per page, as hnsw's vector pages (nmvec::StreamSpan says where one
+//    lies; a centroid of more than 2,016 dims spans pages).
+//  * directory pages: one fixed-size ListEntry per list (head and tail of
+//    its page chain, records in it), kListsPerDirPage to a page.
+//
+// and after them, written by the build and by inserts in any order:
+//
+//  * list pages: each list is a chain of pages (IvfOpaque::next) holding its
+//    records as one byte stream, record i at stream byte i * rec_bytes,
+//    kSliceBytes per page; a record may straddle two pages or span several
+//    (a float32 vector of 16,000 dims spans 8). A record is an 8-byte
+//    header (heap TID, flags) and the code: with quantizer `flat`, the
+//    vector itself in the index's element kind (float32 or binary16; unit
+//    length under cosine). rec_bytes is a multiple of 8 and kSliceBytes of
+//    64, so a header never straddles pages.
+//
+// An insert appends a record at the end of its list's stream: it writes
+// the pages after the tail first (unreachable until linked), then, in one
+// WAL record, the piece in the old tail page, the tail's next link and the
+// list's directory entry (count, tail). A reader copies the entry (count)
+// under a share lock on the directory page and reads exactly that many
+// records, so it never sees a half-written one. Vacuum marks dead records
+// (a flag in the header, in place); their space is not reused until REINDEX.
+//
+// Pages have the standard header and an 8-byte special space (next block,
+// kind, page id). Stream pages keep their unwritten data area as the page
+// hole (pd_lower at its start), so WAL images skip it.
+#pragma once
+
+#include "pg.h"
+
+extern "C" {
+#include "access/generic_xlog.h"
+#include "storage/bufmgr.h"
+#include "storage/bufpage.h"
+#include "storage/itemptr.h"
+#include "utils/rel.h"
+}
+
+#include "../core/stream_span.h"
+#include "hnsw_page.h"  // kStreamOffset, kSliceBytes, ElemKind: the same stream geometry
+
+namespace nmvec::pg::ivf {
+
+using hnsw::ElemKind;
+using hnsw::kFloat16;
+using hnsw::kFloat32;
+using hnsw::kSliceBytes;
+using hnsw::kStreamOffset;
+
+constexpr uint32 kMagic = 0x4e4d5649;  // "NMVI"
+constexpr uint32 kFormatVersion = 1;
+constexpr uint16 kPageId = 0xFF8F;
+constexpr BlockNumber kMetaBlock = 0;
+
+enum PageKind : uint16 { kMetaPage = 11, kCentroidPage = 12, kDirPage = 13, kListPage = 14 };
+
+struct IvfOpaque {
+    BlockNumber next;  // list pages: the next page of the list, or InvalidBlockNumber
+    uint16 kind;
+    uint16 page_id;  // kPageId, last 2 bytes of the page as in other AMs
+};
+static_assert(sizeof(IvfOpaque) == 8, "special space is 8 bytes");
+
+/// Quantizers (the `quantizer` option). Only `flat` is built today.
+enum Quantizer : uint8 { kFlat = 1 };
+
+/// Lists an index may have (the `lists` option's range).
+constexpr int kMaxLists = 32768;
+
+struct Meta {
+    uint32 magic;
+    uint32 version;
+    uint32 dims;       // 0: built on an empty table without a typmod, fixed by the first insert
+    uint8 metric;      // nmvec::hnsw::Metric
+    uint8 elem_kind;   // ElemKind
+    uint8 quantizer;   // Quantizer
+    uint8 trained;     // 1: n_lists centroids; 0: one list and no centroid (empty build)
+    uint32 n_lists;    // >= 1
+    uint32 rec_bytes;  // bytes of one record: 8 + code, a multiple of 8
+    BlockNumber centroid_start;
+    uint32 centroid_pages;
+    BlockNumber dir_start;
+    uint32 dir_pages;
+    uint64 rows_built;  // records written by CREATE INDEX
+};
+static_assert(sizeof(Meta) <= kSliceBytes, "meta fits in a page");
+
+/// One list's directory entry.
+struct ListEntry {
+    BlockNumber head;   // first page, or InvalidBlockNumber while empty
+    BlockNumber tail;   // last page
+    uint32 tail_slice;  // the tail's index in the chain (0 for the head)
+    uint32 count;       // records in the list, dead ones included
+    uint32 built;       // records CREATE INDEX put there
+};
+constexpr uint32 kListsPerDirPage = kSliceBytes / sizeof(ListEntry);
+
+/// Record header; the code follows.
+struct RecordHeader {
+    ItemPointerData heap_tid;
+    uint8 flags;  // kRecordDead
+    uint8 unused;
+};
+static_assert(sizeof(RecordHeader) == 8, "record header is 8 bytes");
+constexpr uint8 kRecordDead = 0x01;
+
+inline uint32 code_bytes(uint32 dims, ElemKind kind) { return dims * (kind == kFloat16 ? 2u : 4u); }
+inline uint32 record_bytes(uint32 dims, ElemKind kind) {
+    return (sizeof(RecordHeader) + code_bytes(dims, kind) + 7u) & ~7u;
+}
+inline uint32 centroid_bytes(uint32 dims) { return dims * 4u; }
+
+inline IvfOpaque* page_opaque(Page page) { return reinterpret_cast<IvfOpaque*>(PageGetSpecialPointer(page)); }
+inline Meta* page_meta(Page page) { return reinterpret_cast<Meta*>(PageGetContents(page)); }
+inline char* stream_data(Page page) { return static_cast<char*>(page) + kStreamOffset; }
+inline ListEntry* dir_entries(Page page) { return reinterpret_cast<ListEntry*>(stream_data(page)); }
+
+/// Initialise a page of `kind`; stream pages (centroid, directory, list)
+/// with their data area as the hole until written (cover_written).
+void init_page(Page page, PageKind kind);
+/// Make pd_lower cover the data area up to byte `end`.
+inline void cover_written(Page page, uint32 end) {
+    auto* ph = reinterpret_cast<PageHeader>(page);
+    const uint32 want = kStreamOffset + end;
+    if (ph->pd_lower < want) ph->pd_lower = static_cast<LocationIndex>(want);
+}
+
+}  // namespace nmvec::pg::ivf

@@ -1,0 +1,369 @@
+// ivf_storage.cpp — reading and changing ivf index pages (layout in
+// ivf_page.h).
+//
+// Locking:
+//  * The meta, centroid pages and directory layout never change after
+//    CREATE INDEX, except the meta page's dims, set once by the first insert
+//    into an index built empty without a typmod.
+//  * A directory entry is read under a share lock on its page and changed
+//    under an exclusive one, held while the insert writes its list's pages:
+//    inserts into lists of one directory page are serialised.
+//  * List pages are locked one at a time (share to read, exclusive to
+//    append or mark). Lock order: directory page, then list pages; readers
+//    and vacuum never hold a list page while waiting for a directory page.
+#include <cmath>
+
+#include "ivf_am.h"
+
+extern "C" {
+#include "commands/vacuum.h"
+#include "storage/lmgr.h"
+}
+
+namespace nmvec::pg::ivf {
+
+void init_page(Page page, PageKind kind) {
+    PageInit(page, BLCKSZ, sizeof(IvfOpaque));
+    IvfOpaque* op = page_opaque(page);
+    op->next = InvalidBlockNumber;
+    op->kind = kind;
+    op->page_id = kPageId;
+    auto* ph = reinterpret_cast<PageHeader>(page);
+    // The meta page holds raw data after the header (no hole); stream pages
+    // start with their data area as the hole.
+    ph->pd_lower = kind == kMetaPage ? ph->pd_upper : kStreamOffset;
+}
+
+bool page_is(Page page, PageKind kind) {
+    if (PageIsNew(page) ||
+        reinterpret_cast<PageHeader>(page)->pd_special != BLCKSZ - MAXALIGN(sizeof(IvfOpaque)))
+        return false;
+    const IvfOpaque* op = page_opaque(page);
+    return op->page_id == kPageId && op->kind == kind;
+}
+
+void report_bad_page(Relation index, BlockNumber blk, PageKind kind) {
+    const char* name = kind == kMetaPage       ? "meta"
+                       : kind == kCentroidPage ? "centroid"
+                       : kind == kDirPage      ? "directory"
+                                               : "list";
+    ereport(ERROR,
+            (errcode(ERRCODE_DATA_CORRUPTED),
+             errmsg("ivf index \"%s\" has a corrupted page at block %u", RelationGetRelationName(index), blk),
+             errdetail("Its header or special space is not that of an ivf %s page.", name),
+             errhint("REINDEX the index.")));
+    pg_unreachable();
+}
+
+namespace {
+
+[[noreturn]] void report_corrupt(Relation index, const char* detail) {
+    ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                    errmsg("ivf index \"%s\" is corrupted", RelationGetRelationName(index)),
+                    errdetail_internal("%s", detail), errhint("REINDEX the index.")));
+    pg_unreachable();
+}
+
+/// Whether blk is a block of the relation: the size read at the meta page,
+/// or (for pages an insert added since) the current size.
+bool block_exists(Relation index, const Layout& layout, BlockNumber blk) {
+    if (blk == InvalidBlockNumber || blk == kMetaBlock) return false;
+    return blk < layout.nblocks || blk < RelationGetNumberOfBlocks(index);
+}
+
+}  // namespace
+
+void read_layout(Relation index, Layout* l) {
+    Buffer buf = ReadBuffer(index, kMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buf);
+    const bool ok = page_is(page, kMetaPage);
+    Meta meta;
+    if (ok) memcpy(&meta, page_meta(page), sizeof(Meta));
+    UnlockReleaseBuffer(buf);
+    if (!ok) report_bad_page(index, kMetaBlock, kMetaPage);
+    if (meta.magic != kMagic) report_corrupt(index, "The meta page does not carry the ivf magic number.");
+    if (meta.version != kFormatVersion)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("ivf index \"%s\" has format version %u; this nmvec reads version %u",
+                               RelationGetRelationName(index), meta.version, kFormatVersion),
+                        errhint("REINDEX the index.")));
+    const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+    const auto metric = static_cast<Metric>(meta.metric);
+    if ((metric != Metric::L2 && metric != Metric::InnerProduct && metric != Metric::Cosine) ||
+        (meta.elem_kind != kFloat32 && meta.elem_kind != kFloat16) || meta.quantizer != kFlat ||
+        meta.dims > static_cast<uint32>(nmvec::kMaxDims) || meta.trained > 1)
+        report_corrupt(index,
+                       "The meta page's metric, element kind, quantizer or dimensions are out of range.");
+    if (meta.n_lists < 1 || meta.n_lists > static_cast<uint32>(kMaxLists) ||
+        (!meta.trained && meta.n_lists != 1))
+        report_corrupt(index, "The meta page's list count is out of range.");
+    const ElemKind kind = static_cast<ElemKind>(meta.elem_kind);
+    if (meta.dims > 0 && meta.rec_bytes != record_bytes(meta.dims, kind))
+        report_corrupt(index, "The meta page's record size does not match its dimensions.");
+    const uint64 dir_need = (meta.n_lists + kListsPerDirPage - 1) / kListsPerDirPage;
+    const uint64 cent_need =
+        meta.trained ? nmvec::stream_slices(meta.n_lists, centroid_bytes(meta.dims), kSliceBytes) : 0;
+    if (meta.dir_pages != dir_need || meta.centroid_pages != cent_need || meta.dir_start == kMetaBlock ||
+        static_cast<uint64>(meta.dir_start) + meta.dir_pages > nblocks ||
+        (cent_need > 0 && (meta.centroid_start == kMetaBlock ||
+                           static_cast<uint64>(meta.centroid_start) + cent_need > nblocks)))
+        report_corrupt(index, "The meta page's centroid or directory pages lie outside the index.");
+    l->dims = meta.dims;
+    l->metric = metric;
+    l->elem_kind = kind;
+    l->quantizer = static_cast<Quantizer>(meta.quantizer);
+    l->trained = meta.trained != 0;
+    l->n_lists = meta.n_lists;
+    l->rec_bytes = meta.rec_bytes;
+    l->centroid_start = meta.centroid_start;
+    l->centroid_pages = meta.centroid_pages;
+    l->dir_start = meta.dir_start;
+    l->dir_pages = meta.dir_pages;
+    l->rows_built = meta.rows_built;
+    l->nblocks = nblocks;
+}
+
+bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, std::vector<float>& f32) {
+    struct varlena* raw = PG_DETOAST_DATUM(value);
+    const auto* hdr = reinterpret_cast<const Vector*>(raw);  // dim at the same offset in both types
+    if (static_cast<uint32>(hdr->dim) != layout.dims)
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                        errmsg("expected %u dimensions, not %d", layout.dims, static_cast<int>(hdr->dim)),
+                        errdetail("Every vector in an ivf index has the dimensions of the index.")));
+    const size_t dims = layout.dims;
+    f32.resize(dims);
+    if (layout.elem_kind == kFloat32)
+        memcpy(f32.data(), reinterpret_cast<const Vector*>(raw)->x, dims * sizeof(float));
+    else
+        halfs_to_floats(reinterpret_cast<const HalfVector*>(raw)->x, f32.data(), dims);
+    if (!nmvec::hnsw::normalize_for(layout.metric, f32.data(), dims)) return false;
+    out.resize(layout.code_bytes());
+    if (layout.elem_kind == kFloat32)
+        memcpy(out.data(), f32.data(), dims * sizeof(float));
+    else if (layout.metric == Metric::Cosine)
+        floats_to_halfs(f32.data(), reinterpret_cast<uint16_t*>(out.data()), dims);
+    else  // keep the exact bit patterns
+        memcpy(out.data(), reinterpret_cast<const HalfVector*>(raw)->x, dims * sizeof(uint16_t));
+    return true;
+}
+
+void centroid_distances(Relation index, const Layout& layout, const float* q, std::vector<float>& out) {
+    if (!layout.trained) {
+        out.assign(1, 0.0f);
+        return;
+    }
+    const uint32 cb = centroid_bytes(layout.dims);
+    const nmvec::hnsw::Distance dist(layout.metric, layout.dims);
+    out.resize(layout.n_lists);
+    std::vector<float> tmp;
+    Buffer buf = InvalidBuffer;
+    uint32 buf_slice = UINT32_MAX;
+    auto slice_data = [&](uint32 slice) -> const char* {
+        if (slice != buf_slice) {
+            if (BufferIsValid(buf)) UnlockReleaseBuffer(buf);
+            const BlockNumber blk = layout.centroid_start + slice;
+            buf = ReadBuffer(index, blk);
+            LockBuffer(buf, BUFFER_LOCK_SHARE);
+            if (!page_is(BufferGetPage(buf), kCentroidPage)) {
+                UnlockReleaseBuffer(buf);
+                report_bad_page(index, blk, kCentroidPage);
+            }
+            buf_slice = slice;
+        }
+        return stream_data(BufferGetPage(buf));
+    };
+    for (uint32 i = 0; i < layout.n_lists; ++i) {
+        const nmvec::StreamSpan span(i, cb, kSliceBytes);
+        if (span.within_one()) {
+            out[i] = dist(reinterpret_cast<const float*>(slice_data(span.first_slice()) + span.offset()), q);
+            continue;
+        }
+        tmp.resize(layout.dims);
+        for (uint32 p = 0; p < span.pieces(); ++p) {
+            const nmvec::SpanPiece piece = span.piece(p);
+            memcpy(reinterpret_cast<char*>(tmp.data()) + piece.at, slice_data(piece.slice) + piece.offset,
+                   piece.bytes);
+        }
+        out[i] = dist(tmp.data(), q);
+    }
+    if (BufferIsValid(buf)) UnlockReleaseBuffer(buf);
+}
+
+namespace {
+
+Buffer lock_entry_page(Relation index, const Layout& layout, uint32 list, int lock, uint32* slot) {
+    if (list >= layout.n_lists) elog(ERROR, "ivf list %u out of range", list);
+    const BlockNumber blk = layout.dir_start + list / kListsPerDirPage;
+    *slot = list % kListsPerDirPage;
+    Buffer buf = ReadBuffer(index, blk);
+    LockBuffer(buf, lock);
+    if (!page_is(BufferGetPage(buf), kDirPage)) {
+        UnlockReleaseBuffer(buf);
+        report_bad_page(index, blk, kDirPage);
+    }
+    return buf;
+}
+
+void check_entry(Relation index, const Layout& layout, const ListEntry& e) {
+    if (e.count == 0) return;
+    if (!block_exists(index, layout, e.head) || !block_exists(index, layout, e.tail) ||
+        static_cast<uint64>(e.count) * layout.rec_bytes >
+            (static_cast<uint64>(e.tail_slice) + 1) * kSliceBytes)
+        report_corrupt(
+            index,
+            "A list's directory entry names pages outside the index or more records than its pages hold.");
+}
+
+}  // namespace
+
+ListEntry read_entry(Relation index, const Layout& layout, uint32 list) {
+    uint32 slot;
+    Buffer buf = lock_entry_page(index, layout, list, BUFFER_LOCK_SHARE, &slot);
+    ListEntry e = dir_entries(BufferGetPage(buf))[slot];
+    UnlockReleaseBuffer(buf);
+    check_entry(index, layout, e);
+    return e;
+}
+
+Buffer read_list_page(Relation index, const Layout& layout, BlockNumber blk, int lock) {
+    if (!block_exists(index, layout, blk)) report_bad_page(index, blk, kListPage);
+    Buffer buf = ReadBuffer(index, blk);
+    LockBuffer(buf, lock);
+    if (!page_is(BufferGetPage(buf), kListPage)) {
+        UnlockReleaseBuffer(buf);
+        report_bad_page(index, blk, kListPage);
+    }
+    return buf;
+}
+
+namespace {
+
+/// A new list page, extended under the relation extension lock, returned
+/// locked exclusively and initialised (not yet WAL-logged).
+Buffer new_list_page(Relation index) {
+    LockRelationForExtension(index, ExclusiveLock);
+    Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    UnlockRelationForExtension(index, ExclusiveLock);
+    return buf;
+}
+
+}  // namespace
+
+void append_record(Relation index, const Layout& layout, uint32 list, ItemPointer tid, const void* code) {
+    const uint32 rb = layout.rec_bytes;
+    // The record, contiguous (palloc: an error below frees it with the context).
+    char* rec = static_cast<char*>(palloc0(rb));
+    RecordHeader h{};
+    h.heap_tid = *tid;
+    memcpy(rec, &h, sizeof(h));
+    memcpy(rec + sizeof(h), code, layout.code_bytes());
+
+    uint32 slot;
+    Buffer dbuf = lock_entry_page(index, layout, list, BUFFER_LOCK_EXCLUSIVE, &slot);
+    const ListEntry e = dir_entries(BufferGetPage(dbuf))[slot];
+    check_entry(index, layout, e);
+    if (e.count == UINT32_MAX)
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("ivf list %u of index \"%s\" is full", list, RelationGetRelationName(index)),
+                        errhint("REINDEX with more lists.")));
+    const uint64 pos = static_cast<uint64>(e.count) * rb;
+    const uint32 first_slice = static_cast<uint32>(pos / kSliceBytes);
+    const uint32 last_slice = static_cast<uint32>((pos + rb - 1) / kSliceBytes);
+    const bool empty = e.count == 0;
+    const uint32 have = empty ? 0 : e.tail_slice + 1;  // slices the chain holds
+    if (first_slice + 1 < have)
+        report_corrupt(index, "A list's chain has more pages than its directory entry's records need.");
+
+    // 1. The pages after the tail, last first, each linked to the next: none
+    //    is reachable until step 2 links the first of them.
+    BlockNumber next_blk = InvalidBlockNumber, new_tail = InvalidBlockNumber;
+    for (int64 s = last_slice; s >= static_cast<int64>(have); --s) {
+        Buffer nb = new_list_page(index);
+        GenericXLogState* st = GenericXLogStart(index);
+        Page page = GenericXLogRegisterBuffer(st, nb, GENERIC_XLOG_FULL_IMAGE);
+        init_page(page, kListPage);
+        page_opaque(page)->next = next_blk;
+        const uint64 s_start = static_cast<uint64>(s) * kSliceBytes;
+        const uint64 from = std::max(pos, s_start), to = std::min(pos + rb, s_start + kSliceBytes);
+        memcpy(stream_data(page) + (from - s_start), rec + (from - pos), to - from);
+        cover_written(page, static_cast<uint32>(to - s_start));
+        GenericXLogFinish(st);
+        next_blk = BufferGetBlockNumber(nb);
+        UnlockReleaseBuffer(nb);
+        if (new_tail == InvalidBlockNumber) new_tail = next_blk;
+    }
+    const BlockNumber first_new = next_blk;  // InvalidBlockNumber when the record fits the tail
+
+    // 2. The piece in the old tail, its link to the new pages, and the entry,
+    //    in one WAL record.
+    Buffer tbuf = empty ? InvalidBuffer : read_list_page(index, layout, e.tail, BUFFER_LOCK_EXCLUSIVE);
+    GenericXLogState* st = GenericXLogStart(index);
+    ListEntry& ne = dir_entries(GenericXLogRegisterBuffer(st, dbuf, 0))[slot];
+    if (!empty) {
+        Page tp = GenericXLogRegisterBuffer(st, tbuf, 0);
+        if (first_slice < have) {
+            const uint64 s_start = static_cast<uint64>(e.tail_slice) * kSliceBytes;
+            const uint64 to = std::min(pos + rb, s_start + kSliceBytes);
+            memcpy(stream_data(tp) + (pos - s_start), rec, to - pos);
+            cover_written(tp, static_cast<uint32>(to - s_start));
+        }
+        if (first_new != InvalidBlockNumber) page_opaque(tp)->next = first_new;
+    } else {
+        ne.head = first_new;
+    }
+    ne.count = e.count + 1;
+    if (first_new != InvalidBlockNumber) {
+        ne.tail = new_tail;
+        ne.tail_slice = last_slice;
+    }
+    GenericXLogFinish(st);
+    if (BufferIsValid(tbuf)) UnlockReleaseBuffer(tbuf);
+    UnlockReleaseBuffer(dbuf);
+    pfree(rec);
+}
+
+uint64 mark_dead(Relation index, const Layout& layout, const ListEntry& e, IndexBulkDeleteCallback dead,
+                 void* dead_state, uint64* live) {
+    const uint32 rb = layout.rec_bytes;
+    BlockNumber blk = e.head;
+    uint64 page_start = 0, marked = 0;
+    uint32 rec = 0;
+    while (rec < e.count) {
+        Buffer buf = read_list_page(index, layout, blk, BUFFER_LOCK_EXCLUSIVE);
+        Page page = BufferGetPage(buf);
+        const uint64 page_end = page_start + kSliceBytes;
+        GenericXLogState* st = nullptr;
+        Page wpage = nullptr;
+        // Records whose header lies on this page (headers never straddle).
+        for (; rec < e.count; ++rec) {
+            const uint64 pos = static_cast<uint64>(rec) * rb;
+            if (pos >= page_end) break;
+            const uint32 off = static_cast<uint32>(pos - page_start);
+            auto* h = reinterpret_cast<RecordHeader*>(stream_data(page) + off);
+            if (h->flags & kRecordDead) continue;
+            ItemPointerData tid = h->heap_tid;
+            if (dead(&tid, dead_state)) {
+                if (st == nullptr) {
+                    st = GenericXLogStart(index);
+                    wpage = GenericXLogRegisterBuffer(st, buf, 0);
+                }
+                reinterpret_cast<RecordHeader*>(stream_data(wpage) + off)->flags |= kRecordDead;
+                ++marked;
+            } else {
+                ++*live;
+            }
+        }
+        if (st != nullptr) GenericXLogFinish(st);
+        // A record straddling into the next page: its header was here; move
+        // on to the next record start on the following pages.
+        blk = page_opaque(page)->next;
+        UnlockReleaseBuffer(buf);
+        page_start = page_end;
+        vacuum_delay_point();
+    }
+    return marked;
+}
+
+}  // namespace nmvec::pg::ivf
