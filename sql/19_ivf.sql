@@ -57,6 +57,20 @@ VACUUM iv;
 SELECT count(*) AS rows_after_delete, count(*) FILTER (WHERE id % 2 = 0) AS deleted_returned FROM
   (SELECT id FROM iv ORDER BY v <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 5000) s;
 SELECT iv_self_first(1, 500) AS found_of_250_left;
+-- What the index holds: 3,000 built, 500 added, half of them dead now.
+SELECT lists, records, dead, empty_lists, rows_built, rows_added, round(added_share::numeric, 3) AS added_share,
+       bytes > 0 AS has_bytes, dims
+  FROM nmvec_ivf_stats('iv_l2');
+SELECT nmvec_ivf_stats('iv');
+CREATE INDEX iv_btree ON iv (id);
+SELECT nmvec_ivf_stats('iv_btree');
+DROP INDEX iv_btree;
+SELECT nmvec_ivf_stats(0);
+CREATE ROLE iv_reader;
+SET ROLE iv_reader;
+SELECT nmvec_ivf_stats('iv_l2');
+RESET ROLE;
+DROP ROLE iv_reader;
 
 -- NULL vectors are not indexed; a NULL query returns every row, unordered.
 INSERT INTO iv VALUES (9001, 0, NULL, NULL);

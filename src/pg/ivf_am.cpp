@@ -335,3 +335,81 @@ PG_FUNCTION_INFO_V1(nmvec_ivfflat_handler);
 
 extern "C" Datum nmvec_ivf_handler(PG_FUNCTION_ARGS) { PG_RETURN_POINTER(make_routine()); }
 extern "C" Datum nmvec_ivfflat_handler(PG_FUNCTION_ARGS) { PG_RETURN_POINTER(make_routine()); }
+
+extern "C" {
+#include "access/htup_details.h"
+#include "catalog/index.h"
+#include "catalog/pg_authid.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+}
+
+/// nmvec_ivf_stats(regclass): what an ivf index holds, list by list summed,
+/// and how much of it was added since CREATE INDEX trained the centroids
+/// (the drift measure: the centroids describe only the rows built with).
+/// Privileges as nmvec_index_stats: SELECT on the table or
+/// pg_stat_scan_tables, checked before anything is locked.
+NMVEC_FUNCTION(nmvec_ivf_stats) {
+    Oid oid = PG_GETARG_OID(0);
+    Oid heap = IndexGetRelation(oid, true);  // InvalidOid when not an index
+    if (OidIsValid(heap) && !has_privs_of_role(GetUserId(), ROLE_PG_STAT_SCAN_TABLES) &&
+        pg_class_aclcheck(heap, GetUserId(), ACL_SELECT) != ACLCHECK_OK) {
+        const char* index_name = get_rel_name(oid);
+        const char* table_name = get_rel_name(heap);
+        ereport(ERROR,
+                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                 errmsg("permission denied to read the statistics of index \"%s\"",
+                        index_name ? index_name : "?"),
+                 errdetail("Only roles with SELECT on table \"%s\" or with the privileges of the "
+                           "\"pg_stat_scan_tables\" role may read them, since they count the table's rows.",
+                           table_name ? table_name : "?")));
+    }
+    Relation rel = relation_open(oid, AccessShareLock);
+    const Oid am = rel->rd_rel->relam;
+    if (rel->rd_rel->relkind != RELKIND_INDEX ||
+        (am != get_index_am_oid("ivf", false) && am != get_index_am_oid("ivfflat", false))) {
+        const char* name = pstrdup(RelationGetRelationName(rel));
+        relation_close(rel, AccessShareLock);
+        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not an ivf index", name)));
+    }
+    Layout l;
+    read_layout(rel, &l);
+    int64 live = 0, dead = 0, empty = 0, largest = 0;
+    {
+        ListReader reader(rel, l);
+        for (uint32 list = 0; list < l.n_lists; ++list) {
+            const ListEntry e = read_entry(rel, l, list);
+            int64 n = 0;
+            reader.read(e, [&](const RecordHeader* h, const char*) {
+                if (h->flags & kRecordDead)
+                    ++dead;
+                else
+                    ++n;
+            });
+            live += n;
+            if (n == 0) ++empty;
+            largest = std::max(largest, n);
+        }
+    }
+    const int64 pages = RelationGetNumberOfBlocks(rel);
+    relation_close(rel, AccessShareLock);
+    TupleDesc desc;
+    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+        elog(ERROR, "return type must be a row type");
+    const int64 total = live + dead;
+    const int64 added = std::max<int64>(0, total - static_cast<int64>(l.rows_built));
+    Datum values[10];
+    bool nulls[10] = {};
+    values[0] = Int32GetDatum(static_cast<int32>(l.trained ? l.n_lists : 0));
+    values[1] = Int64GetDatum(live);
+    values[2] = Int64GetDatum(dead);
+    values[3] = Int32GetDatum(static_cast<int32>(empty));
+    values[4] = Int64GetDatum(largest);
+    values[5] = Int64GetDatum(static_cast<int64>(l.rows_built));
+    values[6] = Int64GetDatum(added);
+    values[7] = Float8GetDatum(total > 0 ? static_cast<double>(added) / static_cast<double>(total) : 0.0);
+    values[8] = Int64GetDatum(pages * BLCKSZ);
+    values[9] = Int32GetDatum(static_cast<int32>(l.dims));
+    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}

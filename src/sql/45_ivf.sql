@@ -49,3 +49,10 @@ CREATE OPERATOR CLASS halfvec_ip_ops FOR TYPE halfvec USING ivfflat AS
 CREATE OPERATOR CLASS halfvec_cosine_ops FOR TYPE halfvec USING ivfflat AS
     OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops,
     FUNCTION 1 nmvec_hnsw_halfvec_cosine(internal);
+
+CREATE FUNCTION nmvec_ivf_stats(index regclass,
+    OUT lists integer, OUT records bigint, OUT dead bigint, OUT empty_lists integer,
+    OUT largest_list bigint, OUT rows_built bigint, OUT rows_added bigint,
+    OUT added_share double precision, OUT bytes bigint, OUT dims integer)
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT;
+COMMENT ON FUNCTION nmvec_ivf_stats(regclass) IS 'lists, live and dead records, and the share added since the centroids were trained, of an ivf index';
