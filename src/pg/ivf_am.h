@@ -88,9 +88,10 @@ ListEntry read_entry(Relation index, const Layout& layout, uint32 list);
 /// Append one record (header + code) to `list`.
 void append_record(Relation index, const Layout& layout, uint32 list, ItemPointer tid, const void* code);
 
-/// Reads the records of one list: fn(header, code) for each of the first
-/// entry.count records (the code contiguous: a record that straddles pages
-/// is copied). Pages are share-locked one at a time.
+/// Reads the records of one list: fn(header, code) for each complete
+/// record of the chain starting at entry.head (the code contiguous: a
+/// record that straddles pages is copied). Pages are share-locked one at a
+/// time.
 class ListReader {
  public:
     ListReader(Relation index, const Layout& layout) : index_(index), layout_(layout) {}
@@ -106,7 +107,7 @@ class ListReader {
 /// Marks dead (kRecordDead) every live record of the list for which
 /// dead(heap_tid) is true, page by page under an exclusive lock, one WAL
 /// record per changed page. Returns the records marked; *live counts the
-/// live ones left.
+/// live ones left. Records appended meanwhile may or may not be seen.
 uint64 mark_dead(Relation index, const Layout& layout, const ListEntry& e, IndexBulkDeleteCallback dead,
                  void* dead_state, uint64* live);
 
@@ -138,37 +139,42 @@ void ListReader::read(const ListEntry& e, Fn&& fn) {
     if (carry_.size() < rb) carry_.resize(rb);
     BlockNumber blk = e.head;
     uint64 page_start = 0;  // stream byte where the current page's slice starts
-    uint32 rec = 0, carried = 0;
-    for (uint32 pages = 0; rec < e.count; ++pages) {
+    uint64 pos = 0;         // stream byte of the next record
+    uint32 carried = 0;     // bytes of a straddling record copied so far
+    for (uint32 pages = 0; blk != InvalidBlockNumber; ++pages) {
         Buffer buf = read_list_page(index_, layout_, blk, BUFFER_LOCK_SHARE);
-        const char* data = stream_data(BufferGetPage(buf));
-        const uint64 page_end = page_start + kSliceBytes;
+        Page page = BufferGetPage(buf);
+        const char* data = stream_data(page);
+        const uint32 valid = written_bytes(page);
+        const bool full = valid == kSliceBytes;
+        const uint64 end = page_start + valid;
         if (carried > 0) {  // the rest of a record begun on an earlier page
-            const uint32 take = static_cast<uint32>(std::min<uint64>(rb - carried, kSliceBytes));
+            const uint32 take = static_cast<uint32>(std::min<uint64>(rb - carried, valid));
             memcpy(carry_.data() + carried, data, take);
             carried += take;
             if (carried == rb) {
                 fn(reinterpret_cast<const RecordHeader*>(carry_.data()),
                    carry_.data() + sizeof(RecordHeader));
                 carried = 0;
-                ++rec;
+                pos += rb;
             }
         }
-        while (carried == 0 && rec < e.count) {
-            const uint64 pos = static_cast<uint64>(rec) * rb;
-            if (pos >= page_end) break;
+        while (carried == 0 && pos < end) {
             const uint32 off = static_cast<uint32>(pos - page_start);
-            if (pos + rb <= page_end) {
+            if (pos + rb <= end) {
                 fn(reinterpret_cast<const RecordHeader*>(data + off), data + off + sizeof(RecordHeader));
-                ++rec;
-            } else {  // straddles into the next page
-                carried = static_cast<uint32>(page_end - pos);
+                pos += rb;
+            } else if (full) {  // straddles into the next page
+                carried = static_cast<uint32>(end - pos);
                 memcpy(carry_.data(), data + off, carried);
+            } else {
+                break;  // cannot happen: a record is linked only whole
             }
         }
-        blk = page_opaque(BufferGetPage(buf))->next;
+        // Only a full page has a successor.
+        blk = full ? page_opaque(page)->next : InvalidBlockNumber;
         UnlockReleaseBuffer(buf);
-        page_start = page_end;
+        page_start += kSliceBytes;
         if ((pages & 63) == 63) CHECK_FOR_INTERRUPTS();
     }
 }

@@ -310,7 +310,7 @@ BlockNumber write_fixed_pages(Relation index, const BuildState& bs, ForkNumber f
         ListEntry* e = dir_entries(page);
         for (uint32 i = 0; i < n; ++i) {
             e[i].head = e[i].tail = InvalidBlockNumber;
-            e[i].tail_slice = e[i].count = e[i].built = 0;
+            e[i].tail_slice = e[i].unused = e[i].built = 0;
         }
         cover_written(page, n * sizeof(ListEntry));
         finish_page(buf);
@@ -412,7 +412,8 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
             e.head = t.head;
             e.tail = t.tail;
             e.tail_slice = t.tail_slice;
-            e.count = e.built = t.count;
+            e.unused = 0;
+            e.built = t.count;
             finish_page(buf);
         }
     }

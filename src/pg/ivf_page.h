@@ -20,13 +20,19 @@
 //    length under cosine). rec_bytes is a multiple of 8 and kSliceBytes of
 //    64, so a header never straddles pages.
 //
-// An insert appends a record at the end of its list's stream: it writes
-// the pages after the tail first (unreachable until linked), then, in one
-// WAL record, the piece in the old tail page, the tail's next link and the
-// list's directory entry (count, tail). A reader copies the entry (count)
-// under a share lock on the directory page and reads exactly that many
-// records, so it never sees a half-written one. Vacuum marks dead records
-// (a flag in the header, in place); their space is not reused until REINDEX.
+// How much of a list page is written is its pd_lower (the data area's
+// watermark): a page with a successor is always full (records are packed
+// back to back and straddle pages), so a reader walks the chain and takes
+// the complete records up to the last page's watermark.
+//
+// An insert appends a record at the end of its list's stream. When it fits
+// the tail page, that is one WAL record of one page (the record and the
+// raised watermark). Otherwise it writes the pages after the tail first
+// (unreachable until linked), then, in one WAL record, the piece in the old
+// tail, the tail's next link and the list's directory entry (new tail). A
+// reader therefore never sees part of a record. Vacuum marks dead records
+// (a flag in the header, in place); their space is not reused until
+// REINDEX.
 //
 // Pages have the standard header and an 8-byte special space (next block,
 // kind, page id). Stream pages keep their unwritten data area as the page
@@ -55,7 +61,7 @@ using hnsw::kSliceBytes;
 using hnsw::kStreamOffset;
 
 constexpr uint32 kMagic = 0x4e4d5649;  // "NMVI"
-constexpr uint32 kFormatVersion = 1;
+constexpr uint32 kFormatVersion = 2;   // 2: list lengths from page watermarks
 constexpr uint16 kPageId = 0xFF8F;
 constexpr BlockNumber kMetaBlock = 0;
 
@@ -92,13 +98,15 @@ struct Meta {
 };
 static_assert(sizeof(Meta) <= kSliceBytes, "meta fits in a page");
 
-/// One list's directory entry.
+/// One list's directory entry. head and built change only in CREATE INDEX;
+/// tail and tail_slice when an insert adds a page to the list (a reader
+/// that finds the named tail has a successor follows the chain).
 struct ListEntry {
     BlockNumber head;   // first page, or InvalidBlockNumber while empty
     BlockNumber tail;   // last page
     uint32 tail_slice;  // the tail's index in the chain (0 for the head)
-    uint32 count;       // records in the list, dead ones included
-    uint32 built;       // records CREATE INDEX put there
+    uint32 unused;
+    uint32 built;  // records CREATE INDEX put there
 };
 constexpr uint32 kListsPerDirPage = kSliceBytes / sizeof(ListEntry);
 
@@ -125,6 +133,11 @@ inline ListEntry* dir_entries(Page page) { return reinterpret_cast<ListEntry*>(s
 /// Initialise a page of `kind`; stream pages (centroid, directory, list)
 /// with their data area as the hole until written (cover_written).
 void init_page(Page page, PageKind kind);
+/// Bytes of the data area written (a list page's watermark).
+inline uint32 written_bytes(Page page) {
+    const uint32 lower = reinterpret_cast<PageHeader>(page)->pd_lower;
+    return lower > kStreamOffset ? lower - kStreamOffset : 0;
+}
 /// Make pd_lower cover the data area up to byte `end`.
 inline void cover_written(Page page, uint32 end) {
     auto* ph = reinterpret_cast<PageHeader>(page);

@@ -206,13 +206,9 @@ Buffer lock_entry_page(Relation index, const Layout& layout, uint32 list, int lo
 }
 
 void check_entry(Relation index, const Layout& layout, const ListEntry& e) {
-    if (e.count == 0) return;
-    if (!block_exists(index, layout, e.head) || !block_exists(index, layout, e.tail) ||
-        static_cast<uint64>(e.count) * layout.rec_bytes >
-            (static_cast<uint64>(e.tail_slice) + 1) * kSliceBytes)
-        report_corrupt(
-            index,
-            "A list's directory entry names pages outside the index or more records than its pages hold.");
+    if (e.head == InvalidBlockNumber) return;
+    if (!block_exists(index, layout, e.head) || !block_exists(index, layout, e.tail))
+        report_corrupt(index, "A list's directory entry names pages outside the index.");
 }
 
 }  // namespace
@@ -251,6 +247,42 @@ Buffer new_list_page(Relation index) {
 
 }  // namespace
 
+namespace {
+
+/// Write record bytes [from, to) of the stream (the record starting at
+/// stream byte pos) into the page of slice s (its data area).
+void put_piece(Page page, uint64 s, uint64 pos, const char* rec, uint64 from, uint64 to) {
+    const uint64 s_start = s * kSliceBytes;
+    memcpy(stream_data(page) + (from - s_start), rec + (from - pos), to - from);
+    cover_written(page, static_cast<uint32>(to - s_start));
+}
+
+/// The pages of slices [first, last] of a record starting at stream byte
+/// pos, last first, each linked to the next and WAL-logged whole; none is
+/// reachable until the caller links the first. Returns the first's block,
+/// *last_blk the last's.
+BlockNumber write_new_pages(Relation index, uint64 first, uint64 last, uint64 pos, const char* rec, uint32 rb,
+                            BlockNumber* last_blk) {
+    BlockNumber next_blk = InvalidBlockNumber;
+    *last_blk = InvalidBlockNumber;
+    for (int64 s = static_cast<int64>(last); s >= static_cast<int64>(first); --s) {
+        Buffer nb = new_list_page(index);
+        GenericXLogState* st = GenericXLogStart(index);
+        Page page = GenericXLogRegisterBuffer(st, nb, GENERIC_XLOG_FULL_IMAGE);
+        init_page(page, kListPage);
+        page_opaque(page)->next = next_blk;
+        const uint64 s_start = static_cast<uint64>(s) * kSliceBytes;
+        put_piece(page, s, pos, rec, std::max(pos, s_start), std::min(pos + rb, s_start + kSliceBytes));
+        GenericXLogFinish(st);
+        next_blk = BufferGetBlockNumber(nb);
+        UnlockReleaseBuffer(nb);
+        if (*last_blk == InvalidBlockNumber) *last_blk = next_blk;
+    }
+    return next_blk;
+}
+
+}  // namespace
+
 void append_record(Relation index, const Layout& layout, uint32 list, ItemPointer tid, const void* code) {
     const uint32 rb = layout.rec_bytes;
     // The record, contiguous (palloc: an error below frees it with the context).
@@ -260,67 +292,78 @@ void append_record(Relation index, const Layout& layout, uint32 list, ItemPointe
     memcpy(rec, &h, sizeof(h));
     memcpy(rec + sizeof(h), code, layout.code_bytes());
 
+    ListEntry e = read_entry(index, layout, list);
+    if (e.head == InvalidBlockNumber) {
+        // An empty list: its first pages, and the entry naming them, under
+        // the directory page's exclusive lock (another insert may have
+        // started the list meanwhile: then append as below).
+        uint32 slot;
+        Buffer dbuf = lock_entry_page(index, layout, list, BUFFER_LOCK_EXCLUSIVE, &slot);
+        e = dir_entries(BufferGetPage(dbuf))[slot];
+        if (e.head == InvalidBlockNumber) {
+            BlockNumber last;
+            const uint64 last_slice = (rb - 1) / kSliceBytes;
+            const BlockNumber first = write_new_pages(index, 0, last_slice, 0, rec, rb, &last);
+            GenericXLogState* st = GenericXLogStart(index);
+            ListEntry& ne = dir_entries(GenericXLogRegisterBuffer(st, dbuf, 0))[slot];
+            ne.head = first;
+            ne.tail = last;
+            ne.tail_slice = static_cast<uint32>(last_slice);
+            GenericXLogFinish(st);
+            UnlockReleaseBuffer(dbuf);
+            pfree(rec);
+            return;
+        }
+        UnlockReleaseBuffer(dbuf);
+        check_entry(index, layout, e);
+    }
+    // The tail: the entry's, or past it if inserts added pages since.
+    BlockNumber tail = e.tail;
+    uint64 tail_slice = e.tail_slice;
+    Buffer tbuf = read_list_page(index, layout, tail, BUFFER_LOCK_EXCLUSIVE);
+    for (;;) {
+        Page page = BufferGetPage(tbuf);
+        if (written_bytes(page) < kSliceBytes || page_opaque(page)->next == InvalidBlockNumber) break;
+        const BlockNumber next = page_opaque(page)->next;
+        UnlockReleaseBuffer(tbuf);
+        tbuf = read_list_page(index, layout, next, BUFFER_LOCK_EXCLUSIVE);
+        tail = next;
+        ++tail_slice;
+    }
+    Page tpage = BufferGetPage(tbuf);
+    const uint32 used = written_bytes(tpage);
+    const uint64 pos = tail_slice * kSliceBytes + used;
+    if (used > kSliceBytes || pos % rb != 0)
+        report_corrupt(index, "A list page's written size is not a whole number of records.");
+    if (used + rb <= kSliceBytes) {
+        // The common case: the record fits the tail page.
+        GenericXLogState* st = GenericXLogStart(index);
+        put_piece(GenericXLogRegisterBuffer(st, tbuf, 0), tail_slice, pos, rec, pos, pos + rb);
+        GenericXLogFinish(st);
+        UnlockReleaseBuffer(tbuf);
+        pfree(rec);
+        return;
+    }
+    // New pages for the rest, then the piece in the tail (if any room), its
+    // link and the directory entry, in one WAL record. (Lock order: this
+    // list page, then the directory page; nobody holds a directory page
+    // while waiting for a list page.)
+    const uint64 first_new = tail_slice + 1;  // where the record goes on (pos's slice when the tail is full)
+    const uint64 last_slice = (pos + rb - 1) / kSliceBytes;
+    BlockNumber last;
+    const BlockNumber first = write_new_pages(index, first_new, last_slice, pos, rec, rb, &last);
     uint32 slot;
     Buffer dbuf = lock_entry_page(index, layout, list, BUFFER_LOCK_EXCLUSIVE, &slot);
-    const ListEntry e = dir_entries(BufferGetPage(dbuf))[slot];
-    check_entry(index, layout, e);
-    if (e.count == UINT32_MAX)
-        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                        errmsg("ivf list %u of index \"%s\" is full", list, RelationGetRelationName(index)),
-                        errhint("REINDEX with more lists.")));
-    const uint64 pos = static_cast<uint64>(e.count) * rb;
-    const uint32 first_slice = static_cast<uint32>(pos / kSliceBytes);
-    const uint32 last_slice = static_cast<uint32>((pos + rb - 1) / kSliceBytes);
-    const bool empty = e.count == 0;
-    const uint32 have = empty ? 0 : e.tail_slice + 1;  // slices the chain holds
-    if (first_slice + 1 < have)
-        report_corrupt(index, "A list's chain has more pages than its directory entry's records need.");
-
-    // 1. The pages after the tail, last first, each linked to the next: none
-    //    is reachable until step 2 links the first of them.
-    BlockNumber next_blk = InvalidBlockNumber, new_tail = InvalidBlockNumber;
-    for (int64 s = last_slice; s >= static_cast<int64>(have); --s) {
-        Buffer nb = new_list_page(index);
-        GenericXLogState* st = GenericXLogStart(index);
-        Page page = GenericXLogRegisterBuffer(st, nb, GENERIC_XLOG_FULL_IMAGE);
-        init_page(page, kListPage);
-        page_opaque(page)->next = next_blk;
-        const uint64 s_start = static_cast<uint64>(s) * kSliceBytes;
-        const uint64 from = std::max(pos, s_start), to = std::min(pos + rb, s_start + kSliceBytes);
-        memcpy(stream_data(page) + (from - s_start), rec + (from - pos), to - from);
-        cover_written(page, static_cast<uint32>(to - s_start));
-        GenericXLogFinish(st);
-        next_blk = BufferGetBlockNumber(nb);
-        UnlockReleaseBuffer(nb);
-        if (new_tail == InvalidBlockNumber) new_tail = next_blk;
-    }
-    const BlockNumber first_new = next_blk;  // InvalidBlockNumber when the record fits the tail
-
-    // 2. The piece in the old tail, its link to the new pages, and the entry,
-    //    in one WAL record.
-    Buffer tbuf = empty ? InvalidBuffer : read_list_page(index, layout, e.tail, BUFFER_LOCK_EXCLUSIVE);
     GenericXLogState* st = GenericXLogStart(index);
+    Page wt = GenericXLogRegisterBuffer(st, tbuf, 0);
+    if (used < kSliceBytes) put_piece(wt, tail_slice, pos, rec, pos, (tail_slice + 1) * kSliceBytes);
+    page_opaque(wt)->next = first;
     ListEntry& ne = dir_entries(GenericXLogRegisterBuffer(st, dbuf, 0))[slot];
-    if (!empty) {
-        Page tp = GenericXLogRegisterBuffer(st, tbuf, 0);
-        if (first_slice < have) {
-            const uint64 s_start = static_cast<uint64>(e.tail_slice) * kSliceBytes;
-            const uint64 to = std::min(pos + rb, s_start + kSliceBytes);
-            memcpy(stream_data(tp) + (pos - s_start), rec, to - pos);
-            cover_written(tp, static_cast<uint32>(to - s_start));
-        }
-        if (first_new != InvalidBlockNumber) page_opaque(tp)->next = first_new;
-    } else {
-        ne.head = first_new;
-    }
-    ne.count = e.count + 1;
-    if (first_new != InvalidBlockNumber) {
-        ne.tail = new_tail;
-        ne.tail_slice = last_slice;
-    }
+    ne.tail = last;
+    ne.tail_slice = static_cast<uint32>(last_slice);
     GenericXLogFinish(st);
-    if (BufferIsValid(tbuf)) UnlockReleaseBuffer(tbuf);
     UnlockReleaseBuffer(dbuf);
+    UnlockReleaseBuffer(tbuf);
     pfree(rec);
 }
 
@@ -328,20 +371,22 @@ uint64 mark_dead(Relation index, const Layout& layout, const ListEntry& e, Index
                  void* dead_state, uint64* live) {
     const uint32 rb = layout.rec_bytes;
     BlockNumber blk = e.head;
-    uint64 page_start = 0, marked = 0;
-    uint32 rec = 0;
-    while (rec < e.count) {
+    uint64 page_start = 0, pos = 0, marked = 0;
+    while (blk != InvalidBlockNumber) {
         Buffer buf = read_list_page(index, layout, blk, BUFFER_LOCK_EXCLUSIVE);
         Page page = BufferGetPage(buf);
-        const uint64 page_end = page_start + kSliceBytes;
+        const uint32 valid = written_bytes(page);
+        const bool full = valid == kSliceBytes;
+        const uint64 end = page_start + valid;
         GenericXLogState* st = nullptr;
         Page wpage = nullptr;
-        // Records whose header lies on this page (headers never straddle).
-        for (; rec < e.count; ++rec) {
-            const uint64 pos = static_cast<uint64>(rec) * rb;
-            if (pos >= page_end) break;
+        // Records whose header lies on this page (headers never straddle);
+        // one that began on an earlier page was counted there.
+        for (; pos < page_start + kSliceBytes; pos += rb) {
+            if (pos < page_start) continue;
+            if (pos + sizeof(RecordHeader) > end) break;
             const uint32 off = static_cast<uint32>(pos - page_start);
-            auto* h = reinterpret_cast<RecordHeader*>(stream_data(page) + off);
+            const RecordHeader* h = reinterpret_cast<const RecordHeader*>(stream_data(page) + off);
             if (h->flags & kRecordDead) continue;
             ItemPointerData tid = h->heap_tid;
             if (dead(&tid, dead_state)) {
@@ -356,14 +401,11 @@ uint64 mark_dead(Relation index, const Layout& layout, const ListEntry& e, Index
             }
         }
         if (st != nullptr) GenericXLogFinish(st);
-        // A record straddling into the next page: its header was here; move
-        // on to the next record start on the following pages.
-        blk = page_opaque(page)->next;
+        blk = full ? page_opaque(page)->next : InvalidBlockNumber;
         UnlockReleaseBuffer(buf);
-        page_start = page_end;
+        page_start += kSliceBytes;
         vacuum_delay_point();
     }
     return marked;
 }
-
 }  // namespace nmvec::pg::ivf

@@ -18,7 +18,7 @@ IndexBulkDeleteResult* bulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResult* 
     uint64 live = 0, removed = 0;
     for (uint32 list = 0; list < layout.n_lists; ++list) {
         const ListEntry e = read_entry(index, layout, list);
-        if (e.count == 0) continue;
+        if (e.head == InvalidBlockNumber) continue;
         removed += mark_dead(index, layout, e, callback, cb_state, &live);
     }
     stats->tuples_removed += static_cast<double>(removed);
