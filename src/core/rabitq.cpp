@@ -8,6 +8,8 @@
 // vector gets the same code in every build on every x86-64 machine.
 #include "rabitq.h"
 
+#include <emmintrin.h>
+
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
@@ -74,11 +76,7 @@ double residual(const float* x, const float* c, uint32_t dim, double* r, const c
     return s;
 }
 
-float saturate(double v) noexcept {
-    if (v > FLT_MAX) return FLT_MAX;
-    if (v < -FLT_MAX) return -FLT_MAX;
-    return static_cast<float>(v);
-}
+constexpr double FLT_MAX_D = FLT_MAX;
 
 float load_float(const uint8_t* p) noexcept {
     float f;
@@ -155,6 +153,44 @@ void search_digits(const double* o, size_t n, uint32_t bits, uint8_t* u, double*
     }
     *yo = num;
     *yy = den;
+}
+
+/// Clamps to float's finite range (a NaN cannot arise: every input is finite).
+inline float saturate(double v) noexcept {
+    return static_cast<float>(std::min(std::max(v, -FLT_MAX_D), FLT_MAX_D));
+}
+
+/// Turns the kernels' integers <u, w> of m codes into estimates (rabitq.h):
+/// per code a few double operations on the stored factors.
+template <RabitqMetric kMetric>
+void finish(const RabitqQuery& st, const uint8_t* codes, size_t m, size_t stride, size_t nb,
+            const int64_t* dots, RabitqEstimate* out) noexcept {
+    const double qn = st.q_norm;
+    const double qn2 = qn * qn;
+    const double scale = qn * st.delta;
+    const double err_scale = st.epsilon * qn;
+    const double err_query = st.err_query;
+    const double w_offset = st.w_offset;
+    const double ip_base = st.qc;
+    for (size_t j = 0; j < m; ++j) {
+        const uint8_t* f = codes + j * stride + nb;
+        // <q_r, r>~ = ||q_r|| * f2 * delta * <y, w>
+        const double ip = scale * load_float(f + 8) * (static_cast<double>(dots[j]) - w_offset);
+        const double err = err_scale * (load_float(f + 12) + load_float(f + 16) * err_query);
+        RabitqEstimate& e = out[j];
+        if (kMetric == RabitqMetric::L2Squared) {
+            const double f0 = load_float(f);
+            const double val = qn2 + f0 * f0 - 2.0 * ip;
+            e.value = saturate(val);
+            e.lower = saturate(std::max(val - 2.0 * err, 0.0));
+            e.upper = saturate(val + 2.0 * err);
+        } else {
+            const double val = ip_base + load_float(f + 4) + ip;
+            e.value = saturate(val);
+            e.lower = saturate(val - err);
+            e.upper = saturate(val + err);
+        }
+    }
 }
 
 // ---- scalar kernels --------------------------------------------------------
@@ -480,12 +516,6 @@ void RabitqCodec::estimate_batch(const RabitqQuery& st, const uint8_t* codes, si
         throw Error(ErrorKind::Internal, "rabitq: query state was prepared for another codec");
     if (stride == 0) stride = code_bytes_;
     const size_t nb = bit_bytes();
-    const double qn = st.q_norm;
-    const double qn2 = qn * qn;
-    const double scale = qn * st.delta;
-    const double err_scale = st.epsilon * qn;
-    const double err_query = st.err_query;
-    const double ip_base = st.qc;
     int64_t dots[kChunk];
     for (size_t start = 0; start < n; start += kChunk) {
         const size_t m = std::min(kChunk, n - start);
@@ -500,25 +530,10 @@ void RabitqCodec::estimate_batch(const RabitqQuery& st, const uint8_t* codes, si
             default:
                 kernels.dot_b8(st.w16.data(), padded_, chunk, m, stride, dots);
         }
-        for (size_t j = 0; j < m; ++j) {
-            float f[kFactors];
-            std::memcpy(f, chunk + j * stride + nb, kFactorBytes);
-            // <q_r, r>~ = ||q_r|| * f2 * delta * <y, w>
-            const double ip = scale * f[2] * (static_cast<double>(dots[j]) - st.w_offset);
-            const double err = err_scale * (f[3] + f[4] * err_query);
-            RabitqEstimate& e = out[start + j];
-            if (metric == RabitqMetric::L2Squared) {
-                const double val = qn2 + static_cast<double>(f[0]) * f[0] - 2.0 * ip;
-                e.value = saturate(val);
-                e.lower = saturate(std::max(0.0, val - 2.0 * err));
-                e.upper = saturate(val + 2.0 * err);
-            } else {
-                const double val = ip_base + f[1] + ip;
-                e.value = saturate(val);
-                e.lower = saturate(val - err);
-                e.upper = saturate(val + err);
-            }
-        }
+        if (metric == RabitqMetric::L2Squared)
+            finish<RabitqMetric::L2Squared>(st, chunk, m, stride, nb, dots, out + start);
+        else
+            finish<RabitqMetric::InnerProduct>(st, chunk, m, stride, nb, dots, out + start);
     }
 }
 

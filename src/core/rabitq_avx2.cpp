@@ -83,7 +83,7 @@ void dot_b1(const uint64_t* planes, size_t words, const uint8_t* codes, size_t n
             b1_step(x, _mm256_maskload_epi64(q0 + full, mask), _mm256_maskload_epi64(q1 + full, mask),
                     _mm256_maskload_epi64(q2 + full, mask), _mm256_maskload_epi64(q3 + full, mask), pos, neg);
         }
-        out[j] = hsum_epi64(pos) - 8 * hsum_epi64(neg);
+        out[j] = hsum_epi64(_mm256_sub_epi64(pos, _mm256_slli_epi64(neg, 3)));
     }
 }
 

@@ -51,6 +51,9 @@ inline int64_t hsum_epi32_wide(__m512i v) {
     return _mm512_reduce_add_epi64(_mm512_add_epi64(lo, hi));
 }
 
+/// Mask of the first `words` (1..8) 64-bit lanes.
+inline __mmask8 mask_all(size_t words) { return static_cast<__mmask8>((1u << words) - 1u); }
+
 void dot_b1(const uint64_t* planes, size_t words, const uint8_t* codes, size_t n, size_t stride,
             int64_t* out) {
     const size_t full = words / 8 * 8;
@@ -60,6 +63,30 @@ void dot_b1(const uint64_t* planes, size_t words, const uint8_t* codes, size_t n
     const uint64_t* q1 = q0 + words;
     const uint64_t* q2 = q1 + words;
     const uint64_t* q3 = q2 + words;
+    if (words <= 8) {
+        // Up to 512 dimensions: one step per code, the planes stay in
+        // registers, and two codes per iteration overlap their reductions.
+        const __m512i p0 = _mm512_maskz_loadu_epi64(mask_all(words), q0);
+        const __m512i p1 = _mm512_maskz_loadu_epi64(mask_all(words), q1);
+        const __m512i p2 = _mm512_maskz_loadu_epi64(mask_all(words), q2);
+        const __m512i p3 = _mm512_maskz_loadu_epi64(mask_all(words), q3);
+        const __mmask8 m = mask_all(words);
+        size_t j = 0;
+        for (; j + 2 <= n; j += 2) {
+            __m512i pos0 = _mm512_setzero_si512(), neg0 = _mm512_setzero_si512();
+            __m512i pos1 = _mm512_setzero_si512(), neg1 = _mm512_setzero_si512();
+            b1_step(_mm512_maskz_loadu_epi64(m, codes + j * stride), p0, p1, p2, p3, pos0, neg0);
+            b1_step(_mm512_maskz_loadu_epi64(m, codes + (j + 1) * stride), p0, p1, p2, p3, pos1, neg1);
+            out[j] = _mm512_reduce_add_epi64(_mm512_sub_epi64(pos0, _mm512_slli_epi64(neg0, 3)));
+            out[j + 1] = _mm512_reduce_add_epi64(_mm512_sub_epi64(pos1, _mm512_slli_epi64(neg1, 3)));
+        }
+        for (; j < n; ++j) {
+            __m512i pos = _mm512_setzero_si512(), neg = _mm512_setzero_si512();
+            b1_step(_mm512_maskz_loadu_epi64(m, codes + j * stride), p0, p1, p2, p3, pos, neg);
+            out[j] = _mm512_reduce_add_epi64(_mm512_sub_epi64(pos, _mm512_slli_epi64(neg, 3)));
+        }
+        return;
+    }
     for (size_t j = 0; j < n; ++j) {
         const uint8_t* c = codes + j * stride;
         __m512i pos = _mm512_setzero_si512();
@@ -73,7 +100,7 @@ void dot_b1(const uint64_t* planes, size_t words, const uint8_t* codes, size_t n
                     _mm512_maskz_loadu_epi64(mask, q1 + full), _mm512_maskz_loadu_epi64(mask, q2 + full),
                     _mm512_maskz_loadu_epi64(mask, q3 + full), pos, neg);
         }
-        out[j] = _mm512_reduce_add_epi64(pos) - 8 * _mm512_reduce_add_epi64(neg);
+        out[j] = _mm512_reduce_add_epi64(_mm512_sub_epi64(pos, _mm512_slli_epi64(neg, 3)));
     }
 }
 
