@@ -41,15 +41,28 @@ uint64_t splitmix64(uint64_t& state) noexcept {
     return z ^ (z >> 31);
 }
 
-/// In-place normalised Walsh-Hadamard transform of v[0, n), n a power of 2.
+/// In-place normalised Walsh-Hadamard transform of v[0, n), n a power of 2
+/// >= 4. The first two butterfly levels run fused on groups of 4 (the same
+/// additions in the same order as two separate levels, so the same bits);
+/// the later levels' inner loops are contiguous and vectorise.
 void fwht(float* v, size_t n) noexcept {
-    for (size_t h = 1; h < n; h <<= 1) {
+    for (size_t i = 0; i < n; i += 4) {
+        const float a = v[i] + v[i + 1], b = v[i] - v[i + 1];
+        const float c = v[i + 2] + v[i + 3], d = v[i + 2] - v[i + 3];
+        v[i] = a + c;
+        v[i + 1] = b + d;
+        v[i + 2] = a - c;
+        v[i + 3] = b - d;
+    }
+    for (size_t h = 4; h < n; h <<= 1) {
         for (size_t i = 0; i < n; i += 2 * h) {
-            for (size_t j = i; j < i + h; ++j) {
-                const float a = v[j];
-                const float b = v[j + h];
-                v[j] = a + b;
-                v[j + h] = a - b;
+            float* x = v + i;
+            float* y = v + i + h;
+            for (size_t j = 0; j < h; ++j) {
+                const float a = x[j];
+                const float b = y[j];
+                x[j] = a + b;
+                y[j] = a - b;
             }
         }
     }
@@ -473,24 +486,33 @@ void RabitqCodec::prepare(const float* q, const float* centroid, RabitqQuery& st
     const double inv = 1.0 / std::sqrt(on2);
     const int top = bits_ == 1 ? 7 : 32767;
     const double delta = omax * inv / top;
+    const double to_w = 1.0 / delta;
     double e2 = 0.0;
     int64_t wsum = 0;
-    for (size_t i = 0; i < d; ++i) {
-        const double oi = v[i] * inv;
-        long w = std::lround(oi / delta);
-        w = std::max(-static_cast<long>(top), std::min(static_cast<long>(top), w));
-        const double e = oi - delta * static_cast<double>(w);
-        e2 += e * e;
-        wsum += w;
-        if (bits_ == 1) {
-            const uint64_t nibble = static_cast<uint64_t>(w) & 0xf;  // two's complement digits
-            for (size_t k = 0; k < 4; ++k) st.planes[k * words + i / 64] |= ((nibble >> k) & 1u) << (i % 64);
-        } else if (bits_ == 4) {
-            const size_t blk = i / 64 * 64, k = (i % 64) / 2;
-            st.w16[blk + (i % 2) * 32 + k] = static_cast<int16_t>(w);
-        } else {
-            st.w16[i] = static_cast<int16_t>(w);
+    for (size_t base = 0; base < d; base += 64) {
+        uint64_t plane[4] = {0, 0, 0, 0};
+        for (size_t i = base; i < base + 64; ++i) {
+            const double oi = v[i] * inv;
+            // Round half away from zero; |oi * to_w| <= top + rounding, so
+            // the conversion cannot overflow, and the clamp catches the
+            // rounding.
+            const double t = oi * to_w;
+            int w = static_cast<int>(t + (t >= 0.0 ? 0.5 : -0.5));
+            w = std::max(-top, std::min(top, w));
+            const double e = oi - delta * static_cast<double>(w);
+            e2 += e * e;
+            wsum += w;
+            if (bits_ == 1) {
+                const uint64_t nibble = static_cast<uint64_t>(w) & 0xf;  // two's complement digits
+                for (size_t k = 0; k < 4; ++k) plane[k] |= ((nibble >> k) & 1u) << (i - base);
+            } else if (bits_ == 4) {
+                st.w16[base + (i % 2) * 32 + (i - base) / 2] = static_cast<int16_t>(w);
+            } else {
+                st.w16[i] = static_cast<int16_t>(w);
+            }
         }
+        if (bits_ == 1)
+            for (size_t k = 0; k < 4; ++k) st.planes[k * words + base / 64] = plane[k];
     }
     st.q_norm = s * std::sqrt(rn2);
     st.delta = delta;
