@@ -88,10 +88,20 @@
 // element. Residuals are scaled by their largest element before rotating and
 // all factors are computed in double, so tiny and huge finite values work;
 // encode throws nmvec::Error(OutOfRange) only if a stored factor would exceed
-// float's range (||x - c|| beyond about 1e36, or |<c, x - c>| beyond 3.4e38).
+// float's range: ||x - c|| / a beyond FLT_MAX (elements around 1e37 and
+// up), or |<c, x - c>| beyond FLT_MAX.
 // Estimates are computed in double and returned as float, saturated to
 // [-FLT_MAX, FLT_MAX]: always finite, never NaN. x == c (zero residual) codes
 // exactly (estimates are then exact), as does a query equal to the centroid.
+//
+// ## Cost (measured by bench/micro/bench_rabitq.cpp)
+//
+// estimate_batch = one integer kernel pass per code (1 bit: 4 AND+popcount
+// passes over padded_dim bits; 4/8 bits: padded_dim 16-bit multiply-adds)
+// plus ~15 double operations on the code's factors. prepare = one rotation
+// plus O(D) quantisation. encode = one rotation, plus for 4/8 bits the scale
+// search (96 evaluations of O(D)), which makes multi-bit encoding ~10x the
+// cost of 1-bit encoding.
 //
 // Thread safety: a RabitqCodec is immutable after construction; all its
 // methods are const and may run concurrently. A RabitqQuery belongs to one

@@ -47,8 +47,9 @@ const RabitqKernels& rabitq_kernels_scalar();
 const RabitqKernels& rabitq_kernels_avx2();
 const RabitqKernels& rabitq_kernels_avx512();
 
-/// Inner loops kept for the 4-bit kernels' 16-bit multiplies: a run of at
-/// most this many dimensions cannot overflow an int32 lane.
+/// SIMD kernels for 4/8 bits add 16-bit products into int32 lanes and widen
+/// the lanes to int64 after at most this many dimensions: each lane then
+/// holds at most 1024 / 16 * 2 products of <= 255 * 32767, below 2^31.
 constexpr size_t kRabitqFlushDims = 1024;
 
 }  // namespace nmvec
