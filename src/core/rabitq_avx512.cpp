@@ -1,0 +1,162 @@
+// rabitq_avx512.cpp — AVX-512 (F/BW/DQ/VL) integer kernels for RaBitQ
+// estimates (contract in rabitq_impl.h). Compiled with the AVX-512 flags
+// (file-name suffix); run only when cpu_supports(SimdLevel::AVX512).
+//
+// The same methods as rabitq_avx2.cpp on 512-bit registers: the 1-bit kernel
+// counts bits with the nibble-table shuffle (vpopcntq needs AVX512_VPOPCNTDQ,
+// which our AVX-512 level does not require) and reads a code's last 1..7
+// words with a masked load, so a 384-dimension code (6 words) is one step.
+// GCC 12's _mm512_undefined_* (inside the masked loads, conversions and
+// reductions) trip -Wuninitialized (GCC bug 105593), as in
+// distance_avx512.cpp: silence just those two.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "rabitq_impl.h"
+
+namespace nmvec {
+
+namespace {
+
+inline __m512i popcount_bytes(__m512i x) {
+    const __m512i table =
+        _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4));
+    const __m512i low = _mm512_set1_epi8(0x0f);
+    const __m512i lo = _mm512_and_si512(x, low);
+    const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(x, 4), low);
+    return _mm512_add_epi8(_mm512_shuffle_epi8(table, lo), _mm512_shuffle_epi8(table, hi));
+}
+
+inline void b1_step(__m512i x, __m512i p0, __m512i p1, __m512i p2, __m512i p3, __m512i& pos, __m512i& neg) {
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i t0 = popcount_bytes(_mm512_and_si512(x, p0));
+    const __m512i t1 = popcount_bytes(_mm512_and_si512(x, p1));
+    const __m512i t2 = popcount_bytes(_mm512_and_si512(x, p2));
+    const __m512i t3 = popcount_bytes(_mm512_and_si512(x, p3));
+    __m512i s = _mm512_add_epi8(t2, t2);
+    s = _mm512_add_epi8(s, t1);
+    s = _mm512_add_epi8(s, s);
+    s = _mm512_add_epi8(s, t0);
+    pos = _mm512_add_epi64(pos, _mm512_sad_epu8(s, zero));
+    neg = _mm512_add_epi64(neg, _mm512_sad_epu8(t3, zero));
+}
+
+/// Sum of the 16 int32 lanes, widened to int64 first.
+inline int64_t hsum_epi32_wide(__m512i v) {
+    const __m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v));
+    const __m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1));
+    return _mm512_reduce_add_epi64(_mm512_add_epi64(lo, hi));
+}
+
+/// Mask of the first `words` (1..8) 64-bit lanes.
+inline __mmask8 mask_all(size_t words) { return static_cast<__mmask8>((1u << words) - 1u); }
+
+void dot_b1(const uint64_t* planes, size_t words, const uint8_t* codes, size_t n, size_t stride,
+            int64_t* out) {
+    const size_t full = words / 8 * 8;
+    const size_t rest = words - full;
+    const __mmask8 mask = static_cast<__mmask8>((1u << rest) - 1u);
+    const uint64_t* q0 = planes;
+    const uint64_t* q1 = q0 + words;
+    const uint64_t* q2 = q1 + words;
+    const uint64_t* q3 = q2 + words;
+    if (words <= 8) {
+        // Up to 512 dimensions: one step per code, the planes stay in
+        // registers, and two codes per iteration overlap their reductions.
+        const __m512i p0 = _mm512_maskz_loadu_epi64(mask_all(words), q0);
+        const __m512i p1 = _mm512_maskz_loadu_epi64(mask_all(words), q1);
+        const __m512i p2 = _mm512_maskz_loadu_epi64(mask_all(words), q2);
+        const __m512i p3 = _mm512_maskz_loadu_epi64(mask_all(words), q3);
+        const __mmask8 m = mask_all(words);
+        size_t j = 0;
+        for (; j + 2 <= n; j += 2) {
+            __m512i pos0 = _mm512_setzero_si512(), neg0 = _mm512_setzero_si512();
+            __m512i pos1 = _mm512_setzero_si512(), neg1 = _mm512_setzero_si512();
+            b1_step(_mm512_maskz_loadu_epi64(m, codes + j * stride), p0, p1, p2, p3, pos0, neg0);
+            b1_step(_mm512_maskz_loadu_epi64(m, codes + (j + 1) * stride), p0, p1, p2, p3, pos1, neg1);
+            out[j] = _mm512_reduce_add_epi64(_mm512_sub_epi64(pos0, _mm512_slli_epi64(neg0, 3)));
+            out[j + 1] = _mm512_reduce_add_epi64(_mm512_sub_epi64(pos1, _mm512_slli_epi64(neg1, 3)));
+        }
+        for (; j < n; ++j) {
+            __m512i pos = _mm512_setzero_si512(), neg = _mm512_setzero_si512();
+            b1_step(_mm512_maskz_loadu_epi64(m, codes + j * stride), p0, p1, p2, p3, pos, neg);
+            out[j] = _mm512_reduce_add_epi64(_mm512_sub_epi64(pos, _mm512_slli_epi64(neg, 3)));
+        }
+        return;
+    }
+    for (size_t j = 0; j < n; ++j) {
+        const uint8_t* c = codes + j * stride;
+        __m512i pos = _mm512_setzero_si512();
+        __m512i neg = _mm512_setzero_si512();
+        for (size_t i = 0; i < full; i += 8) {
+            b1_step(_mm512_loadu_si512(c + 8 * i), _mm512_loadu_si512(q0 + i), _mm512_loadu_si512(q1 + i),
+                    _mm512_loadu_si512(q2 + i), _mm512_loadu_si512(q3 + i), pos, neg);
+        }
+        if (rest) {
+            b1_step(_mm512_maskz_loadu_epi64(mask, c + 8 * full), _mm512_maskz_loadu_epi64(mask, q0 + full),
+                    _mm512_maskz_loadu_epi64(mask, q1 + full), _mm512_maskz_loadu_epi64(mask, q2 + full),
+                    _mm512_maskz_loadu_epi64(mask, q3 + full), pos, neg);
+        }
+        out[j] = _mm512_reduce_add_epi64(_mm512_sub_epi64(pos, _mm512_slli_epi64(neg, 3)));
+    }
+}
+
+void dot_b4(const int16_t* w16, size_t padded_dim, const uint8_t* codes, size_t n, size_t stride,
+            int64_t* out) {
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    for (size_t j = 0; j < n; ++j) {
+        const uint8_t* c = codes + j * stride;
+        int64_t total = 0;
+        for (size_t base = 0; base < padded_dim; base += kRabitqFlushDims) {
+            const size_t end = std::min(padded_dim, base + kRabitqFlushDims);
+            __m512i acc0 = _mm512_setzero_si512();
+            __m512i acc1 = _mm512_setzero_si512();
+            for (size_t blk = base; blk < end; blk += 64) {
+                const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + blk / 2));
+                const __m256i even = _mm256_and_si256(x, low);
+                const __m256i odd = _mm256_and_si256(_mm256_srli_epi16(x, 4), low);
+                acc0 = _mm512_add_epi32(
+                    acc0, _mm512_madd_epi16(_mm512_cvtepu8_epi16(even), _mm512_loadu_si512(w16 + blk)));
+                acc1 = _mm512_add_epi32(
+                    acc1, _mm512_madd_epi16(_mm512_cvtepu8_epi16(odd), _mm512_loadu_si512(w16 + blk + 32)));
+            }
+            total += hsum_epi32_wide(acc0) + hsum_epi32_wide(acc1);
+        }
+        out[j] = total;
+    }
+}
+
+void dot_b8(const int16_t* w16, size_t padded_dim, const uint8_t* codes, size_t n, size_t stride,
+            int64_t* out) {
+    for (size_t j = 0; j < n; ++j) {
+        const uint8_t* c = codes + j * stride;
+        int64_t total = 0;
+        for (size_t base = 0; base < padded_dim; base += kRabitqFlushDims) {
+            const size_t end = std::min(padded_dim, base + kRabitqFlushDims);
+            __m512i acc0 = _mm512_setzero_si512();
+            __m512i acc1 = _mm512_setzero_si512();
+            for (size_t i = base; i < end; i += 64) {
+                const __m512i x0 =
+                    _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + i)));
+                const __m512i x1 =
+                    _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + i + 32)));
+                acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(x0, _mm512_loadu_si512(w16 + i)));
+                acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(x1, _mm512_loadu_si512(w16 + i + 32)));
+            }
+            total += hsum_epi32_wide(acc0) + hsum_epi32_wide(acc1);
+        }
+        out[j] = total;
+    }
+}
+
+}  // namespace
+
+const RabitqKernels& rabitq_kernels_avx512() {
+    static const RabitqKernels k = {dot_b1, dot_b4, dot_b8};
+    return k;
+}
+
+}  // namespace nmvec

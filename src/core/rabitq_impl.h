@@ -1,0 +1,55 @@
+// rabitq_impl.h — private: the per-ISA integer kernels behind
+// RabitqCodec::estimate_batch (rabitq.h).
+//
+// Every kernel computes, for each of n codes (`stride` bytes apart), the
+// exact integer <u, w> of the code's digits u with the prepared query's
+// integer vector w (see rabitq.h), into out[j]. Results are exact integers,
+// so every variant must agree with the scalar one bit for bit. The float
+// arithmetic that turns them into estimates is shared (rabitq.cpp).
+//
+// Each rabitq_<isa>.cpp is compiled with that ISA's flags (file-name suffix)
+// and is the only place where its intrinsics appear. Only rabitq.cpp and the
+// unit tests include this header.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "rabitq.h"
+#include "simd.h"
+
+namespace nmvec {
+
+struct RabitqKernels {
+    /// 1-bit codes: w has 4-bit two's complement digits in bit planes
+    /// planes[k * words + i] (k = 0..3, plane 3 has weight -8); words =
+    /// padded_dim / 64. out[j] = sum_i u_i w_i.
+    void (*dot_b1)(const uint64_t* planes, size_t words, const uint8_t* codes, size_t n, size_t stride,
+                   int64_t* out);
+    /// 4-bit codes (two per byte, even dimension in the low nibble); w16 in
+    /// blocks of 64 dimensions: 32 even-dimension entries, then 32 odd ones.
+    void (*dot_b4)(const int16_t* w16, size_t padded_dim, const uint8_t* codes, size_t n, size_t stride,
+                   int64_t* out);
+    /// 8-bit codes, w16 in natural order.
+    void (*dot_b8)(const int16_t* w16, size_t padded_dim, const uint8_t* codes, size_t n, size_t stride,
+                   int64_t* out);
+};
+
+/// The table of one level; throws nmvec::Error(Internal) for a level not
+/// compiled in. AVX512FP16 uses the AVX-512 table. Calling a table's kernels
+/// on a CPU without the ISA is undefined behaviour: check cpu_supports().
+const RabitqKernels& rabitq_kernels(SimdLevel level);
+
+/// The best supported level's table, chosen on first use.
+const RabitqKernels& rabitq_active_kernels();
+
+const RabitqKernels& rabitq_kernels_scalar();
+const RabitqKernels& rabitq_kernels_avx2();
+const RabitqKernels& rabitq_kernels_avx512();
+
+/// SIMD kernels for 4/8 bits add 16-bit products into int32 lanes and widen
+/// the lanes to int64 after at most this many dimensions: each lane then
+/// holds at most 1024 / 16 * 2 products of <= 255 * 32767, below 2^31.
+constexpr size_t kRabitqFlushDims = 1024;
+
+}  // namespace nmvec
