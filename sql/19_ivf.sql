@@ -104,6 +104,37 @@ SELECT iv_same_as_exact('v', '<#>', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS ip,
        iv_same_as_exact('h', '<->', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS half_l2,
        iv_same_as_exact('h', '<=>', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS half_cos,
        iv_same_as_exact('h', '<#>', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS half_ip;
+-- RaBitQ codes (1, 4, 8 bits), re-ranked with the table's vectors: the same
+-- rows as the exact order, for every operator class.
+CREATE INDEX iv_r1 ON iv USING ivf (v vector_l2_ops) WITH (lists = 20, quantizer = 'rabitq');
+CREATE INDEX iv_r4 ON iv USING ivf (v vector_ip_ops) WITH (lists = 20, quantizer = 'rabitq4');
+CREATE INDEX iv_r8 ON iv USING ivf (v vector_cosine_ops) WITH (lists = 20, quantizer = 'rabitq8');
+CREATE INDEX iv_rh ON iv USING ivf (h halfvec_l2_ops) WITH (lists = 20, quantizer = 'rabitq');
+CREATE INDEX iv_rhc ON iv USING ivf (h halfvec_cosine_ops) WITH (lists = 20, quantizer = 'rabitq');
+CREATE INDEX iv_rhi ON iv USING ivf (h halfvec_ip_ops) WITH (lists = 20, quantizer = 'rabitq');
+DROP INDEX iv_ip, iv_cos, iv_h, iv_hcos, iv_hip;
+SELECT iv_same_as_exact('v', '<->', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS rabitq_l2,
+       iv_same_as_exact('v', '<#>', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS rabitq4_ip,
+       iv_same_as_exact('v', '<=>', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS rabitq8_cosine,
+       iv_same_as_exact('h', '<->', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS half_l2,
+       iv_same_as_exact('h', '<=>', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS half_cos,
+       iv_same_as_exact('h', '<#>', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS half_ip;
+EXPLAIN (COSTS OFF) SELECT id FROM iv ORDER BY v <#> '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]' LIMIT 5;
+-- With the automatic probes each row still comes first for its own vector.
+RESET ivf.probes;
+SELECT count(*) AS rabitq_self_first_of_150 FROM iv p WHERE p.id <= 300 AND
+  (SELECT q.id FROM iv q ORDER BY q.v <-> p.v LIMIT 1) = p.id;
+SELECT lists, records, bytes < 200000 AS compact FROM nmvec_ivf_stats('iv_r1');
+-- Rows deleted after the build: the re-ranking's table fetch skips them
+-- before vacuum has marked their records.
+DELETE FROM iv WHERE id BETWEEN 1 AND 100;
+SELECT count(*) FILTER (WHERE id <= 100) AS deleted_returned, count(*) FROM
+  (SELECT id FROM iv ORDER BY v <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 5000) s;
+-- RaBitQ needs a table column (it re-ranks with it), and finite codes.
+CREATE INDEX ON iv USING ivf ((v::halfvec(16)) halfvec_l2_ops) WITH (quantizer = 'rabitq');
+INSERT INTO iv VALUES (9003, 0, array_fill(1e38::real, ARRAY[16])::vector, NULL);
+SET ivf.probes = 20;
+DROP INDEX iv_r1, iv_r4, iv_r8, iv_rh, iv_rhc, iv_rhi;
 -- Distances are the operators' values.
 SELECT round((v <#> '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]')::numeric, 4) =
        round((SELECT v <#> '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]' FROM iv ORDER BY v <#> '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]' LIMIT 1)::numeric, 4)
@@ -111,14 +142,13 @@ SELECT round((v <#> '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]')::numeric, 4) =
   FROM iv ORDER BY v <#> '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]' LIMIT 1;
 -- A zero query under cosine has no distances: every row, unordered.
 SELECT count(*) FROM (SELECT id FROM iv ORDER BY v <=> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 5000) s;
-DROP INDEX iv_ip, iv_cos, iv_h, iv_hcos, iv_hip;
 RESET ivf.probes;
 
 -- Under pgvector's name: ivfflat.probes steers it.
 CREATE INDEX iv_flat ON iv USING ivfflat (v vector_l2_ops) WITH (lists = 20);
 DROP INDEX iv_l2;
 SET ivfflat.probes = 20;
-SELECT count(*) AS same_top10_of_25 FROM iv p WHERE p.id <= 50 AND
+SELECT count(*) AS same_top10_of_25 FROM iv p WHERE p.id BETWEEN 101 AND 150 AND
   (SELECT array_agg(id) FROM (SELECT id FROM iv ORDER BY v <-> p.v LIMIT 10) s) =
   (SELECT array_agg(id ORDER BY d, id) FROM
      (SELECT id, v <-> p.v AS d FROM iv ORDER BY v <-> p.v LIMIT 10) e);
@@ -170,3 +200,51 @@ INSERT INTO iv_big SELECT i, (SELECT array_agg(cos(i * d))::real[] FROM generate
 SET maintenance_work_mem = '1MB';
 CREATE INDEX ON iv_big USING ivf (v) WITH (lists = 100);
 RESET maintenance_work_mem;
+
+-- Inserts are buffered per list in the inserting backend and written before
+-- the transaction commits; the backend's own scans write them first.
+CREATE TABLE iv_tx (id int, v vector(4));
+INSERT INTO iv_tx SELECT i, ARRAY[i, i % 7, i % 5, 1] FROM generate_series(1, 200) i;
+CREATE INDEX iv_tx_i ON iv_tx USING ivf (v) WITH (lists = 4);
+BEGIN;
+INSERT INTO iv_tx VALUES (1001, '[1000,0,0,1]');
+SELECT id FROM iv_tx ORDER BY v <-> '[1000,0,0,1]' LIMIT 1;
+ROLLBACK;
+-- The scan wrote the aborted row's record: it stays (dead) until vacuum.
+SELECT records FROM nmvec_ivf_stats('iv_tx_i');
+-- Rolled back before anything read the index: never written.
+BEGIN;
+INSERT INTO iv_tx VALUES (1002, '[2000,0,0,1]');
+ROLLBACK;
+SELECT records FROM nmvec_ivf_stats('iv_tx_i');
+-- A subtransaction rolled back: its rows are invisible, the others found.
+BEGIN;
+INSERT INTO iv_tx VALUES (1003, '[3000,0,0,1]');
+SAVEPOINT s;
+INSERT INTO iv_tx VALUES (1004, '[3001,0,0,1]');
+ROLLBACK TO s;
+COMMIT;
+SELECT id FROM iv_tx ORDER BY v <-> '[3001,0,0,1]' LIMIT 2;
+-- TRUNCATE and REINDEX after inserts in one transaction: the rebuilt index
+-- holds exactly the table's rows (the buffer is dropped, not written).
+BEGIN;
+INSERT INTO iv_tx VALUES (1005, '[4000,0,0,1]');
+TRUNCATE iv_tx;
+INSERT INTO iv_tx VALUES (1006, '[5000,0,0,1]');
+COMMIT;
+SELECT records FROM nmvec_ivf_stats('iv_tx_i');
+SELECT id FROM iv_tx ORDER BY v <-> '[4000,0,0,1]' LIMIT 5;
+INSERT INTO iv_tx SELECT i, ARRAY[i, i % 7, i % 5, 1] FROM generate_series(1, 200) i;
+BEGIN;
+INSERT INTO iv_tx VALUES (1007, '[6000,0,0,1]');
+REINDEX INDEX iv_tx_i;
+INSERT INTO iv_tx VALUES (1008, '[6001,0,0,1]');
+COMMIT;
+SELECT records, (SELECT count(*) FROM iv_tx) AS table_rows FROM nmvec_ivf_stats('iv_tx_i');
+SELECT id FROM iv_tx ORDER BY v <-> '[6000,0,0,1]' LIMIT 2;
+-- Dropped after inserts in the same transaction: nothing to write.
+BEGIN;
+INSERT INTO iv_tx VALUES (1009, '[7000,0,0,1]');
+DROP INDEX iv_tx_i;
+COMMIT;
+SELECT count(*) FROM iv_tx;

@@ -35,12 +35,32 @@ const struct config_enum_entry kIterativeScanValues[] = {
     {nullptr, 0, false},
 };
 
+/// The quantizer named by an option value; false for an unknown name.
+bool parse_quantizer(const char* value, Quantizer* q, uint32* bits) {
+    static const struct {
+        const char* name;
+        Quantizer q;
+        uint32 bits;
+    } kNames[] = {
+        {"flat", kFlat, 0}, {"rabitq", kRabitq, 1}, {"rabitq4", kRabitq, 4}, {"rabitq8", kRabitq, 8}};
+    for (const auto& n : kNames)
+        if (strcmp(value, n.name) == 0) {
+            *q = n.q;
+            *bits = n.bits;
+            return true;
+        }
+    return false;
+}
+
 void validate_quantizer(const char* value) {
-    if (value == nullptr) return;  // not set: flat
-    if (strcmp(value, "flat") == 0) return;
+    Quantizer q;
+    uint32 bits;
+    if (value == nullptr || parse_quantizer(value, &q, &bits)) return;
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("invalid value for ivf option \"quantizer\": \"%s\"", value),
-                    errdetail("Valid values: \"flat\" (float32 or binary16 vectors in the lists).")));
+                    errdetail("Valid values: \"flat\" (the vectors themselves), \"rabitq\", \"rabitq4\", "
+                              "\"rabitq8\" (RaBitQ codes of 1, 4 or 8 bits per dimension, re-ranked with the "
+                              "table's vectors).")));
 }
 
 bytea* options(Datum reloptions, bool validate) {
@@ -100,63 +120,16 @@ void costestimate(PlannerInfo* /*root*/, IndexPath* path, double /*loop_count*/,
     *pages = std::max(1.0, index->pages * share);
 }
 
-/// Per-statement insert scratch (IndexInfo::ii_AmCache).
-struct InsertState {
-    Layout layout;
-    std::vector<float> centroids;  // all of them, when they fit kCentroidCacheBytes
-    bool centroids_cached = false;
-    AlignedBytes code;
-    std::vector<float> f32, dists;
-};
-constexpr size_t kCentroidCacheBytes = 64u << 20;
-
-InsertState* insert_state(IndexInfo* info) {
-    if (info && info->ii_AmCache) return static_cast<InsertState*>(info->ii_AmCache);
-    MemoryContext parent = info ? info->ii_Context : CurrentMemoryContext;
-    InsertState* st = new_in_context<InsertState>(parent, "nmvec ivf insert");
-    if (info) info->ii_AmCache = st;
-    return st;
-}
-
-/// Copy every centroid (the stream pages in order) into out.
-void load_centroids(Relation index, const Layout& l, std::vector<float>& out) {
-    const uint64 bytes = static_cast<uint64>(l.n_lists) * centroid_bytes(l.dims);
-    out.resize(static_cast<size_t>(l.n_lists) * l.dims);
-    char* dst = reinterpret_cast<char*>(out.data());
-    for (uint32 p = 0; p < l.centroid_pages; ++p) {
-        const BlockNumber blk = l.centroid_start + p;
-        Buffer buf = ReadBuffer(index, blk);
-        LockBuffer(buf, BUFFER_LOCK_SHARE);
-        if (!page_is(BufferGetPage(buf), kCentroidPage)) {
-            UnlockReleaseBuffer(buf);
-            report_bad_page(index, blk, kCentroidPage);
-        }
-        const uint64 at = static_cast<uint64>(p) * kSliceBytes;
-        memcpy(dst + at, stream_data(BufferGetPage(buf)), std::min<uint64>(kSliceBytes, bytes - at));
-        UnlockReleaseBuffer(buf);
-    }
-}
-
-/// Fix the dims of an index built empty without a typmod (first insert).
-void ensure_dims(Relation index, Layout* layout, int dims) {
-    Buffer buf = ReadBuffer(index, kMetaBlock);
-    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-    GenericXLogState* st = GenericXLogStart(index);
-    Meta* meta = page_meta(GenericXLogRegisterBuffer(st, buf, 0));
-    if (meta->dims == 0) {
-        meta->dims = static_cast<uint32>(dims);
-        meta->rec_bytes = record_bytes(meta->dims, static_cast<ElemKind>(meta->elem_kind));
-        GenericXLogFinish(st);
-    } else {
-        GenericXLogAbort(st);
-    }
-    UnlockReleaseBuffer(buf);
-    read_layout(index, layout);
-}
-
 }  // namespace
 
-Quantizer quantizer_of(Relation /*index*/) { return kFlat; }
+void quantizer_option(Relation index, Quantizer* q, uint32* bits) {
+    const Options* opts = reinterpret_cast<const Options*>(index->rd_options);
+    *q = kFlat;
+    *bits = 0;
+    if (opts == nullptr || opts->quantizer_offset == 0) return;
+    const char* value = reinterpret_cast<const char*>(opts) + opts->quantizer_offset;
+    if (!parse_quantizer(value, q, bits)) elog(ERROR, "ivf index has an unknown quantizer \"%s\"", value);
+}
 
 int lists_option(Relation index) {
     const Options* opts = reinterpret_cast<const Options*>(index->rd_options);
@@ -205,7 +178,8 @@ void register_ivf() {
     add_int_reloption(g_relopt_kind, "lists",
                       "Number of inverted lists (default: derived from the row count)", -1, 1, kMaxLists,
                       AccessExclusiveLock);
-    add_string_reloption(g_relopt_kind, "quantizer", "How vectors are stored in the lists: flat", nullptr,
+    add_string_reloption(g_relopt_kind, "quantizer",
+                         "How vectors are stored in the lists: flat, rabitq, rabitq4, rabitq8", nullptr,
                          validate_quantizer, AccessExclusiveLock);
     DefineCustomIntVariable("ivf.probes", "Lists an ivf index scan searches first.",
                             "0 (the default) chooses from the index's list count: about 1/16 of the lists, "
@@ -228,55 +202,12 @@ void register_ivf() {
                             "Read by indexes created USING ivfflat.", &g_ivfflat_max_probes, kMaxLists, 1,
                             kMaxLists, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("ivfflat");
+    register_insert_buffers();
 }
 
 }  // namespace nmvec::pg::ivf
 
 using namespace nmvec::pg::ivf;
-
-extern "C" bool nmvec_ivf_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid,
-                                 Relation /*heap*/, IndexUniqueCheck /*check*/, bool /*unchanged*/,
-                                 IndexInfo* info) {
-    if (isnull[0]) return false;  // NULL vectors are not indexed
-    bool inserted = false;
-    nmvec::pg::guarded([&]() -> Datum {
-        InsertState* st = insert_state(info);
-        if (st->layout.rec_bytes == 0) read_layout(index, &st->layout);
-        if (st->layout.dims == 0) {  // built empty, no typmod: the first vector decides
-            int dim = reinterpret_cast<const nmvec::pg::Vector*>(PG_DETOAST_DATUM(values[0]))->dim;
-            ensure_dims(index, &st->layout, dim);
-        }
-        Layout& l = st->layout;
-        if (!prepare_vector(l, values[0], st->code, st->f32)) return 0;  // zero vector under cosine
-        uint32 list = 0;
-        if (l.trained) {
-            const size_t cache = static_cast<size_t>(l.n_lists) * centroid_bytes(l.dims);
-            if (!st->centroids_cached && cache <= kCentroidCacheBytes) {
-                load_centroids(index, l, st->centroids);
-                st->centroids_cached = true;
-            }
-            if (st->centroids_cached) {
-                const nmvec::hnsw::Distance dist(l.metric, l.dims);
-                float best = std::numeric_limits<float>::infinity();
-                for (uint32 i = 0; i < l.n_lists; ++i) {
-                    float d = dist(st->centroids.data() + static_cast<size_t>(i) * l.dims, st->f32.data());
-                    if (d < best) {
-                        best = d;
-                        list = i;
-                    }
-                }
-            } else {
-                centroid_distances(index, l, st->f32.data(), st->dists);
-                list = static_cast<uint32>(std::min_element(st->dists.begin(), st->dists.end()) -
-                                           st->dists.begin());
-            }
-        }
-        append_record(index, l, list, heap_tid, st->code.data());
-        inserted = true;
-        return 0;
-    });
-    return inserted;
-}
 
 namespace {
 
@@ -373,6 +304,7 @@ NMVEC_FUNCTION(nmvec_ivf_stats) {
         relation_close(rel, AccessShareLock);
         ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not an ivf index", name)));
     }
+    flush_buffered(rel);
     Layout l;
     read_layout(rel, &l);
     int64 live = 0, dead = 0, empty = 0, largest = 0;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../core/memory.h"
+#include "../core/rabitq.h"
 #include "cxx_context.h"
 #include "guard.h"
 #include "hnsw_storage.h"  // ElemDistance, sql_distance
@@ -34,8 +35,8 @@ struct Options {
     int lists;             // -1: derived from the row count at build time
     int quantizer_offset;  // string option: offset of the value in this struct, 0 when not set
 };
-/// The quantizer an index's options ask for.
-Quantizer quantizer_of(Relation index);
+/// The quantizer (and RaBitQ bits) an index's options ask for.
+void quantizer_option(Relation index, Quantizer* q, uint32* bits);
 /// lists asked for, or -1.
 int lists_option(Relation index);
 
@@ -59,6 +60,9 @@ struct Layout {
     Metric metric = Metric::L2;
     ElemKind elem_kind = kFloat32;
     Quantizer quantizer = kFlat;
+    uint32 bits = 0;                                  // kRabitq
+    uint64 seed = 0;                                  // kRabitq
+    std::shared_ptr<const nmvec::RabitqCodec> codec;  // kRabitq
     bool trained = false;
     uint32 n_lists = 1;
     uint32 rec_bytes = 0;
@@ -66,17 +70,24 @@ struct Layout {
     uint32 centroid_pages = 0, dir_pages = 0;
     uint64 rows_built = 0;
     BlockNumber nblocks = 0;  // relation size when the meta page was read
-    uint32 code_bytes() const { return ivf::code_bytes(dims, elem_kind); }
+    uint32 code_bytes() const { return ivf::code_bytes(dims, elem_kind, quantizer, bits); }
 };
 
 /// Read and check the meta page (XX001/XX002 with a REINDEX hint when wrong).
 void read_layout(Relation index, Layout* layout);
 
-/// Convert a vector/halfvec datum into the index's element form in `out`
-/// (code_bytes; unit length under cosine) and its float32 form in `f32`
-/// (for the centroids). False for a zero vector under cosine (not indexed).
+/// Convert a vector/halfvec datum into its float32 form in `f32` (unit
+/// length under cosine) and, for a flat index, the record's code in `out`
+/// (the element kind). False for a zero vector under cosine (not indexed).
 /// Errors when the dims differ from the index's.
 bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, std::vector<float>& f32);
+/// The code of a RaBitQ index for f32 in `list` (its centroid) into out.
+void rabitq_encode(Relation index, const Layout& layout, uint32 list, const float* f32,
+                   const std::vector<float>* centroids, AlignedBytes& out);
+/// Centroid `list` into out (dims floats).
+void read_centroid(Relation index, const Layout& layout, uint32 list, float* out);
+/// A codec for the layout (shared between layouts of one backend).
+std::shared_ptr<const nmvec::RabitqCodec> codec_for(uint32 dims, uint32 bits, uint64 seed);
 
 /// Distances from a float32 query to every centroid, into out (n_lists);
 /// for an untrained index one 0.
@@ -85,8 +96,9 @@ void centroid_distances(Relation index, const Layout& layout, const float* q, st
 /// Copy the directory entry of `list`.
 ListEntry read_entry(Relation index, const Layout& layout, uint32 list);
 
-/// Append one record (header + code) to `list`.
-void append_record(Relation index, const Layout& layout, uint32 list, ItemPointer tid, const void* code);
+/// Append n records (header + code each, rec_bytes apart) to `list`: as
+/// many to a WAL record as fit the list's tail page.
+void append_records(Relation index, const Layout& layout, uint32 list, const char* recs, uint32 n);
 
 /// Reads the records of one list: fn(header, code) for each complete
 /// record of the chain starting at entry.head (the code contiguous: a
@@ -119,6 +131,14 @@ Buffer read_list_page(Relation index, const Layout& layout, BlockNumber blk, int
 void opclass_info(Relation index, Metric* metric, ElemKind* kind);
 
 void register_ivf();
+
+/// Inserts buffer their records per list in backend memory (ivf_insert.cpp)
+/// and write them a page at a time; everything buffered is written before
+/// the transaction commits or prepares, and before this backend scans,
+/// vacuums or counts the index. flush_buffered writes what is buffered for
+/// one index now.
+void flush_buffered(Relation index);
+void register_insert_buffers();
 
 IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info);
 void buildempty(Relation index);

@@ -41,6 +41,8 @@ constexpr uint64 kSamplePerList = 256;
 /// meaningless (when the table has more rows than that).
 constexpr uint64 kMinSamplePerList = 4;
 constexpr int kKmeansIterations = 10;
+/// The RaBitQ codec's rotation seed (stored in the meta page).
+constexpr uint64 kRabitqSeed = 0x6e6d766563ull;
 
 /// Where one list's build-time chain ends.
 struct ListTail {
@@ -52,6 +54,9 @@ struct BuildState {
     Relation heap = nullptr, index = nullptr;
     Metric metric = Metric::L2;
     ElemKind kind = kFloat32;
+    Quantizer quantizer = kFlat;
+    uint32 bits = 0;
+    std::shared_ptr<const nmvec::RabitqCodec> codec;  // kRabitq
     uint32 dims = 0;
     double heap_tuples = 0, index_tuples = 0;
     // phase 1
@@ -247,10 +252,25 @@ void assign_callback(Relation /*index*/, ItemPointer tid, Datum* values, bool* i
     h.heap_tid = *tid;
     memcpy(bs.rec.data(), &h, sizeof(h));
     char* code = bs.rec.data() + sizeof(h);
-    if (bs.kind == kFloat32)
+    if (bs.quantizer == kRabitq) {
+        // No exception may cross the heap scan's C frames: caught here,
+        // raised once the C++ frame is gone.
+        const float* c = bs.trained ? bs.centroids.data() + static_cast<size_t>(list) * bs.dims : nullptr;
+        char msg[256] = "";
+        try {
+            bs.codec->encode(bs.tmp.data(), c, reinterpret_cast<uint8_t*>(code));
+        } catch (const std::exception& e) {
+            snprintf(msg, sizeof(msg), "%s", e.what());
+        }
+        if (msg[0] != '\0')
+            ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+                            errmsg("cannot encode a vector for ivf index \"%s\": %s",
+                                   RelationGetRelationName(bs.index), msg)));
+    } else if (bs.kind == kFloat32) {
         memcpy(code, bs.tmp.data(), sizeof(float) * bs.dims);
-    else
+    } else {
         floats_to_halfs(bs.tmp.data(), reinterpret_cast<uint16_t*>(code), bs.dims);
+    }
     build_append(bs, list);
     bs.index_tuples += 1;
     if (static_cast<int64>(bs.index_tuples) % 4096 == 0)
@@ -267,10 +287,12 @@ void fill_meta(Page page, const BuildState& bs, BlockNumber cstart, uint32 cpage
     m->dims = bs.dims;
     m->metric = static_cast<uint8>(bs.metric);
     m->elem_kind = bs.kind;
-    m->quantizer = kFlat;
+    m->quantizer = bs.quantizer;
+    m->bits = static_cast<uint8>(bs.bits);
+    m->seed = kRabitqSeed;
     m->trained = bs.trained ? 1 : 0;
     m->n_lists = bs.n_lists;
-    m->rec_bytes = bs.dims > 0 ? record_bytes(bs.dims, bs.kind) : 0;
+    m->rec_bytes = bs.dims > 0 ? record_bytes(bs.dims, bs.kind, bs.quantizer, bs.bits) : 0;
     m->centroid_start = cstart;
     m->centroid_pages = cpages;
     m->dir_start = dstart;
@@ -330,6 +352,13 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
     bs.heap = heap;
     bs.index = index;
     opclass_info(index, &bs.metric, &bs.kind);
+    quantizer_option(index, &bs.quantizer, &bs.bits);
+    if (bs.quantizer == kRabitq && info->ii_IndexAttrNumbers[0] == 0)
+        ereport(ERROR,
+                (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                 errmsg("ivf quantizer \"rabitq\" needs an index on a table column, not an expression"),
+                 errdetail("Scans re-rank the codes' candidates with the column's exact vectors."),
+                 errhint("Index the column itself, or use quantizer = 'flat'.")));
     int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
     bs.dims = typmod > 0 ? static_cast<uint32>(typmod) : 0;
 
@@ -386,7 +415,8 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
         pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseAssign);
         pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64>(rows));
         pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
-        bs.rec_bytes = record_bytes(bs.dims, bs.kind);
+        bs.rec_bytes = record_bytes(bs.dims, bs.kind, bs.quantizer, bs.bits);
+        if (bs.quantizer == kRabitq) bs.codec = codec_for(bs.dims, bs.bits, kRabitqSeed);
         bs.rec.assign(bs.rec_bytes, 0);
         bs.index_tuples = 0;
         bs.heap_tuples = 0;
@@ -401,7 +431,7 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
         Meta* m = page_meta(BufferGetPage(mbuf));
         m->rows_built = static_cast<uint64>(bs.index_tuples);
         m->dims = bs.dims;
-        m->rec_bytes = bs.dims > 0 ? record_bytes(bs.dims, bs.kind) : 0;
+        m->rec_bytes = bs.dims > 0 ? record_bytes(bs.dims, bs.kind, bs.quantizer, bs.bits) : 0;
         const BlockNumber dstart = m->dir_start;
         finish_page(mbuf);
         for (uint32 i = 0; i < bs.n_lists; ++i) {
@@ -431,6 +461,7 @@ void buildempty(Relation index) {
     // The init fork of an unlogged index: meta and one empty list's directory.
     BuildState bs;
     opclass_info(index, &bs.metric, &bs.kind);
+    quantizer_option(index, &bs.quantizer, &bs.bits);
     int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
     bs.dims = typmod > 0 ? static_cast<uint32>(typmod) : 0;
     write_fixed_pages(index, bs, INIT_FORKNUM);

@@ -74,8 +74,10 @@ struct IvfOpaque {
 };
 static_assert(sizeof(IvfOpaque) == 8, "special space is 8 bytes");
 
-/// Quantizers (the `quantizer` option). Only `flat` is built today.
-enum Quantizer : uint8 { kFlat = 1 };
+/// Quantizers (the `quantizer` option): flat (the vectors themselves) or
+/// RaBitQ codes of the residual to the list's centroid (bits 1, 4 or 8;
+/// src/core/rabitq.h), re-ranked with the exact vectors from the table.
+enum Quantizer : uint8 { kFlat = 1, kRabitq = 2 };
 
 /// Lists an index may have (the `lists` option's range).
 constexpr int kMaxLists = 32768;
@@ -95,6 +97,9 @@ struct Meta {
     BlockNumber dir_start;
     uint32 dir_pages;
     uint64 rows_built;  // records written by CREATE INDEX
+    uint8 bits;         // kRabitq: bits per dimension (1, 4, 8)
+    uint8 unused2[7];
+    uint64 seed;  // kRabitq: the codec's rotation seed
 };
 static_assert(sizeof(Meta) <= kSliceBytes, "meta fits in a page");
 
@@ -119,9 +124,15 @@ struct RecordHeader {
 static_assert(sizeof(RecordHeader) == 8, "record header is 8 bytes");
 constexpr uint8 kRecordDead = 0x01;
 
-inline uint32 code_bytes(uint32 dims, ElemKind kind) { return dims * (kind == kFloat16 ? 2u : 4u); }
-inline uint32 record_bytes(uint32 dims, ElemKind kind) {
-    return (sizeof(RecordHeader) + code_bytes(dims, kind) + 7u) & ~7u;
+/// Bytes of one code: flat, the vector in the element kind; RaBitQ, the
+/// codec's code (nmvec::RabitqCodec::code_bytes: dims rounded up to 64,
+/// times bits, in bytes, and 5 floats; read_layout checks they agree).
+inline uint32 code_bytes(uint32 dims, ElemKind kind, Quantizer q, uint32 bits) {
+    if (q == kRabitq) return (dims + 63u) / 64u * 64u * bits / 8u + 20u;
+    return dims * (kind == kFloat16 ? 2u : 4u);
+}
+inline uint32 record_bytes(uint32 dims, ElemKind kind, Quantizer q, uint32 bits) {
+    return (sizeof(RecordHeader) + code_bytes(dims, kind, q, bits) + 7u) & ~7u;
 }
 inline uint32 centroid_bytes(uint32 dims) { return dims * 4u; }
 

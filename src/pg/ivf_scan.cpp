@@ -11,6 +11,16 @@
 // order; a row of a later round may be closer than one returned before
 // (relaxed order, as pgvector's iterative ivfflat scans).
 //
+// With a RaBitQ quantizer the lists hold codes: a round estimates every
+// code's distance with its error bound, and rows come back in order of
+// their exact distance, computed from the table's vector (fetched with the
+// scan's snapshot): the candidate of lowest lower bound is fetched next
+// until the nearest fetched row is no farther than every remaining
+// candidate's lower bound, so a round's order is exact whenever the bounds
+// hold (with the probability of the codec's confidence parameter). Rows
+// the snapshot cannot see are skipped (the executor would drop them).
+// Heap pages of the next candidates are prefetched.
+//
 // A NULL query (or a zero query under cosine) returns every indexed row,
 // in no particular order.
 #include <algorithm>
@@ -20,6 +30,9 @@
 
 extern "C" {
 #include "access/relscan.h"
+#include "access/tableam.h"
+#include "executor/tuptable.h"
+#include "utils/memutils.h"
 }
 
 namespace nmvec::pg::ivf {
@@ -30,8 +43,34 @@ struct Hit {
     ItemPointerData tid;
 };
 
+/// A RaBitQ candidate: estimated distance and its lower bound.
+struct Cand {
+    float lower;
+    ItemPointerData tid;
+};
+
 struct IvfScanState {
+    /// The heap fetch state (Postgres resources), dropped by endscan before
+    /// the memory. After an error the resource owner has released its pins
+    /// already: the memory just goes.
+    void release() {
+        if (slot != nullptr) ExecDropSingleTupleTableSlot(slot);
+        if (fetch != nullptr) table_index_fetch_end(fetch);
+        slot = nullptr;
+        fetch = nullptr;
+    }
     Layout layout;
+    // RaBitQ: the round's candidates by lower bound, the next to fetch, and
+    // the fetched rows by exact distance (a min-heap).
+    std::vector<Cand> cands;
+    size_t cand_next = 0;
+    std::vector<Hit> pool;
+    nmvec::RabitqQuery rq;
+    std::vector<float> centroid, exact;
+    IndexFetchTableData* fetch = nullptr;
+    TupleTableSlot* slot = nullptr;
+    AttrNumber attno = 0;
+    MemoryContext fetch_cxt = nullptr;
     AlignedBytes query;          // element form (the records' codes)
     std::vector<float> query32;  // float32 form (the centroids)
     std::vector<float> cdist;
@@ -46,12 +85,45 @@ struct IvfScanState {
 
 IvfScanState* state_of(IndexScanDesc scan) { return static_cast<IvfScanState*>(scan->opaque); }
 
-/// Probe the next lists of the order into s.hits (sorted closest last).
-/// False when no list is left.
+/// Probe the next lists of the order into s.hits (sorted closest last), or
+/// for RaBitQ into s.cands (sorted by lower bound). False when no list is
+/// left.
 bool probe_round(IndexScanDesc scan, IvfScanState& s) {
     const uint32 end = std::min<uint32>(s.max_lists, s.next_list + s.round);
     if (s.next_list >= end) return false;
     Relation index = scan->indexRelation;
+    if (s.layout.quantizer == kRabitq) {
+        const nmvec::RabitqCodec& codec = *s.layout.codec;
+        const bool l2 = s.layout.metric == Metric::L2;
+        const nmvec::RabitqMetric m = l2 ? nmvec::RabitqMetric::L2Squared : nmvec::RabitqMetric::InnerProduct;
+        // Distances as the graph code uses them: L2 squared, -<q,x>, 1 - <q,x>.
+        const float base = s.layout.metric == Metric::Cosine ? 1.0f : 0.0f;
+        s.cands.clear();
+        s.cand_next = 0;
+        s.centroid.resize(s.layout.dims);
+        for (; s.next_list < end; ++s.next_list) {
+            const uint32 list = s.order[s.next_list];
+            const ListEntry e = read_entry(index, s.layout, list);
+            if (e.head == InvalidBlockNumber) continue;
+            const float* c = nullptr;
+            if (s.layout.trained) {
+                read_centroid(index, s.layout, list, s.centroid.data());
+                c = s.centroid.data();
+            }
+            codec.prepare(s.query32.data(), c, s.rq);
+            s.reader->read(e, [&](const RecordHeader* h, const char* code) {
+                if (h->flags & kRecordDead) return;
+                const nmvec::RabitqEstimate est =
+                    codec.estimate(s.rq, reinterpret_cast<const uint8_t*>(code), m);
+                s.cands.push_back({l2 ? est.lower : base - est.upper, h->heap_tid});
+            });
+        }
+        std::sort(s.cands.begin(), s.cands.end(), [](const Cand& a, const Cand& b) {
+            if (a.lower != b.lower) return a.lower < b.lower;
+            return ItemPointerCompare(const_cast<ItemPointer>(&a.tid), const_cast<ItemPointer>(&b.tid)) < 0;
+        });
+        return true;
+    }
     const hnsw::ElemDistance dist{s.layout.metric, s.layout.elem_kind, s.layout.dims, &active_kernels()};
     const void* q = s.query.data();
     s.hits.clear();
@@ -69,12 +141,89 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
     return true;
 }
 
+/// The exact distance of the row at tid, read from the table with the
+/// scan's snapshot; false when the snapshot does not see it (or its vector
+/// is NULL or cannot be placed, as a zero vector under cosine).
+bool exact_distance(IndexScanDesc scan, IvfScanState& s, ItemPointerData tid, float* out) {
+    if (s.fetch == nullptr) {
+        if (scan->heapRelation == nullptr) elog(ERROR, "ivf RaBitQ scans need the table to re-rank");
+        s.attno = scan->indexRelation->rd_index->indkey.values[0];
+        if (s.attno <= 0) elog(ERROR, "ivf RaBitQ index is not on a table column");
+        MemoryContext parent = GetMemoryChunkContext(&s);
+        s.fetch_cxt = AllocSetContextCreate(parent, "nmvec ivf fetch", ALLOCSET_SMALL_SIZES);
+        MemoryContext old = MemoryContextSwitchTo(parent);
+        s.slot = table_slot_create(scan->heapRelation, nullptr);
+        s.fetch = table_index_fetch_begin(scan->heapRelation);
+        MemoryContextSwitchTo(old);
+    }
+    MemoryContext old = MemoryContextSwitchTo(s.fetch_cxt);
+    bool call_again = false, all_dead = false, ok = false;
+    if (table_index_fetch_tuple(s.fetch, &tid, scan->xs_snapshot, s.slot, &call_again, &all_dead)) {
+        bool isnull;
+        Datum d = slot_getattr(s.slot, s.attno, &isnull);
+        if (!isnull) {
+            struct varlena* raw = PG_DETOAST_DATUM(d);
+            const auto* hdr = reinterpret_cast<const Vector*>(raw);
+            if (static_cast<uint32>(hdr->dim) == s.layout.dims) {
+                s.exact.resize(s.layout.dims);
+                if (s.layout.elem_kind == kFloat32)
+                    memcpy(s.exact.data(), hdr->x, sizeof(float) * s.layout.dims);
+                else
+                    halfs_to_floats(reinterpret_cast<const HalfVector*>(raw)->x, s.exact.data(),
+                                    s.layout.dims);
+                if (nmvec::hnsw::normalize_for(s.layout.metric, s.exact.data(), s.layout.dims)) {
+                    const nmvec::hnsw::Distance dist(s.layout.metric, s.layout.dims);
+                    *out = dist(s.exact.data(), s.query32.data());
+                    ok = true;
+                }
+            }
+        }
+    }
+    ExecClearTuple(s.slot);
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(s.fetch_cxt);
+    return ok;
+}
+
+/// RaBitQ: the next row in exact order (see the file comment).
+bool next_rabitq(IndexScanDesc scan, IvfScanState& s, Hit* out) {
+    auto later = [](const Hit& a, const Hit& b) { return a.dist > b.dist; };
+    for (;;) {
+        while (s.cand_next < s.cands.size() &&
+               (s.pool.empty() || s.cands[s.cand_next].lower < s.pool.front().dist)) {
+            if (s.cand_next % 8 == 0) {  // the heap pages of the next candidates
+                const size_t to = std::min(s.cands.size(), s.cand_next + 16);
+                for (size_t i = s.cand_next + 8; i < to; ++i)
+                    PrefetchBuffer(scan->heapRelation, MAIN_FORKNUM,
+                                   ItemPointerGetBlockNumber(&s.cands[i].tid));
+            }
+            const Cand c = s.cands[s.cand_next++];
+            float d;
+            if (exact_distance(scan, s, c.tid, &d)) {
+                s.pool.push_back({d, c.tid});
+                std::push_heap(s.pool.begin(), s.pool.end(), later);
+            }
+        }
+        if (!s.pool.empty()) {
+            std::pop_heap(s.pool.begin(), s.pool.end(), later);
+            *out = s.pool.back();
+            s.pool.pop_back();
+            return true;
+        }
+        if (!probe_round(scan, s)) return false;
+    }
+}
+
 void start(IndexScanDesc scan, IvfScanState& s) {
     s.started = true;
     Relation index = scan->indexRelation;
+    flush_buffered(index);  // this backend's own inserts first
     read_layout(index, &s.layout);
     s.reader = std::make_unique<ListReader>(index, s.layout);
     s.hits.clear();
+    s.cands.clear();
+    s.cand_next = 0;
+    s.pool.clear();
     s.next_list = 0;
     s.unordered = true;
     uint32 first, max;
@@ -104,6 +253,14 @@ void start(IndexScanDesc scan, IvfScanState& s) {
 
 bool next_tuple(IndexScanDesc scan, IvfScanState& s) {
     if (!s.started) start(scan, s);
+    if (!s.unordered && s.layout.quantizer == kRabitq) {
+        Hit h;
+        if (!next_rabitq(scan, s, &h)) return false;
+        scan->xs_heaptid = h.tid;
+        scan->xs_orderbyvals[0] = Float8GetDatum(hnsw::sql_distance(s.layout.metric, h.dist));
+        scan->xs_orderbynulls[0] = false;
+        return true;
+    }
     while (s.hits.empty()) {
         if (s.unordered) {
             // Every list, rows as stored.
@@ -173,6 +330,7 @@ extern "C" bool nmvec_ivf_gettuple(IndexScanDesc scan, ScanDirection dir) {
 }
 
 extern "C" void nmvec_ivf_endscan(IndexScanDesc scan) {
+    if (scan->opaque) state_of(scan)->release();
     if (scan->opaque) MemoryContextDelete(GetMemoryChunkContext(scan->opaque));
     scan->opaque = nullptr;
 }

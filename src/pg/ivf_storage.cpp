@@ -90,8 +90,11 @@ void read_layout(Relation index, Layout* l) {
                         errhint("REINDEX the index.")));
     const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
     const auto metric = static_cast<Metric>(meta.metric);
+    const auto quantizer = static_cast<Quantizer>(meta.quantizer);
     if ((metric != Metric::L2 && metric != Metric::InnerProduct && metric != Metric::Cosine) ||
-        (meta.elem_kind != kFloat32 && meta.elem_kind != kFloat16) || meta.quantizer != kFlat ||
+        (meta.elem_kind != kFloat32 && meta.elem_kind != kFloat16) ||
+        (quantizer != kFlat && quantizer != kRabitq) ||
+        (quantizer == kRabitq && meta.bits != 1 && meta.bits != 4 && meta.bits != 8) ||
         meta.dims > static_cast<uint32>(nmvec::kMaxDims) || meta.trained > 1)
         report_corrupt(index,
                        "The meta page's metric, element kind, quantizer or dimensions are out of range.");
@@ -99,7 +102,7 @@ void read_layout(Relation index, Layout* l) {
         (!meta.trained && meta.n_lists != 1))
         report_corrupt(index, "The meta page's list count is out of range.");
     const ElemKind kind = static_cast<ElemKind>(meta.elem_kind);
-    if (meta.dims > 0 && meta.rec_bytes != record_bytes(meta.dims, kind))
+    if (meta.dims > 0 && meta.rec_bytes != record_bytes(meta.dims, kind, quantizer, meta.bits))
         report_corrupt(index, "The meta page's record size does not match its dimensions.");
     const uint64 dir_need = (meta.n_lists + kListsPerDirPage - 1) / kListsPerDirPage;
     const uint64 cent_need =
@@ -112,7 +115,16 @@ void read_layout(Relation index, Layout* l) {
     l->dims = meta.dims;
     l->metric = metric;
     l->elem_kind = kind;
-    l->quantizer = static_cast<Quantizer>(meta.quantizer);
+    l->quantizer = quantizer;
+    l->bits = quantizer == kRabitq ? meta.bits : 0;
+    l->seed = meta.seed;
+    l->codec.reset();
+    if (quantizer == kRabitq && meta.dims > 0) {
+        l->codec = codec_for(meta.dims, meta.bits, meta.seed);
+        if (l->codec->code_bytes() != l->code_bytes())
+            elog(ERROR, "ivf RaBitQ code size %zu differs from the layout's %u", l->codec->code_bytes(),
+                 l->code_bytes());
+    }
     l->trained = meta.trained != 0;
     l->n_lists = meta.n_lists;
     l->rec_bytes = meta.rec_bytes;
@@ -138,6 +150,7 @@ bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, std::v
     else
         halfs_to_floats(reinterpret_cast<const HalfVector*>(raw)->x, f32.data(), dims);
     if (!nmvec::hnsw::normalize_for(layout.metric, f32.data(), dims)) return false;
+    if (layout.quantizer != kFlat) return true;
     out.resize(layout.code_bytes());
     if (layout.elem_kind == kFloat32)
         memcpy(out.data(), f32.data(), dims * sizeof(float));
@@ -146,6 +159,52 @@ bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, std::v
     else  // keep the exact bit patterns
         memcpy(out.data(), reinterpret_cast<const HalfVector*>(raw)->x, dims * sizeof(uint16_t));
     return true;
+}
+
+std::shared_ptr<const nmvec::RabitqCodec> codec_for(uint32 dims, uint32 bits, uint64 seed) {
+    // The last few codecs of this backend: building one costs O(dims).
+    static std::vector<std::shared_ptr<const nmvec::RabitqCodec>> cache;
+    for (const auto& c : cache)
+        if (c->dim() == dims && c->bits() == bits && c->seed() == seed) return c;
+    auto c = std::make_shared<const nmvec::RabitqCodec>(dims, bits, seed);
+    if (cache.size() >= 8) cache.erase(cache.begin());
+    cache.push_back(c);
+    return c;
+}
+
+void read_centroid(Relation index, const Layout& layout, uint32 list, float* out) {
+    const uint32 cb = centroid_bytes(layout.dims);
+    const nmvec::StreamSpan span(list, cb, kSliceBytes);
+    for (uint32 p = 0; p < span.pieces(); ++p) {
+        const nmvec::SpanPiece piece = span.piece(p);
+        const BlockNumber blk = layout.centroid_start + piece.slice;
+        Buffer buf = ReadBuffer(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        if (!page_is(BufferGetPage(buf), kCentroidPage)) {
+            UnlockReleaseBuffer(buf);
+            report_bad_page(index, blk, kCentroidPage);
+        }
+        memcpy(reinterpret_cast<char*>(out) + piece.at, stream_data(BufferGetPage(buf)) + piece.offset,
+               piece.bytes);
+        UnlockReleaseBuffer(buf);
+    }
+}
+
+void rabitq_encode(Relation index, const Layout& layout, uint32 list, const float* f32,
+                   const std::vector<float>* centroids, AlignedBytes& out) {
+    out.resize(layout.code_bytes());
+    const float* c = nullptr;
+    std::vector<float> tmp;
+    if (layout.trained) {
+        if (centroids != nullptr) {
+            c = centroids->data() + static_cast<size_t>(list) * layout.dims;
+        } else {
+            tmp.resize(layout.dims);
+            read_centroid(index, layout, list, tmp.data());
+            c = tmp.data();
+        }
+    }
+    layout.codec->encode(f32, c, reinterpret_cast<uint8_t*>(out.data()));
 }
 
 void centroid_distances(Relation index, const Layout& layout, const float* q, std::vector<float>& out) {
@@ -283,88 +342,100 @@ BlockNumber write_new_pages(Relation index, uint64 first, uint64 last, uint64 po
 
 }  // namespace
 
-void append_record(Relation index, const Layout& layout, uint32 list, ItemPointer tid, const void* code) {
-    const uint32 rb = layout.rec_bytes;
-    // The record, contiguous (palloc: an error below frees it with the context).
-    char* rec = static_cast<char*>(palloc0(rb));
-    RecordHeader h{};
-    h.heap_tid = *tid;
-    memcpy(rec, &h, sizeof(h));
-    memcpy(rec + sizeof(h), code, layout.code_bytes());
+namespace {
 
+/// The tail of a list, exclusively locked: the entry's tail, or past it if
+/// inserts added pages since. *slice is its index in the chain.
+Buffer lock_tail(Relation index, const Layout& layout, const ListEntry& e, uint64* slice) {
+    *slice = e.tail_slice;
+    Buffer buf = read_list_page(index, layout, e.tail, BUFFER_LOCK_EXCLUSIVE);
+    for (;;) {
+        Page page = BufferGetPage(buf);
+        if (written_bytes(page) < kSliceBytes || page_opaque(page)->next == InvalidBlockNumber) return buf;
+        const BlockNumber next = page_opaque(page)->next;
+        UnlockReleaseBuffer(buf);
+        buf = read_list_page(index, layout, next, BUFFER_LOCK_EXCLUSIVE);
+        ++*slice;
+    }
+}
+
+}  // namespace
+
+void append_records(Relation index, const Layout& layout, uint32 list, const char* recs, uint32 n) {
+    const uint32 rb = layout.rec_bytes;
+    uint32 i = 0;
     ListEntry e = read_entry(index, layout, list);
     if (e.head == InvalidBlockNumber) {
-        // An empty list: its first pages, and the entry naming them, under
-        // the directory page's exclusive lock (another insert may have
-        // started the list meanwhile: then append as below).
+        // An empty list: its first pages (holding the first record), and the
+        // entry naming them, under the directory page's exclusive lock
+        // (another insert may have started the list meanwhile: then append
+        // as below).
         uint32 slot;
         Buffer dbuf = lock_entry_page(index, layout, list, BUFFER_LOCK_EXCLUSIVE, &slot);
         e = dir_entries(BufferGetPage(dbuf))[slot];
         if (e.head == InvalidBlockNumber) {
             BlockNumber last;
             const uint64 last_slice = (rb - 1) / kSliceBytes;
-            const BlockNumber first = write_new_pages(index, 0, last_slice, 0, rec, rb, &last);
+            const BlockNumber first = write_new_pages(index, 0, last_slice, 0, recs, rb, &last);
             GenericXLogState* st = GenericXLogStart(index);
             ListEntry& ne = dir_entries(GenericXLogRegisterBuffer(st, dbuf, 0))[slot];
             ne.head = first;
             ne.tail = last;
             ne.tail_slice = static_cast<uint32>(last_slice);
+            e = ne;
             GenericXLogFinish(st);
-            UnlockReleaseBuffer(dbuf);
-            pfree(rec);
-            return;
+            i = 1;
         }
         UnlockReleaseBuffer(dbuf);
         check_entry(index, layout, e);
     }
-    // The tail: the entry's, or past it if inserts added pages since.
-    BlockNumber tail = e.tail;
-    uint64 tail_slice = e.tail_slice;
-    Buffer tbuf = read_list_page(index, layout, tail, BUFFER_LOCK_EXCLUSIVE);
-    for (;;) {
-        Page page = BufferGetPage(tbuf);
-        if (written_bytes(page) < kSliceBytes || page_opaque(page)->next == InvalidBlockNumber) break;
-        const BlockNumber next = page_opaque(page)->next;
-        UnlockReleaseBuffer(tbuf);
-        tbuf = read_list_page(index, layout, next, BUFFER_LOCK_EXCLUSIVE);
-        tail = next;
-        ++tail_slice;
-    }
-    Page tpage = BufferGetPage(tbuf);
-    const uint32 used = written_bytes(tpage);
-    const uint64 pos = tail_slice * kSliceBytes + used;
-    if (used > kSliceBytes || pos % rb != 0)
-        report_corrupt(index, "A list page's written size is not a whole number of records.");
-    if (used + rb <= kSliceBytes) {
-        // The common case: the record fits the tail page.
+    while (i < n) {
+        uint64 tail_slice;
+        Buffer tbuf = lock_tail(index, layout, e, &tail_slice);
+        uint32 used = written_bytes(BufferGetPage(tbuf));
+        uint64 pos = tail_slice * kSliceBytes + used;
+        if (used > kSliceBytes || pos % rb != 0)
+            report_corrupt(index, "A list page's written size is not a whole number of records.");
+        // As many whole records as fit the tail page, in one WAL record.
+        if (used + rb <= kSliceBytes) {
+            GenericXLogState* st = GenericXLogStart(index);
+            Page page = GenericXLogRegisterBuffer(st, tbuf, 0);
+            while (i < n && used + rb <= kSliceBytes) {
+                put_piece(page, tail_slice, pos, recs + static_cast<size_t>(i) * rb, pos, pos + rb);
+                used += rb;
+                pos += rb;
+                ++i;
+            }
+            GenericXLogFinish(st);
+        }
+        if (i == n) {
+            UnlockReleaseBuffer(tbuf);
+            break;
+        }
+        // The next record goes past the tail page: new pages for the rest of
+        // it, then the piece in the tail (if any room), its link and the
+        // directory entry, in one WAL record. (Lock order: this list page,
+        // then the directory page; nobody holds a directory page while
+        // waiting for a list page.)
+        const char* rec = recs + static_cast<size_t>(i) * rb;
+        const uint64 last_slice = (pos + rb - 1) / kSliceBytes;
+        BlockNumber last;
+        const BlockNumber first = write_new_pages(index, tail_slice + 1, last_slice, pos, rec, rb, &last);
+        uint32 slot;
+        Buffer dbuf = lock_entry_page(index, layout, list, BUFFER_LOCK_EXCLUSIVE, &slot);
         GenericXLogState* st = GenericXLogStart(index);
-        put_piece(GenericXLogRegisterBuffer(st, tbuf, 0), tail_slice, pos, rec, pos, pos + rb);
+        Page wt = GenericXLogRegisterBuffer(st, tbuf, 0);
+        if (used < kSliceBytes) put_piece(wt, tail_slice, pos, rec, pos, (tail_slice + 1) * kSliceBytes);
+        page_opaque(wt)->next = first;
+        ListEntry& ne = dir_entries(GenericXLogRegisterBuffer(st, dbuf, 0))[slot];
+        ne.tail = last;
+        ne.tail_slice = static_cast<uint32>(last_slice);
+        e = ne;
         GenericXLogFinish(st);
+        UnlockReleaseBuffer(dbuf);
         UnlockReleaseBuffer(tbuf);
-        pfree(rec);
-        return;
+        ++i;
     }
-    // New pages for the rest, then the piece in the tail (if any room), its
-    // link and the directory entry, in one WAL record. (Lock order: this
-    // list page, then the directory page; nobody holds a directory page
-    // while waiting for a list page.)
-    const uint64 first_new = tail_slice + 1;  // where the record goes on (pos's slice when the tail is full)
-    const uint64 last_slice = (pos + rb - 1) / kSliceBytes;
-    BlockNumber last;
-    const BlockNumber first = write_new_pages(index, first_new, last_slice, pos, rec, rb, &last);
-    uint32 slot;
-    Buffer dbuf = lock_entry_page(index, layout, list, BUFFER_LOCK_EXCLUSIVE, &slot);
-    GenericXLogState* st = GenericXLogStart(index);
-    Page wt = GenericXLogRegisterBuffer(st, tbuf, 0);
-    if (used < kSliceBytes) put_piece(wt, tail_slice, pos, rec, pos, (tail_slice + 1) * kSliceBytes);
-    page_opaque(wt)->next = first;
-    ListEntry& ne = dir_entries(GenericXLogRegisterBuffer(st, dbuf, 0))[slot];
-    ne.tail = last;
-    ne.tail_slice = static_cast<uint32>(last_slice);
-    GenericXLogFinish(st);
-    UnlockReleaseBuffer(dbuf);
-    UnlockReleaseBuffer(tbuf);
-    pfree(rec);
 }
 
 uint64 mark_dead(Relation index, const Layout& layout, const ListEntry& e, IndexBulkDeleteCallback dead,

@@ -13,6 +13,7 @@ IndexBulkDeleteResult* bulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResult* 
                                   IndexBulkDeleteCallback callback, void* cb_state) {
     Relation index = info->index;
     if (stats == nullptr) stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
+    flush_buffered(index);
     Layout layout;
     read_layout(index, &layout);
     uint64 live = 0, removed = 0;

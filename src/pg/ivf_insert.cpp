@@ -1,0 +1,267 @@
+// ivf_insert.cpp — inserts into an ivf index.
+//
+// An insert finds its list (the nearest centroid) and appends its record
+// to that list's buffer in backend memory; a list's buffer is written to
+// the index when it holds a page of records (append_records: as many
+// records to a WAL record as fit the tail page), and every buffer of the
+// backend before its transaction commits or prepares (a pre-commit
+// callback), so a committed row is always in the index. Rows a transaction
+// inserted are invisible to other sessions until it commits, so the
+// buffering changes nothing they could see; this backend's own scans,
+// vacuums and nmvec_ivf_stats calls write the index's buffer first. A
+// buffer is keyed by the index's relfilenode: after TRUNCATE, REINDEX or a
+// rewrite in the same transaction (which rebuilt the index from the table)
+// it is dropped instead of written; after an abort, all are dropped.
+//
+// Writing one WAL record per page instead of one per row is what makes a
+// COPY into an ivf-indexed table cheap: GenericXLog compares the whole
+// written part of a page for every record it logs.
+#include <algorithm>
+#include <unordered_map>
+
+#include "ivf_am.h"
+
+extern "C" {
+#include "access/relation.h"
+#include "access/xact.h"
+#include "storage/lmgr.h"
+}
+
+namespace nmvec::pg::ivf {
+namespace {
+
+/// Bytes all buffers of one index may hold before they are all written.
+constexpr size_t kMaxBufferedBytes = 4u << 20;
+
+struct IndexBuffer {
+    Oid index = InvalidOid;
+    RelFileNode node{};
+    uint32 rec_bytes = 0;
+    std::unordered_map<uint32, std::vector<char>> lists;
+    size_t bytes = 0;
+};
+
+// Backend-global, on the C++ heap; emptied at every transaction end.
+std::vector<IndexBuffer>* g_buffers = nullptr;
+
+bool same_node(const RelFileNode& a, const RelFileNode& b) {
+    return a.spcNode == b.spcNode && a.dbNode == b.dbNode && a.relNode == b.relNode;
+}
+
+IndexBuffer* find_buffer(Oid index) {
+    if (g_buffers == nullptr) return nullptr;
+    for (IndexBuffer& b : *g_buffers)
+        if (b.index == index) return &b;
+    return nullptr;
+}
+
+/// Write one list's buffer and empty it.
+void write_list(Relation index, const Layout& layout, IndexBuffer& b, uint32 list, std::vector<char>& bytes) {
+    if (bytes.empty()) return;
+    const uint32 n = static_cast<uint32>(bytes.size() / b.rec_bytes);
+    append_records(index, layout, list, bytes.data(), n);
+    b.bytes -= bytes.size();
+    bytes.clear();
+}
+
+/// Write every list's buffer of `index` (open, locked) into it.
+void write_all(Relation index, IndexBuffer& b) {
+    if (b.bytes == 0) return;
+    if (!same_node(index->rd_node, b.node)) {  // rebuilt since: the rows are in it already
+        b.lists.clear();
+        b.bytes = 0;
+        return;
+    }
+    Layout layout;
+    read_layout(index, &layout);
+    if (layout.rec_bytes != b.rec_bytes)
+        elog(ERROR, "ivf index \"%s\" changed its record size", RelationGetRelationName(index));
+    for (auto& [list, bytes] : b.lists) write_list(index, layout, b, list, bytes);
+    b.lists.clear();
+}
+
+void flush_all() {
+    if (g_buffers == nullptr) return;
+    for (IndexBuffer& b : *g_buffers) {
+        if (b.bytes == 0) continue;
+        // Still locked by the inserting statements (RowExclusiveLock to the
+        // transaction's end); gone if dropped in this transaction.
+        Relation index = try_relation_open(b.index, RowExclusiveLock);
+        if (index == nullptr) {
+            b.lists.clear();
+            b.bytes = 0;
+            continue;
+        }
+        write_all(index, b);
+        relation_close(index, NoLock);
+    }
+    g_buffers->clear();
+}
+
+void xact_callback(XactEvent event, void* /*arg*/) {
+    switch (event) {
+        case XACT_EVENT_PRE_COMMIT:
+        case XACT_EVENT_PARALLEL_PRE_COMMIT:
+        case XACT_EVENT_PRE_PREPARE:
+            if (g_buffers != nullptr && !g_buffers->empty())
+                nmvec::pg::guarded([]() -> Datum {
+                    flush_all();
+                    return 0;
+                });
+            break;
+        default:  // commit, prepare, abort: nothing may be left
+            if (g_buffers != nullptr) g_buffers->clear();
+            break;
+    }
+}
+
+/// Per-statement insert scratch (IndexInfo::ii_AmCache).
+struct InsertState {
+    Layout layout;
+    std::vector<float> centroids;  // all of them, when they fit kCentroidCacheBytes
+    bool centroids_cached = false;
+    AlignedBytes code;
+    std::vector<float> f32, dists;
+};
+constexpr size_t kCentroidCacheBytes = 64u << 20;
+
+InsertState* insert_state(IndexInfo* info) {
+    if (info && info->ii_AmCache) return static_cast<InsertState*>(info->ii_AmCache);
+    MemoryContext parent = info ? info->ii_Context : CurrentMemoryContext;
+    InsertState* st = new_in_context<InsertState>(parent, "nmvec ivf insert");
+    if (info) info->ii_AmCache = st;
+    return st;
+}
+
+/// Copy every centroid (the stream pages in order) into out.
+void load_centroids(Relation index, const Layout& l, std::vector<float>& out) {
+    const uint64 bytes = static_cast<uint64>(l.n_lists) * centroid_bytes(l.dims);
+    out.resize(static_cast<size_t>(l.n_lists) * l.dims);
+    char* dst = reinterpret_cast<char*>(out.data());
+    for (uint32 p = 0; p < l.centroid_pages; ++p) {
+        const BlockNumber blk = l.centroid_start + p;
+        Buffer buf = ReadBuffer(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        if (!page_is(BufferGetPage(buf), kCentroidPage)) {
+            UnlockReleaseBuffer(buf);
+            report_bad_page(index, blk, kCentroidPage);
+        }
+        const uint64 at = static_cast<uint64>(p) * kSliceBytes;
+        memcpy(dst + at, stream_data(BufferGetPage(buf)), std::min<uint64>(kSliceBytes, bytes - at));
+        UnlockReleaseBuffer(buf);
+    }
+}
+
+/// Fix the dims of an index built empty without a typmod (first insert).
+void ensure_dims(Relation index, Layout* layout, int dims) {
+    Buffer buf = ReadBuffer(index, kMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    GenericXLogState* st = GenericXLogStart(index);
+    Meta* meta = page_meta(GenericXLogRegisterBuffer(st, buf, 0));
+    if (meta->dims == 0) {
+        meta->dims = static_cast<uint32>(dims);
+        meta->rec_bytes = record_bytes(meta->dims, static_cast<ElemKind>(meta->elem_kind),
+                                       static_cast<Quantizer>(meta->quantizer), meta->bits);
+        GenericXLogFinish(st);
+    } else {
+        GenericXLogAbort(st);
+    }
+    UnlockReleaseBuffer(buf);
+    read_layout(index, layout);
+}
+
+/// The list whose centroid is nearest to st.f32.
+uint32 nearest_list(Relation index, InsertState& st) {
+    const Layout& l = st.layout;
+    if (!l.trained) return 0;
+    const size_t cache = static_cast<size_t>(l.n_lists) * centroid_bytes(l.dims);
+    if (!st.centroids_cached && cache <= kCentroidCacheBytes) {
+        load_centroids(index, l, st.centroids);
+        st.centroids_cached = true;
+    }
+    if (!st.centroids_cached) {
+        centroid_distances(index, l, st.f32.data(), st.dists);
+        return static_cast<uint32>(std::min_element(st.dists.begin(), st.dists.end()) - st.dists.begin());
+    }
+    const nmvec::hnsw::Distance dist(l.metric, l.dims);
+    float best = std::numeric_limits<float>::infinity();
+    uint32 list = 0;
+    for (uint32 i = 0; i < l.n_lists; ++i) {
+        const float d = dist(st.centroids.data() + static_cast<size_t>(i) * l.dims, st.f32.data());
+        if (d < best) {
+            best = d;
+            list = i;
+        }
+    }
+    return list;
+}
+
+/// Buffer one record for `list` of `index`; writes the list's buffer once it
+/// holds a page, every buffer of the index once they hold kMaxBufferedBytes.
+void buffer_record(Relation index, const Layout& l, uint32 list, ItemPointer tid, const void* code) {
+    if (g_buffers == nullptr) g_buffers = new std::vector<IndexBuffer>();
+    IndexBuffer* b = find_buffer(RelationGetRelid(index));
+    if (b != nullptr && (!same_node(b->node, index->rd_node) || b->rec_bytes != l.rec_bytes)) {
+        b->lists.clear();  // rebuilt in this transaction: what was buffered is in it
+        b->bytes = 0;
+        b->node = index->rd_node;
+        b->rec_bytes = l.rec_bytes;
+    }
+    if (b == nullptr) {
+        g_buffers->emplace_back();
+        b = &g_buffers->back();
+        b->index = RelationGetRelid(index);
+        b->node = index->rd_node;
+        b->rec_bytes = l.rec_bytes;
+    }
+    std::vector<char>& bytes = b->lists[list];
+    const size_t at = bytes.size();
+    bytes.resize(at + l.rec_bytes);
+    RecordHeader h{};
+    h.heap_tid = *tid;
+    memcpy(bytes.data() + at, &h, sizeof(h));
+    memcpy(bytes.data() + at + sizeof(h), code, l.code_bytes());
+    memset(bytes.data() + at + sizeof(h) + l.code_bytes(), 0, l.rec_bytes - sizeof(h) - l.code_bytes());
+    b->bytes += l.rec_bytes;
+    if (bytes.size() >= kSliceBytes)
+        write_list(index, l, *b, list, bytes);
+    else if (b->bytes >= kMaxBufferedBytes)
+        write_all(index, *b);
+}
+
+}  // namespace
+
+void flush_buffered(Relation index) {
+    IndexBuffer* b = find_buffer(RelationGetRelid(index));
+    if (b != nullptr) write_all(index, *b);
+}
+
+void register_insert_buffers() { RegisterXactCallback(xact_callback, nullptr); }
+
+}  // namespace nmvec::pg::ivf
+
+using namespace nmvec::pg::ivf;
+
+extern "C" bool nmvec_ivf_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid,
+                                 Relation /*heap*/, IndexUniqueCheck /*check*/, bool /*unchanged*/,
+                                 IndexInfo* info) {
+    if (isnull[0]) return false;  // NULL vectors are not indexed
+    bool inserted = false;
+    nmvec::pg::guarded([&]() -> Datum {
+        InsertState* st = insert_state(info);
+        if (st->layout.rec_bytes == 0) read_layout(index, &st->layout);
+        if (st->layout.dims == 0) {  // built empty, no typmod: the first vector decides
+            int dim = reinterpret_cast<const nmvec::pg::Vector*>(PG_DETOAST_DATUM(values[0]))->dim;
+            ensure_dims(index, &st->layout, dim);
+        }
+        if (!prepare_vector(st->layout, values[0], st->code, st->f32)) return 0;  // zero vector under cosine
+        const uint32 list = nearest_list(index, *st);
+        if (st->layout.quantizer == kRabitq)
+            rabitq_encode(index, st->layout, list, st->f32.data(),
+                          st->centroids_cached ? &st->centroids : nullptr, st->code);
+        buffer_record(index, st->layout, list, heap_tid, st->code.data());
+        inserted = true;
+        return 0;
+    });
+    return inserted;
+}
