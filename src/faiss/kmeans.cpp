@@ -6,10 +6,10 @@
 // makes it part of nmvec_faiss.so. Three pieces of process-global state are
 // set for the length of one call and restored afterwards, so calls are
 // serialised by one mutex:
-//  * FAISS's interrupt hook, faiss::InterruptCallback::instance. FAISS calls
-//    InterruptCallback::check() on the calling thread (k-means: after each
-//    assignment step and each centroid update; exhaustive search: after each
-//    block of distance_compute_blas_query_bs = 4096 queries), and check()
+//  * FAISS's interrupt hook, faiss::InterruptCallback::instance.
+//    InterruptCallback::check() asks it on the calling thread (faiss::Clustering
+//    after each assignment step and each centroid update; NearestFlat below
+//    before each slice of about 2^31 multiply-adds of an assignment step) and
 //    throws a FaissException when the hook says stop. The hook we install
 //    asks the caller's callback and remembers a "yes", so an interrupt is
 //    told apart from other FAISS errors and stays set for the rest of the
@@ -384,7 +384,7 @@ int assign_body(const nmvec_assign_args& a, CallerInterrupt& hook, char* err, si
         if (hook.fired()) return NMVEC_FAISS_INTERRUPTED;
         for (int64_t i = 0; i < m; i++) {
             // NaN or overflowing components give a NaN or infinite distance
-            // and an arbitrary label (or -1).
+            // (and an arbitrary label).
             if (labels[size_t(i)] < 0 || labels[size_t(i)] >= a.k || !std::isfinite(distances[size_t(i)])) {
                 set_error(err, errcap, "vector %lld has no nearest centroid (non-finite distance)",
                           (long long)(i0 + i));
