@@ -77,8 +77,10 @@ struct nmvec_kmeans_args {
     int64_t k;
     /* Assignment/update iterations, >= 1. */
     int32_t iterations;
-    /* OpenMP and (if it is OpenBLAS) BLAS threads for this call, restored
-     * afterwards; 0 = leave the process's current settings. */
+    /* OpenMP threads for this call (the work is split into blocks over
+     * OpenMP threads, each doing single-threaded BLAS; OpenBLAS, if that is
+     * the BLAS, is set to 1 thread for the call); both are restored
+     * afterwards. 0 = the process's current OpenMP setting. */
     int32_t threads;
     /* Seeds the initial centroids and any subsampling: the same input, seed
      * and threads give the same centroids. Only the low 30 bits are used. */
@@ -119,7 +121,10 @@ struct nmvec_assign_args {
     int32_t* labels;
     /* Optional output (may be NULL), n entries: the squared L2 distance to,
      * or the inner product with, that centroid, as FAISS computes it (for L2
-     * through |x|^2 + |c|^2 - 2<x,c>, so with float cancellation error). */
+     * through |x|^2 + |c|^2 - 2<x,c>, so with float cancellation error).
+     * A vector whose distance is not finite (NaN or overflowing components)
+     * makes the call fail with NMVEC_FAISS_ERROR; labels and distances are
+     * then written only partly. */
     float* distances;
     nmvec_faiss_interrupt_fn interrupted;
     void* interrupt_arg;

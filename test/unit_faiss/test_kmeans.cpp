@@ -134,29 +134,40 @@ struct CountingInterrupt {
 TEST(FaissKmeans, ApiVersion) { EXPECT_EQ(nmvec_faiss_api_version(), NMVEC_FAISS_API_VERSION); }
 
 TEST(FaissKmeans, RecoversSeparatedBlobs) {
+    // FAISS starts from k random points, so a seed whose start puts two
+    // centroids in one blob and none in another ends in that local optimum
+    // (with these 8 blobs about 60% of seeds do). As a caller would (FAISS's
+    // nredo), keep the run of lowest objective among 10 seeds: the chance
+    // that all 10 miss is under 1%, and the data and seeds are fixed.
     Blobs b = make_blobs(8, 200, 16, 10.0f, 0.1f, 7);
     for (int threads : {1, 2}) {
         SCOPED_TRACE("threads " + std::to_string(threads));
-        Matrix c;
-        nmvec_kmeans_args a = kmeans_args(b.x, b.n, b.d, b.blobs, c);
-        a.threads = threads;
-        nmvec_kmeans_stats stats{-1, -1};
-        a.stats = &stats;
-        char err[256] = "x";
-        ASSERT_EQ(nmvec_faiss_kmeans(&a, err, sizeof(err)), NMVEC_FAISS_OK) << err;
-        EXPECT_STREQ(err, "");
-        expect_blobs_recovered(b, c);
-        EXPECT_EQ(stats.iterations, 20);
+        Matrix best;
+        nmvec_kmeans_stats best_stats{HUGE_VAL, -1};
+        for (uint32_t seed = 1; seed <= 10; seed++) {
+            Matrix c;
+            nmvec_kmeans_args a = kmeans_args(b.x, b.n, b.d, b.blobs, c);
+            a.threads = threads;
+            a.seed = seed;
+            nmvec_kmeans_stats stats{-1, -1};
+            a.stats = &stats;
+            char err[256] = "x";
+            ASSERT_EQ(nmvec_faiss_kmeans(&a, err, sizeof(err)), NMVEC_FAISS_OK) << err;
+            EXPECT_STREQ(err, "");
+            EXPECT_EQ(stats.iterations, 20);
+            if (stats.objective < best_stats.objective) best = c, best_stats = stats;
+        }
+        expect_blobs_recovered(b, best);
         // Objective: sum of squared distances to the nearest centroid, about
         // n * d * sigma^2 = 1600 * 16 * 0.01 = 256.
         double ref = 0;
         for (int64_t i = 0; i < b.n; i++) {
             const float* xi = b.x.data() + i * b.d;
-            ref += l2sq(xi, c.data() + nearest(xi, c, b.blobs, b.d, false) * b.d, b.d);
+            ref += l2sq(xi, best.data() + nearest(xi, best, b.blobs, b.d, false) * b.d, b.d);
         }
-        EXPECT_NEAR(stats.objective, ref, 1e-3 * ref);
-        EXPECT_GT(stats.objective, 150);
-        EXPECT_LT(stats.objective, 400);
+        EXPECT_NEAR(best_stats.objective, ref, 1e-3 * ref);
+        EXPECT_GT(best_stats.objective, 150);
+        EXPECT_LT(best_stats.objective, 400);
     }
 }
 
@@ -329,6 +340,16 @@ TEST(FaissKmeans, NonFiniteInputIsAFaissError) {
     EXPECT_EQ(std::string(err).rfind("faiss: ", 0), 0u) << err;
 }
 
+TEST(FaissKmeans, OverflowingInputIsAnError) {
+    // Finite, but the squared distances overflow float.
+    Matrix x = uniform(200, 4, 16, -3e19f, 3e19f);
+    Matrix c;
+    nmvec_kmeans_args a = kmeans_args(x, 200, 4, 5, c);
+    char err[512] = "";
+    EXPECT_EQ(nmvec_faiss_kmeans(&a, err, sizeof(err)), NMVEC_FAISS_ERROR);
+    EXPECT_NE(std::string(err).find("non-finite"), std::string::npos) << err;
+}
+
 TEST(FaissKmeans, InterruptAtOnce) {
     Matrix x = uniform(20000, 16, 10);
     Matrix c;
@@ -346,10 +367,10 @@ TEST(FaissKmeans, InterruptAtOnce) {
 }
 
 TEST(FaissKmeans, InterruptInsideFaiss) {
-    // 20000 points: FAISS's search checks after every 4096 queries (5 blocks)
-    // and Clustering after each assignment and each update, so about 7 checks
-    // per iteration; with 1000 iterations the 10th call comes from inside
-    // FAISS, long before the end. The hook is sticky: no call after the "yes".
+    // The hook is asked once before FAISS starts, then in every iteration
+    // once by the assignment step (one slice here) and twice by
+    // faiss::Clustering: the 10th call comes from inside FAISS, long before
+    // the 1000th iteration. The hook is sticky: no call after the "yes".
     Matrix x = uniform(20000, 16, 11);
     for (int fire_at : {2, 10}) {
         SCOPED_TRACE("fire_at " + std::to_string(fire_at));
@@ -385,8 +406,24 @@ TEST(FaissKmeans, CallbackThatNeverFiresIsAskedRepeatedly) {
     a.interrupted = CountingInterrupt::fn;
     a.interrupt_arg = &in;
     ASSERT_EQ(nmvec_faiss_kmeans(&a, nullptr, 0), NMVEC_FAISS_OK);
-    // At least our own check plus two of Clustering's per iteration.
-    EXPECT_GE(in.calls, 1 + 2 * 4);
+    // Once before FAISS starts, then per iteration once in the assignment
+    // (20000 x 100 x 16 multiply-adds: one slice) and twice in Clustering.
+    EXPECT_EQ(in.calls, 1 + 3 * 4);
+}
+
+TEST(FaissKmeans, LongAssignmentIsCheckedInSlices) {
+    // 40000 x 256 centroids x 256 dims = 2.6e9 multiply-adds: two slices of
+    // at most 2^31, so one iteration asks 1 + 2 + 2 times.
+    Matrix x = uniform(40000, 256, 15);
+    Matrix c;
+    nmvec_kmeans_args a = kmeans_args(x, 40000, 256, 256, c);
+    a.iterations = 1;
+    a.threads = 2;
+    CountingInterrupt in;
+    a.interrupted = CountingInterrupt::fn;
+    a.interrupt_arg = &in;
+    ASSERT_EQ(nmvec_faiss_kmeans(&a, nullptr, 0), NMVEC_FAISS_OK);
+    EXPECT_EQ(in.calls, 5);
 }
 
 /// Stands for a hook someone else installed: it would stop every FAISS call.
@@ -491,9 +528,7 @@ void expect_assign_matches_brute_force(bool ip, int64_t n, int64_t k, int64_t d,
 TEST(FaissAssign, L2MatchesBruteForce) { expect_assign_matches_brute_force(false, 3000, 37, 24, 2); }
 TEST(FaissAssign, InnerProductMatchesBruteForce) { expect_assign_matches_brute_force(true, 3000, 37, 24, 2); }
 TEST(FaissAssign, OneThread) { expect_assign_matches_brute_force(false, 1000, 10, 8, 1); }
-TEST(FaissAssign, FewVectorsTakeFaissSequentialPath) {
-    expect_assign_matches_brute_force(false, 7, 10, 8, 2);
-}
+TEST(FaissAssign, FewVectors) { expect_assign_matches_brute_force(false, 7, 10, 8, 2); }
 
 TEST(FaissAssign, SeveralChunksWithoutDistances) {
     // More rows than one search call takes (65536), so two chunks.
@@ -566,6 +601,17 @@ TEST(FaissAssign, NaNRowIsAnError) {
     EXPECT_NE(std::string(err).find("vector 20 "), std::string::npos) << err;
 }
 
+TEST(FaissAssign, OverflowingRowIsAnError) {
+    Matrix c = uniform(4, 3, 31);
+    Matrix x = uniform(50, 3, 32);
+    x[3 * 33] = 3e38f;
+    std::vector<int32_t> labels;
+    nmvec_assign_args a = assign_args(c, 4, x, 50, 3, labels, nullptr);
+    char err[200] = "";
+    EXPECT_EQ(nmvec_faiss_assign(&a, err, sizeof(err)), NMVEC_FAISS_ERROR);
+    EXPECT_NE(std::string(err).find("vector 33 "), std::string::npos) << err;
+}
+
 TEST(FaissAssign, Interrupts) {
     const int64_t n = 200000, k = 16, d = 4;
     Matrix c = uniform(k, d, 29);
@@ -588,8 +634,8 @@ TEST(FaissAssign, Interrupts) {
     a.interrupted = CountingInterrupt::fn;
     a.interrupt_arg = &in;
     EXPECT_EQ(nmvec_faiss_assign(&a, nullptr, 0), NMVEC_FAISS_OK);
-    // One check of ours per 65536-row chunk plus FAISS's per 4096 rows.
-    EXPECT_GE(in.calls, 4 + 200000 / 4096);
+    // One check before each 65536-row chunk and one in its search.
+    EXPECT_EQ(in.calls, 1 + 2 * 4);
 }
 
 }  // namespace
