@@ -81,9 +81,10 @@ void read_layout(Relation index, Layout* layout);
 /// (the element kind). False for a zero vector under cosine (not indexed).
 /// Errors when the dims differ from the index's.
 bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, std::vector<float>& f32);
-/// The code of a RaBitQ index for f32 in `list` (its centroid) into out.
-void rabitq_encode(Relation index, const Layout& layout, uint32 list, const float* f32,
-                   const std::vector<float>* centroids, AlignedBytes& out);
+/// The code of a RaBitQ index for f32 in `list` into out; centroid is the
+/// list's (null: read from the index).
+void rabitq_encode(Relation index, const Layout& layout, uint32 list, const float* f32, const float* centroid,
+                   AlignedBytes& out);
 /// Centroid `list` into out (dims floats).
 void read_centroid(Relation index, const Layout& layout, uint32 list, float* out);
 /// A codec for the layout (shared between layouts of one backend).

@@ -41,6 +41,8 @@ constexpr uint64 kSamplePerList = 256;
 /// meaningless (when the table has more rows than that).
 constexpr uint64 kMinSamplePerList = 4;
 constexpr int kKmeansIterations = 10;
+/// Rows assigned to lists at a time (FAISS on the build threads).
+constexpr size_t kAssignBatch = 4096;
 /// The RaBitQ codec's rotation seed (stored in the meta page).
 constexpr uint64 kRabitqSeed = 0x6e6d766563ull;
 
@@ -70,6 +72,9 @@ struct BuildState {
     bool trained = false;
     std::vector<float> centroids;
     std::vector<ListTail> tails;
+    std::vector<float> batch;  // rows waiting for their lists
+    std::vector<ItemPointerData> batch_tids;
+    std::vector<int32_t> labels;
     uint32 rec_bytes = 0;
     std::vector<char> rec;
     AlignedBytes code;
@@ -232,24 +237,11 @@ void build_append(BuildState& bs, uint32 list) {
     ++t.count;
 }
 
-void assign_callback(Relation /*index*/, ItemPointer tid, Datum* values, bool* isnull, bool /*alive*/,
-                     void* state) {
-    BuildState& bs = *static_cast<BuildState*>(state);
-    if (isnull[0] || !load_vector(bs, values[0])) return;
-    uint32 list = 0;
-    if (bs.trained) {
-        const nmvec::hnsw::Distance dist(bs.metric, bs.dims);
-        float best = std::numeric_limits<float>::infinity();
-        for (uint32 i = 0; i < bs.n_lists; ++i) {
-            float d = dist(bs.centroids.data() + static_cast<size_t>(i) * bs.dims, bs.tmp.data());
-            if (d < best) {
-                best = d;
-                list = i;
-            }
-        }
-    }
+/// Encode (or copy) bs.batch row i into bs.rec.
+void make_record(BuildState& bs, size_t i, uint32 list) {
+    const float* v = bs.batch.data() + i * bs.dims;
     RecordHeader h{};
-    h.heap_tid = *tid;
+    h.heap_tid = bs.batch_tids[i];
     memcpy(bs.rec.data(), &h, sizeof(h));
     char* code = bs.rec.data() + sizeof(h);
     if (bs.quantizer == kRabitq) {
@@ -258,7 +250,7 @@ void assign_callback(Relation /*index*/, ItemPointer tid, Datum* values, bool* i
         const float* c = bs.trained ? bs.centroids.data() + static_cast<size_t>(list) * bs.dims : nullptr;
         char msg[256] = "";
         try {
-            bs.codec->encode(bs.tmp.data(), c, reinterpret_cast<uint8_t*>(code));
+            bs.codec->encode(v, c, reinterpret_cast<uint8_t*>(code));
         } catch (const std::exception& e) {
             snprintf(msg, sizeof(msg), "%s", e.what());
         }
@@ -267,14 +259,66 @@ void assign_callback(Relation /*index*/, ItemPointer tid, Datum* values, bool* i
                             errmsg("cannot encode a vector for ivf index \"%s\": %s",
                                    RelationGetRelationName(bs.index), msg)));
     } else if (bs.kind == kFloat32) {
-        memcpy(code, bs.tmp.data(), sizeof(float) * bs.dims);
+        memcpy(code, v, sizeof(float) * bs.dims);
     } else {
-        floats_to_halfs(bs.tmp.data(), reinterpret_cast<uint16_t*>(code), bs.dims);
+        floats_to_halfs(v, reinterpret_cast<uint16_t*>(code), bs.dims);
     }
-    build_append(bs, list);
-    bs.index_tuples += 1;
-    if (static_cast<int64>(bs.index_tuples) % 4096 == 0)
-        pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(bs.index_tuples));
+}
+
+/// Assign the batched rows to their nearest centroids (FAISS, on the build
+/// threads) and append their records.
+void flush_batch(BuildState& bs) {
+    const size_t n = bs.batch_tids.size();
+    if (n == 0) return;
+    bs.labels.assign(n, 0);
+    if (bs.trained) {
+        static nmvec_faiss_assign_fn assign = nullptr;
+        if (assign == nullptr)
+            assign = reinterpret_cast<nmvec_faiss_assign_fn>(
+                load_external_function("$libdir/nmvec_faiss", NMVEC_FAISS_ASSIGN_SYMBOL, true, nullptr));
+        nmvec_assign_args args;
+        memset(&args, 0, sizeof(args));
+        args.centroids = bs.centroids.data();
+        args.k = bs.n_lists;
+        args.d = bs.dims;
+        args.x = bs.batch.data();
+        args.n = static_cast<int64_t>(n);
+        args.metric = bs.metric == Metric::L2 ? NMVEC_FAISS_METRIC_L2 : NMVEC_FAISS_METRIC_INNER_PRODUCT;
+        args.threads = build_threads();
+        args.labels = bs.labels.data();
+        args.interrupted = interrupted;
+        char err[512] = "";
+        const int rc = assign(&args, err, sizeof(err));
+        if (rc == NMVEC_FAISS_INTERRUPTED) {
+            CHECK_FOR_INTERRUPTS();
+            elog(ERROR, "ivf assignment was interrupted");
+        }
+        if (rc == NMVEC_FAISS_OUT_OF_MEMORY)
+            ereport(ERROR,
+                    (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory while assigning ivf lists")));
+        if (rc != NMVEC_FAISS_OK)
+            ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("ivf assignment failed: %s", err)));
+    }
+    for (size_t i = 0; i < n; ++i) {
+        const int32_t list = bs.labels[i];
+        if (list < 0 || static_cast<uint32>(list) >= bs.n_lists) elog(ERROR, "ivf assignment out of range");
+        make_record(bs, i, static_cast<uint32>(list));
+        build_append(bs, static_cast<uint32>(list));
+    }
+    bs.index_tuples += static_cast<double>(n);
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(bs.index_tuples));
+    bs.batch.clear();
+    bs.batch_tids.clear();
+}
+
+void assign_callback(Relation /*index*/, ItemPointer tid, Datum* values, bool* isnull, bool /*alive*/,
+                     void* state) {
+    BuildState& bs = *static_cast<BuildState*>(state);
+    bs.heap_tuples += 1;
+    if (isnull[0] || !load_vector(bs, values[0])) return;
+    bs.batch.insert(bs.batch.end(), bs.tmp.begin(), bs.tmp.end());
+    bs.batch_tids.push_back(*tid);
+    if (bs.batch_tids.size() >= kAssignBatch) flush_batch(bs);
 }
 
 /// Meta page contents.
@@ -421,6 +465,7 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
         bs.index_tuples = 0;
         bs.heap_tuples = 0;
         table_index_build_scan(heap, index, info, true, true, assign_callback, &bs, nullptr);
+        flush_batch(bs);
     }
 
     // 4. Directory and meta.

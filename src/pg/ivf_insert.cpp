@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "../core/ivf.h"
 #include "ivf_am.h"
 
 extern "C" {
@@ -115,15 +116,28 @@ void xact_callback(XactEvent event, void* /*arg*/) {
     }
 }
 
+/// The centroids of the indexes this backend inserted into lately, with
+/// their search structure (CentroidSearch: a graph when there are many),
+/// keyed by relfilenode: they never change until REINDEX, which gives the
+/// index a new one. Building one costs milliseconds; a backend doing
+/// one-row inserts pays it once per index, not once per statement.
+struct CachedCentroids {
+    Oid index;
+    RelFileNode node;
+    std::shared_ptr<const nmvec::CentroidSearch> search;
+};
+std::vector<CachedCentroids>* g_centroids = nullptr;
+constexpr size_t kCentroidCacheBytes = 64u << 20;
+constexpr size_t kCentroidCacheEntries = 8;
+
 /// Per-statement insert scratch (IndexInfo::ii_AmCache).
 struct InsertState {
     Layout layout;
-    std::vector<float> centroids;  // all of them, when they fit kCentroidCacheBytes
-    bool centroids_cached = false;
+    std::shared_ptr<const nmvec::CentroidSearch> centroids;  // null: too big to cache, read per insert
+    bool looked_up = false;
     AlignedBytes code;
-    std::vector<float> f32, dists;
+    std::vector<float> f32, dists, tmp;
 };
-constexpr size_t kCentroidCacheBytes = 64u << 20;
 
 InsertState* insert_state(IndexInfo* info) {
     if (info && info->ii_AmCache) return static_cast<InsertState*>(info->ii_AmCache);
@@ -152,6 +166,29 @@ void load_centroids(Relation index, const Layout& l, std::vector<float>& out) {
     }
 }
 
+/// The cached centroids of a trained index (null when they are too big).
+std::shared_ptr<const nmvec::CentroidSearch> cached_centroids(Relation index, const Layout& l,
+                                                              std::vector<float>& tmp) {
+    if (static_cast<size_t>(l.n_lists) * centroid_bytes(l.dims) > kCentroidCacheBytes) return nullptr;
+    if (g_centroids == nullptr) g_centroids = new std::vector<CachedCentroids>();
+    for (const CachedCentroids& c : *g_centroids)
+        if (c.index == RelationGetRelid(index) && same_node(c.node, index->rd_node) &&
+            c.search->dim() == l.dims && c.search->size() == l.n_lists)
+            return c.search;
+    load_centroids(index, l, tmp);
+    auto search = std::make_shared<const nmvec::CentroidSearch>(l.metric, l.dims, tmp.data(), l.n_lists);
+    tmp.clear();
+    tmp.shrink_to_fit();
+    for (auto it = g_centroids->begin(); it != g_centroids->end(); ++it)
+        if (it->index == RelationGetRelid(index)) {
+            g_centroids->erase(it);
+            break;
+        }
+    if (g_centroids->size() >= kCentroidCacheEntries) g_centroids->erase(g_centroids->begin());
+    g_centroids->push_back({RelationGetRelid(index), index->rd_node, search});
+    return search;
+}
+
 /// Fix the dims of an index built empty without a typmod (first insert).
 void ensure_dims(Relation index, Layout* layout, int dims) {
     Buffer buf = ReadBuffer(index, kMetaBlock);
@@ -174,26 +211,13 @@ void ensure_dims(Relation index, Layout* layout, int dims) {
 uint32 nearest_list(Relation index, InsertState& st) {
     const Layout& l = st.layout;
     if (!l.trained) return 0;
-    const size_t cache = static_cast<size_t>(l.n_lists) * centroid_bytes(l.dims);
-    if (!st.centroids_cached && cache <= kCentroidCacheBytes) {
-        load_centroids(index, l, st.centroids);
-        st.centroids_cached = true;
+    if (!st.looked_up) {
+        st.centroids = cached_centroids(index, l, st.tmp);
+        st.looked_up = true;
     }
-    if (!st.centroids_cached) {
-        centroid_distances(index, l, st.f32.data(), st.dists);
-        return static_cast<uint32>(std::min_element(st.dists.begin(), st.dists.end()) - st.dists.begin());
-    }
-    const nmvec::hnsw::Distance dist(l.metric, l.dims);
-    float best = std::numeric_limits<float>::infinity();
-    uint32 list = 0;
-    for (uint32 i = 0; i < l.n_lists; ++i) {
-        const float d = dist(st.centroids.data() + static_cast<size_t>(i) * l.dims, st.f32.data());
-        if (d < best) {
-            best = d;
-            list = i;
-        }
-    }
-    return list;
+    if (st.centroids) return st.centroids->nearest(st.f32.data());
+    centroid_distances(index, l, st.f32.data(), st.dists);
+    return static_cast<uint32>(std::min_element(st.dists.begin(), st.dists.end()) - st.dists.begin());
 }
 
 /// Buffer one record for `list` of `index`; writes the list's buffer once it
@@ -258,7 +282,7 @@ extern "C" bool nmvec_ivf_insert(Relation index, Datum* values, bool* isnull, It
         const uint32 list = nearest_list(index, *st);
         if (st->layout.quantizer == kRabitq)
             rabitq_encode(index, st->layout, list, st->f32.data(),
-                          st->centroids_cached ? &st->centroids : nullptr, st->code);
+                          st->centroids ? st->centroids->centroid(list) : nullptr, st->code);
         buffer_record(index, st->layout, list, heap_tid, st->code.data());
         inserted = true;
         return 0;

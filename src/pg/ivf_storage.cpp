@@ -190,21 +190,16 @@ void read_centroid(Relation index, const Layout& layout, uint32 list, float* out
     }
 }
 
-void rabitq_encode(Relation index, const Layout& layout, uint32 list, const float* f32,
-                   const std::vector<float>* centroids, AlignedBytes& out) {
+void rabitq_encode(Relation index, const Layout& layout, uint32 list, const float* f32, const float* centroid,
+                   AlignedBytes& out) {
     out.resize(layout.code_bytes());
-    const float* c = nullptr;
     std::vector<float> tmp;
-    if (layout.trained) {
-        if (centroids != nullptr) {
-            c = centroids->data() + static_cast<size_t>(list) * layout.dims;
-        } else {
-            tmp.resize(layout.dims);
-            read_centroid(index, layout, list, tmp.data());
-            c = tmp.data();
-        }
+    if (layout.trained && centroid == nullptr) {
+        tmp.resize(layout.dims);
+        read_centroid(index, layout, list, tmp.data());
+        centroid = tmp.data();
     }
-    layout.codec->encode(f32, c, reinterpret_cast<uint8_t*>(out.data()));
+    layout.codec->encode(f32, layout.trained ? centroid : nullptr, reinterpret_cast<uint8_t*>(out.data()));
 }
 
 void centroid_distances(Relation index, const Layout& layout, const float* q, std::vector<float>& out) {

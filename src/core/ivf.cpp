@@ -1,0 +1,43 @@
+// ivf.cpp — CentroidSearch (see ivf.h).
+#include "ivf.h"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+
+namespace nmvec {
+
+CentroidSearch::CentroidSearch(hnsw::Metric metric, size_t dim, const float* centroids, size_t k)
+    : dist_(metric, dim), dim_(dim), k_(k), centroids_(centroids, centroids + k * dim) {}
+
+void CentroidSearch::distances(const float* q, std::vector<float>& out) const {
+    out.resize(k_);
+    for (size_t i = 0; i < k_; ++i) out[i] = dist_(centroid(static_cast<uint32_t>(i)), q);
+}
+
+uint32_t CentroidSearch::nearest(const float* q) const {
+    float best = std::numeric_limits<float>::infinity();
+    uint32_t id = 0;
+    for (size_t i = 0; i < k_; ++i) {
+        const float d = dist_(centroid(static_cast<uint32_t>(i)), q);
+        if (d < best) {
+            best = d;
+            id = static_cast<uint32_t>(i);
+        }
+    }
+    return id;
+}
+
+void CentroidSearch::nearest_n(const float* q, size_t n, std::vector<uint32_t>& out) const {
+    n = std::min(n, k_);
+    out.clear();
+    std::vector<float> d;
+    distances(q, d);
+    out.resize(k_);
+    std::iota(out.begin(), out.end(), 0u);
+    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), out.end(),
+                      [&](uint32_t a, uint32_t b) { return d[a] != d[b] ? d[a] < d[b] : a < b; });
+    out.resize(n);
+}
+
+}  // namespace nmvec

@@ -1,0 +1,110 @@
+// Unit tests of CentroidSearch (src/core/ivf.h): nearest centroids against
+// a plain loop.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "ivf.h"
+
+namespace {
+
+std::vector<float> random_vectors(size_t n, size_t dim, uint32_t seed, bool normalize) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    std::vector<float> v(n * dim);
+    for (float& x : v) x = g(rng);
+    if (normalize)
+        for (size_t i = 0; i < n; ++i)
+            nmvec::hnsw::normalize_for(nmvec::hnsw::Metric::Cosine, v.data() + i * dim, dim);
+    return v;
+}
+
+uint32_t brute_nearest(const nmvec::CentroidSearch& s, nmvec::hnsw::Metric m, const float* q) {
+    nmvec::hnsw::Distance dist(m, s.dim());
+    uint32_t best = 0;
+    for (uint32_t i = 1; i < s.size(); ++i)
+        if (dist(s.centroid(i), q) < dist(s.centroid(best), q)) best = i;
+    return best;
+}
+
+TEST(CentroidSearch, FewCentroidsAreExact) {
+    const size_t dim = 16, k = 20;
+    auto c = random_vectors(k, dim, 1, false);
+    nmvec::CentroidSearch s(nmvec::hnsw::Metric::L2, dim, c.data(), k);
+    auto q = random_vectors(200, dim, 2, false);
+    for (size_t i = 0; i < 200; ++i)
+        EXPECT_EQ(s.nearest(q.data() + i * dim),
+                  brute_nearest(s, nmvec::hnsw::Metric::L2, q.data() + i * dim));
+}
+
+class CentroidMetrics : public ::testing::TestWithParam<nmvec::hnsw::Metric> {};
+
+TEST_P(CentroidMetrics, NearestAgreesWithLoop) {
+    const nmvec::hnsw::Metric m = GetParam();
+    const bool unit = m == nmvec::hnsw::Metric::Cosine;
+    const size_t dim = 64, k = 1000, nq = 1000;
+    auto c = random_vectors(k, dim, 3, unit);
+    nmvec::CentroidSearch s(m, dim, c.data(), k);
+    auto q = random_vectors(nq, dim, 4, unit);
+    size_t same = 0;
+    for (size_t i = 0; i < nq; ++i) {
+        const float* qi = q.data() + i * dim;
+        const uint32_t g = s.nearest(qi), b = brute_nearest(s, m, qi);
+        ASSERT_LT(g, k);
+        if (g == b) ++same;
+    }
+    EXPECT_EQ(same, nq);
+}
+
+TEST_P(CentroidMetrics, NearestNIsSortedAndDistinct) {
+    const nmvec::hnsw::Metric m = GetParam();
+    const bool unit = m == nmvec::hnsw::Metric::Cosine;
+    const size_t dim = 32, k = 500;
+    auto c = random_vectors(k, dim, 5, unit);
+    nmvec::CentroidSearch s(m, dim, c.data(), k);
+    auto q = random_vectors(1, dim, 6, unit);
+    nmvec::hnsw::Distance dist(m, dim);
+    for (size_t n : {1u, 10u, 100u, 400u, 500u, 600u}) {
+        std::vector<uint32_t> out;
+        s.nearest_n(q.data(), n, out);
+        ASSERT_EQ(out.size(), std::min<size_t>(n, k));
+        std::vector<bool> seen(k, false);
+        for (size_t i = 0; i < out.size(); ++i) {
+            ASSERT_FALSE(seen[out[i]]);
+            seen[out[i]] = true;
+            if (i > 0) {
+                EXPECT_LE(dist(s.centroid(out[i - 1]), q.data()), dist(s.centroid(out[i]), q.data()));
+            }
+        }
+    }
+    std::vector<float> d;
+    s.distances(q.data(), d);
+    ASSERT_EQ(d.size(), k);
+    EXPECT_FLOAT_EQ(d[7], dist(s.centroid(7), q.data()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Metrics, CentroidMetrics,
+                         ::testing::Values(nmvec::hnsw::Metric::L2, nmvec::hnsw::Metric::InnerProduct,
+                                           nmvec::hnsw::Metric::Cosine),
+                         [](const ::testing::TestParamInfo<nmvec::hnsw::Metric>& info) {
+                             switch (info.param) {
+                                 case nmvec::hnsw::Metric::L2:
+                                     return std::string("L2");
+                                 case nmvec::hnsw::Metric::InnerProduct:
+                                     return std::string("InnerProduct");
+                                 default:
+                                     return std::string("Cosine");
+                             }
+                         });
+
+TEST(CentroidSearch, OneCentroid) {
+    const float c[3] = {1, 2, 3};
+    nmvec::CentroidSearch s(nmvec::hnsw::Metric::L2, 3, c, 1);
+    const float q[3] = {0, 0, 0};
+    EXPECT_EQ(s.nearest(q), 0u);
+    std::vector<uint32_t> out;
+    s.nearest_n(q, 5, out);
+    ASSERT_EQ(out.size(), 1u);
+}
+
+}  // namespace
