@@ -1,6 +1,8 @@
--- The ivf index (quantizer flat): lists trained by k-means, scans probe the
--- nearest lists and then further ones while rows are asked for; also under
--- pgvector's name ivfflat.
+-- The ivf index: lists trained by k-means, scans probe the nearest lists and
+-- then further ones while rows are asked for; quantizer rabitq (the default
+-- for an index on a column: codes re-ranked with the table's vectors) and
+-- flat (the vectors in the index); also under pgvector's name ivfflat
+-- (flat by default).
 SELECT setseed(0.19);
 CREATE TABLE iv (id int PRIMARY KEY, cat int, v vector(16), h halfvec(16))
   WITH (autovacuum_enabled = off);
@@ -14,6 +16,7 @@ INSERT INTO iv SELECT i, i % 10, v, v::halfvec
           FROM generate_series(1, 3000) i JOIN iv_centres ON c = i % 20) s;
 SET max_parallel_maintenance_workers = 0;
 CREATE INDEX iv_l2 ON iv USING ivf (v vector_l2_ops) WITH (lists = 20);
+SELECT bytes < 300000 AS rabitq_by_default FROM nmvec_ivf_stats('iv_l2');
 SET enable_seqscan = off;
 SET enable_bitmapscan = off;
 EXPLAIN (COSTS OFF) SELECT id FROM iv ORDER BY v <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 5;
@@ -78,13 +81,13 @@ SELECT count(*) FROM (SELECT id FROM iv ORDER BY v <-> NULL LIMIT 5000) s;
 -- Wrong dimensions.
 INSERT INTO iv VALUES (9002, 0, '[1,2,3]', NULL);
 
--- Operator classes: each against the exact order (every list probed).
+-- Operator classes, flat: each against the exact order (every list probed).
 SET ivf.probes = 20;
-CREATE INDEX iv_ip ON iv USING ivf (v vector_ip_ops) WITH (lists = 20);
-CREATE INDEX iv_cos ON iv USING ivf (v vector_cosine_ops) WITH (lists = 20);
-CREATE INDEX iv_h ON iv USING ivf (h halfvec_l2_ops) WITH (lists = 20);
-CREATE INDEX iv_hcos ON iv USING ivf (h halfvec_cosine_ops) WITH (lists = 20);
-CREATE INDEX iv_hip ON iv USING ivf (h halfvec_ip_ops) WITH (lists = 20);
+CREATE INDEX iv_ip ON iv USING ivf (v vector_ip_ops) WITH (lists = 20, quantizer = 'flat');
+CREATE INDEX iv_cos ON iv USING ivf (v vector_cosine_ops) WITH (lists = 20, quantizer = 'flat');
+CREATE INDEX iv_h ON iv USING ivf (h halfvec_l2_ops) WITH (lists = 20, quantizer = 'flat');
+CREATE INDEX iv_hcos ON iv USING ivf (h halfvec_cosine_ops) WITH (lists = 20, quantizer = 'flat');
+CREATE INDEX iv_hip ON iv USING ivf (h halfvec_ip_ops) WITH (lists = 20, quantizer = 'flat');
 -- (Compared by the exact distances of the rows returned: halfvec cosine
 -- indexes keep unit-length binary16 vectors, whose rounding may swap rows
 -- whose distances tie to 3 decimals.)
@@ -132,6 +135,11 @@ SELECT count(*) FILTER (WHERE id <= 100) AS deleted_returned, count(*) FROM
   (SELECT id FROM iv ORDER BY v <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 5000) s;
 -- RaBitQ needs a table column (it re-ranks with it), and finite codes.
 CREATE INDEX ON iv USING ivf ((v::halfvec(16)) halfvec_l2_ops) WITH (quantizer = 'rabitq');
+-- Not given, an index on an expression stores flat vectors.
+CREATE INDEX iv_expr ON iv USING ivf ((v::halfvec(16)) halfvec_l2_ops) WITH (lists = 20);
+EXPLAIN (COSTS OFF) SELECT id FROM iv ORDER BY v::halfvec(16) <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 5;
+SELECT count(*) FROM (SELECT id FROM iv ORDER BY v::halfvec(16) <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 5) s;
+DROP INDEX iv_expr;
 INSERT INTO iv VALUES (9003, 0, array_fill(1e38::real, ARRAY[16])::vector, NULL);
 SET ivf.probes = 20;
 DROP INDEX iv_r1, iv_r4, iv_r8, iv_rh, iv_rhc, iv_rhi;
@@ -165,7 +173,7 @@ DROP INDEX iv_flat;
 CREATE TABLE iv_wide (id int, v vector(3000)) WITH (autovacuum_enabled = off);
 INSERT INTO iv_wide SELECT i, (SELECT array_agg(sin(i * d))::real[] FROM generate_series(1, 3000) d)::vector
   FROM generate_series(1, 60) i;
-CREATE INDEX wide_ivf ON iv_wide USING ivf (v) WITH (lists = 3);
+CREATE INDEX wide_ivf ON iv_wide USING ivf (v) WITH (lists = 3, quantizer = 'flat');
 INSERT INTO iv_wide SELECT i, (SELECT array_agg(sin(i * d))::real[] FROM generate_series(1, 3000) d)::vector
   FROM generate_series(61, 90) i;
 SELECT count(*) AS self_found FROM iv_wide p

@@ -122,11 +122,19 @@ void costestimate(PlannerInfo* /*root*/, IndexPath* path, double /*loop_count*/,
 
 }  // namespace
 
-void quantizer_option(Relation index, Quantizer* q, uint32* bits) {
+void quantizer_option(Relation index, bool column_key, Quantizer* q, uint32* bits) {
     const Options* opts = reinterpret_cast<const Options*>(index->rd_options);
-    *q = kFlat;
-    *bits = 0;
-    if (opts == nullptr || opts->quantizer_offset == 0) return;
+    if (opts == nullptr || opts->quantizer_offset == 0) {
+        // Not given: 1-bit RaBitQ for an ivf index on a column (the scan
+        // re-ranks with the column); flat for ivfflat (pgvector's name says
+        // what it stores) and for an index on an expression.
+        static Oid ivfflat_oid = InvalidOid;
+        if (!OidIsValid(ivfflat_oid)) ivfflat_oid = get_index_am_oid("ivfflat", true);
+        const bool rabitq = column_key && index->rd_rel->relam != ivfflat_oid;
+        *q = rabitq ? kRabitq : kFlat;
+        *bits = rabitq ? 1 : 0;
+        return;
+    }
     const char* value = reinterpret_cast<const char*>(opts) + opts->quantizer_offset;
     if (!parse_quantizer(value, q, bits)) elog(ERROR, "ivf index has an unknown quantizer \"%s\"", value);
 }

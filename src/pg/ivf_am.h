@@ -35,8 +35,10 @@ struct Options {
     int lists;             // -1: derived from the row count at build time
     int quantizer_offset;  // string option: offset of the value in this struct, 0 when not set
 };
-/// The quantizer (and RaBitQ bits) an index's options ask for.
-void quantizer_option(Relation index, Quantizer* q, uint32* bits);
+/// The quantizer (and RaBitQ bits) an index's options ask for; when not
+/// given, rabitq (1 bit) for an ivf index whose key is a table column
+/// (column_key), flat otherwise.
+void quantizer_option(Relation index, bool column_key, Quantizer* q, uint32* bits);
 /// lists asked for, or -1.
 int lists_option(Relation index);
 

@@ -396,7 +396,7 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
     bs.heap = heap;
     bs.index = index;
     opclass_info(index, &bs.metric, &bs.kind);
-    quantizer_option(index, &bs.quantizer, &bs.bits);
+    quantizer_option(index, info->ii_IndexAttrNumbers[0] != 0, &bs.quantizer, &bs.bits);
     if (bs.quantizer == kRabitq && info->ii_IndexAttrNumbers[0] == 0)
         ereport(ERROR,
                 (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -506,7 +506,7 @@ void buildempty(Relation index) {
     // The init fork of an unlogged index: meta and one empty list's directory.
     BuildState bs;
     opclass_info(index, &bs.metric, &bs.kind);
-    quantizer_option(index, &bs.quantizer, &bs.bits);
+    quantizer_option(index, index->rd_index->indkey.values[0] != 0, &bs.quantizer, &bs.bits);
     int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
     bs.dims = typmod > 0 ? static_cast<uint32>(typmod) : 0;
     write_fixed_pages(index, bs, INIT_FORKNUM);

@@ -13,7 +13,8 @@ $primary->init(allows_streaming => 1);
 $primary->append_conf('postgresql.conf', "restart_after_crash = on\n");
 $primary->start;
 $primary->safe_psql('postgres', 'CREATE EXTENSION nmvec');
-# t: 16-d rows; w: 2,500-d rows, whose 10,008-byte records span two pages.
+# t: 16-d rows (t_l2: RaBitQ codes, the default; t_cos: flat, ivfflat's
+# default); w: 2,500-d rows, whose 10,008-byte flat records span two pages.
 $primary->safe_psql('postgres', q{
   CREATE TABLE t (id int PRIMARY KEY, v vector(16));
   INSERT INTO t SELECT i, ARRAY(SELECT (hashint4(i * 97 + k) % 10000) / 10000.0 FROM generate_series(1, 16) k)
@@ -22,7 +23,7 @@ $primary->safe_psql('postgres', q{
   CREATE INDEX t_cos ON t USING ivfflat (v vector_cosine_ops) WITH (lists = 16);
   CREATE TABLE w (id int PRIMARY KEY, v vector(2500));
   INSERT INTO w SELECT i, ARRAY(SELECT sin(i * k) FROM generate_series(1, 2500) k) FROM generate_series(1, 40) i;
-  CREATE INDEX w_l2 ON w USING ivf (v) WITH (lists = 4);
+  CREATE INDEX w_l2 ON w USING ivf (v) WITH (lists = 4, quantizer = 'flat');
 });
 $primary->backup('b1');
 my $standby = PostgreSQL::Test::Cluster->new('standby');
