@@ -14,6 +14,7 @@
 
 #include <algorithm>
 
+#include "rabitq_fwht.h"
 #include "rabitq_impl.h"
 
 namespace nmvec {
@@ -145,10 +146,14 @@ void dot_b8(const int16_t* w16, size_t padded_dim, const uint8_t* codes, size_t 
     }
 }
 
+void fwht(float* v, size_t n, const uint32_t* flip, float scale) {
+    rabitq_fwht::Fwht<8>::run<8>(v, n, flip, scale);
+}
+
 }  // namespace
 
 const RabitqKernels& rabitq_kernels_avx2() {
-    static const RabitqKernels k = {dot_b1, dot_b4, dot_b8};
+    static const RabitqKernels k = {dot_b1, dot_b4, dot_b8, fwht};
     return k;
 }
 

@@ -1,7 +1,7 @@
 // rabitq_impl.h — private: the per-ISA integer kernels behind
 // RabitqCodec::estimate_batch (rabitq.h).
 //
-// Every kernel computes, for each of n codes (`stride` bytes apart), the
+// Every dot kernel computes, for each of n codes (`stride` bytes apart), the
 // exact integer <u, w> of the code's digits u with the prepared query's
 // integer vector w (see rabitq.h), into out[j]. Results are exact integers,
 // so every variant must agree with the scalar one bit for bit. The float
@@ -33,6 +33,11 @@ struct RabitqKernels {
     /// 8-bit codes, w16 in natural order.
     void (*dot_b8)(const int16_t* w16, size_t padded_dim, const uint8_t* codes, size_t n, size_t stride,
                    int64_t* out);
+    /// The rotation's normalised Walsh-Hadamard transform of v[0, n) in
+    /// place (n a power of two >= 64), each element first XORed with
+    /// flip[i] (0 or the sign bit), the result multiplied by scale. Bit for
+    /// bit the same at every level (rabitq_fwht.h).
+    void (*fwht)(float* v, size_t n, const uint32_t* flip, float scale);
 };
 
 /// The table of one level; throws nmvec::Error(Internal) for a level not
