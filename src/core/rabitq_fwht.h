@@ -87,22 +87,34 @@ struct Fwht {
         }
     }
 
+    /// The levels of stride H*W, 2H*W, ... < R*W: across the R registers.
+    template <int R, int H>
+    static inline __attribute__((always_inline)) void levels_across(F* x) {
+        if constexpr (H < R) {
+#pragma GCC unroll 16
+            for (int k = 0; k < R / 2; ++k) {
+                const int j = k / H * 2 * H + k % H;
+                const F a = x[j], b = x[j + H];
+                x[j] = a + b;
+                x[j + H] = a - b;
+            }
+            levels_across<R, 2 * H>(x);
+        }
+    }
+
     /// All levels of stride < R*W on the R*W floats at v, flipped on load;
     /// scaled at the end if they are all the levels.
     template <int R>
     static inline __attribute__((always_inline)) void block(float* v, const uint32_t* flip, float scale,
                                                             bool last) {
         F x[R];
+#pragma GCC unroll 16
         for (int r = 0; r < R; ++r) x[r] = levels_in<1>(load_flipped(v + r * W, flip + r * W));
-        for (int h = 1; h < R; h <<= 1)
-            for (int i = 0; i < R; i += 2 * h)
-                for (int j = i; j < i + h; ++j) {
-                    const F a = x[j], b = x[j + h];
-                    x[j] = a + b;
-                    x[j + h] = a - b;
-                }
+        levels_across<R, 1>(x);
         if (last)
+#pragma GCC unroll 16
             for (int r = 0; r < R; ++r) x[r] *= scale;
+#pragma GCC unroll 16
         for (int r = 0; r < R; ++r) store(v + r * W, x[r]);
     }
 
