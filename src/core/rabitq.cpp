@@ -88,7 +88,7 @@ bool max_residual_t(const float* x, const float* c, uint32_t dim, double* out) n
     const __m128i expo = _mm_set1_epi32(0x7f800000);
     const __m128d abs_mask = _mm_castsi128_pd(_mm_set1_epi64x(0x7fffffffffffffffLL));
     __m128i bad = _mm_setzero_si128();
-    __m128d m = _mm_setzero_pd();
+    __m128d m0 = _mm_setzero_pd(), m1 = _mm_setzero_pd();
     uint32_t i = 0;
     for (; i + 4 <= dim; i += 4) {
         const __m128 xv = _mm_loadu_ps(x + i);
@@ -100,8 +100,10 @@ bool max_residual_t(const float* x, const float* c, uint32_t dim, double* out) n
             r0 = _mm_sub_pd(r0, _mm_cvtps_pd(cv));
             r1 = _mm_sub_pd(r1, _mm_cvtps_pd(_mm_movehl_ps(cv, cv)));
         }
-        m = _mm_max_pd(m, _mm_max_pd(_mm_and_pd(r0, abs_mask), _mm_and_pd(r1, abs_mask)));
+        m0 = _mm_max_pd(m0, _mm_and_pd(r0, abs_mask));
+        m1 = _mm_max_pd(m1, _mm_and_pd(r1, abs_mask));
     }
+    const __m128d m = _mm_max_pd(m0, m1);
     double s = std::max(_mm_cvtsd_f64(m), _mm_cvtsd_f64(_mm_unpackhi_pd(m, m)));
     bool ok = _mm_movemask_epi8(bad) == 0;
     for (; i < dim; ++i) {
@@ -414,21 +416,35 @@ RabitqCodec::RabitqCodec(uint32_t dim, uint32_t bits, uint64_t seed) : dim_(dim)
         if (i % 64 == 0) word = splitmix64(state);
         flips_[i] = (word >> (i % 64)) & 1u ? kSignBit : 0u;
     }
-}
-
-void RabitqCodec::rotate_in_place(float* v, const RabitqKernels& kernels) const {
-    // Per round: v *= diagonal 2r; H on [0, L); v *= diagonal 2r+1; H on
-    // [D-L, D). The flips are exact, so those of the elements a transform
-    // covers are done as it loads them, the others beside it.
+    // The flips as the transforms apply them on load (rotate_in_place).
     const size_t d = padded_, l = block_;
+    load_flips_.resize(static_cast<size_t>(2 * kRounds) * l);
     for (int r = 0; r < kRounds; ++r) {
         const uint32_t* f0 = flips_.data() + (2 * r) * d;
         const uint32_t* f1 = f0 + d;
-        kernels.fwht(v, l, f0, scale_);
-        flip(v + l, f0 + l, d - l);
-        kernels.fwht(v + (d - l), l, f1 + (d - l), scale_);
-        flip(v, f1, d - l);
+        uint32_t* m0 = load_flips_.data() + (2 * r) * l;
+        uint32_t* m1 = m0 + l;
+        for (size_t i = 0; i < l; ++i)
+            m0[i] = f0[i] ^ (r > 0 && i < d - l ? flips_[(2 * r - 1) * d + i] : 0u);
+        for (size_t i = d - l; i < d; ++i) m1[i - (d - l)] = f1[i] ^ (i >= l ? f0[i] : 0u);
     }
+}
+
+void RabitqCodec::rotate_in_place(float* v, const RabitqKernels& kernels) const {
+    // Round r: v *= diagonal 2r; H on [0, L); v *= diagonal 2r+1; H on
+    // [D-L, D). Sign flips are exact and commute with each other, so each
+    // element's flips between two transforms that touch it are merged into
+    // one, applied as the second transform loads it (load_flips_): [L, D)
+    // takes both diagonals of round r on entering H on [D-L, D), and [0,
+    // D-L) takes diagonal 2r-1 on entering round r's first H. Only round 3's
+    // last flip of [0, D-L) is left over.
+    const size_t d = padded_, l = block_;
+    for (int r = 0; r < kRounds; ++r) {
+        const uint32_t* m0 = load_flips_.data() + (2 * r) * l;
+        kernels.fwht(v, l, m0, scale_);
+        kernels.fwht(v + (d - l), l, m0 + l, scale_);
+    }
+    flip(v, flips_.data() + (2 * kRounds - 1) * d, d - l);
 }
 
 void RabitqCodec::unrotate_in_place(float* v) const {

@@ -237,7 +237,8 @@ class RabitqCodec {
     uint32_t padded_;
     uint32_t block_;  ///< L: the Walsh-Hadamard block length
     size_t code_bytes_;
-    float scale_;                  ///< 1/sqrt(L), the transform's normalisation
+    float scale_;                       ///< 1/sqrt(L), the transform's normalisation
+    std::vector<uint32_t> load_flips_;  ///< kRounds * 2 masks of L entries: the flips merged per transform
     std::vector<uint32_t> flips_;  ///< kRounds * 2 diagonals of padded_ entries: 0 (+1) or the sign bit (-1)
 };
 
