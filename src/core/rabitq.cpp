@@ -130,9 +130,9 @@ bool max_residual(const float* x, const float* c, uint32_t dim, double* out) noe
 }
 
 template <bool kCentroid>
-void scale_residual_t(const float* x, const float* c, uint32_t dim, double s, double* t, float* v) noexcept {
+void scale_residual_t(const float* x, const float* c, size_t dim, double s, double* t, float* v) noexcept {
     const __m128d sv = _mm_set1_pd(s);
-    uint32_t i = 0;
+    size_t i = 0;
     for (; i + 4 <= dim; i += 4) {
         const __m128 xv = _mm_loadu_ps(x + i);
         __m128d r0 = _mm_cvtps_pd(xv), r1 = _mm_cvtps_pd(_mm_movehl_ps(xv, xv));
@@ -154,7 +154,7 @@ void scale_residual_t(const float* x, const float* c, uint32_t dim, double s, do
 }
 
 /// t = (x - c) / s in double, v = t rounded to float (c null: zero).
-void scale_residual(const float* x, const float* c, uint32_t dim, double s, double* t, float* v) noexcept {
+void scale_residual_sse2(const float* x, const float* c, size_t dim, double s, double* t, float* v) {
     if (c)
         scale_residual_t<true>(x, c, dim, s, t, v);
     else
@@ -366,7 +366,8 @@ void fwht_sse2(float* v, size_t n, const uint32_t* flip, float scale) {
 }  // namespace
 
 const RabitqKernels& rabitq_kernels_scalar() {
-    static const RabitqKernels k = {dot_b1_scalar, dot_b4_scalar, dot_b8_scalar, fwht_sse2};
+    static const RabitqKernels k = {dot_b1_scalar, dot_b4_scalar, dot_b8_scalar, fwht_sse2,
+                                    scale_residual_sse2};
     return k;
 }
 
@@ -514,7 +515,7 @@ void RabitqCodec::encode(const float* x, const float* centroid, uint8_t* out, Ra
     }
     // Scale by the largest element so the float rotation neither overflows
     // nor loses tiny values; the factors carry the scale.
-    scale_residual(x, centroid, dim_, s, t, v);
+    kernels.scale_residual(x, centroid, dim_, s, t, v);
     std::fill(v + dim_, v + d, 0.0f);
     rotate_in_place(v, kernels);
     // Three independent sums in one loop: each is added in order (the
@@ -651,7 +652,7 @@ void RabitqCodec::prepare(const float* q, const float* centroid, RabitqQuery& st
         st.err_query = 0.0;
         return;
     }
-    scale_residual(q, centroid, dim_, s, t, v);
+    kernels.scale_residual(q, centroid, dim_, s, t, v);
     std::fill(v + dim_, v + d, 0.0f);
     rotate_in_place(v, kernels);
     // In-order sums interleaved, as in encode.

@@ -150,10 +150,14 @@ void fwht(float* v, size_t n, const uint32_t* flip, float scale) {
     rabitq_fwht::Fwht<8>::run<8>(v, n, flip, scale);
 }
 
+void scale_residual(const float* x, const float* c, size_t n, double s, double* t, float* v) {
+    rabitq_fwht::scale_residual(x, c, n, s, t, v);
+}
+
 }  // namespace
 
 const RabitqKernels& rabitq_kernels_avx2() {
-    static const RabitqKernels k = {dot_b1, dot_b4, dot_b8, fwht};
+    static const RabitqKernels k = {dot_b1, dot_b4, dot_b8, fwht, scale_residual};
     return k;
 }
 

@@ -170,5 +170,24 @@ struct Fwht {
     }
 };
 
+/// t = (x - c) / s in double and v = t rounded to float, for n elements (c
+/// null: the zero vector). Subtraction, division and rounding are correctly
+/// rounded at any width, so vectorising this loop cannot change a bit.
+inline __attribute__((always_inline)) void scale_residual(const float* __restrict x,
+                                                          const float* __restrict c, size_t n, double s,
+                                                          double* __restrict t, float* __restrict v) {
+    if (c) {
+        for (size_t i = 0; i < n; ++i) {
+            t[i] = (static_cast<double>(x[i]) - static_cast<double>(c[i])) / s;
+            v[i] = static_cast<float>(t[i]);
+        }
+    } else {
+        for (size_t i = 0; i < n; ++i) {
+            t[i] = static_cast<double>(x[i]) / s;
+            v[i] = static_cast<float>(t[i]);
+        }
+    }
+}
+
 }  // namespace rabitq_fwht
 }  // namespace nmvec

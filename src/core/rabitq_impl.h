@@ -38,6 +38,9 @@ struct RabitqKernels {
     /// flip[i] (0 or the sign bit), the result multiplied by scale. Bit for
     /// bit the same at every level (rabitq_fwht.h).
     void (*fwht)(float* v, size_t n, const uint32_t* flip, float scale);
+    /// t = (x - c) / s in double, v = t rounded to float, n elements (c
+    /// null: zero). The same bits at every level.
+    void (*scale_residual)(const float* x, const float* c, size_t n, double s, double* t, float* v);
 };
 
 /// The table of one level; throws nmvec::Error(Internal) for a level not
