@@ -32,6 +32,7 @@ constexpr size_t kChunk = 64;
 /// Grid points of the scale search for multi-bit codes.
 constexpr int kCoarseSteps = 64;
 constexpr int kFineSteps = 32;
+static_assert(kCoarseSteps % 32 == 0 && kFineSteps % 32 == 0, "the score kernels take scales 32 at a time");
 
 /// splitmix64 (Steele, Lea, Flood): a tiny, well-mixed generator whose
 /// output is fixed by its definition, unlike <random>'s distributions.
@@ -210,8 +211,8 @@ unsigned digit(const uint8_t* code, uint32_t bits, size_t i) noexcept {
 /// num = sum y_i a_i and den = sum y_i^2 with y_i = min(floor(t a_i), top)
 /// + 1/2 (t a_i >= 0, so truncation is floor). Each scale's sums are added
 /// in order of i, in its own lane, so they are the plain loop's.
-void score_scales(const double* a, size_t n, double top, const double* ts, size_t nt, double* num,
-                  double* den) noexcept {
+void score_scales_sse2(const double* a, size_t n, double top, const double* ts, size_t nt, double* num,
+                       double* den) {
     const __m128d vtop = _mm_set1_pd(top), half = _mm_set1_pd(0.5);
     for (size_t g = 0; g < nt; g += 8) {
         __m128d t[4], sn[4], sd[4];
@@ -239,7 +240,8 @@ void score_scales(const double* a, size_t n, double top, const double* ts, size_
 /// The scale search for multi-bit digits (rabitq.h) over the magnitudes a
 /// of the unit vector o (largest amax): returns the best scale t, with
 /// <y, |o|> and ||y||^2 of its digits.
-double search_scale(const double* a, size_t n, uint32_t bits, double amax, double* yo, double* yy) noexcept {
+double search_scale(const double* a, size_t n, uint32_t bits, double amax, double* yo, double* yy,
+                    const RabitqKernels& kernels) {
     const int levels = 1 << (bits - 1);  // magnitudes 0.5 .. levels - 0.5
     const double top = levels - 1;
     // The largest element reaches the top level at t = levels / amax; the
@@ -252,7 +254,7 @@ double search_scale(const double* a, size_t n, uint32_t bits, double amax, doubl
     double ts[kCoarseSteps], num[kCoarseSteps], den[kCoarseSteps];
     double best_t = lo, best = -1.0, best_num = 0.0, best_den = 0.0;
     auto pick = [&](int steps) {
-        score_scales(a, n, top, ts, static_cast<size_t>(steps), num, den);
+        kernels.score_scales(a, n, top, ts, static_cast<size_t>(steps), num, den);
         for (int j = 0; j < steps; ++j) {
             const double s = num[j] / std::sqrt(den[j]);
             if (s > best) {
@@ -366,8 +368,8 @@ void fwht_sse2(float* v, size_t n, const uint32_t* flip, float scale) {
 }  // namespace
 
 const RabitqKernels& rabitq_kernels_scalar() {
-    static const RabitqKernels k = {dot_b1_scalar, dot_b4_scalar, dot_b8_scalar, fwht_sse2,
-                                    scale_residual_sse2};
+    static const RabitqKernels k = {dot_b1_scalar, dot_b4_scalar,       dot_b8_scalar,
+                                    fwht_sse2,     scale_residual_sse2, score_scales_sse2};
     return k;
 }
 
@@ -556,7 +558,7 @@ void RabitqCodec::encode(const float* x, const float* centroid, uint8_t* out, Ra
             a[i] = std::fabs(static_cast<double>(v[i]) * inv);
             amax = std::max(amax, a[i]);
         }
-        const double best_t = search_scale(a, d, bits_, amax, &yo, &yy);
+        const double best_t = search_scale(a, d, bits_, amax, &yo, &yy, kernels);
         const double top = levels - 1;
         for (size_t i = 0; i < d; i += 2) {
             unsigned u[2];

@@ -189,5 +189,58 @@ inline __attribute__((always_inline)) void scale_residual(const float* __restric
     }
 }
 
+template <int W>
+struct DoubleVectors;
+template <>
+struct DoubleVectors<4> {
+    typedef double F __attribute__((vector_size(32)));
+};
+template <>
+struct DoubleVectors<8> {
+    typedef double F __attribute__((vector_size(64)));
+};
+
+/// The multi-bit scale search's scores (rabitq.cpp, score_scales): for each
+/// of nt scales t (nt a multiple of 4 W), num = sum y_i a_i and den = sum
+/// y_i^2 over i in order, y_i = min(t a_i, top) truncated + 1/2, each scale in
+/// its own lane, so each lane does the scalar loop's operations in its
+/// order. The empty asm on each product keeps the compiler from fusing it
+/// with the addition into an FMA (one rounding instead of two), which these
+/// files' ISA flags would otherwise allow.
+/// trunc(x) for 0 <= x < 2^31 (the same as converting to int and back),
+/// given by the ISA file as a rounding instruction.
+template <int W, class Trunc>
+inline void score_scales(const double* a, size_t n, double top, const double* ts, size_t nt, double* num,
+                         double* den, Trunc trunc) {
+    using F = typename DoubleVectors<W>::F;
+    constexpr int G = 4;
+    const F vtop = F{} + top, half = F{} + 0.5;
+    for (size_t g = 0; g < nt; g += G * W) {
+        F t[G], sn[G], sd[G];
+        for (int k = 0; k < G; ++k) {
+            __builtin_memcpy(&t[k], ts + g + k * W, sizeof(F));
+            sn[k] = F{};
+            sd[k] = F{};
+        }
+        for (size_t i = 0; i < n; ++i) {
+            const double ai = a[i];
+#pragma GCC unroll 4
+            for (int k = 0; k < G; ++k) {
+                const F ta = t[k] * ai;
+                const F m = ta < vtop ? ta : vtop;
+                const F y = trunc(m) + half;
+                F p = y * ai, q = y * y;
+                __asm__("" : "+v"(p), "+v"(q));
+                sn[k] += p;
+                sd[k] += q;
+            }
+        }
+        for (int k = 0; k < G; ++k) {
+            __builtin_memcpy(num + g + k * W, &sn[k], sizeof(F));
+            __builtin_memcpy(den + g + k * W, &sd[k], sizeof(F));
+        }
+    }
+}
+
 }  // namespace rabitq_fwht
 }  // namespace nmvec

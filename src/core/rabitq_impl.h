@@ -41,6 +41,12 @@ struct RabitqKernels {
     /// t = (x - c) / s in double, v = t rounded to float, n elements (c
     /// null: zero). The same bits at every level.
     void (*scale_residual)(const float* x, const float* c, size_t n, double s, double* t, float* v);
+    /// The multi-bit scale search's scores for nt scales ts (nt a multiple
+    /// of 32) over the magnitudes a[0, n): num[j] = sum y_i a_i, den[j] =
+    /// sum y_i^2 with y_i = min(trunc(ts[j] a_i), top) + 1/2, added in order
+    /// of i. The same bits at every level.
+    void (*score_scales)(const double* a, size_t n, double top, const double* ts, size_t nt, double* num,
+                         double* den);
 };
 
 /// The table of one level; throws nmvec::Error(Internal) for a level not
