@@ -4,8 +4,12 @@
 // kernels' contract.
 //
 // Everything that decides a code's bytes (rotation, scale search, factors)
-// lives here, in a file compiled without ISA flags and without FMA, so a
-// vector gets the same code in every build on every x86-64 machine.
+// lives here, in a file compiled without ISA flags and without FMA, or in
+// the per-level kernels (rabitq_impl.h: the transform, the residual's
+// scaling, the scale search's scores), which do the same operations in the
+// same order per element, so a vector gets the same code in every build at
+// every level on every x86-64 machine (test_rabitq.cpp compares each level
+// with a scalar reference). Sums that feed the codes are added in order.
 #include "rabitq.h"
 
 #include <emmintrin.h>

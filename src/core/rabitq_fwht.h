@@ -1,8 +1,10 @@
-// rabitq_fwht.h — private: the normalised Walsh-Hadamard transform behind
-// RabitqCodec's rotation (rabitq.h), written once with GCC vector extensions
-// and instantiated by rabitq.cpp (4 floats: SSE2, the baseline),
+// rabitq_fwht.h — private: the width-generic parts of the codec's kernels
+// (rabitq_impl.h), written once with GCC vector extensions: the normalised
+// Walsh-Hadamard transform behind RabitqCodec's rotation (rabitq.h),
+// instantiated by rabitq.cpp (4 floats: SSE2, the baseline),
 // rabitq_avx2.cpp (8) and rabitq_avx512.cpp (16), each compiled with its own
-// ISA flags.
+// ISA flags; the residual's scaling and the scale search's scores (AVX2 and
+// AVX-512 only; the baseline has its own SSE2 versions).
 //
 // Bit-identical at every width: every output is produced by exactly the
 // additions and subtractions of the textbook radix-2 transform, level by

@@ -5,7 +5,9 @@
 // exact integer <u, w> of the code's digits u with the prepared query's
 // integer vector w (see rabitq.h), into out[j]. Results are exact integers,
 // so every variant must agree with the scalar one bit for bit. The float
-// arithmetic that turns them into estimates is shared (rabitq.cpp).
+// arithmetic that turns them into estimates is shared (rabitq.cpp). The
+// codec's kernels (fwht, scale_residual, score_scales) must also agree bit
+// for bit: they do the scalar operations per element, in the same order.
 //
 // Each rabitq_<isa>.cpp is compiled with that ISA's flags (file-name suffix)
 // and is the only place where its intrinsics appear. Only rabitq.cpp and the
