@@ -11,6 +11,8 @@
 //                                   index calls)
 //   dots/<level>/<bits>/<dim>       the integer kernel alone over the same
 //                                   codes (estimate minus the float finish)
+//   rotate/<dim>                    the rotation alone (active level)
+//   fwht/<level>/<n>                one Walsh-Hadamard transform of n floats
 //   exact_l2/<dim>                  active_kernels().f32_l2sq over kCodes
 //                                   float32 vectors back to back; time per
 //                                   vector: the in-process baseline
@@ -129,6 +131,30 @@ void bench_dots(benchmark::State& state, uint32_t bits, size_t dim, const nmvec:
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kCodes));
 }
 
+/// The rotation alone (codec.rotate: the active level's transform).
+void bench_rotate(benchmark::State& state, size_t dim) {
+    const Data& d = data_for(dim);
+    const nmvec::RabitqCodec codec(static_cast<uint32_t>(dim), 1, 42);
+    std::vector<float> out(codec.padded_dim());
+    for (auto _ : state) {
+        codec.rotate(d.query.data(), out.data());
+        benchmark::DoNotOptimize(out.data());
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
+/// One normalised Walsh-Hadamard transform of n floats with a level's kernel.
+void bench_fwht(benchmark::State& state, size_t n, const nmvec::RabitqKernels* kernels) {
+    std::vector<float> v(n, 0.5f);
+    std::vector<uint32_t> flip(n, 0);
+    for (size_t i = 0; i < n; i += 3) flip[i] = 0x80000000u;
+    for (auto _ : state) {
+        kernels->fwht(v.data(), n, flip.data(), 0.0625f);
+        benchmark::DoNotOptimize(v.data());
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
 void bench_exact(benchmark::State& state, size_t dim) {
     const Data& d = data_for(dim);
     const auto l2 = nmvec::active_kernels().f32_l2sq;
@@ -168,8 +194,18 @@ int main(int argc, char** argv) {
                     ->Unit(benchmark::kMicrosecond);
             }
         }
+        benchmark::RegisterBenchmark(("rotate/" + ds).c_str(), bench_rotate, dim)
+            ->Unit(benchmark::kMicrosecond);
         benchmark::RegisterBenchmark(("exact_l2/" + ds).c_str(), bench_exact, dim)
             ->Unit(benchmark::kMicrosecond);
+    }
+    for (size_t n : {256, 512}) {
+        for (SimdLevel level : {SimdLevel::Scalar, SimdLevel::AVX2, SimdLevel::AVX512}) {
+            if (!nmvec::cpu_supports(level)) continue;
+            benchmark::RegisterBenchmark(
+                ("fwht/" + std::string(nmvec::simd_level_name(level)) + "/" + std::to_string(n)).c_str(),
+                bench_fwht, n, &nmvec::rabitq_kernels(level));
+        }
     }
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -4,8 +4,12 @@
 // kernels' contract.
 //
 // Everything that decides a code's bytes (rotation, scale search, factors)
-// lives here, in a file compiled without ISA flags and without FMA, so a
-// vector gets the same code in every build on every x86-64 machine.
+// lives here, in a file compiled without ISA flags and without FMA, or in
+// the per-level kernels (rabitq_impl.h: the transform, the residual's
+// scaling, the scale search's scores), which do the same operations in the
+// same order per element, so a vector gets the same code in every build at
+// every level on every x86-64 machine (test_rabitq.cpp compares each level
+// with a scalar reference). Sums that feed the codes are added in order.
 #include "rabitq.h"
 
 #include <emmintrin.h>
@@ -17,6 +21,7 @@
 #include <string>
 
 #include "error.h"
+#include "rabitq_fwht.h"
 #include "rabitq_impl.h"
 
 namespace nmvec {
@@ -31,6 +36,7 @@ constexpr size_t kChunk = 64;
 /// Grid points of the scale search for multi-bit codes.
 constexpr int kCoarseSteps = 64;
 constexpr int kFineSteps = 32;
+static_assert(kCoarseSteps % 32 == 0 && kFineSteps % 32 == 0, "the score kernels take scales 32 at a time");
 
 /// splitmix64 (Steele, Lea, Flood): a tiny, well-mixed generator whose
 /// output is fixed by its definition, unlike <random>'s distributions.
@@ -70,23 +76,119 @@ void fwht(float* v, size_t n) noexcept {
     for (size_t i = 0; i < n; ++i) v[i] *= scale;
 }
 
-void multiply(float* v, const float* d, size_t n) noexcept {
-    for (size_t i = 0; i < n; ++i) v[i] *= d[i];
+constexpr uint32_t kSignBit = 0x80000000u;
+
+/// v[i] *= -1 where flip[i] is the sign bit (exact).
+void flip(float* v, const uint32_t* f, size_t n) noexcept {
+    for (size_t i = 0; i < n; ++i) {
+        uint32_t b;
+        std::memcpy(&b, v + i, sizeof b);
+        b ^= f[i];
+        std::memcpy(v + i, &b, sizeof b);
+    }
 }
 
-/// Residual r = x - c in double, checked finite; returns max |r_i|.
-double residual(const float* x, const float* c, uint32_t dim, double* r, const char* what) {
-    double s = 0.0;
-    for (uint32_t i = 0; i < dim; ++i) {
-        if (!std::isfinite(x[i]) || (c && !std::isfinite(c[i])))
-            throw Error(ErrorKind::DataException,
-                        std::string("rabitq: ") + what + " has a non-finite element",
-                        "Element " + std::to_string(i) + " of the " + what +
-                            " or of the centroid is NaN or infinite.");
-        r[i] = static_cast<double>(x[i]) - (c ? static_cast<double>(c[i]) : 0.0);
-        s = std::max(s, std::fabs(r[i]));
+template <bool kCentroid>
+bool max_residual_t(const float* x, const float* c, uint32_t dim, double* out) noexcept {
+    const __m128i expo = _mm_set1_epi32(0x7f800000);
+    const __m128d abs_mask = _mm_castsi128_pd(_mm_set1_epi64x(0x7fffffffffffffffLL));
+    __m128i bad = _mm_setzero_si128();
+    __m128d m0 = _mm_setzero_pd(), m1 = _mm_setzero_pd();
+    uint32_t i = 0;
+    for (; i + 4 <= dim; i += 4) {
+        const __m128 xv = _mm_loadu_ps(x + i);
+        bad = _mm_or_si128(bad, _mm_cmpeq_epi32(_mm_and_si128(_mm_castps_si128(xv), expo), expo));
+        __m128d r0 = _mm_cvtps_pd(xv), r1 = _mm_cvtps_pd(_mm_movehl_ps(xv, xv));
+        if (kCentroid) {
+            const __m128 cv = _mm_loadu_ps(c + i);
+            bad = _mm_or_si128(bad, _mm_cmpeq_epi32(_mm_and_si128(_mm_castps_si128(cv), expo), expo));
+            r0 = _mm_sub_pd(r0, _mm_cvtps_pd(cv));
+            r1 = _mm_sub_pd(r1, _mm_cvtps_pd(_mm_movehl_ps(cv, cv)));
+        }
+        m0 = _mm_max_pd(m0, _mm_and_pd(r0, abs_mask));
+        m1 = _mm_max_pd(m1, _mm_and_pd(r1, abs_mask));
     }
-    return s;
+    const __m128d m = _mm_max_pd(m0, m1);
+    double s = std::max(_mm_cvtsd_f64(m), _mm_cvtsd_f64(_mm_unpackhi_pd(m, m)));
+    bool ok = _mm_movemask_epi8(bad) == 0;
+    for (; i < dim; ++i) {
+        ok = ok && std::isfinite(x[i]) && (!kCentroid || std::isfinite(c[i]));
+        const double r = static_cast<double>(x[i]) - (kCentroid ? static_cast<double>(c[i]) : 0.0);
+        s = std::max(s, std::fabs(r));
+    }
+    *out = s;
+    return ok;
+}
+
+/// max |x_i - c_i| (in double; c null: the zero vector) into *out; false
+/// if an element of x or c is NaN or infinite (*out is then meaningless).
+bool max_residual(const float* x, const float* c, uint32_t dim, double* out) noexcept {
+    return c ? max_residual_t<true>(x, c, dim, out) : max_residual_t<false>(x, c, dim, out);
+}
+
+[[noreturn]] void throw_non_finite(const float* x, const float* c, uint32_t dim, const char* what) {
+    uint32_t i = 0;
+    while (i < dim && std::isfinite(x[i]) && (!c || std::isfinite(c[i]))) ++i;
+    throw Error(
+        ErrorKind::DataException, std::string("rabitq: ") + what + " has a non-finite element",
+        "Element " + std::to_string(i) + " of the " + what + " or of the centroid is NaN or infinite.");
+}
+
+template <bool kCentroid>
+void scale_residual_t(const float* x, const float* c, size_t dim, double s, double* t, float* v) noexcept {
+    const __m128d sv = _mm_set1_pd(s);
+    size_t i = 0;
+    for (; i + 4 <= dim; i += 4) {
+        const __m128 xv = _mm_loadu_ps(x + i);
+        __m128d r0 = _mm_cvtps_pd(xv), r1 = _mm_cvtps_pd(_mm_movehl_ps(xv, xv));
+        if (kCentroid) {
+            const __m128 cv = _mm_loadu_ps(c + i);
+            r0 = _mm_sub_pd(r0, _mm_cvtps_pd(cv));
+            r1 = _mm_sub_pd(r1, _mm_cvtps_pd(_mm_movehl_ps(cv, cv)));
+        }
+        const __m128d t0 = _mm_div_pd(r0, sv), t1 = _mm_div_pd(r1, sv);
+        _mm_storeu_pd(t + i, t0);
+        _mm_storeu_pd(t + i + 2, t1);
+        _mm_storeu_ps(v + i, _mm_movelh_ps(_mm_cvtpd_ps(t0), _mm_cvtpd_ps(t1)));
+    }
+    for (; i < dim; ++i) {
+        const double r = static_cast<double>(x[i]) - (kCentroid ? static_cast<double>(c[i]) : 0.0);
+        t[i] = r / s;
+        v[i] = static_cast<float>(t[i]);
+    }
+}
+
+/// t = (x - c) / s in double, v = t rounded to float (c null: zero).
+void scale_residual_sse2(const float* x, const float* c, size_t dim, double s, double* t, float* v) {
+    if (c)
+        scale_residual_t<true>(x, c, dim, s, t, v);
+    else
+        scale_residual_t<false>(x, c, dim, s, t, v);
+}
+
+/// The query's quantisation of 64 rotated elements v (see prepare): w[i] =
+/// round(v_i inv to_w) clamped to [-top, top], e2[i] = (v_i inv - delta
+/// w_i)^2. Clamping before truncating gives the same w as after (top is an
+/// integer and truncation is monotonic).
+void quantize64(const float* v, double inv, double to_w, double delta, int top, int32_t* w,
+                double* e2) noexcept {
+    const __m128d vinv = _mm_set1_pd(inv), vto = _mm_set1_pd(to_w), vdelta = _mm_set1_pd(delta);
+    const __m128d hi = _mm_set1_pd(top), lo = _mm_set1_pd(-top);
+    const __m128d half = _mm_set1_pd(0.5), mhalf = _mm_set1_pd(-0.5), zero = _mm_setzero_pd();
+    for (size_t i = 0; i < 64; i += 4) {
+        const __m128 x = _mm_loadu_ps(v + i);
+        for (size_t h = 0; h < 2; ++h) {
+            const __m128d o = _mm_mul_pd(_mm_cvtps_pd(h ? _mm_movehl_ps(x, x) : x), vinv);
+            const __m128d t = _mm_mul_pd(o, vto);
+            // Round half away from zero: t + (t >= 0 ? 0.5 : -0.5), truncated.
+            const __m128d ge = _mm_cmpge_pd(t, zero);
+            const __m128d r = _mm_add_pd(t, _mm_or_pd(_mm_and_pd(ge, half), _mm_andnot_pd(ge, mhalf)));
+            const __m128i wi = _mm_cvttpd_epi32(_mm_max_pd(_mm_min_pd(r, hi), lo));
+            const __m128d e = _mm_sub_pd(o, _mm_mul_pd(vdelta, _mm_cvtepi32_pd(wi)));
+            _mm_storeu_pd(e2 + i + 2 * h, _mm_mul_pd(e, e));
+            _mm_storel_epi64(reinterpret_cast<__m128i*>(w + i + 2 * h), wi);
+        }
+    }
 }
 
 constexpr double FLT_MAX_D = FLT_MAX;
@@ -109,63 +211,73 @@ unsigned digit(const uint8_t* code, uint32_t bits, size_t i) noexcept {
     }
 }
 
-/// Best multi-bit digits for the unit vector o (see rabitq.h): fills u and
-/// returns <y, o> and ||y||^2.
-void search_digits(const double* o, size_t n, uint32_t bits, uint8_t* u, double* yo, double* yy) {
+/// For each of nt scales t (nt a multiple of 8), over the n magnitudes a:
+/// num = sum y_i a_i and den = sum y_i^2 with y_i = min(floor(t a_i), top)
+/// + 1/2 (t a_i >= 0, so truncation is floor). Each scale's sums are added
+/// in order of i, in its own lane, so they are the plain loop's.
+void score_scales_sse2(const double* a, size_t n, double top, const double* ts, size_t nt, double* num,
+                       double* den) {
+    const __m128d vtop = _mm_set1_pd(top), half = _mm_set1_pd(0.5);
+    for (size_t g = 0; g < nt; g += 8) {
+        __m128d t[4], sn[4], sd[4];
+        for (int k = 0; k < 4; ++k) {
+            t[k] = _mm_loadu_pd(ts + g + 2 * k);
+            sn[k] = _mm_setzero_pd();
+            sd[k] = _mm_setzero_pd();
+        }
+        for (size_t i = 0; i < n; ++i) {
+            const __m128d ai = _mm_set1_pd(a[i]);
+            for (int k = 0; k < 4; ++k) {
+                const __m128d y = _mm_add_pd(
+                    _mm_cvtepi32_pd(_mm_cvttpd_epi32(_mm_min_pd(_mm_mul_pd(t[k], ai), vtop))), half);
+                sn[k] = _mm_add_pd(sn[k], _mm_mul_pd(y, ai));
+                sd[k] = _mm_add_pd(sd[k], _mm_mul_pd(y, y));
+            }
+        }
+        for (int k = 0; k < 4; ++k) {
+            _mm_storeu_pd(num + g + 2 * k, sn[k]);
+            _mm_storeu_pd(den + g + 2 * k, sd[k]);
+        }
+    }
+}
+
+/// The scale search for multi-bit digits (rabitq.h) over the magnitudes a
+/// of the unit vector o (largest amax): returns the best scale t, with
+/// <y, |o|> and ||y||^2 of its digits.
+double search_scale(const double* a, size_t n, uint32_t bits, double amax, double* yo, double* yy,
+                    const RabitqKernels& kernels) {
     const int levels = 1 << (bits - 1);  // magnitudes 0.5 .. levels - 0.5
     const double top = levels - 1;
-    std::vector<double> a(n);
-    double amax = 0.0;
-    for (size_t i = 0; i < n; ++i) {
-        a[i] = std::fabs(o[i]);
-        amax = std::max(amax, a[i]);
-    }
-    // Score of scale t: <y, |o|> / ||y|| with y_i = min(floor(t a_i), top) + 1/2.
-    // t a_i >= 0, so truncation is floor.
-    auto score = [&](double t, double* num_out, double* den_out) {
-        double num = 0.0, den = 0.0;
-        for (size_t i = 0; i < n; ++i) {
-            const double y = static_cast<double>(static_cast<int>(std::min(t * a[i], top))) + 0.5;
-            num += y * a[i];
-            den += y * y;
-        }
-        if (num_out) *num_out = num;
-        if (den_out) *den_out = den;
-        return num / std::sqrt(den);
-    };
     // The largest element reaches the top level at t = levels / amax; the
     // best scale clips at most a few outliers, so search t in
     // [0.1, 2] * levels / amax, coarsely and then around the best point.
+    // Score of t: <y, |o|> / ||y||; the first best wins.
     const double base = levels / amax;
     const double lo = 0.1 * base, hi = 2.0 * base;
     const double step = (hi - lo) / (kCoarseSteps - 1);
-    double best_t = lo, best = -1.0;
-    for (int j = 0; j < kCoarseSteps; ++j) {
-        const double t = lo + step * j;
-        const double s = score(t, nullptr, nullptr);
-        if (s > best) {
-            best = s;
-            best_t = t;
+    double ts[kCoarseSteps], num[kCoarseSteps], den[kCoarseSteps];
+    double best_t = lo, best = -1.0, best_num = 0.0, best_den = 0.0;
+    auto pick = [&](int steps) {
+        kernels.score_scales(a, n, top, ts, static_cast<size_t>(steps), num, den);
+        for (int j = 0; j < steps; ++j) {
+            const double s = num[j] / std::sqrt(den[j]);
+            if (s > best) {
+                best = s;
+                best_t = ts[j];
+                best_num = num[j];
+                best_den = den[j];
+            }
         }
-    }
+    };
+    for (int j = 0; j < kCoarseSteps; ++j) ts[j] = lo + step * j;
+    pick(kCoarseSteps);
     const double flo = std::max(lo, best_t - step);
     const double fstep = (std::min(hi, best_t + step) - flo) / (kFineSteps - 1);
-    for (int j = 0; j < kFineSteps; ++j) {
-        const double t = flo + fstep * j;
-        const double s = score(t, nullptr, nullptr);
-        if (s > best) {
-            best = s;
-            best_t = t;
-        }
-    }
-    double num = 0.0, den = 0.0;
-    score(best_t, &num, &den);
-    for (size_t i = 0; i < n; ++i) {
-        const int k = static_cast<int>(std::min(best_t * a[i], top));
-        u[i] = static_cast<uint8_t>(o[i] >= 0.0 ? levels + k : levels - 1 - k);
-    }
-    *yo = num;
-    *yy = den;
+    for (int j = 0; j < kFineSteps; ++j) ts[j] = flo + fstep * j;
+    pick(kFineSteps);
+    *yo = best_num;
+    *yy = best_den;
+    return best_t;
 }
 
 /// Clamps to float's finite range (a NaN cannot arise: every input is finite).
@@ -252,10 +364,16 @@ void dot_b8_scalar(const int16_t* w16, size_t padded_dim, const uint8_t* codes, 
     }
 }
 
+/// The baseline's transform: SSE2, four floats at a time.
+void fwht_sse2(float* v, size_t n, const uint32_t* flip, float scale) {
+    rabitq_fwht::Fwht<4>::run<8>(v, n, flip, scale);
+}
+
 }  // namespace
 
 const RabitqKernels& rabitq_kernels_scalar() {
-    static const RabitqKernels k = {dot_b1_scalar, dot_b4_scalar, dot_b8_scalar};
+    static const RabitqKernels k = {dot_b1_scalar, dot_b4_scalar,       dot_b8_scalar,
+                                    fwht_sse2,     scale_residual_sse2, score_scales_sse2};
     return k;
 }
 
@@ -293,27 +411,47 @@ RabitqCodec::RabitqCodec(uint32_t dim, uint32_t bits, uint64_t seed) : dim_(dim)
     block_ = 1;
     while (block_ * 2 <= padded_) block_ *= 2;
     code_bytes_ = bit_bytes() + kFactorBytes;
+    scale_ = static_cast<float>(1.0 / std::sqrt(static_cast<double>(block_)));
 
     // 2 * kRounds diagonals of +-1, 64 signs per generator output; the
     // generator's state starts from the seed mixed with a fixed tag, so seed
     // 0 is as good as any other.
     uint64_t state = seed ^ 0x52614269745121ULL;  // "RaBitQ!"
-    signs_.resize(static_cast<size_t>(2 * kRounds) * padded_);
+    flips_.resize(static_cast<size_t>(2 * kRounds) * padded_);
     uint64_t word = 0;
-    for (size_t i = 0; i < signs_.size(); ++i) {
+    for (size_t i = 0; i < flips_.size(); ++i) {
         if (i % 64 == 0) word = splitmix64(state);
-        signs_[i] = (word >> (i % 64)) & 1u ? -1.0f : 1.0f;
+        flips_[i] = (word >> (i % 64)) & 1u ? kSignBit : 0u;
+    }
+    // The flips as the transforms apply them on load (rotate_in_place).
+    const size_t d = padded_, l = block_;
+    load_flips_.resize(static_cast<size_t>(2 * kRounds) * l);
+    for (int r = 0; r < kRounds; ++r) {
+        const uint32_t* f0 = flips_.data() + (2 * r) * d;
+        const uint32_t* f1 = f0 + d;
+        uint32_t* m0 = load_flips_.data() + (2 * r) * l;
+        uint32_t* m1 = m0 + l;
+        for (size_t i = 0; i < l; ++i)
+            m0[i] = f0[i] ^ (r > 0 && i < d - l ? flips_[(2 * r - 1) * d + i] : 0u);
+        for (size_t i = d - l; i < d; ++i) m1[i - (d - l)] = f1[i] ^ (i >= l ? f0[i] : 0u);
     }
 }
 
-void RabitqCodec::rotate_in_place(float* v) const {
+void RabitqCodec::rotate_in_place(float* v, const RabitqKernels& kernels) const {
+    // Round r: v *= diagonal 2r; H on [0, L); v *= diagonal 2r+1; H on
+    // [D-L, D). Sign flips are exact and commute with each other, so each
+    // element's flips between two transforms that touch it are merged into
+    // one, applied as the second transform loads it (load_flips_): [L, D)
+    // takes both diagonals of round r on entering H on [D-L, D), and [0,
+    // D-L) takes diagonal 2r-1 on entering round r's first H. Only round 3's
+    // last flip of [0, D-L) is left over.
     const size_t d = padded_, l = block_;
     for (int r = 0; r < kRounds; ++r) {
-        multiply(v, signs_.data() + (2 * r) * d, d);
-        fwht(v, l);
-        multiply(v, signs_.data() + (2 * r + 1) * d, d);
-        fwht(v + (d - l), l);
+        const uint32_t* m0 = load_flips_.data() + (2 * r) * l;
+        kernels.fwht(v, l, m0, scale_);
+        kernels.fwht(v + (d - l), l, m0 + l, scale_);
     }
+    flip(v, flips_.data() + (2 * kRounds - 1) * d, d - l);
 }
 
 void RabitqCodec::unrotate_in_place(float* v) const {
@@ -322,16 +460,16 @@ void RabitqCodec::unrotate_in_place(float* v) const {
     const size_t d = padded_, l = block_;
     for (int r = kRounds - 1; r >= 0; --r) {
         fwht(v + (d - l), l);
-        multiply(v, signs_.data() + (2 * r + 1) * d, d);
+        flip(v, flips_.data() + (2 * r + 1) * d, d);
         fwht(v, l);
-        multiply(v, signs_.data() + (2 * r) * d, d);
+        flip(v, flips_.data() + (2 * r) * d, d);
     }
 }
 
 void RabitqCodec::rotate(const float* x, float* out) const {
     std::copy(x, x + dim_, out);
     std::fill(out + dim_, out + padded_, 0.0f);
-    rotate_in_place(out);
+    rotate_in_place(out, rabitq_active_kernels());
 }
 
 void RabitqCodec::unrotate(const float* y, float* out) const {
@@ -341,80 +479,122 @@ void RabitqCodec::unrotate(const float* y, float* out) const {
 }
 
 void RabitqCodec::encode(const float* x, const float* centroid, uint8_t* out) const {
-    const size_t d = padded_;
-    // One allocation: r (dim doubles), o (d doubles), v (d floats), u (d bytes).
-    std::vector<double> buf(dim_ + d + d / 2 + d / 8);
-    double* r = buf.data();
-    double* o = r + dim_;
-    float* v = reinterpret_cast<float*>(o + d);
-    uint8_t* u = reinterpret_cast<uint8_t*>(v + d);
+    thread_local RabitqScratch scratch;
+    encode(x, centroid, out, scratch, rabitq_active_kernels());
+}
 
-    const double s = residual(x, centroid, dim_, r, "vector");
+void RabitqCodec::encode(const float* x, const float* centroid, uint8_t* out, RabitqScratch& scratch) const {
+    encode(x, centroid, out, scratch, rabitq_active_kernels());
+}
+
+void RabitqCodec::encode(const float* x, const float* centroid, uint8_t* out, RabitqScratch& scratch,
+                         const RabitqKernels& kernels) const {
+    const size_t d = padded_;
+    // t: (x - c) / s, dim doubles; a: |o|, d doubles (multi-bit only);
+    // v: the rotated vector, d floats.
+    if (scratch.dbl.size() < dim_ + d) scratch.dbl.resize(dim_ + d);
+    if (scratch.flt.size() < d) scratch.flt.resize(d);
+    double* t = scratch.dbl.data();
+    double* a = t + dim_;
+    float* v = scratch.flt.data();
+
+    double s;
+    if (!max_residual(x, centroid, dim_, &s)) throw_non_finite(x, centroid, dim_, "vector");
     const int levels = 1 << (bits_ - 1);
+    const size_t nb = bit_bytes();
     float f[kFactors] = {0, 0, 0, 0, 0};
     if (s == 0.0) {
         // Zero residual: all factors 0 make every estimate exact; the digits
         // (all +1/2) do not matter.
-        std::fill(u, u + d, static_cast<uint8_t>(levels));
-    } else {
-        // Scale by the largest element so the float rotation neither
-        // overflows nor loses tiny values; the factors carry the scale.
-        double rn2 = 0.0, cr = 0.0;
-        for (uint32_t i = 0; i < dim_; ++i) {
-            const double t = r[i] / s;
-            v[i] = static_cast<float>(t);
-            rn2 += t * t;
-            if (centroid) cr += static_cast<double>(centroid[i]) * r[i];
-        }
-        std::fill(v + dim_, v + d, 0.0f);
-        rotate_in_place(v);
-        double on2 = 0.0;
-        for (size_t i = 0; i < d; ++i) on2 += static_cast<double>(v[i]) * v[i];
-        const double inv = 1.0 / std::sqrt(on2);
-        for (size_t i = 0; i < d; ++i) o[i] = v[i] * inv;
-
-        double yo = 0.0, yy = 0.0;
-        if (bits_ == 1) {
-            for (size_t i = 0; i < d; ++i) {
-                u[i] = o[i] >= 0.0 ? 1 : 0;
-                yo += 0.5 * std::fabs(o[i]);
-            }
-            yy = 0.25 * static_cast<double>(d);
-        } else {
-            search_digits(o, d, bits_, u, &yo, &yy);
-        }
-        const double ynorm = std::sqrt(yy);
-        const double a = std::min(1.0, yo / ynorm);  // > 0: y agrees with o in sign everywhere
-        const double rnorm = s * std::sqrt(rn2);
-        const double fd[kFactors] = {
-            rnorm,
-            cr,
-            rnorm / (a * ynorm),
-            rnorm * std::sqrt(std::max(0.0, 1.0 - a * a)) / (a * std::sqrt(static_cast<double>(d - 1))),
-            rnorm / a,
-        };
-        for (size_t k = 0; k < kFactors; ++k) {
-            if (!(std::fabs(fd[k]) <= FLT_MAX))
-                throw Error(ErrorKind::OutOfRange, "rabitq: vector is too large to quantize",
-                            "Its distance from the centroid, or its inner product with the centroid, "
-                            "exceeds the range of float.");
-            f[k] = static_cast<float>(fd[k]);
-        }
-    }
-
-    const size_t nb = bit_bytes();
-    std::memset(out, 0, nb);
-    for (size_t i = 0; i < d; ++i) {
         switch (bits_) {
             case 1:
-                out[i / 8] |= static_cast<uint8_t>(u[i] << (i % 8));
+                std::memset(out, 0xff, nb);
                 break;
             case 4:
-                out[i / 2] |= static_cast<uint8_t>(u[i] << (4 * (i % 2)));
+                std::memset(out, levels * 0x11, nb);
                 break;
             default:
-                out[i] = u[i];
+                std::memset(out, levels, nb);
         }
+        std::memcpy(out + nb, f, kFactorBytes);
+        return;
+    }
+    // Scale by the largest element so the float rotation neither overflows
+    // nor loses tiny values; the factors carry the scale.
+    kernels.scale_residual(x, centroid, dim_, s, t, v);
+    std::fill(v + dim_, v + d, 0.0f);
+    rotate_in_place(v, kernels);
+    // Three independent sums in one loop: each is added in order (the
+    // code's bytes depend on their rounding), so each is a chain of
+    // dependent additions; interleaved they cost one chain.
+    double rn2 = 0.0, cr = 0.0, on2 = 0.0;
+    if (centroid) {
+        for (uint32_t i = 0; i < dim_; ++i) {
+            rn2 += t[i] * t[i];
+            const double ri = static_cast<double>(x[i]) - static_cast<double>(centroid[i]);
+            cr += static_cast<double>(centroid[i]) * ri;
+            on2 += static_cast<double>(v[i]) * v[i];
+        }
+    } else {
+        for (uint32_t i = 0; i < dim_; ++i) {
+            rn2 += t[i] * t[i];
+            on2 += static_cast<double>(v[i]) * v[i];
+        }
+    }
+    for (size_t i = dim_; i < d; ++i) on2 += static_cast<double>(v[i]) * v[i];
+    const double inv = 1.0 / std::sqrt(on2);
+
+    // o = v * inv; u_i's sign side is o_i >= 0, i.e. v_i >= 0 (inv > 0, and
+    // -0 >= 0 either way).
+    double yo = 0.0, yy = 0.0;
+    if (bits_ == 1) {
+        for (size_t i = 0; i < d; ++i) yo += 0.5 * std::fabs(static_cast<double>(v[i]) * inv);
+        yy = 0.25 * static_cast<double>(d);
+        const __m128 zero = _mm_setzero_ps();
+        for (size_t i = 0; i < d; i += 8) {
+            const int lo = _mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(v + i), zero));
+            const int hi = _mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(v + i + 4), zero));
+            out[i / 8] = static_cast<uint8_t>(lo | hi << 4);
+        }
+    } else {
+        double amax = 0.0;
+        for (size_t i = 0; i < d; ++i) {
+            a[i] = std::fabs(static_cast<double>(v[i]) * inv);
+            amax = std::max(amax, a[i]);
+        }
+        const double best_t = search_scale(a, d, bits_, amax, &yo, &yy, kernels);
+        const double top = levels - 1;
+        for (size_t i = 0; i < d; i += 2) {
+            unsigned u[2];
+            for (size_t k = 0; k < 2; ++k) {
+                const int m = static_cast<int>(std::min(best_t * a[i + k], top));
+                u[k] = static_cast<unsigned>(v[i + k] >= 0.0f ? levels + m : levels - 1 - m);
+            }
+            if (bits_ == 4) {
+                out[i / 2] = static_cast<uint8_t>(u[0] | u[1] << 4);
+            } else {
+                out[i] = static_cast<uint8_t>(u[0]);
+                out[i + 1] = static_cast<uint8_t>(u[1]);
+            }
+        }
+    }
+    const double ynorm = std::sqrt(yy);
+    const double alpha = std::min(1.0, yo / ynorm);  // > 0: y agrees with o in sign everywhere
+    const double rnorm = s * std::sqrt(rn2);
+    const double fd[kFactors] = {
+        rnorm,
+        cr,
+        rnorm / (alpha * ynorm),
+        rnorm * std::sqrt(std::max(0.0, 1.0 - alpha * alpha)) /
+            (alpha * std::sqrt(static_cast<double>(d - 1))),
+        rnorm / alpha,
+    };
+    for (size_t k = 0; k < kFactors; ++k) {
+        if (!(std::fabs(fd[k]) <= FLT_MAX))
+            throw Error(ErrorKind::OutOfRange, "rabitq: vector is too large to quantize",
+                        "Its distance from the centroid, or its inner product with the centroid, "
+                        "exceeds the range of float.");
+        f[k] = static_cast<float>(fd[k]);
     }
     std::memcpy(out + nb, f, kFactorBytes);
 }
@@ -441,6 +621,11 @@ void RabitqCodec::decode(const uint8_t* code, const float* centroid, float* out)
 }
 
 void RabitqCodec::prepare(const float* q, const float* centroid, RabitqQuery& st, float epsilon0) const {
+    prepare(q, centroid, st, epsilon0, rabitq_active_kernels());
+}
+
+void RabitqCodec::prepare(const float* q, const float* centroid, RabitqQuery& st, float epsilon0,
+                          const RabitqKernels& kernels) const {
     if (!(epsilon0 > 0.0f) || !std::isfinite(epsilon0))
         throw Error(ErrorKind::InvalidParameter, "rabitq: confidence parameter must be positive",
                     "epsilon0 was " + std::to_string(epsilon0) + ".");
@@ -450,70 +635,93 @@ void RabitqCodec::prepare(const float* q, const float* centroid, RabitqQuery& st
     st.bits = bits_;
     st.epsilon = epsilon0;
     st.rotated.resize(d);
-    st.residual.resize(dim_);
+    st.residual.resize(d);
     if (bits_ == 1) {
-        st.planes.assign(4 * words, 0);
+        st.planes.resize(4 * words);
     } else {
-        st.w16.assign(d, 0);
+        st.w16.resize(d);
     }
     float* v = st.rotated.data();
-    double* r = st.residual.data();
-    const double s = residual(q, centroid, dim_, r, "query");
-    double qc = 0.0;
-    if (centroid)
-        for (uint32_t i = 0; i < dim_; ++i) qc += static_cast<double>(q[i]) * centroid[i];
-    st.qc = qc;
+    double* t = st.residual.data();
+    double s;
+    if (!max_residual(q, centroid, dim_, &s)) throw_non_finite(q, centroid, dim_, "query");
     if (s == 0.0) {
+        double qc = 0.0;
+        if (centroid)
+            for (uint32_t i = 0; i < dim_; ++i) qc += static_cast<double>(q[i]) * centroid[i];
+        st.qc = qc;
+        std::fill(st.planes.begin(), st.planes.end(), 0);
+        std::fill(st.w16.begin(), st.w16.end(), 0);
         st.q_norm = 0.0;
         st.delta = 0.0;
         st.w_offset = 0.0;
         st.err_query = 0.0;
         return;
     }
-    double rn2 = 0.0;
-    for (uint32_t i = 0; i < dim_; ++i) {
-        const double t = r[i] / s;
-        v[i] = static_cast<float>(t);
-        rn2 += t * t;
-    }
+    kernels.scale_residual(q, centroid, dim_, s, t, v);
     std::fill(v + dim_, v + d, 0.0f);
-    rotate_in_place(v);
-    double on2 = 0.0, omax = 0.0;
-    for (size_t i = 0; i < d; ++i) {
-        on2 += static_cast<double>(v[i]) * v[i];
-        omax = std::max(omax, std::fabs(static_cast<double>(v[i])));
+    rotate_in_place(v, kernels);
+    // In-order sums interleaved, as in encode.
+    double qc = 0.0, rn2 = 0.0, on2 = 0.0;
+    if (centroid) {
+        for (uint32_t i = 0; i < dim_; ++i) {
+            qc += static_cast<double>(q[i]) * centroid[i];
+            rn2 += t[i] * t[i];
+            on2 += static_cast<double>(v[i]) * v[i];
+        }
+    } else {
+        for (uint32_t i = 0; i < dim_; ++i) {
+            rn2 += t[i] * t[i];
+            on2 += static_cast<double>(v[i]) * v[i];
+        }
     }
+    for (size_t i = dim_; i < d; ++i) on2 += static_cast<double>(v[i]) * v[i];
+    st.qc = qc;
+    __m128 vmax = _mm_setzero_ps();
+    const __m128 abs_mask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+    for (size_t i = 0; i < d; i += 4) vmax = _mm_max_ps(vmax, _mm_and_ps(_mm_loadu_ps(v + i), abs_mask));
+    vmax = _mm_max_ps(vmax, _mm_movehl_ps(vmax, vmax));
+    vmax = _mm_max_ss(vmax, _mm_shuffle_ps(vmax, vmax, 1));
+    const double omax = _mm_cvtss_f32(vmax);
+
     const double inv = 1.0 / std::sqrt(on2);
     const int top = bits_ == 1 ? 7 : 32767;
     const double delta = omax * inv / top;
     const double to_w = 1.0 / delta;
-    double e2 = 0.0;
+    double* e2s = t;  // t is used up: per-element squared errors
     int64_t wsum = 0;
+    alignas(16) int32_t w[64];
     for (size_t base = 0; base < d; base += 64) {
-        uint64_t plane[4] = {0, 0, 0, 0};
-        for (size_t i = base; i < base + 64; ++i) {
-            const double oi = v[i] * inv;
-            // Round half away from zero; |oi * to_w| <= top + rounding, so
-            // the conversion cannot overflow, and the clamp catches the
-            // rounding.
-            const double t = oi * to_w;
-            int w = static_cast<int>(t + (t >= 0.0 ? 0.5 : -0.5));
-            w = std::max(-top, std::min(top, w));
-            const double e = oi - delta * static_cast<double>(w);
-            e2 += e * e;
-            wsum += w;
-            if (bits_ == 1) {
-                const uint64_t nibble = static_cast<uint64_t>(w) & 0xf;  // two's complement digits
-                for (size_t k = 0; k < 4; ++k) plane[k] |= ((nibble >> k) & 1u) << (i - base);
-            } else if (bits_ == 4) {
-                st.w16[base + (i % 2) * 32 + (i - base) / 2] = static_cast<int16_t>(w);
-            } else {
-                st.w16[i] = static_cast<int16_t>(w);
+        quantize64(v + base, inv, to_w, delta, top, w, e2s + base);
+        __m128i ws = _mm_setzero_si128();
+        for (size_t k = 0; k < 64; k += 4)
+            ws = _mm_add_epi32(ws, _mm_load_si128(reinterpret_cast<const __m128i*>(w + k)));
+        alignas(16) int32_t lanes[4];
+        _mm_store_si128(reinterpret_cast<__m128i*>(lanes), ws);
+        wsum += static_cast<int64_t>(lanes[0]) + lanes[1] + lanes[2] + lanes[3];
+        if (bits_ == 1) {
+            // The nibbles' bit k of 64 dimensions: w as bytes, bit k moved
+            // to each byte's top, gathered by movemask.
+            uint64_t plane[4] = {0, 0, 0, 0};
+            for (size_t g = 0; g < 64; g += 16) {
+                const __m128i* p = reinterpret_cast<const __m128i*>(w + g);
+                const __m128i w16 = _mm_packs_epi32(_mm_load_si128(p), _mm_load_si128(p + 1));
+                const __m128i w16b = _mm_packs_epi32(_mm_load_si128(p + 2), _mm_load_si128(p + 3));
+                const __m128i w8 = _mm_packs_epi16(w16, w16b);
+                plane[0] |= static_cast<uint64_t>(_mm_movemask_epi8(_mm_slli_epi16(w8, 7))) << g;
+                plane[1] |= static_cast<uint64_t>(_mm_movemask_epi8(_mm_slli_epi16(w8, 6))) << g;
+                plane[2] |= static_cast<uint64_t>(_mm_movemask_epi8(_mm_slli_epi16(w8, 5))) << g;
+                plane[3] |= static_cast<uint64_t>(_mm_movemask_epi8(_mm_slli_epi16(w8, 4))) << g;
             }
-        }
-        if (bits_ == 1)
             for (size_t k = 0; k < 4; ++k) st.planes[k * words + base / 64] = plane[k];
+        } else if (bits_ == 4) {
+            for (size_t i = 0; i < 64; ++i) st.w16[base + (i % 2) * 32 + i / 2] = static_cast<int16_t>(w[i]);
+        } else {
+            for (size_t i = 0; i < 64; ++i) st.w16[base + i] = static_cast<int16_t>(w[i]);
+        }
     }
+    double e2 = 0.0;
+    for (size_t i = 0; i < d; ++i) e2 += e2s[i];
     st.q_norm = s * std::sqrt(rn2);
     st.delta = delta;
     st.w_offset = ((1 << bits_) - 1) / 2.0 * static_cast<double>(wsum);

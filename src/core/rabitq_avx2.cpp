@@ -14,6 +14,7 @@
 
 #include <algorithm>
 
+#include "rabitq_fwht.h"
 #include "rabitq_impl.h"
 
 namespace nmvec {
@@ -145,10 +146,27 @@ void dot_b8(const int16_t* w16, size_t padded_dim, const uint8_t* codes, size_t 
     }
 }
 
+void fwht(float* v, size_t n, const uint32_t* flip, float scale) {
+    rabitq_fwht::Fwht<8>::run<8>(v, n, flip, scale);
+}
+
+void scale_residual(const float* x, const float* c, size_t n, double s, double* t, float* v) {
+    rabitq_fwht::scale_residual(x, c, n, s, t, v);
+}
+
+void score_scales(const double* a, size_t n, double top, const double* ts, size_t nt, double* num,
+                  double* den) {
+    using F = rabitq_fwht::DoubleVectors<4>::F;
+    rabitq_fwht::score_scales<4>(a, n, top, ts, nt, num, den, [](F x) {
+        return reinterpret_cast<F>(
+            _mm256_round_pd(reinterpret_cast<__m256d>(x), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC));
+    });
+}
+
 }  // namespace
 
 const RabitqKernels& rabitq_kernels_avx2() {
-    static const RabitqKernels k = {dot_b1, dot_b4, dot_b8};
+    static const RabitqKernels k = {dot_b1, dot_b4, dot_b8, fwht, scale_residual, score_scales};
     return k;
 }
 

@@ -1,11 +1,13 @@
 // rabitq_impl.h — private: the per-ISA integer kernels behind
 // RabitqCodec::estimate_batch (rabitq.h).
 //
-// Every kernel computes, for each of n codes (`stride` bytes apart), the
+// Every dot kernel computes, for each of n codes (`stride` bytes apart), the
 // exact integer <u, w> of the code's digits u with the prepared query's
 // integer vector w (see rabitq.h), into out[j]. Results are exact integers,
 // so every variant must agree with the scalar one bit for bit. The float
-// arithmetic that turns them into estimates is shared (rabitq.cpp).
+// arithmetic that turns them into estimates is shared (rabitq.cpp). The
+// codec's kernels (fwht, scale_residual, score_scales) must also agree bit
+// for bit: they do the scalar operations per element, in the same order.
 //
 // Each rabitq_<isa>.cpp is compiled with that ISA's flags (file-name suffix)
 // and is the only place where its intrinsics appear. Only rabitq.cpp and the
@@ -33,6 +35,20 @@ struct RabitqKernels {
     /// 8-bit codes, w16 in natural order.
     void (*dot_b8)(const int16_t* w16, size_t padded_dim, const uint8_t* codes, size_t n, size_t stride,
                    int64_t* out);
+    /// The rotation's normalised Walsh-Hadamard transform of v[0, n) in
+    /// place (n a power of two >= 64), each element first XORed with
+    /// flip[i] (0 or the sign bit), the result multiplied by scale. Bit for
+    /// bit the same at every level (rabitq_fwht.h).
+    void (*fwht)(float* v, size_t n, const uint32_t* flip, float scale);
+    /// t = (x - c) / s in double, v = t rounded to float, n elements (c
+    /// null: zero). The same bits at every level.
+    void (*scale_residual)(const float* x, const float* c, size_t n, double s, double* t, float* v);
+    /// The multi-bit scale search's scores for nt scales ts (nt a multiple
+    /// of 32) over the magnitudes a[0, n): num[j] = sum y_i a_i, den[j] =
+    /// sum y_i^2 with y_i = min(trunc(ts[j] a_i), top) + 1/2, added in order
+    /// of i. The same bits at every level.
+    void (*score_scales)(const double* a, size_t n, double top, const double* ts, size_t nt, double* num,
+                         double* den);
 };
 
 /// The table of one level; throws nmvec::Error(Internal) for a level not

@@ -580,6 +580,331 @@ TEST(Rabitq, HugeAndTinyValuesGiveFiniteEstimates) {
     }
 }
 
+// ---- every level codes exactly as the original scalar codec ---------------------
+
+// The codec as first written (scalar double loops, one rotation step at a
+// time), kept here as the definition of the codes: the optimised codec must
+// produce the same bytes and the same prepared state at every SIMD level.
+// This file is compiled without ISA flags, so without FMA, like the codec.
+namespace ref {
+
+uint64_t splitmix64(uint64_t& state) {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+struct Codec {
+    uint32_t dim, bits;
+    size_t d, l;
+    std::vector<float> signs;
+    Codec(uint32_t dim_, uint32_t bits_, uint64_t seed) : dim(dim_), bits(bits_) {
+        d = (dim + 63) / 64 * 64;
+        l = 1;
+        while (l * 2 <= d) l *= 2;
+        uint64_t state = seed ^ 0x52614269745121ULL;
+        signs.resize(8 * d);
+        uint64_t word = 0;
+        for (size_t i = 0; i < signs.size(); ++i) {
+            if (i % 64 == 0) word = splitmix64(state);
+            signs[i] = (word >> (i % 64)) & 1u ? -1.0f : 1.0f;
+        }
+    }
+    static void fwht(float* v, size_t n) {
+        for (size_t h = 1; h < n; h <<= 1)
+            for (size_t i = 0; i < n; i += 2 * h)
+                for (size_t j = i; j < i + h; ++j) {
+                    const float a = v[j], b = v[j + h];
+                    v[j] = a + b;
+                    v[j + h] = a - b;
+                }
+        const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(n)));
+        for (size_t i = 0; i < n; ++i) v[i] *= scale;
+    }
+    void rotate(float* v) const {
+        for (int r = 0; r < 4; ++r) {
+            for (size_t i = 0; i < d; ++i) v[i] *= signs[(2 * r) * d + i];
+            fwht(v, l);
+            for (size_t i = 0; i < d; ++i) v[i] *= signs[(2 * r + 1) * d + i];
+            fwht(v + (d - l), l);
+        }
+    }
+    /// r = x - c in double; returns max |r_i|.
+    double residual(const float* x, const float* c, std::vector<double>& r) const {
+        r.resize(dim);
+        double s = 0.0;
+        for (uint32_t i = 0; i < dim; ++i) {
+            r[i] = static_cast<double>(x[i]) - (c ? static_cast<double>(c[i]) : 0.0);
+            s = std::max(s, std::fabs(r[i]));
+        }
+        return s;
+    }
+    void search(const std::vector<double>& o, std::vector<uint8_t>& u, double* yo, double* yy) const {
+        const int levels = 1 << (bits - 1);
+        const double top = levels - 1;
+        std::vector<double> a(d);
+        double amax = 0.0;
+        for (size_t i = 0; i < d; ++i) {
+            a[i] = std::fabs(o[i]);
+            amax = std::max(amax, a[i]);
+        }
+        auto score = [&](double t, double* num_out, double* den_out) {
+            double num = 0.0, den = 0.0;
+            for (size_t i = 0; i < d; ++i) {
+                const double y = static_cast<double>(static_cast<int>(std::min(t * a[i], top))) + 0.5;
+                num += y * a[i];
+                den += y * y;
+            }
+            *num_out = num;
+            *den_out = den;
+            return num / std::sqrt(den);
+        };
+        const double base = levels / amax;
+        const double lo = 0.1 * base, hi = 2.0 * base;
+        const double step = (hi - lo) / 63;
+        double best_t = lo, best = -1.0, num, den;
+        for (int j = 0; j < 64; ++j) {
+            const double t = lo + step * j;
+            const double s = score(t, &num, &den);
+            if (s > best) best = s, best_t = t;
+        }
+        const double flo = std::max(lo, best_t - step);
+        const double fstep = (std::min(hi, best_t + step) - flo) / 31;
+        for (int j = 0; j < 32; ++j) {
+            const double t = flo + fstep * j;
+            const double s = score(t, &num, &den);
+            if (s > best) best = s, best_t = t;
+        }
+        score(best_t, yo, yy);
+        for (size_t i = 0; i < d; ++i) {
+            const int k = static_cast<int>(std::min(best_t * a[i], top));
+            u[i] = static_cast<uint8_t>(o[i] >= 0.0 ? levels + k : levels - 1 - k);
+        }
+    }
+    std::vector<uint8_t> encode(const float* x, const float* c) const {
+        std::vector<double> r;
+        const double s = residual(x, c, r);
+        const int levels = 1 << (bits - 1);
+        std::vector<uint8_t> u(d, static_cast<uint8_t>(levels));
+        double f[5] = {0, 0, 0, 0, 0};
+        if (s != 0.0) {
+            std::vector<float> v(d, 0.0f);
+            double rn2 = 0.0, cr = 0.0;
+            for (uint32_t i = 0; i < dim; ++i) {
+                const double t = r[i] / s;
+                v[i] = static_cast<float>(t);
+                rn2 += t * t;
+                if (c) cr += static_cast<double>(c[i]) * r[i];
+            }
+            rotate(v.data());
+            double on2 = 0.0;
+            for (size_t i = 0; i < d; ++i) on2 += static_cast<double>(v[i]) * v[i];
+            const double inv = 1.0 / std::sqrt(on2);
+            std::vector<double> o(d);
+            for (size_t i = 0; i < d; ++i) o[i] = v[i] * inv;
+            double yo = 0.0, yy = 0.0;
+            if (bits == 1) {
+                for (size_t i = 0; i < d; ++i) {
+                    u[i] = o[i] >= 0.0 ? 1 : 0;
+                    yo += 0.5 * std::fabs(o[i]);
+                }
+                yy = 0.25 * static_cast<double>(d);
+            } else {
+                search(o, u, &yo, &yy);
+            }
+            const double ynorm = std::sqrt(yy);
+            const double a = std::min(1.0, yo / ynorm);
+            const double rnorm = s * std::sqrt(rn2);
+            f[0] = rnorm;
+            f[1] = cr;
+            f[2] = rnorm / (a * ynorm);
+            f[3] =
+                rnorm * std::sqrt(std::max(0.0, 1.0 - a * a)) / (a * std::sqrt(static_cast<double>(d - 1)));
+            f[4] = rnorm / a;
+        }
+        const size_t nb = d * bits / 8;
+        std::vector<uint8_t> out(nb + 20, 0);
+        for (size_t i = 0; i < d; ++i) {
+            if (bits == 1)
+                out[i / 8] |= static_cast<uint8_t>(u[i] << (i % 8));
+            else if (bits == 4)
+                out[i / 2] |= static_cast<uint8_t>(u[i] << (4 * (i % 2)));
+            else
+                out[i] = u[i];
+        }
+        for (size_t k = 0; k < 5; ++k) {
+            const float fk = static_cast<float>(f[k]);
+            std::memcpy(&out[nb + 4 * k], &fk, 4);
+        }
+        return out;
+    }
+    RabitqQuery prepare(const float* q, const float* c) const {
+        RabitqQuery st;
+        const size_t words = d / 64;
+        st.padded_dim = static_cast<uint32_t>(d);
+        st.bits = bits;
+        if (bits == 1)
+            st.planes.assign(4 * words, 0);
+        else
+            st.w16.assign(d, 0);
+        std::vector<double> r;
+        const double s = residual(q, c, r);
+        double qc = 0.0;
+        if (c)
+            for (uint32_t i = 0; i < dim; ++i) qc += static_cast<double>(q[i]) * c[i];
+        st.qc = qc;
+        if (s == 0.0) return st;
+        std::vector<float> v(d, 0.0f);
+        double rn2 = 0.0;
+        for (uint32_t i = 0; i < dim; ++i) {
+            const double t = r[i] / s;
+            v[i] = static_cast<float>(t);
+            rn2 += t * t;
+        }
+        rotate(v.data());
+        double on2 = 0.0, omax = 0.0;
+        for (size_t i = 0; i < d; ++i) {
+            on2 += static_cast<double>(v[i]) * v[i];
+            omax = std::max(omax, std::fabs(static_cast<double>(v[i])));
+        }
+        const double inv = 1.0 / std::sqrt(on2);
+        const int top = bits == 1 ? 7 : 32767;
+        const double delta = omax * inv / top;
+        const double to_w = 1.0 / delta;
+        double e2 = 0.0;
+        int64_t wsum = 0;
+        for (size_t i = 0; i < d; ++i) {
+            const double oi = v[i] * inv;
+            const double t = oi * to_w;
+            int w = static_cast<int>(t + (t >= 0.0 ? 0.5 : -0.5));
+            w = std::max(-top, std::min(top, w));
+            const double e = oi - delta * static_cast<double>(w);
+            e2 += e * e;
+            wsum += w;
+            const size_t base = i / 64 * 64;
+            if (bits == 1) {
+                const uint64_t nibble = static_cast<uint64_t>(w) & 0xf;
+                for (size_t k = 0; k < 4; ++k)
+                    st.planes[k * words + i / 64] |= ((nibble >> k) & 1u) << (i - base);
+            } else if (bits == 4) {
+                st.w16[base + (i % 2) * 32 + (i - base) / 2] = static_cast<int16_t>(w);
+            } else {
+                st.w16[i] = static_cast<int16_t>(w);
+            }
+        }
+        st.q_norm = s * std::sqrt(rn2);
+        st.delta = delta;
+        st.w_offset = ((1 << bits) - 1) / 2.0 * static_cast<double>(wsum);
+        st.err_query = std::sqrt(e2 / static_cast<double>(d));
+        return st;
+    }
+};
+
+}  // namespace ref
+
+/// Inputs that reach the corners: Gaussian, wide magnitudes, signed zeros,
+/// exact ties, a few elements only, integers.
+std::vector<std::vector<float>> hostile_inputs(uint32_t dim, std::mt19937& rng) {
+    std::vector<std::vector<float>> xs;
+    xs.push_back(gaussian(dim, rng));
+    std::vector<float> wide = gaussian(dim, rng);
+    std::uniform_int_distribution<int> ex(-60, 60);
+    for (float& x : wide) x = std::ldexp(x, ex(rng));
+    xs.push_back(wide);
+    std::vector<float> zeros(dim, 0.0f);
+    for (uint32_t i = 0; i < dim; i += 2) zeros[i] = -0.0f;
+    zeros[dim / 2] = 3.0f;
+    xs.push_back(zeros);
+    std::vector<float> ints(dim);
+    std::uniform_int_distribution<int> small(-2, 2);
+    for (float& x : ints) x = static_cast<float>(small(rng));
+    xs.push_back(ints);
+    return xs;
+}
+
+class RabitqLevelTest : public ::testing::TestWithParam<SimdLevel> {};
+
+TEST_P(RabitqLevelTest, CodesAndPreparedStatesMatchTheReference) {
+    const SimdLevel level = GetParam();
+    if (!cpu_supports(level)) GTEST_SKIP() << simd_level_name(level) << " not supported by this CPU";
+    const RabitqKernels& kernels = rabitq_kernels(level);
+    std::vector<uint32_t> dims;
+    for (uint32_t d = 1; d <= 130; ++d) dims.push_back(d);
+    for (uint32_t d :
+         {191u,  255u,  256u,  257u,  383u,  384u,  385u,  511u,  513u,  767u,  768u,   784u,   1000u, 1023u,
+          1025u, 1536u, 2047u, 2049u, 3001u, 4095u, 4097u, 6143u, 8191u, 8193u, 12289u, 15999u, 16000u})
+        dims.push_back(d);
+    std::mt19937 rng(4242);
+    RabitqScratch scratch;
+    for (uint32_t dim : dims) {
+        for (uint32_t bits : kBits) {
+            // The multi-bit reference is slow at large dimensions: fewer inputs there.
+            if (bits != 1 && dim > 2100 && dim % 2 == 0) continue;
+            const uint64_t seed = dim * 31 + bits;
+            const RabitqCodec codec(dim, bits, seed);
+            const ref::Codec reference(dim, bits, seed);
+            const std::vector<float> centroid = gaussian(dim, rng);
+            std::vector<std::vector<float>> xs = hostile_inputs(dim, rng);
+            xs.push_back(centroid);  // x == c: a zero residual
+            for (size_t k = 0; k < xs.size(); ++k) {
+                for (const float* c : {static_cast<const float*>(nullptr), centroid.data()}) {
+                    const std::string where = "dim " + std::to_string(dim) + " bits " + std::to_string(bits) +
+                                              " input " + std::to_string(k) + (c ? " centroid" : "");
+                    const std::vector<uint8_t> want = reference.encode(xs[k].data(), c);
+                    std::vector<uint8_t> got(codec.code_bytes());
+                    codec.encode(xs[k].data(), c, got.data(), scratch, kernels);
+                    ASSERT_EQ(got, want) << where;
+                    const RabitqQuery ws = reference.prepare(xs[k].data(), c);
+                    RabitqQuery gs;
+                    codec.prepare(xs[k].data(), c, gs, kRabitqDefaultEpsilon, kernels);
+                    ASSERT_EQ(gs.planes, ws.planes) << where;
+                    ASSERT_EQ(gs.w16, ws.w16) << where;
+                    ASSERT_EQ(gs.q_norm, ws.q_norm) << where;
+                    ASSERT_EQ(gs.delta, ws.delta) << where;
+                    ASSERT_EQ(gs.w_offset, ws.w_offset) << where;
+                    ASSERT_EQ(gs.qc, ws.qc) << where;
+                    ASSERT_EQ(gs.err_query, ws.err_query) << where;
+                }
+            }
+        }
+    }
+}
+
+/// encode without scratch (thread-local) and with, prepare reused across
+/// codecs of different sizes: the same bytes and states.
+TEST(Rabitq, ScratchAndReuseDoNotChangeResults) {
+    std::mt19937 rng(77);
+    RabitqScratch scratch;
+    RabitqQuery reused;
+    for (uint32_t dim : {2000u, 7u, 384u, 65u}) {
+        for (uint32_t bits : kBits) {
+            const RabitqCodec codec(dim, bits, 5);
+            const std::vector<float> x = gaussian(dim, rng), c = gaussian(dim, rng);
+            std::vector<uint8_t> a(codec.code_bytes()), b(codec.code_bytes());
+            codec.encode(x.data(), c.data(), a.data());
+            codec.encode(x.data(), c.data(), b.data(), scratch);
+            EXPECT_EQ(a, b);
+            RabitqQuery fresh;
+            codec.prepare(x.data(), c.data(), fresh);
+            codec.prepare(x.data(), c.data(), reused);
+            // (The other width's vector keeps what an earlier codec left.)
+            if (bits == 1)
+                EXPECT_EQ(fresh.planes, reused.planes);
+            else
+                EXPECT_EQ(fresh.w16, reused.w16);
+            EXPECT_EQ(fresh.err_query, reused.err_query);
+            EXPECT_EQ(fresh.w_offset, reused.w_offset);
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Levels, RabitqLevelTest,
+                         ::testing::Values(SimdLevel::Scalar, SimdLevel::AVX2, SimdLevel::AVX512),
+                         [](const ::testing::TestParamInfo<SimdLevel>& info) {
+                             return std::string(simd_level_name(info.param));
+                         });
+
 // ---- SIMD kernels --------------------------------------------------------------
 
 class RabitqKernelTest : public ::testing::TestWithParam<SimdLevel> {};
