@@ -65,11 +65,11 @@ LISTS=$(awk -v n="$BASE" 'BEGIN { l = int(n / 1000); if (l < 1) l = 1; print l }
 for r in $(seq 1 "$REPEATS"); do
     fresh nmv plain >/dev/null
     rec "plain_s_$r" "$(copy nmv plain "$WORK/stream.pgcopy")"
-    rec "ivf_build_s_$r" "$(fresh nmv iv "CREATE INDEX iv_i ON iv USING ivf (embedding vector_cosine_ops)")"
+    rec "ivf_build_s_$r" "$(fresh nmv iv "CREATE INDEX iv_i ON iv USING ivf (embedding vector_cosine_ops) WITH (quantizer = 'flat')")"
     rec "ivf_s_$r" "$(copy nmv iv "$WORK/stream.pgcopy")"
     rec "ivfr_build_s_$r" "$(fresh nmv ivr "CREATE INDEX ivr_i ON ivr USING ivf (embedding vector_cosine_ops) WITH (quantizer = 'rabitq')")"
     rec "ivfr_s_$r" "$(copy nmv ivr "$WORK/stream.pgcopy")"
-    rec "ivf1000_build_s_$r" "$(fresh nmv iv1000 "CREATE INDEX iv1000_i ON iv1000 USING ivf (embedding vector_cosine_ops) WITH (lists = 1000)")"
+    rec "ivf1000_build_s_$r" "$(fresh nmv iv1000 "CREATE INDEX iv1000_i ON iv1000 USING ivf (embedding vector_cosine_ops) WITH (lists = 1000, quantizer = 'rabitq')")"
     rec "ivf1000_s_$r" "$(copy nmv iv1000 "$WORK/stream.pgcopy")"
     fresh pgv pgplain >/dev/null
     rec "pgplain_s_$r" "$(copy pgv pgplain "$WORK/stream.pgcopy")"
@@ -122,7 +122,7 @@ rec ivfr_bytes "$(q nmv "SELECT pg_relation_size('ivr_i')")"
 rec ivf_bytes "$(q nmv "SELECT pg_relation_size('iv_i')")"
 q nmv "CREATE TABLE ivall AS SELECT * FROM iv" >/dev/null
 q nmv "VACUUM ANALYZE ivall" >/dev/null
-t0=$(now); q nmv "CREATE INDEX ivall_i ON ivall USING ivf (embedding vector_cosine_ops) WITH (lists = $LISTS)"; rec fresh_build_s "$(el "$t0" "$(now)")"
+t0=$(now); q nmv "CREATE INDEX ivall_i ON ivall USING ivf (embedding vector_cosine_ops) WITH (lists = $LISTS, quantizer = 'flat')"; rec fresh_build_s "$(el "$t0" "$(now)")"
 q nmv "SELECT pg_prewarm('ivall'), pg_prewarm('ivall_i')" >/dev/null
 for p in "$AUTO" $((AUTO * 2)) $((AUTO * 4)); do
     rec "fresh_$p" "$(measure nmv ivall "ivf.probes = $p")"
@@ -158,16 +158,16 @@ o = [f"# COPY into an ivf-indexed table ({datetime.date.today()})\n",
 def row(label, m, base_m):
     o.append(f"| {label} | {m[0]:,.0f} | {m[1]:,.0f}–{m[2]:,.0f} | {m[0] / base_m:.2f}× |")
 row("unindexed table (nmvec)", plain, plain[0])
-row(f"ivf, automatic lists ({lists})", rates("ivf_s", stream), plain[0])
+row(f"ivf, automatic lists ({lists}), quantizer flat", rates("ivf_s", stream), plain[0])
 row(f"ivf, automatic lists ({lists}), quantizer rabitq", rates("ivfr_s", stream), plain[0])
-row("ivf, lists = 1000", rates("ivf1000_s", stream), plain[0])
+row("ivf, lists = 1000, quantizer rabitq", rates("ivf1000_s", stream), plain[0])
 pgplain = rates("pgplain_s", stream)
 row("unindexed table (pgvector's database)", pgplain, plain[0])
 row(f"pgvector ivfflat, lists = {lists}", rates("pgv_s", stream), plain[0])
 o.append("")
 b = lambda k: statistics.median(float(v[f"{k}_{i}"]) for i in range(1, repeats + 1))
 o.append(f"Index sizes after the load ({base + stream:,} rows): flat {int(v['ivf_bytes']) / 2**20:.1f} MiB, rabitq {int(v['ivfr_bytes']) / 2**20:.1f} MiB ({int(v['ivfr_bytes']) / (base + stream):.0f} bytes a row; the raw float32 vectors are 1,536).\n")
-o.append(f"Builds of the {base:,} base rows: nmvec ivf ({lists} lists) {b('ivf_build_s'):.2f} s, rabitq {b('ivfr_build_s'):.2f} s, lists = 1000 {b('ivf1000_build_s'):.2f} s, pgvector ivfflat ({lists} lists) {b('pgv_build_s'):.2f} s (medians).\n")
+o.append(f"Builds of the {base:,} base rows: nmvec ivf ({lists} lists) flat {b('ivf_build_s'):.2f} s, rabitq {b('ivfr_build_s'):.2f} s, lists = 1000 {b('ivf1000_build_s'):.2f} s, pgvector ivfflat ({lists} lists) {b('pgv_build_s'):.2f} s (medians).\n")
 o.append(f"After the load, `nmvec_ivf_stats`: lists, records, share added since training = {v['ivf_stats']}.\n")
 o.append("## Recall@10 and latency after the load\n")
 o.append(f"200 held-out queries, recall@10 against the exact answer (a row counts when its distance is within the exact 10th nearest's: the events repeat vectors), latency of one `ORDER BY embedding <=> q LIMIT 10` in PL/pgSQL (p50 / p95 ms), table and index prewarmed. The loaded index was trained on the first {base:,} rows; the fresh one on all {base + stream:,}, both with {lists} lists. Automatic probes for {lists} lists: {v['auto_probes']}.\n")

@@ -5,7 +5,7 @@
 // created USING ivfflat): every live record of them, with its exact
 // distance, sorted. Rows come back in that order. When the executor keeps
 // asking (a WHERE clause rejects rows, or LIMIT exceeds what the lists
-// hold), the scan probes the next lists, as many again each round, up to
+// hold), the scan probes the next lists, twice as many each round, up to
 // every list (ivfflat.max_probes for ivfflat), so `WHERE ... ORDER BY ...
 // LIMIT k` returns k rows whenever k rows match. Each round's rows are in
 // order; a row of a later round may be closer than one returned before
@@ -91,6 +91,10 @@ IvfScanState* state_of(IndexScanDesc scan) { return static_cast<IvfScanState*>(s
 bool probe_round(IndexScanDesc scan, IvfScanState& s) {
     const uint32 end = std::min<uint32>(s.max_lists, s.next_list + s.round);
     if (s.next_list >= end) return false;
+    // Each further round probes twice as many lists: a filter that rejects
+    // the nearest lists' rows then meets its matches in fewer, larger
+    // rounds, each sorted in itself.
+    s.round = std::min<uint32>(s.max_lists, s.round * 2);
     Relation index = scan->indexRelation;
     if (s.layout.quantizer == kRabitq) {
         const nmvec::RabitqCodec& codec = *s.layout.codec;
