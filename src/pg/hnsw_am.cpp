@@ -2,6 +2,8 @@
 // estimation, and nmvec_index_stats().
 #include "hnsw_am.h"
 
+#include "am_common.h"
+
 #include <cmath>
 
 extern "C" {
@@ -221,48 +223,20 @@ PG_FUNCTION_INFO_V1(nmvec_hnsw_handler);
 }
 
 extern "C" Datum nmvec_hnsw_handler(PG_FUNCTION_ARGS) {
-    IndexAmRoutine* am = makeNode(IndexAmRoutine);
-    am->amstrategies = 0;
-    am->amsupport = 1;
-    am->amoptsprocnum = 0;
-    am->amcanorder = false;
-    am->amcanorderbyop = true;
-    am->amcanbackward = false;
-    am->amcanunique = false;
-    am->amcanmulticol = false;
-    am->amoptionalkey = true;
-    am->amsearcharray = false;
-    am->amsearchnulls = false;
-    am->amstorage = false;
-    am->amclusterable = false;
-    am->ampredlocks = false;
-    am->amcanparallel = false;
-    am->amcaninclude = false;
-    am->amusemaintenanceworkmem = false;
-    am->amparallelvacuumoptions = VACUUM_OPTION_NO_PARALLEL;
-    am->amkeytype = InvalidOid;
+    IndexAmRoutine* am = nmvec::pg::vector_am_routine();
     am->ambuild = nmvec_hnsw_build;
     am->ambuildempty = nmvec_hnsw_buildempty;
     am->aminsert = nmvec_hnsw_insert;
     am->ambulkdelete = nmvec_hnsw_bulkdelete;
     am->amvacuumcleanup = nmvec_hnsw_vacuumcleanup;
-    am->amcanreturn = nullptr;
     am->amcostestimate = costestimate;
     am->amoptions = options;
-    am->amproperty = nullptr;
     am->ambuildphasename = phase_name;
     am->amvalidate = validate;
-    am->amadjustmembers = nullptr;
     am->ambeginscan = nmvec_hnsw_beginscan;
     am->amrescan = nmvec_hnsw_rescan;
     am->amgettuple = nmvec_hnsw_gettuple;
-    am->amgetbitmap = nullptr;
     am->amendscan = nmvec_hnsw_endscan;
-    am->ammarkpos = nullptr;
-    am->amrestrpos = nullptr;
-    am->amestimateparallelscan = nullptr;
-    am->aminitparallelscan = nullptr;
-    am->amparallelrescan = nullptr;
     PG_RETURN_POINTER(am);
 }
 
@@ -284,19 +258,7 @@ NMVEC_HNSW_SUPPORT(nmvec_hnsw_halfvec_l1, L1, kFloat16)
 /// before it locks anything.
 NMVEC_FUNCTION(nmvec_index_stats) {
     Oid oid = PG_GETARG_OID(0);
-    Oid heap = IndexGetRelation(oid, true);  // InvalidOid when not an index
-    if (OidIsValid(heap) && !has_privs_of_role(GetUserId(), ROLE_PG_STAT_SCAN_TABLES) &&
-        pg_class_aclcheck(heap, GetUserId(), ACL_SELECT) != ACLCHECK_OK) {
-        const char* index_name = get_rel_name(oid);
-        const char* table_name = get_rel_name(heap);
-        ereport(ERROR,
-                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                 errmsg("permission denied to read the statistics of index \"%s\"",
-                        index_name ? index_name : "?"),
-                 errdetail("Only roles with SELECT on table \"%s\" or with the privileges of the "
-                           "\"pg_stat_scan_tables\" role may read them, since they count the table's rows.",
-                           table_name ? table_name : "?")));
-    }
+    nmvec::pg::require_stats_privilege(oid);
     Relation rel = relation_open(oid, AccessShareLock);
     if (rel->rd_rel->relkind != RELKIND_INDEX || rel->rd_rel->relam != get_index_am_oid("hnsw", false)) {
         const char* name = pstrdup(RelationGetRelationName(rel));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "am_common.h"
 #include "ivf_am.h"
 
 extern "C" {
@@ -220,48 +221,20 @@ using namespace nmvec::pg::ivf;
 namespace {
 
 IndexAmRoutine* make_routine() {
-    IndexAmRoutine* am = makeNode(IndexAmRoutine);
-    am->amstrategies = 0;
-    am->amsupport = 1;
-    am->amoptsprocnum = 0;
-    am->amcanorder = false;
-    am->amcanorderbyop = true;
-    am->amcanbackward = false;
-    am->amcanunique = false;
-    am->amcanmulticol = false;
-    am->amoptionalkey = true;
-    am->amsearcharray = false;
-    am->amsearchnulls = false;
-    am->amstorage = false;
-    am->amclusterable = false;
-    am->ampredlocks = false;
-    am->amcanparallel = false;
-    am->amcaninclude = false;
-    am->amusemaintenanceworkmem = false;
-    am->amparallelvacuumoptions = VACUUM_OPTION_NO_PARALLEL;
-    am->amkeytype = InvalidOid;
+    IndexAmRoutine* am = nmvec::pg::vector_am_routine();
     am->ambuild = nmvec_ivf_build;
     am->ambuildempty = nmvec_ivf_buildempty;
     am->aminsert = nmvec_ivf_insert;
     am->ambulkdelete = nmvec_ivf_bulkdelete;
     am->amvacuumcleanup = nmvec_ivf_vacuumcleanup;
-    am->amcanreturn = nullptr;
     am->amcostestimate = costestimate;
     am->amoptions = options;
-    am->amproperty = nullptr;
     am->ambuildphasename = phase_name;
     am->amvalidate = validate;
-    am->amadjustmembers = nullptr;
     am->ambeginscan = nmvec_ivf_beginscan;
     am->amrescan = nmvec_ivf_rescan;
     am->amgettuple = nmvec_ivf_gettuple;
-    am->amgetbitmap = nullptr;
     am->amendscan = nmvec_ivf_endscan;
-    am->ammarkpos = nullptr;
-    am->amrestrpos = nullptr;
-    am->amestimateparallelscan = nullptr;
-    am->aminitparallelscan = nullptr;
-    am->amparallelrescan = nullptr;
     return am;
 }
 
@@ -291,19 +264,7 @@ extern "C" {
 /// pg_stat_scan_tables, checked before anything is locked.
 NMVEC_FUNCTION(nmvec_ivf_stats) {
     Oid oid = PG_GETARG_OID(0);
-    Oid heap = IndexGetRelation(oid, true);  // InvalidOid when not an index
-    if (OidIsValid(heap) && !has_privs_of_role(GetUserId(), ROLE_PG_STAT_SCAN_TABLES) &&
-        pg_class_aclcheck(heap, GetUserId(), ACL_SELECT) != ACLCHECK_OK) {
-        const char* index_name = get_rel_name(oid);
-        const char* table_name = get_rel_name(heap);
-        ereport(ERROR,
-                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                 errmsg("permission denied to read the statistics of index \"%s\"",
-                        index_name ? index_name : "?"),
-                 errdetail("Only roles with SELECT on table \"%s\" or with the privileges of the "
-                           "\"pg_stat_scan_tables\" role may read them, since they count the table's rows.",
-                           table_name ? table_name : "?")));
-    }
+    nmvec::pg::require_stats_privilege(oid);
     Relation rel = relation_open(oid, AccessShareLock);
     const Oid am = rel->rd_rel->relam;
     if (rel->rd_rel->relkind != RELKIND_INDEX ||
