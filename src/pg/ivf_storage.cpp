@@ -193,13 +193,14 @@ void read_centroid(Relation index, const Layout& layout, uint32 list, float* out
 void rabitq_encode(Relation index, const Layout& layout, uint32 list, const float* f32, const float* centroid,
                    AlignedBytes& out) {
     out.resize(layout.code_bytes());
-    std::vector<float> tmp;
+    float* tmp = nullptr;  // palloc: read_centroid may raise, which a std::vector would leak
     if (layout.trained && centroid == nullptr) {
-        tmp.resize(layout.dims);
-        read_centroid(index, layout, list, tmp.data());
-        centroid = tmp.data();
+        tmp = static_cast<float*>(palloc(sizeof(float) * layout.dims));
+        read_centroid(index, layout, list, tmp);
+        centroid = tmp;
     }
     layout.codec->encode(f32, layout.trained ? centroid : nullptr, reinterpret_cast<uint8_t*>(out.data()));
+    if (tmp != nullptr) pfree(tmp);
 }
 
 void centroid_distances(Relation index, const Layout& layout, const float* q, std::vector<float>& out) {
