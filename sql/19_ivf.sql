@@ -256,3 +256,25 @@ INSERT INTO iv_tx VALUES (1009, '[7000,0,0,1]');
 DROP INDEX iv_tx_i;
 COMMIT;
 SELECT count(*) FROM iv_tx;
+-- A savepoint rollback that undoes a TRUNCATE (or a REINDEX): the rows
+-- inserted before it are written to the index (buffers are kept per
+-- relfilenode, and only the current one's is written).
+CREATE TABLE iv_sp (id int, v vector(4));
+INSERT INTO iv_sp SELECT i, ARRAY[i, i % 7, i % 5, 1] FROM generate_series(1, 200) i;
+CREATE INDEX iv_sp_i ON iv_sp USING ivf (v) WITH (lists = 4);
+BEGIN;
+INSERT INTO iv_sp VALUES (1001, '[1000,0,0,1]');
+SAVEPOINT s;
+TRUNCATE iv_sp;
+INSERT INTO iv_sp VALUES (1002, '[2000,0,0,1]');
+ROLLBACK TO s;
+INSERT INTO iv_sp VALUES (1003, '[3000,0,0,1]');
+SAVEPOINT s2;
+REINDEX INDEX iv_sp_i;
+INSERT INTO iv_sp VALUES (1004, '[4000,0,0,1]');
+ROLLBACK TO s2;
+COMMIT;
+SELECT records, (SELECT count(*) FROM iv_sp) AS table_rows FROM nmvec_ivf_stats('iv_sp_i');
+SELECT id FROM iv_sp ORDER BY v <-> '[1000,0,0,1]' LIMIT 1;
+SELECT id FROM iv_sp ORDER BY v <-> '[3000,0,0,1]' LIMIT 1;
+SELECT count(*) FROM (SELECT id FROM iv_sp ORDER BY v <-> '[2000,0,0,1]' LIMIT 1000) s WHERE id IN (1002, 1004);

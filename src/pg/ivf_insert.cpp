@@ -9,9 +9,12 @@
 // inserted are invisible to other sessions until it commits, so the
 // buffering changes nothing they could see; this backend's own scans,
 // vacuums and nmvec_ivf_stats calls write the index's buffer first. A
-// buffer is keyed by the index's relfilenode: after TRUNCATE, REINDEX or a
-// rewrite in the same transaction (which rebuilt the index from the table)
-// it is dropped instead of written; after an abort, all are dropped.
+// buffer is keyed by the index and its relfilenode, and only the buffer of
+// the index's current relfilenode is ever written: after TRUNCATE, REINDEX
+// or a rewrite in the transaction (which rebuilt the index from the table)
+// the older one is dropped at commit; if a savepoint rollback undoes the
+// rebuild, the older one is the current one again and is written, the
+// newer one dropped. After an abort, all are dropped.
 //
 // Writing one WAL record per page instead of one per row is what makes a
 // COPY into an ivf-indexed table cheap: GenericXLog compares the whole
@@ -49,10 +52,11 @@ bool same_node(const RelFileNode& a, const RelFileNode& b) {
     return a.spcNode == b.spcNode && a.dbNode == b.dbNode && a.relNode == b.relNode;
 }
 
-IndexBuffer* find_buffer(Oid index) {
+/// The buffer of the index's current relfilenode, if any.
+IndexBuffer* find_buffer(Relation index) {
     if (g_buffers == nullptr) return nullptr;
     for (IndexBuffer& b : *g_buffers)
-        if (b.index == index) return &b;
+        if (b.index == RelationGetRelid(index) && same_node(b.node, index->rd_node)) return &b;
     return nullptr;
 }
 
@@ -68,7 +72,7 @@ void write_list(Relation index, const Layout& layout, IndexBuffer& b, uint32 lis
 /// Write every list's buffer of `index` (open, locked) into it.
 void write_all(Relation index, IndexBuffer& b) {
     if (b.bytes == 0) return;
-    if (!same_node(index->rd_node, b.node)) {  // rebuilt since: the rows are in it already
+    if (!same_node(index->rd_node, b.node)) {  // not the current relfilenode: see the file comment
         b.lists.clear();
         b.bytes = 0;
         return;
@@ -224,13 +228,9 @@ uint32 nearest_list(Relation index, InsertState& st) {
 /// holds a page, every buffer of the index once they hold kMaxBufferedBytes.
 void buffer_record(Relation index, const Layout& l, uint32 list, ItemPointer tid, const void* code) {
     if (g_buffers == nullptr) g_buffers = new std::vector<IndexBuffer>();
-    IndexBuffer* b = find_buffer(RelationGetRelid(index));
-    if (b != nullptr && (!same_node(b->node, index->rd_node) || b->rec_bytes != l.rec_bytes)) {
-        b->lists.clear();  // rebuilt in this transaction: what was buffered is in it
-        b->bytes = 0;
-        b->node = index->rd_node;
-        b->rec_bytes = l.rec_bytes;
-    }
+    IndexBuffer* b = find_buffer(index);
+    if (b != nullptr && b->rec_bytes != l.rec_bytes)
+        elog(ERROR, "ivf index \"%s\" changed its record size", RelationGetRelationName(index));
     if (b == nullptr) {
         g_buffers->emplace_back();
         b = &g_buffers->back();
@@ -256,7 +256,7 @@ void buffer_record(Relation index, const Layout& l, uint32 list, ItemPointer tid
 }  // namespace
 
 void flush_buffered(Relation index) {
-    IndexBuffer* b = find_buffer(RelationGetRelid(index));
+    IndexBuffer* b = find_buffer(index);
     if (b != nullptr) write_all(index, *b);
 }
 
