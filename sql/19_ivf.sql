@@ -278,3 +278,15 @@ SELECT records, (SELECT count(*) FROM iv_sp) AS table_rows FROM nmvec_ivf_stats(
 SELECT id FROM iv_sp ORDER BY v <-> '[1000,0,0,1]' LIMIT 1;
 SELECT id FROM iv_sp ORDER BY v <-> '[3000,0,0,1]' LIMIT 1;
 SELECT count(*) FROM (SELECT id FROM iv_sp ORDER BY v <-> '[2000,0,0,1]' LIMIT 1000) s WHERE id IN (1002, 1004);
+-- Every statement sees what earlier statements of its transaction inserted,
+-- also in parallel workers (which have no insert buffers of their own).
+CREATE TABLE iv_par (id int, v vector(4));
+INSERT INTO iv_par SELECT i, ARRAY[i, 0, 0, 1] FROM generate_series(1, 100) i;
+CREATE INDEX iv_par_i ON iv_par USING ivf (v) WITH (lists = 4);
+BEGIN;
+INSERT INTO iv_par VALUES (5000, '[5000,0,0,1]');
+SET LOCAL force_parallel_mode = on;  -- the whole query in a worker
+SET LOCAL parallel_leader_participation = off;
+EXPLAIN (COSTS OFF) SELECT id FROM iv_par ORDER BY v <-> '[5000,0,0,1]' LIMIT 1;
+SELECT id FROM iv_par ORDER BY v <-> '[5000,0,0,1]' LIMIT 1;
+COMMIT;

@@ -26,8 +26,10 @@
 #include "ivf_am.h"
 
 extern "C" {
+#include "access/parallel.h"
 #include "access/relation.h"
 #include "access/xact.h"
+#include "executor/executor.h"
 #include "storage/lmgr.h"
 }
 
@@ -69,14 +71,10 @@ void write_list(Relation index, const Layout& layout, IndexBuffer& b, uint32 lis
     bytes.clear();
 }
 
-/// Write every list's buffer of `index` (open, locked) into it.
+/// Write every list's buffer of `index` (open, locked, and b's relfilenode
+/// its current one) into it.
 void write_all(Relation index, IndexBuffer& b) {
     if (b.bytes == 0) return;
-    if (!same_node(index->rd_node, b.node)) {  // not the current relfilenode: see the file comment
-        b.lists.clear();
-        b.bytes = 0;
-        return;
-    }
     Layout layout;
     read_layout(index, &layout);
     if (layout.rec_bytes != b.rec_bytes)
@@ -85,22 +83,28 @@ void write_all(Relation index, IndexBuffer& b) {
     b.lists.clear();
 }
 
-void flush_all() {
+/// Write the buffers of the indexes' current relfilenodes. At commit the
+/// others are dropped (their index was rebuilt from the table, or dropped);
+/// before a statement they are kept (a savepoint rollback may make one
+/// current again).
+void flush_all(bool at_commit) {
     if (g_buffers == nullptr) return;
     for (IndexBuffer& b : *g_buffers) {
         if (b.bytes == 0) continue;
         // Still locked by the inserting statements (RowExclusiveLock to the
         // transaction's end); gone if dropped in this transaction.
         Relation index = try_relation_open(b.index, RowExclusiveLock);
-        if (index == nullptr) {
-            b.lists.clear();
-            b.bytes = 0;
-            continue;
-        }
-        write_all(index, b);
+        if (index == nullptr) continue;
+        if (same_node(index->rd_node, b.node)) write_all(index, b);
         relation_close(index, NoLock);
     }
-    g_buffers->clear();
+    if (at_commit) {
+        g_buffers->clear();
+    } else {
+        g_buffers->erase(std::remove_if(g_buffers->begin(), g_buffers->end(),
+                                        [](const IndexBuffer& b) { return b.bytes == 0; }),
+                         g_buffers->end());
+    }
 }
 
 void xact_callback(XactEvent event, void* /*arg*/) {
@@ -110,7 +114,7 @@ void xact_callback(XactEvent event, void* /*arg*/) {
         case XACT_EVENT_PRE_PREPARE:
             if (g_buffers != nullptr && !g_buffers->empty())
                 nmvec::pg::guarded([]() -> Datum {
-                    flush_all();
+                    flush_all(true);
                     return 0;
                 });
             break;
@@ -260,7 +264,35 @@ void flush_buffered(Relation index) {
     if (b != nullptr) write_all(index, *b);
 }
 
-void register_insert_buffers() { RegisterXactCallback(xact_callback, nullptr); }
+namespace {
+
+ExecutorStart_hook_type g_prev_executor_start = nullptr;
+
+/// Every statement the executor starts sees the index whole: what earlier
+/// statements of the transaction buffered is written first. (A COPY, which
+/// does not go through the executor, keeps its buffers until the next
+/// statement or the commit.) So parallel workers, which have buffers of
+/// their own, never miss the leader's inserts, and a statement's inserts
+/// are batched only within that statement.
+void executor_start(QueryDesc* query, int eflags) {
+    if (g_buffers != nullptr && !g_buffers->empty() && !IsParallelWorker())
+        nmvec::pg::guarded([]() -> Datum {
+            flush_all(false);
+            return 0;
+        });
+    if (g_prev_executor_start)
+        g_prev_executor_start(query, eflags);
+    else
+        standard_ExecutorStart(query, eflags);
+}
+
+}  // namespace
+
+void register_insert_buffers() {
+    RegisterXactCallback(xact_callback, nullptr);
+    g_prev_executor_start = ExecutorStart_hook;
+    ExecutorStart_hook = executor_start;
+}
 
 }  // namespace nmvec::pg::ivf
 
