@@ -290,3 +290,18 @@ SET LOCAL parallel_leader_participation = off;
 EXPLAIN (COSTS OFF) SELECT id FROM iv_par ORDER BY v <-> '[5000,0,0,1]' LIMIT 1;
 SELECT id FROM iv_par ORDER BY v <-> '[5000,0,0,1]' LIMIT 1;
 COMMIT;
+-- The type's limit, 16,000 dims: flat records span 8 pages, RaBitQ codes
+-- (2,020 bytes) straddle them; both find every row by its own vector.
+CREATE TABLE iv_max (id int, v vector(16000));
+INSERT INTO iv_max SELECT i, (SELECT array_agg(sin(i * d * 0.001))::real[] FROM generate_series(1, 16000) d)::vector
+  FROM generate_series(1, 24) i;
+CREATE INDEX iv_max_flat ON iv_max USING ivf (v) WITH (lists = 3, quantizer = 'flat');
+INSERT INTO iv_max SELECT i, (SELECT array_agg(cos(i * d * 0.001))::real[] FROM generate_series(1, 16000) d)::vector
+  FROM generate_series(25, 30) i;
+SELECT count(*) AS flat_self_found FROM iv_max p WHERE (SELECT q.id FROM iv_max q ORDER BY q.v <-> p.v LIMIT 1) = p.id;
+DROP INDEX iv_max_flat;
+CREATE INDEX iv_max_rabitq ON iv_max USING ivf (v) WITH (lists = 3);
+INSERT INTO iv_max SELECT i, (SELECT array_agg(cos(i * d * 0.002))::real[] FROM generate_series(1, 16000) d)::vector
+  FROM generate_series(31, 34) i;
+SELECT count(*) AS rabitq_self_found FROM iv_max p WHERE (SELECT q.id FROM iv_max q ORDER BY q.v <-> p.v LIMIT 1) = p.id;
+SELECT lists, records, dims FROM nmvec_ivf_stats('iv_max_rabitq');
