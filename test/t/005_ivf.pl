@@ -99,6 +99,39 @@ is($copy->safe_psql('postgres', q{SET enable_seqscan = off;
   SELECT count(*) FROM t o WHERE o.id > 9000 AND (SELECT id FROM t ORDER BY v <-> o.v LIMIT 1) = o.id}), '10',
   'the copy takes inserts and finds them');
 
+# --- kill -9 during CREATE INDEX ---------------------------------------------------------------
+# The build is killed while it assigns rows (after k-means); recovery leaves
+# no index, and the same CREATE INDEX then succeeds.
+$primary->safe_psql('postgres', q{
+  CREATE TABLE big (id int, v vector(16));
+  INSERT INTO big SELECT i, ARRAY[i % 997, i % 991, i % 983, i % 977, i % 971, i % 967, i % 953, i % 947,
+                                  i % 941, i % 937, i % 929, i % 919, i % 911, i % 907, i % 887, i % 883]::real[]
+    FROM generate_series(1, 600000) i;
+});
+($out, $err) = ('', '');
+my $build = IPC::Run::start(
+  [ 'psql', '-X', '-d', $primary->connstr('postgres'), '-c',
+    q{SET max_parallel_maintenance_workers = 0; CREATE INDEX big_v ON big USING ivf (v) WITH (lists = 200)} ],
+  '>', \$out, '2>', \$err);
+$primary->poll_query_until('postgres',
+  q{SELECT count(*) > 0 FROM pg_stat_progress_create_index
+    WHERE phase IN ('building index: training centroids', 'building index: assigning rows')})
+  or die 'the build did not reach its later phases';
+$pid = $primary->safe_psql('postgres',
+  q{SELECT pid FROM pg_stat_progress_create_index LIMIT 1});
+ok($pid =~ /^\d+$/, 'found the building backend');
+kill 'KILL', $pid;
+$build->finish;
+$primary->poll_query_until('postgres', 'SELECT 1', '1') or die 'the server did not recover';
+is($primary->safe_psql('postgres', q{SELECT count(*) FROM pg_class WHERE relname = 'big_v'}), '0',
+  'the killed build left no index');
+$primary->safe_psql('postgres', q{CREATE INDEX big_v ON big USING ivf (v) WITH (lists = 200)});
+is($primary->safe_psql('postgres', q{SELECT records FROM nmvec_ivf_stats('big_v')}), '600000',
+  'the same CREATE INDEX succeeds after recovery');
+is($primary->safe_psql('postgres', q{SET enable_seqscan = off;
+  SELECT count(*) FROM big o WHERE o.id % 60000 = 1 AND (SELECT id FROM big ORDER BY v <-> o.v LIMIT 1) = o.id}),
+  '10', 'and finds rows by their own vectors');
+
 $copy->stop;
 $standby->stop;
 $primary->stop;
