@@ -28,16 +28,4 @@ uint32_t CentroidSearch::nearest(const float* q) const {
     return id;
 }
 
-void CentroidSearch::nearest_n(const float* q, size_t n, std::vector<uint32_t>& out) const {
-    n = std::min(n, k_);
-    out.clear();
-    std::vector<float> d;
-    distances(q, d);
-    out.resize(k_);
-    std::iota(out.begin(), out.end(), 0u);
-    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), out.end(),
-                      [&](uint32_t a, uint32_t b) { return d[a] != d[b] ? d[a] < d[b] : a < b; });
-    out.resize(n);
-}
-
 }  // namespace nmvec

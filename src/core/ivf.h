@@ -29,8 +29,6 @@ class CentroidSearch {
     /// The nearest centroid to q (q unit length under Cosine); ties: the
     /// lowest index.
     uint32_t nearest(const float* q) const;
-    /// The n nearest (n is capped at size()), nearest first, into out.
-    void nearest_n(const float* q, size_t n, std::vector<uint32_t>& out) const;
     /// Every centroid's distance to q (the index's distance: L2 squared,
     /// -dot, 1 - dot), into out.
     void distances(const float* q, std::vector<float>& out) const;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "../core/ivf.h"
 #include "../core/memory.h"
 #include "../core/rabitq.h"
 #include "cxx_context.h"
@@ -87,6 +88,17 @@ bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, std::v
 /// list's (null: read from the index).
 void rabitq_encode(Relation index, const Layout& layout, uint32 list, const float* f32, const float* centroid,
                    AlignedBytes& out);
+/// Whether two relfilenodes are the same (an index rebuilt by TRUNCATE,
+/// REINDEX or a rewrite has a new one).
+inline bool same_node(const RelFileNode& a, const RelFileNode& b) {
+    return a.spcNode == b.spcNode && a.dbNode == b.dbNode && a.relNode == b.relNode;
+}
+/// The centroids of a trained index and their search, kept per backend
+/// until the index's relfilenode changes; null when they exceed 64 MB (then
+/// read them from the pages: centroid_distances, read_centroid). tmp is
+/// scratch for loading them.
+std::shared_ptr<const nmvec::CentroidSearch> cached_centroids(Relation index, const Layout& l,
+                                                              std::vector<float>& tmp);
 /// Centroid `list` into out (dims floats).
 void read_centroid(Relation index, const Layout& layout, uint32 list, float* out);
 /// A codec for the layout (shared between layouts of one backend).

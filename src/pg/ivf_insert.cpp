@@ -22,7 +22,6 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "../core/ivf.h"
 #include "ivf_am.h"
 
 extern "C" {
@@ -49,10 +48,6 @@ struct IndexBuffer {
 
 // Backend-global, on the C++ heap; emptied at every transaction end.
 std::vector<IndexBuffer>* g_buffers = nullptr;
-
-bool same_node(const RelFileNode& a, const RelFileNode& b) {
-    return a.spcNode == b.spcNode && a.dbNode == b.dbNode && a.relNode == b.relNode;
-}
 
 /// The buffer of the index's current relfilenode, if any.
 IndexBuffer* find_buffer(Relation index) {
@@ -124,20 +119,6 @@ void xact_callback(XactEvent event, void* /*arg*/) {
     }
 }
 
-/// The centroids of the indexes this backend inserted into lately, with
-/// their search structure (CentroidSearch: a graph when there are many),
-/// keyed by relfilenode: they never change until REINDEX, which gives the
-/// index a new one. Building one costs milliseconds; a backend doing
-/// one-row inserts pays it once per index, not once per statement.
-struct CachedCentroids {
-    Oid index;
-    RelFileNode node;
-    std::shared_ptr<const nmvec::CentroidSearch> search;
-};
-std::vector<CachedCentroids>* g_centroids = nullptr;
-constexpr size_t kCentroidCacheBytes = 64u << 20;
-constexpr size_t kCentroidCacheEntries = 8;
-
 /// Per-statement insert scratch (IndexInfo::ii_AmCache).
 struct InsertState {
     Layout layout;
@@ -153,48 +134,6 @@ InsertState* insert_state(IndexInfo* info) {
     InsertState* st = new_in_context<InsertState>(parent, "nmvec ivf insert");
     if (info) info->ii_AmCache = st;
     return st;
-}
-
-/// Copy every centroid (the stream pages in order) into out.
-void load_centroids(Relation index, const Layout& l, std::vector<float>& out) {
-    const uint64 bytes = static_cast<uint64>(l.n_lists) * centroid_bytes(l.dims);
-    out.resize(static_cast<size_t>(l.n_lists) * l.dims);
-    char* dst = reinterpret_cast<char*>(out.data());
-    for (uint32 p = 0; p < l.centroid_pages; ++p) {
-        const BlockNumber blk = l.centroid_start + p;
-        Buffer buf = ReadBuffer(index, blk);
-        LockBuffer(buf, BUFFER_LOCK_SHARE);
-        if (!page_is(BufferGetPage(buf), kCentroidPage)) {
-            UnlockReleaseBuffer(buf);
-            report_bad_page(index, blk, kCentroidPage);
-        }
-        const uint64 at = static_cast<uint64>(p) * kSliceBytes;
-        memcpy(dst + at, stream_data(BufferGetPage(buf)), std::min<uint64>(kSliceBytes, bytes - at));
-        UnlockReleaseBuffer(buf);
-    }
-}
-
-/// The cached centroids of a trained index (null when they are too big).
-std::shared_ptr<const nmvec::CentroidSearch> cached_centroids(Relation index, const Layout& l,
-                                                              std::vector<float>& tmp) {
-    if (static_cast<size_t>(l.n_lists) * centroid_bytes(l.dims) > kCentroidCacheBytes) return nullptr;
-    if (g_centroids == nullptr) g_centroids = new std::vector<CachedCentroids>();
-    for (const CachedCentroids& c : *g_centroids)
-        if (c.index == RelationGetRelid(index) && same_node(c.node, index->rd_node) &&
-            c.search->dim() == l.dims && c.search->size() == l.n_lists)
-            return c.search;
-    load_centroids(index, l, tmp);
-    auto search = std::make_shared<const nmvec::CentroidSearch>(l.metric, l.dims, tmp.data(), l.n_lists);
-    tmp.clear();
-    tmp.shrink_to_fit();
-    for (auto it = g_centroids->begin(); it != g_centroids->end(); ++it)
-        if (it->index == RelationGetRelid(index)) {
-            g_centroids->erase(it);
-            break;
-        }
-    if (g_centroids->size() >= kCentroidCacheEntries) g_centroids->erase(g_centroids->begin());
-    g_centroids->push_back({RelationGetRelid(index), index->rd_node, search});
-    return search;
 }
 
 /// Fix the dims of an index built empty without a typmod (first insert).

@@ -67,6 +67,9 @@ struct IvfScanState {
     std::vector<Hit> pool;
     nmvec::RabitqQuery rq;
     std::vector<float> centroid, exact;
+    // The index's centroids kept by this backend (null when too big: then
+    // read from the pages per query).
+    std::shared_ptr<const nmvec::CentroidSearch> centroids;
     IndexFetchTableData* fetch = nullptr;
     TupleTableSlot* slot = nullptr;
     AttrNumber attno = 0;
@@ -110,7 +113,9 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
             const ListEntry e = read_entry(index, s.layout, list);
             if (e.head == InvalidBlockNumber) continue;
             const float* c = nullptr;
-            if (s.layout.trained) {
+            if (s.centroids) {
+                c = s.centroids->centroid(list);
+            } else if (s.layout.trained) {
                 read_centroid(index, s.layout, list, s.centroid.data());
                 c = s.centroid.data();
             }
@@ -250,7 +255,11 @@ void start(IndexScanDesc scan, IvfScanState& s) {
         return;
     }
     s.unordered = false;
-    centroid_distances(index, s.layout, s.query32.data(), s.cdist);
+    s.centroids = s.layout.trained ? cached_centroids(index, s.layout, s.centroid) : nullptr;
+    if (s.centroids)
+        s.centroids->distances(s.query32.data(), s.cdist);
+    else
+        centroid_distances(index, s.layout, s.query32.data(), s.cdist);
     std::sort(s.order.begin(), s.order.end(),
               [&](uint32 a, uint32 b) { return s.cdist[a] != s.cdist[b] ? s.cdist[a] < s.cdist[b] : a < b; });
 }

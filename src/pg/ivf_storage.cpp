@@ -13,6 +13,7 @@
 //    and vacuum never hold a list page while waiting for a directory page.
 #include <cmath>
 
+#include "../core/ivf.h"
 #include "ivf_am.h"
 
 extern "C" {
@@ -201,6 +202,66 @@ void rabitq_encode(Relation index, const Layout& layout, uint32 list, const floa
     }
     layout.codec->encode(f32, layout.trained ? centroid : nullptr, reinterpret_cast<uint8_t*>(out.data()));
     if (tmp != nullptr) pfree(tmp);
+}
+
+namespace {
+
+/// The centroids of the indexes this backend used lately, for inserts (the
+/// nearest list) and scans (the order of the lists, RaBitQ's residuals),
+/// keyed by relfilenode: they never change until REINDEX, which gives the
+/// index a new one. Building one costs milliseconds; a backend doing
+/// one-row inserts pays it once per index, not once per statement.
+struct CachedCentroids {
+    Oid index;
+    RelFileNode node;
+    std::shared_ptr<const nmvec::CentroidSearch> search;
+};
+std::vector<CachedCentroids>* g_centroids = nullptr;
+constexpr size_t kCentroidCacheBytes = 64u << 20;
+constexpr size_t kCentroidCacheEntries = 8;
+
+/// Copy every centroid (the stream pages in order) into out.
+void load_centroids(Relation index, const Layout& l, std::vector<float>& out) {
+    const uint64 bytes = static_cast<uint64>(l.n_lists) * centroid_bytes(l.dims);
+    out.resize(static_cast<size_t>(l.n_lists) * l.dims);
+    char* dst = reinterpret_cast<char*>(out.data());
+    for (uint32 p = 0; p < l.centroid_pages; ++p) {
+        const BlockNumber blk = l.centroid_start + p;
+        Buffer buf = ReadBuffer(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        if (!page_is(BufferGetPage(buf), kCentroidPage)) {
+            UnlockReleaseBuffer(buf);
+            report_bad_page(index, blk, kCentroidPage);
+        }
+        const uint64 at = static_cast<uint64>(p) * kSliceBytes;
+        memcpy(dst + at, stream_data(BufferGetPage(buf)), std::min<uint64>(kSliceBytes, bytes - at));
+        UnlockReleaseBuffer(buf);
+    }
+}
+
+}  // namespace
+
+/// The cached centroids of a trained index (null when they are too big).
+std::shared_ptr<const nmvec::CentroidSearch> cached_centroids(Relation index, const Layout& l,
+                                                              std::vector<float>& tmp) {
+    if (static_cast<size_t>(l.n_lists) * centroid_bytes(l.dims) > kCentroidCacheBytes) return nullptr;
+    if (g_centroids == nullptr) g_centroids = new std::vector<CachedCentroids>();
+    for (const CachedCentroids& c : *g_centroids)
+        if (c.index == RelationGetRelid(index) && same_node(c.node, index->rd_node) &&
+            c.search->dim() == l.dims && c.search->size() == l.n_lists)
+            return c.search;
+    load_centroids(index, l, tmp);
+    auto search = std::make_shared<const nmvec::CentroidSearch>(l.metric, l.dims, tmp.data(), l.n_lists);
+    tmp.clear();
+    tmp.shrink_to_fit();
+    for (auto it = g_centroids->begin(); it != g_centroids->end(); ++it)
+        if (it->index == RelationGetRelid(index)) {
+            g_centroids->erase(it);
+            break;
+        }
+    if (g_centroids->size() >= kCentroidCacheEntries) g_centroids->erase(g_centroids->begin());
+    g_centroids->push_back({RelationGetRelid(index), index->rd_node, search});
+    return search;
 }
 
 void centroid_distances(Relation index, const Layout& layout, const float* q, std::vector<float>& out) {
