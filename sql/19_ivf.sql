@@ -128,6 +128,17 @@ RESET ivf.probes;
 SELECT count(*) AS rabitq_self_first_of_150 FROM iv p WHERE p.id <= 300 AND
   (SELECT q.id FROM iv q ORDER BY q.v <-> p.v LIMIT 1) = p.id;
 SELECT lists, records, bytes < 200000 AS compact FROM nmvec_ivf_stats('iv_r1');
+-- ivf.rerank caps the rows read from the table per round of probes: past
+-- the cap rows come by estimate, still every one of them exactly once; a
+-- cap above the candidates changes nothing.
+SHOW ivf.rerank;
+SET ivf.rerank = 1;
+SELECT count(*) AS returned, count(DISTINCT id) AS distinct_rows,
+       count(*) = (SELECT count(*) FROM iv WHERE v IS NOT NULL) AS every_row
+  FROM (SELECT id FROM iv ORDER BY v <-> '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]' LIMIT 100000) s;
+SET ivf.rerank = 1000000;
+SELECT iv_same_as_exact('v', '<->', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS rerank_cap_above_candidates;
+RESET ivf.rerank;
 -- Rows deleted after the build: the re-ranking's table fetch skips them
 -- before vacuum has marked their records.
 DELETE FROM iv WHERE id BETWEEN 1 AND 100;
@@ -200,6 +211,7 @@ CREATE INDEX ON iv_few USING ivf (v) WITH (quantizer = 'pq');
 CREATE INDEX ON iv_few USING ivf (v) WITH (quantizer = 'flat');
 CREATE INDEX ON iv_few USING ivf (v vector_l1_ops);
 SET ivf.probes = -1;
+SET ivf.rerank = -1;
 SET ivf.prob = 3;
 -- maintenance_work_mem too small for the sample k-means needs.
 CREATE TABLE iv_big (id int, v vector(1000));

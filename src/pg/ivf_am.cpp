@@ -20,6 +20,7 @@ extern "C" {
 namespace nmvec::pg::ivf {
 
 int g_probes = 0;
+int g_rerank = 0;
 int g_ivfflat_probes = 1;
 int g_ivfflat_iterative_scan = 0;
 int g_ivfflat_max_probes = kMaxLists;
@@ -194,6 +195,14 @@ void register_ivf() {
                             "0 (the default) chooses from the index's list count: about 1/16 of the lists, "
                             "at least 4. Scans probe further lists while rows are asked for.",
                             &g_probes, 0, 0, kMaxLists, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("ivf.rerank",
+                            "Rows a RaBitQ ivf index scan re-ranks with exact distances, at most, per round "
+                            "of probes.",
+                            "0 (the default) re-ranks as many as the codes' error bounds require for exact "
+                            "order within the probed lists (typically the rows asked for plus a few dozen). "
+                            "A positive value caps the table reads: rows past the cap come in the order of "
+                            "their estimated distance. Flat indexes ignore it.",
+                            &g_rerank, 0, 0, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("ivf");
     DefineCustomIntVariable("ivfflat.probes", "Lists an ivfflat index scan searches first (pgvector's name).",
                             "Read by indexes created USING ivfflat.", &g_ivfflat_probes, 1, 1, kMaxLists,

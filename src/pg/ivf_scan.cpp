@@ -43,9 +43,9 @@ struct Hit {
     ItemPointerData tid;
 };
 
-/// A RaBitQ candidate: estimated distance and its lower bound.
+/// A RaBitQ candidate: the lower bound of its distance and the estimate.
 struct Cand {
-    float lower;
+    float lower, est;
     ItemPointerData tid;
 };
 
@@ -64,6 +64,10 @@ struct IvfScanState {
     // the fetched rows by exact distance (a min-heap).
     std::vector<Cand> cands;
     size_t cand_next = 0;
+    // ivf.rerank as the scan started (0: no cap); rows read from the table
+    // this round; totals for the DEBUG1 line at the end of the scan.
+    uint64 rerank_cap = 0, fetched_round = 0;
+    uint64 total_cands = 0, total_fetched = 0;
     std::vector<Hit> pool;
     nmvec::RabitqQuery rq;
     std::vector<float> centroid, exact;
@@ -107,6 +111,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
         const float base = s.layout.metric == Metric::Cosine ? 1.0f : 0.0f;
         s.cands.clear();
         s.cand_next = 0;
+        s.fetched_round = 0;
         s.centroid.resize(s.layout.dims);
         for (; s.next_list < end; ++s.next_list) {
             const uint32 list = s.order[s.next_list];
@@ -124,13 +129,17 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
                 if (h->flags & kRecordDead) return;
                 const nmvec::RabitqEstimate est =
                     codec.estimate(s.rq, reinterpret_cast<const uint8_t*>(code), m);
-                s.cands.push_back({l2 ? est.lower : base - est.upper, h->heap_tid});
+                if (l2)
+                    s.cands.push_back({est.lower, est.value, h->heap_tid});
+                else
+                    s.cands.push_back({base - est.upper, base - est.value, h->heap_tid});
             });
         }
         std::sort(s.cands.begin(), s.cands.end(), [](const Cand& a, const Cand& b) {
             if (a.lower != b.lower) return a.lower < b.lower;
             return ItemPointerCompare(const_cast<ItemPointer>(&a.tid), const_cast<ItemPointer>(&b.tid)) < 0;
         });
+        s.total_cands += s.cands.size();
         return true;
     }
     const hnsw::ElemDistance dist{s.layout.metric, s.layout.elem_kind, s.layout.dims, &active_kernels()};
@@ -194,11 +203,15 @@ bool exact_distance(IndexScanDesc scan, IvfScanState& s, ItemPointerData tid, fl
     return ok;
 }
 
-/// RaBitQ: the next row in exact order (see the file comment).
+/// RaBitQ: the next row in exact order (see the file comment). With
+/// ivf.rerank > 0, once that many rows of the round were read from the
+/// table, the round's fetched rows come first (exact order), then the rest
+/// by estimated distance, unread.
 bool next_rabitq(IndexScanDesc scan, IvfScanState& s, Hit* out) {
     auto later = [](const Hit& a, const Hit& b) { return a.dist > b.dist; };
     for (;;) {
-        while (s.cand_next < s.cands.size() &&
+        const bool capped = s.rerank_cap > 0 && s.fetched_round >= s.rerank_cap;
+        while (!capped && s.cand_next < s.cands.size() &&
                (s.pool.empty() || s.cands[s.cand_next].lower < s.pool.front().dist)) {
             if (s.cand_next % 8 == 0) {  // the heap pages of the next candidates
                 const size_t to = std::min(s.cands.size(), s.cand_next + 16);
@@ -208,15 +221,33 @@ bool next_rabitq(IndexScanDesc scan, IvfScanState& s, Hit* out) {
             }
             const Cand c = s.cands[s.cand_next++];
             float d;
+            ++s.fetched_round;
+            ++s.total_fetched;
             if (exact_distance(scan, s, c.tid, &d)) {
                 s.pool.push_back({d, c.tid});
                 std::push_heap(s.pool.begin(), s.pool.end(), later);
+            }
+            if (s.rerank_cap > 0 && s.fetched_round >= s.rerank_cap) {
+                // The cap is reached: the rest of the round by estimate.
+                std::sort(s.cands.begin() + s.cand_next, s.cands.end(), [](const Cand& a, const Cand& b) {
+                    if (a.est != b.est) return a.est < b.est;
+                    return ItemPointerCompare(const_cast<ItemPointer>(&a.tid),
+                                              const_cast<ItemPointer>(&b.tid)) < 0;
+                });
+                break;
             }
         }
         if (!s.pool.empty()) {
             std::pop_heap(s.pool.begin(), s.pool.end(), later);
             *out = s.pool.back();
             s.pool.pop_back();
+            return true;
+        }
+        if (capped && s.cand_next < s.cands.size()) {
+            const Cand c = s.cands[s.cand_next++];
+            // An estimate, not a distance: kept non-negative where distances are.
+            const float d = s.layout.metric == Metric::L2 ? std::max(c.est, 0.0f) : c.est;
+            *out = {d, c.tid};
             return true;
         }
         if (!probe_round(scan, s)) return false;
@@ -233,6 +264,8 @@ void start(IndexScanDesc scan, IvfScanState& s) {
     s.cands.clear();
     s.cand_next = 0;
     s.pool.clear();
+    s.rerank_cap = static_cast<uint64>(g_rerank);
+    s.fetched_round = s.total_cands = s.total_fetched = 0;
     s.next_list = 0;
     s.unordered = true;
     uint32 first, max;
@@ -343,6 +376,10 @@ extern "C" bool nmvec_ivf_gettuple(IndexScanDesc scan, ScanDirection dir) {
 }
 
 extern "C" void nmvec_ivf_endscan(IndexScanDesc scan) {
+    if (scan->opaque && state_of(scan)->total_cands > 0)
+        elog(DEBUG1, "ivf scan: %llu candidates estimated, %llu read from the table",
+             static_cast<unsigned long long>(state_of(scan)->total_cands),
+             static_cast<unsigned long long>(state_of(scan)->total_fetched));
     if (scan->opaque) state_of(scan)->release();
     if (scan->opaque) MemoryContextDelete(GetMemoryChunkContext(scan->opaque));
     scan->opaque = nullptr;
