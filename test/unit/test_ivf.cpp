@@ -98,4 +98,77 @@ TEST(CentroidSearch, OneCentroid) {
     EXPECT_FLOAT_EQ(d[0], 14.0f);
 }
 
+/// Centroids as k-means leaves them on embeddings: spread around a few
+/// dozen topics (each topic a random direction, its centroids a small
+/// perturbation of it), queries near them.
+std::vector<float> clustered(size_t n, size_t dim, size_t topics, float spread, uint32_t seed, bool unit) {
+    auto t = random_vectors(topics, dim, seed, false);
+    std::mt19937 rng(seed + 1);
+    std::normal_distribution<float> g(0.0f, spread);
+    std::uniform_int_distribution<size_t> pick(0, topics - 1);
+    std::vector<float> v(n * dim);
+    for (size_t i = 0; i < n; ++i) {
+        const size_t k = pick(rng);
+        for (size_t j = 0; j < dim; ++j) v[i * dim + j] = t[k * dim + j] + g(rng);
+        if (unit) nmvec::hnsw::normalize_for(nmvec::hnsw::Metric::Cosine, v.data() + i * dim, dim);
+    }
+    return v;
+}
+
+class GroupedMetrics : public ::testing::TestWithParam<nmvec::hnsw::Metric> {};
+
+// From 256 centroids on (L2, cosine) the search is grouped and prunes
+// groups by the triangle inequality: still the exhaustive answer for every
+// query, ties to the lowest index included, and on clustered centroids it
+// computes far fewer distances than k.
+TEST_P(GroupedMetrics, PrunedSearchIsExact) {
+    const nmvec::hnsw::Metric m = GetParam();
+    const bool unit = m == nmvec::hnsw::Metric::Cosine;
+    const size_t dim = 96, k = 1000, nq = 2000;
+    auto c = clustered(k, dim, 40, 0.15f, 7, unit);
+    // Exact duplicates: ties must go to the lower index.
+    std::copy_n(c.data() + 10 * dim, dim, c.data() + 500 * dim);
+    std::copy_n(c.data() + 700 * dim, dim, c.data() + 20 * dim);
+    nmvec::CentroidSearch s(m, dim, c.data(), k);
+    ASSERT_GT(s.groups(), 0u);
+    auto q = clustered(nq, dim, 40, 0.3f, 7, unit);
+    size_t total = 0;
+    for (size_t i = 0; i < nq; ++i) {
+        const float* qi = q.data() + i * dim;
+        size_t scanned = 0;
+        ASSERT_EQ(s.nearest(qi, &scanned), brute_nearest(s, m, qi)) << "query " << i;
+        total += scanned;
+    }
+    // Queries equal to a duplicated centroid: the lower index.
+    EXPECT_EQ(s.nearest(c.data() + 10 * dim), 10u);
+    EXPECT_EQ(s.nearest(c.data() + 700 * dim), 20u);
+    EXPECT_LT(total / nq, k / 3) << "mean centroids scanned";
+}
+
+// Random centroids (no structure): still exact, whatever it prunes.
+TEST_P(GroupedMetrics, UnstructuredStaysExact) {
+    const nmvec::hnsw::Metric m = GetParam();
+    const bool unit = m == nmvec::hnsw::Metric::Cosine;
+    const size_t dim = 32, k = 300;
+    auto c = random_vectors(k, dim, 11, unit);
+    nmvec::CentroidSearch s(m, dim, c.data(), k);
+    auto q = random_vectors(500, dim, 12, unit);
+    for (size_t i = 0; i < 500; ++i)
+        ASSERT_EQ(s.nearest(q.data() + i * dim), brute_nearest(s, m, q.data() + i * dim));
+}
+
+INSTANTIATE_TEST_SUITE_P(Metrics, GroupedMetrics,
+                         ::testing::Values(nmvec::hnsw::Metric::L2, nmvec::hnsw::Metric::Cosine),
+                         [](const ::testing::TestParamInfo<nmvec::hnsw::Metric>& info) {
+                             return std::string(info.param == nmvec::hnsw::Metric::L2 ? "L2" : "Cosine");
+                         });
+
+TEST(CentroidSearch, GroupedOnlyWhereExact) {
+    const size_t dim = 8;
+    auto c = random_vectors(300, dim, 13, false);
+    EXPECT_EQ(nmvec::CentroidSearch(nmvec::hnsw::Metric::InnerProduct, dim, c.data(), 300).groups(), 0u);
+    EXPECT_EQ(nmvec::CentroidSearch(nmvec::hnsw::Metric::L2, dim, c.data(), 255).groups(), 0u);
+    EXPECT_EQ(nmvec::CentroidSearch(nmvec::hnsw::Metric::L2, dim, c.data(), 300).groups(), 17u);
+}
+
 }  // namespace
