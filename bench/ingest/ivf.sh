@@ -7,7 +7,7 @@
 #   bash bench/ingest/ivf.sh [BASE] [STREAM] [REPEATS]
 #       BASE     rows in the table when its index is built   (default 50000)
 #       STREAM   rows then COPYed in one COPY                (default 100000)
-#       REPEATS  times each COPY is measured (fresh table)   (default 3)
+#       REPEATS  times each COPY is measured (fresh table)   (default 5)
 #
 # 384-d nm-monitor events from nmvec-gen, cosine. Writes
 # bench/results/ingest-ivf-<date>.md.
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BASE=${1:-50000}
 STREAM=${2:-100000}
-REPEATS=${3:-3}
+REPEATS=${3:-5}
 OUT=$ROOT/bench/results/ingest-ivf-$(date -u +%F).md
 bash scripts/deps.sh python3 >/dev/null
 bash scripts/build.sh >/dev/null
@@ -43,13 +43,20 @@ now() { date +%s.%N; }
 el() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", b-a}'; }
 q() { psql -qXAt -d "$1" -c "$2"; }
 rec() { echo "$1 $2" >>"$R"; echo "$1 $2" >&2; }
-# copy DB TABLE FILE -> seconds
+# reccopy KEY "seconds cpu": KEY gets the seconds, cpu_KEY the CPU seconds
+reccopy() { rec "$1" "${2% *}"; rec "cpu_$1" "${2#* }"; }
+# copy DB TABLE FILE -> "seconds cpu_seconds": wall time, and the CPU time
+# (user + system) the backend spent in the COPY, read from /proc/self/stat
+# by the backend itself before and after (clock ticks of 10 ms). The CPU
+# time leaves out waits on the disk, the most variable part on these VMs.
 copy() {
     q "$1" "CHECKPOINT" >/dev/null
-    local t0
+    local t0 out
     t0=$(now)
-    psql -qX -d "$1" -c "\\copy $2 FROM '$3' (FORMAT binary)"
-    el "$t0" "$(now)"
+    out=$(psql -qXAt -d "$1" -c "SELECT split_part(pg_read_file('/proc/self/stat'), ' ', 14)::int + split_part(pg_read_file('/proc/self/stat'), ' ', 15)::int" \
+        -c "COPY $2 FROM '$3' (FORMAT binary)" \
+        -c "SELECT split_part(pg_read_file('/proc/self/stat'), ' ', 14)::int + split_part(pg_read_file('/proc/self/stat'), ' ', 15)::int")
+    echo "$(el "$t0" "$(now)") $(echo "$out" | awk -v hz="$(getconf CLK_TCK)" 'NR == 1 { a = $1 } END { printf "%.2f", ($1 - a) / hz }')"
 }
 # fresh DB NAME [INDEX-DDL]: the base rows and their index; prints the build seconds
 fresh() {
@@ -64,17 +71,17 @@ fresh() {
 LISTS=$(awk -v n="$BASE" 'BEGIN { l = int(n / 1000); if (l < 1) l = 1; print l }')
 for r in $(seq 1 "$REPEATS"); do
     fresh nmv plain >/dev/null
-    rec "plain_s_$r" "$(copy nmv plain "$WORK/stream.pgcopy")"
-    rec "ivf_build_s_$r" "$(fresh nmv iv "CREATE INDEX iv_i ON iv USING ivf (embedding vector_cosine_ops) WITH (quantizer = 'flat')")"
-    rec "ivf_s_$r" "$(copy nmv iv "$WORK/stream.pgcopy")"
+    reccopy "plain_s_$r" "$(copy nmv plain "$WORK/stream.pgcopy")"
     rec "ivfr_build_s_$r" "$(fresh nmv ivr "CREATE INDEX ivr_i ON ivr USING ivf (embedding vector_cosine_ops) WITH (quantizer = 'rabitq')")"
-    rec "ivfr_s_$r" "$(copy nmv ivr "$WORK/stream.pgcopy")"
+    reccopy "ivfr_s_$r" "$(copy nmv ivr "$WORK/stream.pgcopy")"
+    rec "ivf_build_s_$r" "$(fresh nmv iv "CREATE INDEX iv_i ON iv USING ivf (embedding vector_cosine_ops) WITH (quantizer = 'flat')")"
+    reccopy "ivf_s_$r" "$(copy nmv iv "$WORK/stream.pgcopy")"
     rec "ivf1000_build_s_$r" "$(fresh nmv iv1000 "CREATE INDEX iv1000_i ON iv1000 USING ivf (embedding vector_cosine_ops) WITH (lists = 1000, quantizer = 'rabitq')")"
-    rec "ivf1000_s_$r" "$(copy nmv iv1000 "$WORK/stream.pgcopy")"
+    reccopy "ivf1000_s_$r" "$(copy nmv iv1000 "$WORK/stream.pgcopy")"
     fresh pgv pgplain >/dev/null
-    rec "pgplain_s_$r" "$(copy pgv pgplain "$WORK/stream.pgcopy")"
+    reccopy "pgplain_s_$r" "$(copy pgv pgplain "$WORK/stream.pgcopy")"
     rec "pgv_build_s_$r" "$(fresh pgv pg "CREATE INDEX pg_i ON pg USING ivfflat (embedding vector_cosine_ops) WITH (lists = $LISTS)")"
-    rec "pgv_s_$r" "$(copy pgv pg "$WORK/stream.pgcopy")"
+    reccopy "pgv_s_$r" "$(copy pgv pg "$WORK/stream.pgcopy")"
 done
 rec lists "$LISTS"
 rec ivf_stats "$(q nmv "SELECT lists || ' ' || records || ' ' || round(added_share::numeric, 3) FROM nmvec_ivf_stats('iv_i')")"
@@ -108,7 +115,7 @@ BEGIN
 END \$\$;
 SQL
 }
-AUTO=$(awk -v l="$LISTS" 'BEGIN { p = int((l + 15) / 16); if (p < 4) p = 4; if (p > l) p = l; print p }')
+AUTO=$(awk -v l="$LISTS" 'BEGIN { s = sqrt(l) / 2; p = (s == int(s)) ? s : int(s) + 1; if (p < 4) p = 4; if (p > l) p = l; print p }')
 q nmv "CREATE EXTENSION IF NOT EXISTS pg_prewarm" >/dev/null
 q nmv "SELECT pg_prewarm('iv'), pg_prewarm('iv_i')" >/dev/null
 for p in "$AUTO" $((AUTO * 2)) $((AUTO * 4)); do
@@ -154,16 +161,23 @@ o = [f"# COPY into an ivf-indexed table ({datetime.date.today()})\n",
      f"Command: `{cmd}`; each COPY {repeats} times into a fresh table (median, min-max).\n",
      f"Data: 384-d nm-monitor events from nmvec-gen: {base:,} rows in the table when its index (cosine) is built, then {stream:,} more rows in one `\\copy ... (FORMAT binary)`. shared_buffers 2 GB, autovacuum off, one cluster.\n",
      "## COPY rate\n",
-     "| COPY of the stream into | rows/s (median) | min–max | vs unindexed nmvec |", "|---|---|---|---|"]
-def row(label, m, base_m):
-    o.append(f"| {label} | {m[0]:,.0f} | {m[1]:,.0f}–{m[2]:,.0f} | {m[0] / base_m:.2f}× |")
+     "Each repeat COPYs into the unindexed table, then at once into the rabitq-indexed one, then the others. Besides the wall time, the backend's CPU time (user + system, from /proc/self/stat) of each COPY: it leaves out the waits on the disk, which vary most on these VMs.\n",
+     "| COPY of the stream into | rows/s (median) | min–max | vs unindexed nmvec (medians) | per repeat: wall ratio (median, range) | per repeat: CPU-time ratio (median, range) |", "|---|---|---|---|---|---|"]
+def pair(key, base_key, prefix=""):
+    xs = [float(v[f"{prefix}{base_key}_{i}"]) / float(v[f"{prefix}{key}_{i}"]) for i in range(1, repeats + 1)]
+    return f"{statistics.median(xs):.2f}× ({min(xs):.2f}–{max(xs):.2f})"
+def row(label, m, base_m, key=None, base_key="plain_s"):
+    extra = " | | "
+    if key is not None:
+        extra = f" | {pair(key, base_key)} | {pair(key, base_key, 'cpu_')} | "
+    o.append(f"| {label} | {m[0]:,.0f} | {m[1]:,.0f}–{m[2]:,.0f} | {m[0] / base_m:.2f}×{extra}".rstrip() )
 row("unindexed table (nmvec)", plain, plain[0])
-row(f"ivf, automatic lists ({lists}), quantizer flat", rates("ivf_s", stream), plain[0])
-row(f"ivf, automatic lists ({lists}), quantizer rabitq", rates("ivfr_s", stream), plain[0])
-row("ivf, lists = 1000, quantizer rabitq", rates("ivf1000_s", stream), plain[0])
+row(f"ivf, automatic lists ({lists}), quantizer rabitq", rates("ivfr_s", stream), plain[0], "ivfr_s")
+row(f"ivf, automatic lists ({lists}), quantizer flat", rates("ivf_s", stream), plain[0], "ivf_s")
+row("ivf, lists = 1000, quantizer rabitq", rates("ivf1000_s", stream), plain[0], "ivf1000_s")
 pgplain = rates("pgplain_s", stream)
 row("unindexed table (pgvector's database)", pgplain, plain[0])
-row(f"pgvector ivfflat, lists = {lists}", rates("pgv_s", stream), plain[0])
+row(f"pgvector ivfflat, lists = {lists}", rates("pgv_s", stream), plain[0], "pgv_s", "pgplain_s")
 o.append("")
 b = lambda k: statistics.median(float(v[f"{k}_{i}"]) for i in range(1, repeats + 1))
 o.append(f"Index sizes after the load ({base + stream:,} rows): flat {int(v['ivf_bytes']) / 2**20:.1f} MiB, rabitq {int(v['ivfr_bytes']) / 2**20:.1f} MiB ({int(v['ivfr_bytes']) / (base + stream):.0f} bytes a row; the raw float32 vectors are 1,536).\n")

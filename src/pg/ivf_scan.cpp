@@ -62,8 +62,10 @@ struct IvfScanState {
     Layout layout;
     // RaBitQ: the round's candidates by lower bound, the next to fetch, and
     // the fetched rows by exact distance (a min-heap).
+    // cands[0, sorted_end) is in order and holds the smallest lower bounds:
+    // a round sorts only as far as the fetching gets (see sort_ahead).
     std::vector<Cand> cands;
-    size_t cand_next = 0;
+    size_t cand_next = 0, sorted_end = 0;
     // ivf.rerank as the scan started (0: no cap); rows read from the table
     // this round; totals for the DEBUG1 line at the end of the scan.
     uint64 rerank_cap = 0, fetched_round = 0;
@@ -92,9 +94,30 @@ struct IvfScanState {
 
 IvfScanState* state_of(IndexScanDesc scan) { return static_cast<IvfScanState*>(scan->opaque); }
 
+bool by_lower(const Cand& a, const Cand& b) {
+    if (a.lower != b.lower) return a.lower < b.lower;
+    return ItemPointerCompare(const_cast<ItemPointer>(&a.tid), const_cast<ItemPointer>(&b.tid)) < 0;
+}
+
+/// Extend the sorted prefix of s.cands to at least `upto` (or all). A
+/// round holds every record of its lists, but the fetching stops after a
+/// few dozen: selecting the next block (twice the last) and sorting only it
+/// costs O(n) per block instead of sorting every candidate.
+void sort_ahead(IvfScanState& s, size_t upto) {
+    while (s.sorted_end < std::min(upto, s.cands.size())) {
+        const size_t block = std::max<size_t>(64, s.sorted_end);
+        const auto from = s.cands.begin() + static_cast<ptrdiff_t>(s.sorted_end);
+        const auto to =
+            s.cands.begin() + static_cast<ptrdiff_t>(std::min(s.cands.size(), s.sorted_end + block));
+        if (to != s.cands.end()) std::nth_element(from, to, s.cands.end(), by_lower);
+        std::sort(from, to, by_lower);
+        s.sorted_end = static_cast<size_t>(to - s.cands.begin());
+    }
+}
+
 /// Probe the next lists of the order into s.hits (sorted closest last), or
-/// for RaBitQ into s.cands (sorted by lower bound). False when no list is
-/// left.
+/// for RaBitQ into s.cands (ordered by lower bound by sort_ahead, as far
+/// as the fetching needs). False when no list is left.
 bool probe_round(IndexScanDesc scan, IvfScanState& s) {
     const uint32 end = std::min<uint32>(s.max_lists, s.next_list + s.round);
     if (s.next_list >= end) return false;
@@ -135,10 +158,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
                     s.cands.push_back({base - est.upper, base - est.value, h->heap_tid});
             });
         }
-        std::sort(s.cands.begin(), s.cands.end(), [](const Cand& a, const Cand& b) {
-            if (a.lower != b.lower) return a.lower < b.lower;
-            return ItemPointerCompare(const_cast<ItemPointer>(&a.tid), const_cast<ItemPointer>(&b.tid)) < 0;
-        });
+        s.sorted_end = 0;
         s.total_cands += s.cands.size();
         return true;
     }
@@ -212,7 +232,8 @@ bool next_rabitq(IndexScanDesc scan, IvfScanState& s, Hit* out) {
     for (;;) {
         const bool capped = s.rerank_cap > 0 && s.fetched_round >= s.rerank_cap;
         while (!capped && s.cand_next < s.cands.size() &&
-               (s.pool.empty() || s.cands[s.cand_next].lower < s.pool.front().dist)) {
+               (sort_ahead(s, s.cand_next + 16),
+                s.pool.empty() || s.cands[s.cand_next].lower < s.pool.front().dist)) {
             if (s.cand_next % 8 == 0) {  // the heap pages of the next candidates
                 const size_t to = std::min(s.cands.size(), s.cand_next + 16);
                 for (size_t i = s.cand_next + 8; i < to; ++i)
@@ -234,6 +255,7 @@ bool next_rabitq(IndexScanDesc scan, IvfScanState& s, Hit* out) {
                     return ItemPointerCompare(const_cast<ItemPointer>(&a.tid),
                                               const_cast<ItemPointer>(&b.tid)) < 0;
                 });
+                s.sorted_end = s.cands.size();
                 break;
             }
         }
@@ -262,7 +284,7 @@ void start(IndexScanDesc scan, IvfScanState& s) {
     s.reader = std::make_unique<ListReader>(index, s.layout);
     s.hits.clear();
     s.cands.clear();
-    s.cand_next = 0;
+    s.cand_next = s.sorted_end = 0;
     s.pool.clear();
     s.rerank_cap = static_cast<uint64>(g_rerank);
     s.fetched_round = s.total_cands = s.total_fetched = 0;
