@@ -207,7 +207,7 @@ def main():
             peer = bfull.get(peer, peer)
             ref = bbuild.get((peer, threads)) if peer else None
             ours = med([r["seconds"] for r in rs])[0]
-            peer_s, ratio_s = (peer or "", "")
+            peer_s, ratio_s = "", ""  # blank unless the peer was measured in this run
             if ref and ref[0] and ours is not None:
                 note = ""
                 if k in kinds and peer in blists and kinds[k]["lists"] and kinds[k]["lists"] != blists[peer]:
