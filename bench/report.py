@@ -203,7 +203,8 @@ def main():
             peak = max((num(r.get("peak_anon_kb")) or 0) for r in rs)
             peak_s = f"{peak / 1024:,.0f} MB" if peak else NA
             threads = str(int(w) + 1)
-            peer = faiss_peer(kinds[k]) if k in kinds else None
+            # a run directory from before kinds.csv: nmvec's kinds, named after their access method
+            peer = faiss_peer(kinds.get(k, {"system": "nmvec", "am": k, "quantizer": ""}))
             peer = bfull.get(peer, peer)
             ref = bbuild.get((peer, threads)) if peer else None
             ours = med([r["seconds"] for r in rs])[0]
@@ -265,8 +266,8 @@ def main():
         L.append("")
         if blists:
             L += ["In-process IVF indexes: " + ", ".join(f"{k} lists {v}" for k, v in blists.items()) +
-                  "; `param` is nprobe (ivf.probes / ivfflat.probes for the SQL kinds). IVFPQ: m sub-quantizers "
-                  "of 8 bits.", ""]
+                  "; `param` is nprobe (ivf.probes / ivfflat.probes for the SQL kinds)."
+                  + (" IVFPQ: m sub-quantizers of 8 bits." if any("ivfpq" in k for k in blists) else ""), ""]
         for (k, t), pts in bcurves.items():
             if k.startswith("hnswlib") and t == "1":
                 ref = pts
