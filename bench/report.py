@@ -82,6 +82,34 @@ def interp_qps(points, target):
     return None
 
 
+# Which in-process FAISS index each index kind's build is set against: the
+# same lists and the same thread count. nmvec ivf with flat lists or 1-bit
+# RaBitQ codes, and pgvector's ivfflat, against IndexIVFFlat (both train the
+# same k-means and write every vector once; RaBitQ's codes are cheap to make);
+# 4- and 8-bit RaBitQ against IndexIVFScalarQuantizer QT_8bit (the FAISS index
+# that also quantizes each dimension to a few bits). hnsw kinds: hnswlib.
+def quantizer(kind):
+    """An IVF kind's quantizer: the ddl's, else the access method's default."""
+    return kind["quantizer"] or ("rabitq" if kind["system"] == "nmvec" and kind["am"] == "ivf" else "flat")
+
+
+def faiss_peer(kind):
+    if kind["am"] in ("ivf", "ivfflat"):
+        q = quantizer(kind)
+        return "faiss ivfsq8" if q in ("rabitq4", "rabitq8") else "faiss ivfflat"
+    if kind["am"] == "hnsw":
+        return "hnswlib hnsw"
+    return None
+
+
+def display(kinds, label):
+    """'nmvec ivf_rabitq8', 'pgvector ivfflat', ...: the name a kind (or a label built on it) is shown by."""
+    base, sep, rest = label.partition(" (")
+    k = kinds.get(base)
+    name = f"nmvec {base}" if k is None or k["system"] == "nmvec" else f"{k['system']} {k['am']}"
+    return name + (sep + rest if sep else "")
+
+
 def main():
     run, out = sys.argv[1], sys.argv[2]
     meta = open(os.path.join(run, "meta.txt")).read().strip().splitlines()
@@ -90,6 +118,8 @@ def main():
     build = read_csv(os.path.join(run, "build.csv"))
     pgb = read_csv(os.path.join(run, "pgbench.csv"))
     base = read_csv(os.path.join(run, "baseline.csv"))
+    kinds = {r["kind"]: r for r in read_csv(os.path.join(run, "kinds.csv"))}
+    rows_n = next((num(l.split(": ", 1)[1]) for l in meta if l.startswith("base rows: ")), None)
     skipped = open(os.path.join(run, "skipped.txt")).read().strip() if os.path.exists(
         os.path.join(run, "skipped.txt")) else ""
     name = os.path.splitext(os.path.basename(out))[0]
@@ -128,42 +158,91 @@ def main():
     for r in search:
         if ":" in r["label"] and r["filter"] == "none":
             kind, param = r["label"].split(":", 1)
-            curves[f"nmvec {kind}"].append((r["recall10"], r["qps_median"], param))
+            curves[display(kinds, kind)].append((r["recall10"], r["qps_median"], param))
     bcurves = defaultdict(list)
     bbuild = defaultdict(list)
+    blists = {}  # baseline name -> lists (IVF)
+
+    def bname(r):
+        return f"{r['system']} {r['index']}" + (f" m={r['m']}" if r["index"] == "ivfpq" else "")
+
     for r in base:
-        key = f"{r['system']} {r['index']}"
+        key = bname(r)
         bbuild[(key, r["build_threads"])].append(num(r["build_s"]))
         bcurves[(key, r["build_threads"])].append((r["recall10"], r["qps_median"], r["param"]))
+        if r["index"].startswith("ivf"):
+            blists[key] = r["lists"]
+    bb = read_csv(os.path.join(run, "baseline.builds.csv"))
+    bsize = {(bname(r), r["build_threads"]): (num(r.get("index_bytes")), num(r.get("rows"))) for r in bb}
+    # "faiss ivfpq" -> "faiss ivfpq m=98": the names faiss_peer() gives, as shown
+    bfull = {k.split(" m=")[0]: k for k, _ in bbuild}
+
+    def size_cells(size, rows):
+        if not size:
+            return f"{NA} | {NA}"
+        per = f"{size / rows:,.0f}" if rows else NA
+        return f"{size / 1e6:,.1f} MB | {per}"
 
     if build or bbuild:
-        L += ["## Index builds", "", "| index | threads / workers | seconds | size | peak backend memory |",
-              "|---|---|---:|---:|---:|"]
+        L += ["## Index builds", "",
+              "Build time against the in-process index of the same kind, lists and thread count, built in "
+              "this run (FAISS peer: nmvec ivf flat and rabitq, and pgvector ivfflat, against IndexIVFFlat; "
+              "rabitq4 and rabitq8 against IndexIVFScalarQuantizer QT_8bit; hnsw against hnswlib). Sizes: "
+              "`pg_relation_size` for Postgres indexes; FAISS's serialized index (`write_index`: codes, ids, "
+              "centroids) and hnswlib's level-0 and link arrays for the in-process ones. Bytes/vector = size "
+              "/ base rows.", "",
+              "| index | threads / workers | seconds | size | bytes/vector | peak backend memory | in-process peer "
+              "| ratio |",
+              "|---|---|---:|---:|---:|---:|---|---:|"]
         by = defaultdict(list)
         for r in build:
             by[(r["index"], r["workers"])].append(r)
+        ivf_ratios = []
         for (k, w), rs in by.items():
             size = num(rs[-1]["size_bytes"])
-            size_s = f"{size / 1e6:,.1f} MB" if size is not None else NA
             peak = max((num(r.get("peak_anon_kb")) or 0) for r in rs)
             peak_s = f"{peak / 1024:,.0f} MB" if peak else NA
-            L.append(f"| nmvec {k} | {int(w) + 1} thread(s) ({w} workers + leader) | "
-                     f"{fmt_range([r['seconds'] for r in rs], 2)} | {size_s} | {peak_s} |")
+            threads = str(int(w) + 1)
+            # a run directory from before kinds.csv: nmvec's kinds, named after their access method
+            peer = faiss_peer(kinds.get(k, {"system": "nmvec", "am": k, "quantizer": ""}))
+            peer = bfull.get(peer, peer)
+            ref = bbuild.get((peer, threads)) if peer else None
+            ours = med([r["seconds"] for r in rs])[0]
+            peer_s, ratio_s = "", ""  # blank unless the peer was measured in this run
+            if ref and ref[0] and ours is not None:
+                note = ""
+                if k in kinds and peer in blists and kinds[k]["lists"] and kinds[k]["lists"] != blists[peer]:
+                    note = f", lists {blists[peer]} against {kinds[k]['lists']}"
+                peer_s = f"{peer} ({threads} thr, {ref[0]:.2f} s{note})"
+                ratio_s = f"{ours / ref[0]:.2f}×"
+                if peer.startswith("faiss ivf"):
+                    ivf_ratios.append(f"{display(kinds, k)} ({quantizer(kinds[k])}, "
+                                      f"{threads} thr) {ours:.2f} s = **{ours / ref[0]:.2f}×** {peer}'s {ref[0]:.2f} s")
+            L.append(f"| {display(kinds, k)} | {threads} thread(s) ({w} workers + leader) | "
+                     f"{fmt_range([r['seconds'] for r in rs], 2)} | {size_cells(size, rows_n)} | {peak_s} | "
+                     f"{peer_s} | {ratio_s} |")
         for (k, t), secs in bbuild.items():
-            L.append(f"| {k} (in-process) | {t} threads | {fnum(secs[0], '.2f')} | | |")
+            bs, br = bsize.get((k, t), (None, None))
+            lists = f", lists {blists[k]}" if k in blists else ""
+            L.append(f"| {k} (in-process{lists}) | {t} threads | {fnum(secs[0], '.2f')} | "
+                     f"{size_cells(bs, br or rows_n)} | | | |")
         L.append("")
+        if ivf_ratios:
+            L += ["IVF build time against FAISS with the same lists, same run (target: within 1.5×): "
+                  + "; ".join(ivf_ratios) + ".", ""]
         # Build-time ratio to hnswlib at the same thread count, same run.
         ratios = []
         for (k, w), rs in by.items():
+            if k in kinds and kinds[k]["am"] != "hnsw":
+                continue
             ref = bbuild.get(("hnswlib hnsw", str(int(w) + 1)))
             ours = med([r["seconds"] for r in rs])[0]
             if ref and ref[0] and ours is not None:
-                ratios.append(f"nmvec {k} with {int(w) + 1} thread(s): {ours:.2f} s = **{ours / ref[0]:.2f}×** "
+                ratios.append(f"{display(kinds, k)} with {int(w) + 1} thread(s): {ours:.2f} s = **{ours / ref[0]:.2f}×** "
                               f"hnswlib's {ref[0]:.2f} s")
         if ratios:
             L += ["Build time against hnswlib in this run: " + "; ".join(ratios) + ".", ""]
 
-    bb = read_csv(os.path.join(run, "baseline.builds.csv"))
     if bb:
         blas = next((l.split(": ", 1)[1] for l in meta if l.startswith("blas: ")), "?")
         ivf = [r for r in bb if r["index"] == "ivfflat"]
@@ -185,6 +264,10 @@ def main():
             for rc, q, p in pts:
                 L.append(f"| {k} | {t} | {p} | {fnum(rc, '.4f')} | {fnum(q, ',.0f')} |")
         L.append("")
+        if blists:
+            L += ["In-process IVF indexes: " + ", ".join(f"{k} lists {v}" for k, v in blists.items()) +
+                  "; `param` is nprobe (ivf.probes / ivfflat.probes for the SQL kinds)."
+                  + (" IVFPQ: m sub-quantizers of 8 bits." if any("ivfpq" in k for k in blists) else ""), ""]
         for (k, t), pts in bcurves.items():
             if k.startswith("hnswlib") and t == "1":
                 ref = pts
@@ -209,17 +292,20 @@ def main():
         dat = os.path.join(run, "curves.dat")
         series = []
         with open(dat, "w") as f:
-            for k, pts in list(curves.items()) + [(f"{k} ({t} thr build)", v) for (k, t), v in bcurves.items()]:
+            # in-process curves of the 1-thread builds only (the table has both; a
+            # 2-thread build is the same index, k-means aside)
+            for k, pts in list(curves.items()) + [(f"{k} ({t} thr build)", v) for (k, t), v in bcurves.items()
+                                                  if t == "1" or not any(t2 == "1" for k2, t2 in bcurves if k2 == k)]:
                 f.write(f'"{k}"\n')
                 for rc, q, _ in sorted(present(pts), key=lambda x: num(x[0])):
                     f.write(f"{rc} {q}\n")
                 f.write("\n\n")
                 series.append(k)
         png = os.path.join(plotdir, f"{name}-recall-qps.png")
-        plot(f"""set terminal pngcairo size 900,600 noenhanced
+        plot(f"""set terminal pngcairo size 1200,650 noenhanced
 set output '{png}'
 set title 'recall@10 vs single-client QPS ({name})'
-set xlabel 'recall@10'; set ylabel 'queries per second'; set logscale y; set grid; set key bottom left
+set xlabel 'recall@10'; set ylabel 'queries per second'; set logscale y; set grid; set key outside right font ',9'
 plot for [i=0:{len(series) - 1}] '{dat}' index i using 1:2 with linespoints title columnheader(1)
 """)
         L += [f"![recall vs QPS]({os.path.basename(png)})", ""]

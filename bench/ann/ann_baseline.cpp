@@ -2,7 +2,8 @@
 //
 //   ann_baseline --dir DIR --out CSV [--m 16] [--efc 64] [--lists 100] [--threads 1,2]
 //                [--ef 10,20,40,80,120,200,400,800] [--probes 1,2,4,8,16,32] [--queries N]
-//                [--systems hnswlib,faiss-hnsw,faiss-ivf] [--repeats 3] [--warmup 200]
+//                [--systems hnswlib,faiss-hnsw,faiss-ivf,faiss-ivfsq8,faiss-ivfpq] [--pq-m 0]
+//                [--repeats 3] [--warmup 200]
 //
 // Every index is built once per entry of --threads (wall time), then queried
 // single-threaded, one query per call (like one SQL client), sweeping
@@ -18,6 +19,10 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVFFlat.h>
+#include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexScalarQuantizer.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_io.h>
 #include <hnswlib/hnswlib.h>
 
 #include "ann_common.h"
@@ -28,17 +33,22 @@ const char* kUsage =
     "usage: ann_baseline --dir DIR --out CSV [--m 16] [--efc 64] [--lists 100] [--threads 1,2]\n"
     "                    [--ef 10,20,40,80,120,200,400,800] [--probes 1,2,4,8,16,32]\n"
     "                    [--queries 1000] [--systems hnswlib,faiss-hnsw,faiss-ivf]\n"
+    "                    [--pq-m 0]\n"
     "                    [--repeats 3] [--warmup 200] [--wait-quiet 0]\n"
     "                    [--min-cpu-share 0.9] [--max-others 0.2] [--retries 2]\n"
     "                    [--build-retries 1]\n"
     "\n"
     "Builds hnswlib HNSW (M=--m, ef_construction=--efc), FAISS IndexHNSWFlat (same M,\n"
-    "efConstruction) and FAISS IndexIVFFlat (--lists lists, k-means on the base) with each\n"
+    "efConstruction) and FAISS IndexIVFFlat (--lists lists, k-means on the base); with\n"
+    "--systems also faiss-ivfsq8 (IndexIVFScalarQuantizer, QT_8bit) and faiss-ivfpq\n"
+    "(IndexIVFPQ, --pq-m sub-quantizers of 8 bits; 0 = the largest divisor of the dims not\n"
+    "above dims / 8, one bit a dimension at most), same lists; each\n"
     "thread count of --threads, queries each single-threaded over the first --queries\n"
     "queries (0 = all) sweeping --ef / --probes, and writes one CSV row per point to CSV\n"
     "(columns: system,index,build_threads,m,efc,lists,param_name,param,recall10,qps_median,\n"
     "qps_min,qps_max,build_s). Next to it, CSV with .csv replaced by .builds.csv gets one row\n"
-    "per build (train time, CPU time, RSS growth, peak RSS, how busy the machine was) and\n"
+    "per build (train time, CPU time, RSS growth, peak RSS, how busy the machine was, the\n"
+    "serialized index size) and\n"
     ".points.csv one row per point (adds latency p50/p99 and the CPU share the query thread\n"
     "got, and the cores' worth of CPU other processes used meanwhile). A point disturbed by\n"
     "other processes (query thread below --min-cpu-share of a core, or others above\n"
@@ -61,7 +71,16 @@ class Baseline {
     virtual void set_param(long value) = 0;
     /// Writes the ids of the kK nearest neighbours of q, nearest first (-1 if fewer).
     virtual void search(const float* q, int64_t* ids) = 0;
+    /// The index's size as FAISS serializes it (codes, ids, centroids, graph); 0 = not known.
+    virtual size_t index_bytes() const { return 0; }
 };
+
+/// Bytes of faiss::write_index's output (written to memory).
+size_t serialized_bytes(const faiss::Index* index) {
+    faiss::VectorIOWriter writer;
+    faiss::write_index(index, &writer);
+    return writer.data.size();
+}
 
 class HnswlibBaseline : public Baseline {
  public:
@@ -84,6 +103,14 @@ class HnswlibBaseline : public Baseline {
     }
 
     void set_param(long value) override { index_->setEf(size_t(value)); }
+
+    /// What saveIndex would write: level 0 (links, vector, label) and the upper levels' links.
+    size_t index_bytes() const override {
+        size_t bytes = index_->cur_element_count * index_->size_data_per_element_;
+        for (size_t i = 0; i < index_->cur_element_count; ++i)
+            bytes += size_t(index_->element_levels_[i]) * index_->size_links_per_element_;
+        return bytes;
+    }
 
     void search(const float* q, int64_t* ids) override {
         auto result = index_->searchKnn(q, kK);  // max-heap: farthest on top
@@ -119,19 +146,38 @@ class FaissHnswBaseline : public Baseline {
         index_->search(1, q, kK, dist, ids);
     }
 
+    size_t index_bytes() const override { return serialized_bytes(index_.get()); }
+
  private:
     int m_, efc_;
     std::unique_ptr<faiss::IndexHNSWFlat> index_;
 };
 
+/// The FAISS IVF indexes, all over an IndexFlatL2 coarse quantizer of --lists
+/// centroids trained the same way: IndexIVFFlat (the vectors), IndexIVFScalarQuantizer
+/// (QT_8bit: one byte a dimension, per-dimension ranges, of the residual) and IndexIVFPQ
+/// (pq_m sub-quantizers of 8 bits each, of the residual).
 class FaissIvfBaseline : public Baseline {
  public:
-    explicit FaissIvfBaseline(size_t lists) : lists_(lists) {}
+    enum class Codes { kFlat, kSq8, kPq };
+
+    FaissIvfBaseline(size_t lists, Codes codes, size_t pq_m) : lists_(lists), codes_(codes), pq_m_(pq_m) {}
 
     double build(const ann::FloatMatrix& base, int threads) override {
         index_.reset();
         quantizer_ = std::make_unique<faiss::IndexFlatL2>(int(base.d));
-        index_ = std::make_unique<faiss::IndexIVFFlat>(quantizer_.get(), base.d, lists_);
+        switch (codes_) {
+            case Codes::kFlat:
+                index_ = std::make_unique<faiss::IndexIVFFlat>(quantizer_.get(), base.d, lists_);
+                break;
+            case Codes::kSq8:
+                index_ = std::make_unique<faiss::IndexIVFScalarQuantizer>(quantizer_.get(), base.d, lists_,
+                                                                          faiss::ScalarQuantizer::QT_8bit);
+                break;
+            case Codes::kPq:
+                index_ = std::make_unique<faiss::IndexIVFPQ>(quantizer_.get(), base.d, lists_, pq_m_, 8);
+                break;
+        }
         ann::set_threads(threads);
         const double t0 = ann::now_s();
         index_->train(faiss::Index::idx_t(base.n), base.data.data());
@@ -147,6 +193,8 @@ class FaissIvfBaseline : public Baseline {
         index_->search(1, q, kK, dist, ids);
     }
 
+    size_t index_bytes() const override { return serialized_bytes(index_.get()); }
+
     /// Clustering parameters FAISS uses for the coarse quantizer (for the log).
     std::string training_note() const {
         const faiss::ClusteringParameters& cp = index_->cp;
@@ -156,8 +204,10 @@ class FaissIvfBaseline : public Baseline {
 
  private:
     size_t lists_;
+    Codes codes_;
+    size_t pq_m_;
     std::unique_ptr<faiss::IndexFlatL2> quantizer_;  // declared first: the index refers to it
-    std::unique_ptr<faiss::IndexIVFFlat> index_;
+    std::unique_ptr<faiss::IndexIVF> index_;
 };
 
 /// |returned top-10 ∩ true top-10| / |true top-10| (ids of -1 in the truth do not count).
@@ -252,6 +302,7 @@ int main(int argc, char** argv) {
     const std::vector<long> probes = opt.get_int_list("probes", {1, 2, 4, 8, 16, 32});
     const long max_queries = opt.get_int("queries", 1000);
     const std::string systems_arg = opt.get("systems", "hnswlib,faiss-hnsw,faiss-ivf");
+    const long pq_m_arg = opt.get_int("pq-m", 0);
     const long repeats = opt.get_int("repeats", 3);
     const long warmup = opt.get_int("warmup", 200);
     const double wait_quiet = opt.get_double("wait-quiet", 0);
@@ -260,6 +311,7 @@ int main(int argc, char** argv) {
     const long retries = opt.get_int("retries", 2);
     const long build_retries = opt.get_int("build-retries", 1);
     opt.finish();
+    if (pq_m_arg < 0) opt.usage_error("--pq-m must be >= 0");
     if (m < 2 || efc < 1 || lists < 1) opt.usage_error("--m, --efc, --lists must be positive (m >= 2)");
     if (max_queries < 0 || repeats < 1 || warmup < 0 || wait_quiet < 0 || retries < 0 || build_retries < 0)
         opt.usage_error("bad --queries/--repeats/--warmup/--wait-quiet/--retries");
@@ -271,7 +323,8 @@ int main(int argc, char** argv) {
         if (v < 1 || v > lists) opt.usage_error("--probes entries must be in 1..lists");
     const std::vector<std::string> systems = ann::split(systems_arg, ',');
     for (const std::string& s : systems)
-        if (s != "hnswlib" && s != "faiss-hnsw" && s != "faiss-ivf")
+        if (s != "hnswlib" && s != "faiss-hnsw" && s != "faiss-ivf" && s != "faiss-ivfsq8" &&
+            s != "faiss-ivfpq")
             opt.usage_error("unknown system '" + s + "'");
 
     const size_t qlimit = max_queries == 0 ? SIZE_MAX : size_t(max_queries);
@@ -285,6 +338,14 @@ int main(int argc, char** argv) {
     if (truth.n != queries.n || truth.k < kK)
         ann::die("ground truth does not cover the queries with k >= 10");
     if (lists > long(base.n)) opt.usage_error("--lists exceeds the number of base vectors");
+    // IVFPQ: by default the largest divisor of d not above d / 8, so that the codes (one
+    // byte per sub-quantizer) take at most one bit a dimension, like a 1-bit RaBitQ code
+    // (784-d: 98 sub-quantizers of 8 dims, 98 bytes a vector).
+    size_t pq_m = size_t(pq_m_arg);
+    if (pq_m == 0)
+        for (pq_m = std::max<size_t>(1, base.d / 8); base.d % pq_m != 0; --pq_m) {
+        }
+    if (base.d % pq_m != 0) opt.usage_error("--pq-m must divide the dimensions");
 
     std::string stem = out;
     if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, ".csv") == 0) stem.resize(stem.size() - 4);
@@ -298,7 +359,7 @@ int main(int argc, char** argv) {
         "p50_ms,p99_ms,cpu_share,others_cores,attempts,busy_before");
     CsvWriter builds(stem + ".builds.csv",
                      "system,index,build_threads,m,efc,lists,build_s,train_s,build_cpu_s,rss_growth_mib,"
-                     "peak_rss_mib,busy_before,others_cores,attempts");
+                     "peak_rss_mib,busy_before,others_cores,attempts,index_bytes,rows");
 
     ann::log_line(ann::strprintf("%zu base, %zu queries, %zu-d; %u cores; %s", base.n, queries.n, base.d,
                                  std::thread::hardware_concurrency(), ann::blas_description().c_str()));
@@ -306,16 +367,18 @@ int main(int argc, char** argv) {
         for (long threads : build_threads) {
             std::string sys_name = "faiss", index_name = "hnsw", param_name = "ef_search";
             const std::vector<long>* params = &efs;
+            const bool ivf = system.compare(0, 9, "faiss-ivf") == 0;
             if (system == "hnswlib") {
                 sys_name = "hnswlib";
-            } else if (system == "faiss-ivf") {
-                index_name = "ivfflat";
+            } else if (ivf) {
+                index_name = system == "faiss-ivf" ? "ivfflat" : system.substr(6);  // ivfsq8, ivfpq
                 param_name = "nprobe";
                 params = &probes;
             }
-            const std::string key =
-                ann::strprintf("%s,%s,%ld,%ld,%ld,%ld", sys_name.c_str(), index_name.c_str(), threads, m, efc,
-                               index_name == "ivfflat" ? lists : 0L);
+            // IVF rows: m is IVFPQ's sub-quantizer count (0 for the others), efc 0.
+            const std::string key = ann::strprintf(
+                "%s,%s,%ld,%ld,%ld,%ld", sys_name.c_str(), index_name.c_str(), threads,
+                ivf ? (system == "faiss-ivfpq" ? long(pq_m) : 0L) : m, ivf ? 0L : efc, ivf ? lists : 0L);
 
             // A build during which other processes used more than --max-others cores is
             // repeated (up to --build-retries times); the last build is kept and recorded.
@@ -329,7 +392,12 @@ int main(int argc, char** argv) {
                 else if (system == "faiss-hnsw")
                     index.reset(new FaissHnswBaseline(int(m), int(efc)));
                 else
-                    index.reset(new FaissIvfBaseline(size_t(lists)));
+                    index.reset(new FaissIvfBaseline(size_t(lists),
+                                                     system == "faiss-ivf" ? FaissIvfBaseline::Codes::kFlat
+                                                     : system == "faiss-ivfsq8"
+                                                         ? FaissIvfBaseline::Codes::kSq8
+                                                         : FaissIvfBaseline::Codes::kPq,
+                                                     pq_m));
                 const double busy = ann::wait_for_quiet(wait_quiet, kQuietShare);
                 const double rss0 = ann::rss_mib();
                 const double cpu0 = ann::process_cpu_s();
@@ -352,9 +420,9 @@ int main(int argc, char** argv) {
                     ann::log_line("  build disturbed by other processes, building again");
                     continue;
                 }
-                builds.row(ann::strprintf("%s,%.3f,%.3f,%.3f,%.1f,%.1f,%.3f,%.3f,%ld", key.c_str(), build_s,
-                                          train_s, build_cpu_s, growth, ann::peak_rss_mib(), busy,
-                                          others_in_build, attempt + 1));
+                builds.row(ann::strprintf("%s,%.3f,%.3f,%.3f,%.1f,%.1f,%.3f,%.3f,%ld,%zu,%zu", key.c_str(),
+                                          build_s, train_s, build_cpu_s, growth, ann::peak_rss_mib(), busy,
+                                          others_in_build, attempt + 1, index->index_bytes(), base.n));
                 break;
             }
 
