@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# bench/scale/ivf.sh — one scale run of the ivf index on nm-monitor events
+# (384-d, from nmvec-gen), one throwaway cluster:
+#
+#   bash bench/scale/ivf.sh ROWS [options]
+#       --quantizer Q        ivf quantizer (default rabitq)
+#       --lists N            lists (default: the automatic count)
+#       --shared-buffers S   (default 4GB)
+#       --queries N          held-out queries for recall (default 100)
+#       --seconds N          each pgbench run (default 30)
+#       --clients "1 8 32"   pgbench client counts
+#       --no-faiss           skip the in-process FAISS builds
+#
+# Measures: COPY BINARY into the unindexed table (generated to a file
+# first, outside the timing), CREATE INDEX (seconds, vectors/s per
+# thread, the backend's peak anonymous memory), index size and bytes/vector
+# against the raw float32 vectors, recall@10 against an exact scan at the
+# default settings (ivf.probes = 0) and at probes 4 to 256, pgbench
+# latency and TPS at each client count, COPY of the stream's last 200,000
+# rows into the indexed table against an unindexed one (wall and CPU time), and FAISS's in-process IndexIVFFlat (and IVFSQ8/IVFPQ when
+# bench/ann/ann_baseline has them) built with the same lists on the same
+# vectors, in the same run. Writes bench/results/scale-ivf-<rows>-<date>.md.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+ROWS=${1:?usage: bash bench/scale/ivf.sh ROWS [options]}
+shift
+CMDLINE="bash bench/scale/ivf.sh $ROWS $*"
+QUANT=rabitq LISTS="" SB=4GB NQ=100 SECS=30 CLIENTS="1 8 32" FAISS=1
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quantizer) QUANT=$2; shift 2 ;;
+        --lists) LISTS=$2; shift 2 ;;
+        --shared-buffers) SB=$2; shift 2 ;;
+        --queries) NQ=$2; shift 2 ;;
+        --seconds) SECS=$2; shift 2 ;;
+        --clients) CLIENTS=$2; shift 2 ;;
+        --no-faiss) FAISS=0; shift ;;
+        *) echo "bench/scale/ivf.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+DIMS=384
+NAME=scale-ivf-$ROWS
+OUT=$ROOT/bench/results/$NAME-$(date -u +%F).md
+RUN=$ROOT/bench/data/runs/$NAME-$(date -u +%Y%m%dT%H%M%S)
+mkdir -p "$RUN"
+chmod a+rwx "$RUN"
+chmod a+x "$ROOT/bench/data" "$ROOT/bench/data/runs" "$ROOT/bench" "$ROOT" 2>/dev/null || true
+R=$RUN/results.txt
+: >"$R"
+log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+rec() { echo "$1 $2" >>"$R"; log "$1 $2"; }
+now() { date +%s.%N; }
+el() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", b-a}'; }
+
+bash scripts/deps.sh python3 >/dev/null
+bash scripts/build.sh >/dev/null
+cmake -S . -B build -DNMVEC_BENCH=ON >/dev/null
+cmake --build build -j2 --target nmvec-gen >/dev/null
+[ "$FAISS" = 1 ] && cmake --build build -j2 --target ann_baseline ann_gt >/dev/null
+B=$ROOT/build
+source scripts/pgcluster.sh
+pgcluster_start "shared_buffers = $SB" "maintenance_work_mem = 4GB" "max_parallel_maintenance_workers = 1" \
+    "max_parallel_workers = 2" "max_wal_size = 16GB" "checkpoint_timeout = 30min" "jit = off" \
+    "autovacuum = off" "fsync = on" "max_connections = 100" >/dev/null
+export PGHOST PGPORT PGUSER
+q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
+{
+    echo "command: $CMDLINE"
+    echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(awk '/^MemTotal:/{printf "%.0f", $2 / 1048576}' /proc/meminfo) GiB RAM"
+    echo "git: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (modified)')"
+    echo "server: $(q 'SELECT version()')"
+    echo "settings: shared_buffers $SB, maintenance_work_mem 4GB, max_parallel_maintenance_workers 1 (2 build threads), fsync on, autovacuum off"
+} >"$RUN/meta.txt"
+q "CREATE EXTENSION nmvec"
+q "CREATE EXTENSION pg_prewarm"
+COLS='id bigint, ts timestamptz, tenant text, category text, action text, "user" text, pid integer, payload jsonb, hash text, embedding vector(384)'
+q "CREATE TABLE events ($COLS)"
+
+# --- load --------------------------------------------------------------------------------
+# One nmvec-gen stream (one seed: one fleet of hosts and topics) of ROWS +
+# 200,000 events, generated to a file first (not timed), COPYed whole (the
+# COPY rate); the last 200,000 are then moved out to a file of their own:
+# the rows streamed into the indexed table at the end (same fleet, later
+# events, as a live stream would be).
+GEN=$B/src/tools/nmvec-gen
+CH=$RUN/all.pgcopy
+TAIL=200000
+log "generating $((ROWS + TAIL)) events"
+"$GEN" --rows $((ROWS + TAIL)) --dims $DIMS --seed 100 --format copy-binary --out "$CH" \
+    --queries "$NQ" --queries-out "$RUN/queries.txt" 2>/dev/null
+chmod a+r "$CH"
+t0=$(now)
+q "COPY events FROM '$CH' (FORMAT binary)"
+copy_s=$(el "$t0" "$(now)")
+rm -f "$CH"
+rec copy_rows "$((ROWS + TAIL))"
+rec copy_s "$copy_s"
+q "CREATE TABLE tail AS SELECT * FROM events WHERE id > $ROWS"
+q "COPY tail TO '$RUN/tail.pgcopy' (FORMAT binary)"
+q "DROP TABLE tail"
+q "DELETE FROM events WHERE id > $ROWS"
+loaded=$(q "SELECT count(*) FROM events")
+rec rows "$loaded"
+q "VACUUM ANALYZE events"
+q "CHECKPOINT"
+rec heap_bytes "$(q "SELECT pg_table_size('events')")"
+q "CREATE TABLE queries (qid int GENERATED BY DEFAULT AS IDENTITY (MINVALUE 0 START WITH 0), embedding vector($DIMS))"
+q "COPY queries (embedding) FROM '$RUN/queries.txt'"
+
+# --- build ---------------------------------------------------------------------------------
+WITH="quantizer = '$QUANT'"; [ -n "$LISTS" ] && WITH="lists = $LISTS, $WITH"
+DDL="CREATE INDEX events_ivf ON events USING ivf (embedding vector_l2_ops) WITH ($WITH)"
+log "$DDL"
+endf=$RUN/.build_end
+rm -f "$endf"
+t0=$(now)
+( psql -qXAt -v ON_ERROR_STOP=1 -c "SET application_name = 'nmvec_scale_build'" -c "$DDL" && now >"$endf" ) &
+bg=$! pid="" peak=0
+while kill -0 "$bg" 2>/dev/null; do
+    [ -n "$pid" ] || pid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'nmvec_scale_build'" 2>/dev/null || true)
+    if [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; then
+        kb=$(awk '/^RssAnon/{print $2}' "/proc/$pid/status" 2>/dev/null || true)
+        [ -n "$kb" ] && [ "$kb" -gt "$peak" ] && peak=$kb
+    fi
+    sleep 0.5
+done
+wait "$bg"
+rec build_s "$(el "$t0" "$(cat "$endf")")"
+rec build_peak_anon_kb "$peak"
+rec index_bytes "$(q "SELECT pg_relation_size('events_ivf')")"
+rec stats "$(q "SELECT lists || ' ' || records || ' ' || largest_list FROM nmvec_ivf_stats('events_ivf')")"
+LISTS_USED=$(q "SELECT lists FROM nmvec_ivf_stats('events_ivf')")
+AUTO=$(awk -v l="$LISTS_USED" 'BEGIN { s = sqrt(l) / 2; p = (s == int(s)) ? s : int(s) + 1; if (p < 4) p = 4; if (p > l) p = l; print p }')
+rec auto_probes "$AUTO"
+
+# --- recall@10 against the exact scan --------------------------------------------------------
+# A returned row counts when its distance is within the exact 10th nearest's
+# (events repeat vectors: ties are common).
+log "exact top-10 of $NQ queries (parallel sequential scans)"
+psql -qXAt -v ON_ERROR_STOP=1 -c "SET enable_indexscan = off" -c "SET max_parallel_workers_per_gather = 2" \
+    -c "CREATE TABLE kth AS SELECT qid, (SELECT embedding <-> q.embedding FROM events ORDER BY embedding <-> q.embedding OFFSET 9 LIMIT 1) AS d FROM queries q"
+measure() {  # PROBES -> "recall p50 p95"
+    psql -qXAt <<SQL 2>&1 | sed -n 's/.*RES //p'
+SET ivf.probes = $1;
+DO \$\$ DECLARE t0 timestamptz; ms float8[] := '{}'; hits int := 0; r record; got float8[];
+BEGIN
+  FOR r IN SELECT q.qid, q.embedding AS v, kth.d FROM queries q JOIN kth USING (qid) LOOP
+    t0 := clock_timestamp();
+    SELECT array_agg(d) INTO got FROM (SELECT embedding <-> r.v AS d FROM events ORDER BY embedding <-> r.v LIMIT 10) s;
+    ms := ms || extract(epoch FROM clock_timestamp() - t0) * 1000;
+    hits := hits + (SELECT count(*) FROM unnest(got) x WHERE x <= r.d + 1e-6);
+  END LOOP;
+  RAISE NOTICE 'RES % % %', round(hits / (10.0 * (SELECT count(*) FROM queries)), 4),
+    round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(ms) x)::numeric, 3),
+    round((SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY x) FROM unnest(ms) x)::numeric, 3);
+END \$\$;
+SQL
+}
+# The exact scan above had the heap read through shared buffers and the OS
+# cache; the index is warmed so the first queries do not measure its reads.
+q "SELECT pg_prewarm('events_ivf')" >/dev/null
+q "EXPLAIN (COSTS OFF) SELECT id FROM events ORDER BY embedding <-> (SELECT embedding FROM queries LIMIT 1) LIMIT 10" >"$RUN/plan.txt"
+rec "recall_default" "$(measure 0)"
+for p in 4 8 16 32 64 128 256; do
+    [ "$p" -le "$LISTS_USED" ] && rec "recall_$p" "$(measure "$p")"
+done
+
+# --- pgbench ----------------------------------------------------------------------------------
+for c in $CLIENTS; do
+    rec "pgbench_$c" "$(bash bench/pgbench.sh "$RUN" ivf "ivf.probes=0" "$c" "$SECS" events)"
+done
+
+# --- COPY of the stream's last 200,000 rows into the indexed table, against an unindexed table ---
+CH=$RUN/tail.pgcopy
+q "CREATE TABLE plain ($COLS)"
+cpu_ticks() { echo "split_part(pg_read_file('/proc/self/stat'), ' ', 14)::int + split_part(pg_read_file('/proc/self/stat'), ' ', 15)::int"; }
+copy_cpu() {  # TABLE -> "seconds cpu_seconds" (the backend's user + system time)
+    local t0 out
+    t0=$(now)
+    out=$(psql -qXAt -v ON_ERROR_STOP=1 -c "SELECT $(cpu_ticks)" -c "COPY $1 FROM '$CH' (FORMAT binary)" -c "SELECT $(cpu_ticks)")
+    echo "$(el "$t0" "$(now)") $(echo "$out" | awk -v hz="$(getconf CLK_TCK)" 'NR == 1 { a = $1 } END { printf "%.2f", ($1 - a) / hz }')"
+}
+for r in 1 2 3; do
+    q "TRUNCATE plain"; q "CHECKPOINT"
+    rec "tail_plain_$r" "$(copy_cpu plain)"
+    q "CHECKPOINT"
+    rec "tail_indexed_$r" "$(copy_cpu events)"
+done
+rm -f "$CH"
+
+# --- FAISS in-process, same vectors, same lists ----------------------------------------------------
+if [ "$FAISS" = 1 ]; then
+    FD=$RUN/faiss
+    mkdir -p "$FD"
+    log "exporting the vectors for FAISS"
+    # The rows the build had (the tail COPYs added more).
+    psql -qXAt -c "COPY (SELECT embedding FROM events WHERE id <= $ROWS) TO STDOUT (FORMAT binary)" \
+        | python3 bench/scale/pgcopy_to_fvecs.py "$FD/base.fvecs" "$FD/base_labels.i32"
+    psql -qXAt -c "COPY (SELECT embedding FROM queries ORDER BY qid) TO STDOUT (FORMAT binary)" \
+        | python3 bench/scale/pgcopy_to_fvecs.py "$FD/query.fvecs" "$FD/query_labels.i32"
+    "$B/bench/ann/ann_gt" --dir "$FD" --k 10 --threads "$(nproc)" >"$RUN/ann_gt.log" 2>&1
+    systems=faiss-ivf
+    "$B/bench/ann/ann_baseline" --help 2>&1 | grep -q faiss-ivfsq8 && systems=faiss-ivf,faiss-ivfsq8
+    "$B/bench/ann/ann_baseline" --help 2>&1 | grep -q faiss-ivfpq && systems=$systems,faiss-ivfpq
+    "$B/bench/ann/ann_baseline" --dir "$FD" --out "$RUN/faiss.csv" --systems "$systems" --threads 2 \
+        --lists "$LISTS_USED" --probes "$AUTO,$((AUTO * 2)),$((AUTO * 4))" --queries "$NQ" --repeats 1 \
+        >"$RUN/faiss.log" 2>&1 || log "FAISS baseline failed (see $RUN/faiss.log)"
+    rm -f "$FD"/*.fvecs
+fi
+
+pgcluster_stop >/dev/null
+python3 bench/scale/report.py "$RUN" "$OUT" "$ROWS"
+log "wrote $OUT"
