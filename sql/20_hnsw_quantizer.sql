@@ -136,6 +136,28 @@ SELECT nmvec_flush('qe_idx');
 SELECT * FROM qz_check('v', '<=>', 10, 'true', 'qe');
 DROP TABLE qe;
 
+-- The largest vectors, 16,000 dims: a record of 16,064 bytes of code and
+-- 64,000 (float32) or 32,000 (halfvec) of vector spans many pages, and so
+-- do some codes. Built, then inserts (pending, then merged): every row
+-- finds itself first.
+CREATE TABLE qbig (id int, v vector(16000), h halfvec(16000)) WITH (autovacuum_enabled = off);
+INSERT INTO qbig SELECT i, x::vector, x::halfvec FROM generate_series(1, 30) i,
+  LATERAL (SELECT array_agg(sin(i * k * 0.01 + k) ORDER BY k)::real[] AS x FROM generate_series(1, 16000) k) a;
+CREATE INDEX qbig_v ON qbig USING hnsw (v vector_l2_ops) WITH (quantizer = 'sq8', m = 4, ef_construction = 8);
+CREATE INDEX qbig_h ON qbig USING hnsw (h halfvec_cosine_ops) WITH (quantizer = 'sq8', m = 4, ef_construction = 8);
+INSERT INTO qbig SELECT i, x::vector, x::halfvec FROM generate_series(31, 45) i,
+  LATERAL (SELECT array_agg(sin(i * k * 0.01 + k) ORDER BY k)::real[] AS x FROM generate_series(1, 16000) k) a;
+SET enable_seqscan = off;
+SELECT count(*) FILTER (WHERE (SELECT id FROM qbig b ORDER BY b.v <-> a.v LIMIT 1) = a.id) AS v_self,
+       count(*) FILTER (WHERE (SELECT id FROM qbig b ORDER BY b.h <=> a.h LIMIT 1) = a.id) AS h_self
+  FROM qbig a;
+SELECT nmvec_flush('qbig_v') + nmvec_flush('qbig_h') AS merged;
+SELECT count(*) FILTER (WHERE (SELECT id FROM qbig b ORDER BY b.v <-> a.v LIMIT 1) = a.id) AS v_self,
+       count(*) FILTER (WHERE (SELECT id FROM qbig b ORDER BY b.h <=> a.h LIMIT 1) = a.id) AS h_self
+  FROM qbig a;
+RESET enable_seqscan;
+DROP TABLE qbig;
+
 -- Options.
 CREATE INDEX qz_bad ON qz USING hnsw (v vector_l2_ops) WITH (quantizer = 'pq');
 CREATE INDEX qz_bad ON qz USING hnsw (v vector_l2_ops) WITH (quantizer = 'rabitq');
