@@ -118,6 +118,9 @@ class IterativeSearch {
 
     uint64_t visits() const { return visits_; }
     uint64_t emitted() const { return emitted_; }
+    /// Elements still queued in the round the last next() took its element
+    /// from (0: the next call starts a new round, or ends).
+    size_t round_left() const { return round_.size(); }
     /// Late finds emitted after farther elements (strict mode's tail).
     uint64_t out_of_order() const { return out_of_order_; }
     /// Late finds held back so far: they come out once the walk has ended.
@@ -256,6 +259,94 @@ class IterativeSearch {
     bool swept_ = false;  // unreached ids added to the pool
     bool tail_ = false;   // emitting the late finds
     bool first_round_ = true;
+};
+
+/// Exact re-ranking of an IterativeSearch that walks on approximate
+/// distances (quantised codes, hnsw option `quantizer`). The walk's rounds
+/// come out in approximate order; each round (the first: the ef_search
+/// best by the codes) is re-ranked with exact distances and emitted closest
+/// first. So a scan that stops within the first round returns the best of
+/// ef_search candidates in exact order, and the exact distance of each.
+///
+/// An element of a later round whose exact distance is below one already
+/// emitted (the codes ranked it lower than they should have) is a late find
+/// of its own kind: strict mode holds it back and emits it, closest first,
+/// once the walk has ended (the walk's own late finds come then too);
+/// relaxed mode emits it in its round. So in strict mode the stream is in
+/// non-decreasing exact distance up to where only late finds are left, as
+/// without codes, and nothing is lost.
+///
+/// Access: what IterativeSearch needs (its distance() is the approximate
+/// one), plus exact_distance(id) and payload(): what the caller keeps of
+/// the element the walk emitted last (for index pages: its heap TID,
+/// which live() read).
+template <class Payload>
+class Rerank {
+ public:
+    void reset(bool strict_order) {
+        strict_ = strict_order;
+        ready_.clear();
+        late_.clear();
+        walk_done_ = false;
+        tail_ = false;
+        last_ = -std::numeric_limits<float>::infinity();
+        reranked_ = 0;
+    }
+
+    /// The next element by exact distance (dist set to the exact distance)
+    /// and its payload; false when the walk has nothing left.
+    template <class Access>
+    bool next(IterativeSearch& s, Access& a, Neighbor* out, Payload* payload) {
+        for (;;) {
+            while (!ready_.empty()) {
+                Item it = ready_.back();
+                ready_.pop_back();
+                if (strict_ && !tail_ && it.n.dist < last_) {
+                    late_.push_back(it);
+                    continue;
+                }
+                if (!tail_) last_ = std::max(last_, it.n.dist);
+                *out = it.n;
+                *payload = it.p;
+                return true;
+            }
+            if (walk_done_) {
+                if (tail_ || late_.empty()) return false;
+                tail_ = true;
+                std::sort(late_.begin(), late_.end(), farther_first);
+                ready_.swap(late_);
+                late_.clear();
+                continue;
+            }
+            // One round of the walk, re-ranked.
+            Neighbor n;
+            do {
+                if (!s.next(a, &n)) {
+                    walk_done_ = true;
+                    break;
+                }
+                ready_.push_back({{a.exact_distance(n.id), n.id}, a.payload()});
+                ++reranked_;
+            } while (s.round_left() > 0);
+            std::sort(ready_.begin(), ready_.end(), farther_first);
+        }
+    }
+
+    /// Exact distances computed so far.
+    uint64_t reranked() const { return reranked_; }
+
+ private:
+    struct Item {
+        Neighbor n;
+        Payload p;
+    };
+    static bool farther_first(const Item& x, const Item& y) { return y.n < x.n; }
+
+    std::vector<Item> ready_;  // re-ranked, closest last
+    std::vector<Item> late_;   // strict mode: closer than one already emitted
+    bool strict_ = true, walk_done_ = false, tail_ = false;
+    float last_ = 0;
+    uint64_t reranked_ = 0;
 };
 
 }  // namespace nmvec::hnsw

@@ -28,14 +28,13 @@ struct SpanPiece {
 class StreamSpan {
  public:
     StreamSpan(uint64_t index, uint32_t record_bytes, uint32_t slice_bytes)
-        : len_(record_bytes), slice_bytes_(slice_bytes) {
-        const uint64_t pos = index * record_bytes;
-        first_ = static_cast<uint32_t>(pos / slice_bytes);
-        offset_ = static_cast<uint32_t>(pos % slice_bytes);
-        pieces_ = record_bytes == 0
-                      ? 1
-                      : static_cast<uint32_t>(
-                            (static_cast<uint64_t>(offset_) + record_bytes + slice_bytes - 1) / slice_bytes);
+        : StreamSpan(index * record_bytes, record_bytes, slice_bytes, 0) {}
+    /// Where bytes [skip, skip + len) of record `index` lie (a part of a
+    /// record: e.g. the vector after an hnsw element's code); pieces' `at`
+    /// count from the part's first byte.
+    static StreamSpan part(uint64_t index, uint32_t record_bytes, uint32_t skip, uint32_t len,
+                           uint32_t slice_bytes) {
+        return StreamSpan(index * record_bytes + skip, len, slice_bytes, 0);
     }
     /// Slice holding the first byte, and offset of that byte in it.
     uint32_t first_slice() const { return first_; }
@@ -59,6 +58,13 @@ class StreamSpan {
     }
 
  private:
+    StreamSpan(uint64_t pos, uint32_t len, uint32_t slice_bytes, int) : len_(len), slice_bytes_(slice_bytes) {
+        first_ = static_cast<uint32_t>(pos / slice_bytes);
+        offset_ = static_cast<uint32_t>(pos % slice_bytes);
+        pieces_ = len == 0 ? 1
+                           : static_cast<uint32_t>((static_cast<uint64_t>(offset_) + len + slice_bytes - 1) /
+                                                   slice_bytes);
+    }
     uint32_t len_, slice_bytes_;
     uint32_t first_ = 0, offset_ = 0, pieces_ = 1;
 };

@@ -62,6 +62,22 @@ char* phase_name(int64 phase) {
     }
 }
 
+const char* const kQuantizerDetail = "Valid values are \"none\", \"sq8\" and \"rabitq\".";
+
+relopt_enum_elt_def kQuantizerValues[] = {
+    {"none", kOptQuantNone},
+    {"sq8", kOptQuantSq8},
+    {"rabitq", kOptQuantRabitq},
+    {nullptr, 0},
+};
+
+[[noreturn]] void report_rabitq() {
+    ereport(ERROR,
+            (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("hnsw quantizer \"rabitq\" is not supported yet"),
+             errhint("Use quantizer = 'sq8', or 'none' for exact distances throughout.")));
+    pg_unreachable();
+}
+
 /// Parses the reloptions (defaults for those not given). With validate
 /// (CREATE INDEX, and ALTER INDEX SET/RESET, which pass the merged set),
 /// also checks them together: a build needs ef_construction >= 2 m, so a
@@ -72,10 +88,12 @@ bytea* options(Datum reloptions, bool validate) {
         {"ef_construction", RELOPT_TYPE_INT, offsetof(Options, ef_construction)},
         {"fastupdate", RELOPT_TYPE_BOOL, offsetof(Options, fastupdate)},
         {"pending_list_limit", RELOPT_TYPE_INT, offsetof(Options, pending_list_limit)},
+        {"quantizer", RELOPT_TYPE_ENUM, offsetof(Options, quantizer)},
     };
     bytea* result =
-        static_cast<bytea*>(build_reloptions(reloptions, validate, g_relopt_kind, sizeof(Options), tab, 4));
+        static_cast<bytea*>(build_reloptions(reloptions, validate, g_relopt_kind, sizeof(Options), tab, 5));
     const Options* opts = reinterpret_cast<const Options*>(result);
+    if (validate && opts != nullptr && opts->quantizer == kOptQuantRabitq) report_rabitq();
     if (validate && opts != nullptr && opts->ef_construction < 2 * opts->m)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("hnsw option ef_construction = %d is less than twice m = %d",
@@ -134,6 +152,19 @@ void opclass_info(Relation index, nmvec::hnsw::Metric* metric, ElemKind* kind) {
         elog(ERROR, "hnsw operator class support function returned an unknown code %d", code);
 }
 
+uint8 quantizer_for_build(Relation index, nmvec::hnsw::Metric metric) {
+    const Options* opts = reinterpret_cast<const Options*>(index->rd_options);
+    const int q = opts ? opts->quantizer : kOptQuantNone;
+    if (q == kOptQuantNone) return kQuantNone;
+    if (q == kOptQuantRabitq) report_rabitq();
+    if (metric == nmvec::hnsw::Metric::L1)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("hnsw quantizer \"sq8\" does not support the L1 distance"),
+                        errdetail("Its codes estimate L2 distances and inner products only."),
+                        errhint("Use quantizer = 'none' with vector_l1_ops and halfvec_l1_ops.")));
+    return kQuantSq8;
+}
+
 bool fastupdate_of(Relation index) {
     const Options* opts = reinterpret_cast<const Options*>(index->rd_options);
     return opts == nullptr || opts->fastupdate;
@@ -175,6 +206,10 @@ void register_hnsw() {
                       "Size in kB of the pending list at which an insert merges it (-1: "
                       "nmvec.pending_list_limit)",
                       -1, 64, MAX_KILOBYTES, ShareUpdateExclusiveLock);
+    add_enum_reloption(g_relopt_kind, "quantizer",
+                       "Codes the graph walk of a scan computes distances on (none: exact vectors); "
+                       "rows are re-ranked with the exact vectors",
+                       kQuantizerValues, kOptQuantNone, kQuantizerDetail, AccessExclusiveLock);
     DefineCustomIntVariable(
         "hnsw.ef_search", "Candidate list size of an hnsw index scan's first round.",
         "Higher finds more true neighbours, slower. Scans go on past it when asked for more rows.",

@@ -36,7 +36,14 @@ struct Options {
     int ef_construction;
     bool fastupdate;         // inserts go to the pending list
     int pending_list_limit;  // kB; -1: nmvec.pending_list_limit
+    int quantizer;           // QuantizerOption
 };
+/// Values of the quantizer option (kQuantNone / kQuantSq8 in the meta
+/// page); rabitq is accepted by the parser and refused as not supported yet.
+enum QuantizerOption { kOptQuantNone = 0, kOptQuantSq8 = 1, kOptQuantRabitq = 2 };
+/// The quantizer a build of this index uses (from its options); errors for
+/// one not supported (yet, or for the operator class's metric).
+uint8 quantizer_for_build(Relation index, nmvec::hnsw::Metric metric);
 /// The index's fastupdate option (true when not set).
 bool fastupdate_of(Relation index);
 /// Bytes the pending list may hold before an insert merges it.
@@ -59,10 +66,13 @@ constexpr size_t kScanBytesPerVisit = 3 * sizeof(nmvec::hnsw::Neighbor);
 /// What the operator class says: metric and element kind.
 void opclass_info(Relation index, nmvec::hnsw::Metric* metric, ElemKind* kind);
 
-/// Convert a vector/halfvec datum into the index's element form in `out`
-/// (normalised under Cosine). False for a zero vector under Cosine (not
+/// Convert a vector/halfvec datum into the index's element record in `out`
+/// (vec_bytes: its code when the index has a quantizer, then the vector in
+/// the element kind, normalised under Cosine). False for a zero vector under Cosine (not
 /// indexed). Errors when the dims differ from the index's.
 bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out);
+/// The vector part of a record prepare_vector made, as float32.
+void query_floats(const Layout& layout, const AlignedBytes& record, std::vector<float>* out);
 
 /// Per-statement insert scratch, kept in IndexInfo::ii_AmCache.
 struct InsertState {

@@ -42,12 +42,14 @@ struct BuildState {
     Relation heap = nullptr;
     nmvec::hnsw::Metric metric = nmvec::hnsw::Metric::L2;
     ElemKind kind = kFloat32;
+    uint8 quantizer = kQuantNone;
     int dims = 0;
     nmvec::hnsw::Params params;
     size_t mem_limit = 0;
     AlignedFloats vectors;
     std::vector<ItemPointerData> tids;
     std::vector<float> tmp;
+    std::vector<float> code_tmp;  // write_code_of_elem's
     BufFile* spill = nullptr;
     uint64 spilled = 0;
     double heap_tuples = 0;
@@ -145,6 +147,20 @@ void to_elem(const float* v, int dims, ElemKind kind, char* out) {
         floats_to_halfs(v, reinterpret_cast<uint16_t*>(out), static_cast<size_t>(dims));
 }
 
+/// The code of the record rec whose vector part (after the code) is set:
+/// coded from that vector as stored (a halfvec rounded to binary16).
+void write_code_of_elem(BuildState& bs, char* rec) {
+    if (bs.quantizer == kQuantNone) return;
+    const char* v = rec + code_bytes(bs.dims, bs.quantizer);
+    std::vector<float>& f = bs.code_tmp;
+    f.resize(static_cast<size_t>(bs.dims));
+    if (bs.kind == kFloat32)
+        memcpy(f.data(), v, sizeof(float) * bs.dims);
+    else
+        halfs_to_floats(reinterpret_cast<const uint16_t*>(v), f.data(), static_cast<size_t>(bs.dims));
+    write_code(bs.quantizer, bs.dims, f.data(), rec);
+}
+
 /// A new page at the end of the index, exclusively locked, initialised.
 Buffer new_page(Relation index, PageKind kind) {
     Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
@@ -169,6 +185,7 @@ void write_meta(Page page, const BuildState& bs, const nmvec::hnsw::Graph* g, ui
     meta->ef_construction = static_cast<uint16>(bs.params.ef_construction);
     meta->metric = static_cast<uint8>(bs.metric);
     meta->elem_kind = bs.kind;
+    meta->quantizer = bs.quantizer;
     meta->n_elements = n;
     meta->pending_marker = kPendingMarker;
     meta->first_pending = n;
@@ -248,13 +265,16 @@ void write_graph(Relation index, BuildState& bs, const nmvec::hnsw::Graph& g) {
 
     // Vector pages: one byte stream cut into slices, each vector in the
     // pieces its span gives (hnsw_page.h), pages created in stream order.
-    const uint32 vb = vec_bytes(bs.dims, bs.kind);
+    // With a quantizer each record is the vector's code, then the vector.
+    const uint32 cb = code_bytes(bs.dims, bs.quantizer);
+    const uint32 vb = record_bytes(bs.dims, bs.kind, bs.quantizer);
     Extent vecs{InvalidBlockNumber, 0};
     std::vector<char>& elem = bs.elem;
     elem.assign(vb, 0);
     buf = InvalidBuffer;
     for (uint32 id = 0; id < n; ++id) {
-        to_elem(g.vector(id), bs.dims, bs.kind, elem.data());
+        to_elem(g.vector(id), bs.dims, bs.kind, elem.data() + cb);
+        write_code_of_elem(bs, elem.data());
         const StreamSpan span(id, vb, kSliceBytes);
         for (uint32 p = 0; p < span.pieces(); ++p) {
             const SpanPiece pc = span.piece(p);
@@ -290,7 +310,8 @@ void insert_overflow(Relation index, BuildState& bs) {
         if (BufFileRead(bs.spill, &tid, sizeof(tid)) != sizeof(tid) ||
             BufFileRead(bs.spill, v.data(), sizeof(float) * v.size()) != sizeof(float) * v.size())
             elog(ERROR, "could not read hnsw overflow file");
-        to_elem(v.data(), bs.dims, bs.kind, elem.data());
+        to_elem(v.data(), bs.dims, bs.kind, elem.data() + st->layout.code_bytes);
+        write_code_of_elem(bs, elem.data());
         insert_element(index, &tid, elem.data(), *st);
         if (i % 256 == 0)
             pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
@@ -316,6 +337,7 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
     bs.index = index;
     bs.heap = heap;
     opclass_info(index, &bs.metric, &bs.kind);
+    bs.quantizer = quantizer_for_build(index, bs.metric);
     const Options* opts = reinterpret_cast<const Options*>(index->rd_options);
     if (opts) {
         bs.params.m = opts->m;
@@ -387,6 +409,7 @@ void buildempty(Relation index) {
     // The init fork of an unlogged index: just a meta page.
     BuildState bs;
     opclass_info(index, &bs.metric, &bs.kind);
+    bs.quantizer = quantizer_for_build(index, bs.metric);
     const Options* opts = reinterpret_cast<const Options*>(index->rd_options);
     if (opts) {
         bs.params.m = opts->m;

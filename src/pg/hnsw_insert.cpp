@@ -46,16 +46,19 @@ bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out) {
                 (errcode(ERRCODE_DATA_EXCEPTION),
                  errmsg("expected %u dimensions, not %d", layout.dims, static_cast<int>(hdr->dim)),
                  errdetail("Every vector in an hnsw index has the dimensions of the first one indexed.")));
-    out.resize(layout.vec_bytes);
+    out.assign(layout.vec_bytes, 0);
     size_t dims = layout.dims;
+    char* vec = out.data() + layout.code_bytes;  // the record: code (if any), then the vector
     if (layout.elem_kind == kFloat32) {
-        float* dst = reinterpret_cast<float*>(out.data());
+        float* dst = reinterpret_cast<float*>(vec);
         memcpy(dst, reinterpret_cast<const Vector*>(raw)->x, dims * sizeof(float));
-        return nmvec::hnsw::normalize_for(layout.metric, dst, dims);
+        if (!nmvec::hnsw::normalize_for(layout.metric, dst, dims)) return false;
+        write_code(layout.quantizer, static_cast<int>(dims), dst, out.data());
+        return true;
     }
     const uint16_t* src = reinterpret_cast<const HalfVector*>(raw)->x;
-    uint16_t* dst = reinterpret_cast<uint16_t*>(out.data());
-    if (layout.metric != nmvec::hnsw::Metric::Cosine) {
+    uint16_t* dst = reinterpret_cast<uint16_t*>(vec);
+    if (layout.metric != nmvec::hnsw::Metric::Cosine && layout.quantizer == kQuantNone) {
         memcpy(dst, src, dims * sizeof(uint16_t));
         return true;
     }
@@ -63,7 +66,19 @@ bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out) {
     halfs_to_floats(src, tmp.data(), dims);
     if (!nmvec::hnsw::normalize_for(layout.metric, tmp.data(), dims)) return false;
     floats_to_halfs(tmp.data(), dst, dims);
+    // The code approximates the vector as stored (rounded to binary16).
+    halfs_to_floats(dst, tmp.data(), dims);
+    write_code(layout.quantizer, static_cast<int>(dims), tmp.data(), out.data());
     return true;
+}
+
+void query_floats(const Layout& layout, const AlignedBytes& record, std::vector<float>* out) {
+    const char* vec = record.data() + layout.code_bytes;
+    out->resize(layout.dims);
+    if (layout.elem_kind == kFloat32)
+        memcpy(out->data(), vec, layout.dims * sizeof(float));
+    else
+        halfs_to_floats(reinterpret_cast<const uint16_t*>(vec), out->data(), layout.dims);
 }
 
 namespace {
@@ -108,7 +123,7 @@ void link_element(Relation index, uint32 id, int level, const void* vec, InsertS
     if (!held) a.hold_pins(true, 32);
     a.clear_cache();
     a.enable_cache(true);
-    a.set_query(vec);
+    a.set_query(static_cast<const char*>(vec) + layout.code_bytes);  // the vector after the code
     int top = layout.max_level;
     st.entry.assign(1, nmvec::hnsw::descend_levels(a, layout.entry, top, level));
     auto pair = [&](uint32 x, uint32 y) { return a.pair_distance(x, y); };

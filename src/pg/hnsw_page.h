@@ -7,7 +7,12 @@
 //    flags, the location of its upper-level tuple, and its level-0
 //    neighbour list (2m element ids of 4 bytes).
 //  * vector pages: the elements' vectors as one byte stream, element i at
-//    byte i * vec_bytes, cut into slices of kSliceBytes per page. A vector
+//    byte i * vec_bytes, cut into slices of kSliceBytes per page. With a
+//    quantizer (index option `quantizer`, meta field of that name) each
+//    element's record there is its code (code_bytes: sq8.h's code, padded
+//    to a multiple of 64 bytes) followed by its vector, and vec_bytes is
+//    the record's size; without one (quantizer = 'none', and every index
+//    built before the option existed) the record is just the vector. A vector
 //    of up to kSliceBytes lies in one page or straddles two; a larger one
 //    (float32 above 2,016 dims, halfvec above 4,032) spans as many as it
 //    needs, up to 9 for 16,000 float32 dims. Where a vector lies is computed
@@ -79,6 +84,20 @@ enum ElemKind : uint8 { kFloat32 = 1, kFloat16 = 2 };
 constexpr uint8 kNodeDeleted = 0x01;
 constexpr uint8 kNodePending = 0x02;
 
+/// Quantizers (Meta::quantizer): what codes, if any, precede each vector.
+/// Scans walk the graph on the codes and re-rank with the vectors.
+enum Quantizer : uint8 { kQuantNone = 0, kQuantSq8 = 1 };
+constexpr uint8 kQuantMax = kQuantSq8;
+
+/// Bytes of an element's code, before its vector in the vector stream: a
+/// multiple of 64, so that the vector keeps the alignment it has without
+/// (see kStreamOffset).
+inline uint32 code_bytes(int dims, uint8 quantizer) {
+    if (quantizer == kQuantNone) return 0;
+    const uint32 b = 16u + static_cast<uint32>(dims);  // sq8.h: header, then a byte per dimension
+    return (b + 63u) & ~63u;
+}
+
 /// One node record (followed by 2m uint32 neighbour ids).
 struct NodeHeader {
     ItemPointerData heap_tid;   // 6 bytes; invalid while the slot is being written
@@ -94,6 +113,10 @@ inline uint32 nodes_per_page(int m) { return kSliceBytes / node_bytes(m); }
 inline uint32 vec_bytes(int dims, ElemKind kind) {
     uint32 b = static_cast<uint32>(dims) * (kind == kFloat16 ? 2u : 4u);
     return (b + 3u) & ~3u;
+}
+/// Bytes of an element's record in the vector stream: code, then vector.
+inline uint32 record_bytes(int dims, ElemKind kind, uint8 quantizer) {
+    return code_bytes(dims, quantizer) + vec_bytes(dims, kind);
 }
 /// Bytes of one upper tuple for an element of `level`: per level, a count
 /// and m ids.
@@ -115,7 +138,8 @@ struct Meta {
     uint16 ef_construction;
     uint8 metric;     // nmvec::hnsw::Metric
     uint8 elem_kind;  // ElemKind
-    uint16 unused;
+    uint8 quantizer;  // Quantizer; 0 (none) in indexes built before it existed
+    uint8 unused;
     uint32 n_elements;       // ids [0, n_elements) are allocated
     uint32 n_deleted;        // marked deleted by vacuum
     uint32 entry;            // entry point id, or kNoEntry
@@ -194,7 +218,11 @@ struct Layout {
     int ef_construction = 64;
     nmvec::hnsw::Metric metric = nmvec::hnsw::Metric::L2;
     ElemKind elem_kind = kFloat32;
-    uint32 node_bytes = 0, nodes_per_page = 0, vec_bytes = 0;
+    uint8 quantizer = kQuantNone;
+    uint32 node_bytes = 0, nodes_per_page = 0;
+    /// Bytes of one element's record in the vector stream (its stride):
+    /// code_bytes of code (0 without a quantizer), then elem_bytes of vector.
+    uint32 vec_bytes = 0, code_bytes = 0, elem_bytes = 0;
     uint32 n_elements = 0;
     uint32 first_pending = 0;  // ids in [first_pending, n_elements) may be pending
     uint32 entry = kNoEntry;
@@ -220,6 +248,14 @@ struct Layout {
     /// The pages vector `id` lies in: its pieces, one per page, whose
     /// slice numbers vector_slice_block turns into blocks.
     StreamSpan vector_span(uint32 id) const { return StreamSpan(id, vec_bytes, kSliceBytes); }
+    /// The pages the vector part (after the code) of record `id` lies in.
+    StreamSpan elem_span(uint32 id) const {
+        return StreamSpan::part(id, vec_bytes, code_bytes, elem_bytes, kSliceBytes);
+    }
+    /// The pages the code part of record `id` lies in.
+    StreamSpan code_span(uint32 id) const {
+        return StreamSpan::part(id, vec_bytes, 0, code_bytes, kSliceBytes);
+    }
     BlockNumber vector_slice_block(uint32 slice) const { return block_of(vector_extents, slice); }
 };
 

@@ -13,6 +13,13 @@
 // (elements whose distance was computed) and by hnsw.scan_mem_multiplier x
 // work_mem; hitting either ends the scan with a NOTICE.
 //
+// With a quantizer (index option `quantizer`) the walk, upper levels
+// included, computes distances on the elements' codes; each round of it
+// (the first: the ef_search best by the codes) is re-ranked with the exact
+// vectors (nmvec::hnsw::Rerank), so rows come out in exact distance order
+// with their exact distances, and the exact pass over the pending list is
+// exact as always.
+//
 // A NULL query (or a zero query under cosine, whose distances are all
 // undefined) returns every indexed row, in no particular order.
 #include "hnsw_am.h"
@@ -71,6 +78,10 @@ struct HnswScanState {
     std::unique_ptr<PageAccess> access;
     PooledSearch search;
     AlignedBytes query;  // on a cache line, like the stored vectors (hnsw_page.h)
+    // With a quantizer: the walk is on codes, re-ranked with exact distances.
+    bool quantized = false;
+    std::vector<float> query_f32;
+    nmvec::hnsw::Rerank<ItemPointerData> rerank;
     bool started = false;
     bool unordered = false;  // NULL or zero query: walk all ids
     uint32 next_id = 0;
@@ -101,7 +112,7 @@ void scan_pending(IndexScanDesc scan, HnswScanState& s) {
     for (size_t i = 0; i < s.ids.size(); ++i) {
         if (i % kAhead == 0) a.prefetch(s.ids.data() + i, std::min(kAhead, s.ids.size() - i));
         const uint32 id = s.ids[i];
-        s.pending.push_back({a.distance(id), id, s.headers[id - first].heap_tid});
+        s.pending.push_back({a.exact_distance(id), id, s.headers[id - first].heap_tid});
         if ((i & 1023) == 1023) CHECK_FOR_INTERRUPTS();
     }
     std::sort(s.pending.begin(), s.pending.end(), [](const PendingHit& x, const PendingHit& y) {
@@ -128,7 +139,13 @@ void start(IndexScanDesc scan, HnswScanState& s) {
     if (!prepare_vector(s.layout, scan->orderByData[0].sk_argument, s.query)) return;  // zero under cosine
     s.unordered = false;
     PageAccess& a = *s.access;
-    a.set_query(s.query.data());
+    a.set_query(s.query.data() + s.layout.code_bytes);
+    s.quantized = s.layout.quantizer != kQuantNone;
+    if (s.quantized) {
+        query_floats(s.layout, s.query, &s.query_f32);
+        a.use_codes(s.query_f32.data());
+        s.rerank.reset(g_iterative_scan != kIterativeRelaxed);
+    }
     scan_pending(scan, s);
     if (s.layout.entry == kNoEntry) {  // nothing linked yet
         s.graph_done = true;
@@ -196,7 +213,8 @@ bool next_tuple(IndexScanDesc scan, HnswScanState& s) {
 /// The graph walk's next row into *nb (and its heap TID into s.graph_tid).
 bool graph_next(HnswScanState& s, PageAccess& a, nmvec::hnsw::Neighbor* out) {
     nmvec::hnsw::Neighbor nb;
-    if (!s.search->next(a, &nb)) {
+    ItemPointerData tid;
+    if (s.quantized ? !s.rerank.next(*s.search.p, a, &nb, &tid) : !s.search->next(a, &nb)) {
         if (s.search->capped() && !s.notified) {
             s.notified = true;
             if (s.mem_capped)
@@ -216,7 +234,7 @@ bool graph_next(HnswScanState& s, PageAccess& a, nmvec::hnsw::Neighbor* out) {
         }
         return false;
     }
-    s.graph_tid = a.last_tid();  // set by live() inside next()
+    s.graph_tid = s.quantized ? tid : a.last_tid();  // set by live() inside next()
     *out = nb;
     return true;
 }

@@ -102,6 +102,10 @@ void check_meta(Relation index, const Meta& meta, BlockNumber nblocks) {
         report_corrupt(index, "The meta page names metric %u, which does not exist.", meta.metric);
     if (meta.elem_kind != kFloat32 && meta.elem_kind != kFloat16)
         report_corrupt(index, "The meta page names element kind %u, which does not exist.", meta.elem_kind);
+    if (meta.quantizer > kQuantMax ||
+        (meta.quantizer != kQuantNone && meta.metric == static_cast<uint8>(Metric::L1)))
+        report_corrupt(index, "The meta page names quantizer %u, which does not exist for metric %u.",
+                       meta.quantizer, meta.metric);
     if (meta.m < nmvec::hnsw::kMinM || meta.m > nmvec::hnsw::kMaxM)
         report_corrupt(index, "The meta page has m = %u, outside %d to %d.", meta.m, nmvec::hnsw::kMinM,
                        nmvec::hnsw::kMaxM);
@@ -115,7 +119,8 @@ void check_meta(Relation index, const Meta& meta, BlockNumber nblocks) {
     const uint64 node_pages = check_extents(index, "node", meta.node_extents, meta.n_node_extents, nblocks);
     const uint64 vector_pages =
         check_extents(index, "vector", meta.vector_extents, meta.n_vector_extents, nblocks);
-    const uint32 vb = vec_bytes(static_cast<int>(meta.dims), static_cast<ElemKind>(meta.elem_kind));
+    const uint32 vb =
+        record_bytes(static_cast<int>(meta.dims), static_cast<ElemKind>(meta.elem_kind), meta.quantizer);
     if (meta.n_elements > node_pages * nodes_per_page(meta.m) ||
         stream_slices(meta.n_elements, vb, kSliceBytes) > vector_pages)
         report_corrupt(index,
@@ -164,7 +169,10 @@ void Layout::load(const Meta* meta) {
     elem_kind = static_cast<ElemKind>(meta->elem_kind);
     node_bytes = hnsw::node_bytes(m);
     nodes_per_page = hnsw::nodes_per_page(m);
-    vec_bytes = hnsw::vec_bytes(static_cast<int>(dims), elem_kind);
+    quantizer = meta->quantizer;
+    code_bytes = hnsw::code_bytes(static_cast<int>(dims), quantizer);
+    elem_bytes = hnsw::vec_bytes(static_cast<int>(dims), elem_kind);
+    vec_bytes = code_bytes + elem_bytes;
     n_elements = meta->n_elements;
     first_pending = meta_first_pending(*meta);
     entry = meta->entry;
@@ -329,10 +337,12 @@ const void* PageAccess::vector_ptr(uint32 id, Buffer* buf, AlignedBytes& scratch
 void PageAccess::prefetch(const uint32* ids, size_t n) const {
     auto* h = static_cast<const BlockHints*>(index_->rd_amcache);
     if (h == nullptr) return;
-    const uint32 len = layout_->vec_bytes;
+    // The part distance() reads: the code, or the vector after it.
+    const uint32 len = codes_on_ ? layout_->code_bytes : layout_->elem_bytes;
     for (size_t i = 0; i < n; ++i) {
-        uint32 off;
-        BlockNumber blk = layout_->vector_block(ids[i], &off);
+        const StreamSpan span = codes_on_ ? layout_->code_span(ids[i]) : layout_->elem_span(ids[i]);
+        const uint32 off = span.offset();
+        BlockNumber blk = layout_->vector_slice_block(span.first_slice());
         if (blk == InvalidBlockNumber || blk >= h->n) continue;
         Buffer b = h->hint[blk];
         if (b <= 0) continue;
@@ -346,7 +356,6 @@ void PageAccess::prefetch(const uint32* ids, size_t n) const {
         // descriptors, and the lines of its first kSliceBytes bytes (all of
         // a vector that straddles two pages; the hardware prefetcher follows
         // a longer one once the distance streams through it).
-        const StreamSpan span = layout_->vector_span(ids[i]);
         for (uint32 s = 1; s < span.pieces(); ++s) {
             const SpanPiece pc = span.piece(s);
             BlockNumber nblk = layout_->vector_slice_block(pc.slice);
@@ -378,17 +387,61 @@ const void* PageAccess::cached(uint32 id) {
     return dst;
 }
 
-float PageAccess::distance(uint32 id) {
+void PageAccess::use_codes(const float* q) {
+    q8_.prepare(q, layout_->dims);
+    k8_ = &nmvec::sq8::active_kernels();
+    codes_on_ = layout_->quantizer == kQuantSq8;
+}
+
+float PageAccess::code_distance(uint32 id) {
+    if (unlikely(id >= layout_->n_elements)) check_id(id, kNoEntry);
+    const StreamSpan span = layout_->code_span(id);
+    const uint32 used = static_cast<uint32>(nmvec::sq8::code_bytes(layout_->dims));
+    bool held;
+    Buffer buf = pin(layout_->vector_slice_block(span.first_slice()), &held);
+    const uint8_t* code = reinterpret_cast<const uint8_t*>(stream_data(BufferGetPage(buf)) + span.offset());
+    if (span.offset() + used > kSliceBytes) {  // the code straddles pages: copy its pieces
+        for (uint32 p = 0; p < span.pieces(); ++p) {
+            const SpanPiece pc = span.piece(p);
+            if (p > 0) {
+                unpin(buf, held);
+                buf = pin(layout_->vector_slice_block(pc.slice), &held);
+            }
+            memcpy(scratch_a_.data() + pc.at, stream_data(BufferGetPage(buf)) + pc.offset, pc.bytes);
+        }
+        code = reinterpret_cast<const uint8_t*>(scratch_a_.data());
+    }
+    using nmvec::hnsw::Metric;
+    double d;
+    switch (layout_->metric) {
+        case Metric::L2:
+            d = q8_.l2sq(code, *k8_);
+            break;
+        case Metric::InnerProduct:
+            d = -q8_.dot(code, *k8_);
+            break;
+        default:  // Cosine (L1 has no codes: check_meta)
+            d = 1.0 - q8_.dot(code, *k8_);
+            break;
+    }
+    unpin(buf, held);
+    return static_cast<float>(d);
+}
+
+float PageAccess::exact_distance(uint32 id) {
+    const uint32 cb = layout_->code_bytes;
     if (cache_on_) {
         // The search computes one distance per visited element: read it in
         // place. Only the elements neighbour selection compares pairwise
         // (pair_distance) are copied into the cache.
         auto it = cache_index_.find(id);
-        if (it != cache_index_.end()) return dist_(it->second, query_);
+        if (it != cache_index_.end()) return dist_(it->second + cb, query_);
     }
-    uint32 off;
-    BlockNumber blk = vector_block_checked(id, &off);
-    const uint32 len = layout_->vec_bytes;
+    if (unlikely(id >= layout_->n_elements)) check_id(id, kNoEntry);
+    const StreamSpan span = layout_->elem_span(id);
+    const uint32 off = span.offset();
+    const BlockNumber blk = layout_->vector_slice_block(span.first_slice());
+    const uint32 len = layout_->elem_bytes;
     bool held;
     Buffer buf = pin(blk, &held);
     const char* data = stream_data(BufferGetPage(buf)) + off;
@@ -404,7 +457,6 @@ float PageAccess::distance(uint32 id) {
     size_t done = std::min<size_t>((kSliceBytes - off) / esize, dims);
     float sum = dist_.partial(data, q, done);
     unpin(buf, held);
-    const StreamSpan span = layout_->vector_span(id);
     for (uint32 p = 1; p < span.pieces() && done < dims; ++p) {  // a halfvec's last piece may be padding only
         const SpanPiece pc = span.piece(p);
         const size_t n = std::min<size_t>(pc.bytes / esize, dims - done);
@@ -417,14 +469,15 @@ float PageAccess::distance(uint32 id) {
 }
 
 float PageAccess::pair_distance(uint32 a, uint32 b) {
+    const uint32 cb = layout_->code_bytes;
     if (cache_on_) {
-        const void* va = cached(a);
-        return dist_(va, cached(b));
+        const char* va = static_cast<const char*>(cached(a));
+        return dist_(va + cb, static_cast<const char*>(cached(b)) + cb);
     }
     read_vector(a, scratch_b_.data());
     Buffer buf;
-    const void* v = vector_ptr(b, &buf, scratch_a_);
-    float d = dist_(v, scratch_b_.data());
+    const char* v = static_cast<const char*>(vector_ptr(b, &buf, scratch_a_));
+    float d = dist_(v + cb, scratch_b_.data() + cb);
     if (BufferIsValid(buf)) ReleaseBuffer(buf);
     return d;
 }
@@ -550,6 +603,13 @@ bool PageAccess::live(uint32 id) {
 
 // ---- writing ---------------------------------------------------------------------------------
 
+void write_code(uint8 quantizer, int dims, const float* v, char* rec) {
+    const uint32 cb = code_bytes(dims, quantizer);
+    if (cb == 0) return;
+    memset(rec, 0, cb);
+    nmvec::sq8::encode(v, static_cast<size_t>(dims), reinterpret_cast<uint8_t*>(rec));
+}
+
 namespace {
 
 /// Append an extent of `pages` initialised pages of `kind`; returns its start.
@@ -622,7 +682,8 @@ uint32 allocate_elements(Relation index, Layout* layout, uint32 count) {
         ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                         errmsg("hnsw index \"%s\" has too many elements", RelationGetRelationName(index))));
     uint32 npp = nodes_per_page(meta->m);
-    uint32 vb = vec_bytes(static_cast<int>(meta->dims), static_cast<ElemKind>(meta->elem_kind));
+    uint32 vb =
+        record_bytes(static_cast<int>(meta->dims), static_cast<ElemKind>(meta->elem_kind), meta->quantizer);
     const uint32 last = id + count - 1;
     grow_stream(index, st, meta, false, last / npp + 1);
     grow_stream(index, st, meta, true, static_cast<uint32>(stream_slices(uint64{last} + 1, vb, kSliceBytes)));

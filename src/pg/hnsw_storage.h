@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "../core/distance.h"
+#include "../core/sq8.h"
 #include "hnsw_page.h"
 
 namespace nmvec::pg::hnsw {
@@ -81,10 +82,19 @@ double sql_distance(nmvec::hnsw::Metric metric, float d);
 class PageAccess {
  public:
     PageAccess(Relation index, Layout* layout);
-    /// The query, already in the element kind (and normalised for Cosine).
+    /// The query, already in the element kind (and normalised for Cosine):
+    /// the vector part of a record (prepare_vector's output + code_bytes).
     void set_query(const void* q) { query_ = q; }
+    /// With a quantizer: walk on the codes from now on, for query q (float32,
+    /// normalised for Cosine; set_query must name the same query). distance()
+    /// then estimates from the code; exact_distance() stays exact.
+    void use_codes(const float* q);
 
-    float distance(uint32 id);
+    /// The graph distance to the query: estimated from the code after
+    /// use_codes, else exact.
+    float distance(uint32 id) { return codes_on_ ? code_distance(id) : exact_distance(id); }
+    /// The exact graph distance to the query, from the stored vector.
+    float exact_distance(uint32 id);
     /// Calls f(neighbour id) for each neighbour of id on level.
     template <class F>
     void neighbors(uint32 id, int level, F f) {
@@ -108,12 +118,14 @@ class PageAccess {
         excluded_ = excluded;
     }
     ItemPointerData last_tid() const { return last_tid_; }
+    /// What nmvec::hnsw::Rerank keeps of an element: its heap TID.
+    ItemPointerData payload() const { return last_tid_; }
     /// One past the largest element id (as of the layout last read).
     uint32 size() const { return layout_->n_elements; }
 
     /// Distance between two stored elements (for neighbour selection).
     float pair_distance(uint32 a, uint32 b);
-    /// Copy vector id into out (vec_bytes bytes).
+    /// Copy element id's record into out (vec_bytes bytes: code, then vector).
     void read_vector(uint32 id, void* out);
     /// Neighbour ids of id on level into nbuf(); returns their count.
     uint32 read_neighbors(uint32 id, int level);
@@ -160,6 +172,7 @@ class PageAccess {
     /// buf), else copies it to scratch and returns that (buf invalid).
     const void* vector_ptr(uint32 id, Buffer* buf, AlignedBytes& scratch);
     const void* cached(uint32 id);
+    float code_distance(uint32 id);
     BlockNumber node_block_checked(uint32 id, uint32* off);
     BlockNumber vector_block_checked(uint32 id, uint32* off);
     /// id is past the layout's elements: re-read the meta page, then raise
@@ -178,6 +191,9 @@ class PageAccess {
     Layout* layout_;
     ElemDistance dist_;
     const void* query_ = nullptr;
+    bool codes_on_ = false;
+    nmvec::sq8::Query q8_;
+    const nmvec::sq8::Kernels* k8_ = nullptr;
     std::vector<uint32> nbuf_;
     AlignedBytes scratch_a_, scratch_b_;
     ItemPointerData last_tid_;
@@ -197,6 +213,11 @@ class PageAccess {
 };
 
 // ---- writing -------------------------------------------------------------------------------
+
+/// Write the code of float vector v (dims, normalised for Cosine) into the
+/// first code_bytes(dims, quantizer) bytes of record rec (padding zeroed);
+/// nothing without a quantizer.
+void write_code(uint8 quantizer, int dims, const float* v, char* rec);
 
 /// Allocate an element id (meta page exclusively locked inside), growing the
 /// node and vector streams by a new extent when needed. Updates *layout.

@@ -21,7 +21,7 @@ $node->safe_psql('postgres', 'CREATE EXTENSION nmvec');
 my $meta = 24;
 my %field = (
   magic => [ 0, 'V' ], version => [ 4, 'V' ], dims => [ 8, 'V' ], m => [ 12, 'v' ],
-  ef_construction => [ 14, 'v' ], metric => [ 16, 'C' ], elem_kind => [ 17, 'C' ],
+  ef_construction => [ 14, 'v' ], metric => [ 16, 'C' ], elem_kind => [ 17, 'C' ], quantizer => [ 18, 'C' ],
   n_elements => [ 20, 'V' ], n_deleted => [ 24, 'V' ], entry => [ 28, 'V' ],
   max_level => [ 32, 'V' ], upper_last => [ 36, 'V' ], n_node_extents => [ 40, 'V' ],
   n_vector_extents => [ 44, 'V' ], node_extent0_start => [ 48, 'V' ],
@@ -45,6 +45,7 @@ my @meta_cases = (
   [ 'ef_zero',        'XX002', [ ef_construction  => 0 ] ],
   [ 'metric',         'XX002', [ metric           => 9 ] ],
   [ 'elem_kind',      'XX002', [ elem_kind        => 7 ] ],
+  [ 'quantizer',      'XX002', [ quantizer        => 9 ] ],
   [ 'max_level',      'XX002', [ max_level        => 200 ] ],
   [ 'entry',          'XX002', [ entry            => 200 ] ],
   [ 'upper_last',     'XX002', [ upper_last       => 999999 ] ],

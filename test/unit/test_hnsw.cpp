@@ -11,6 +11,7 @@
 #include "error.h"
 #include "hnsw.h"
 #include "hnsw_iter.h"
+#include "sq8.h"
 
 using namespace nmvec::hnsw;
 
@@ -414,4 +415,89 @@ TEST(HnswIter, RelaxedEmitsEveryElementOnceAndCapStops) {
     while (it.next(a, &nb)) ++count;
     EXPECT_TRUE(it.capped());
     EXPECT_LE(it.visits(), n - 5);
+}
+
+namespace {
+
+/// A walk on sq8 codes (sq8.h) of the graph's vectors, with exact distances
+/// for re-ranking: what an index scan with quantizer = 'sq8' does.
+struct CodedAccess {
+    const Graph& g;
+    const std::vector<std::vector<uint8_t>>& codes;
+    nmvec::sq8::Query q8;
+    const float* q;
+    uint32_t last = UINT32_MAX;
+    float distance(uint32_t id) const {
+        return static_cast<float>(q8.l2sq(codes[id].data(), nmvec::sq8::active_kernels()));
+    }
+    float exact_distance(uint32_t id) const { return Distance(Metric::L2, g.dim())(q, g.vector(id)); }
+    template <class F>
+    void neighbors(uint32_t id, int level, F f) const {
+        uint32_t n;
+        const uint32_t* p = g.links(id, level, &n);
+        for (uint32_t i = 0; i < n; ++i) f(p[i]);
+    }
+    bool live(uint32_t id) {
+        last = id;
+        return true;
+    }
+    uint32_t payload() const { return last; }
+    void prefetch(const uint32_t*, size_t) const {}
+    uint32_t size() const { return static_cast<uint32_t>(g.capacity()); }
+};
+
+}  // namespace
+
+TEST(HnswRerank, ExactOrderRecallAndCompleteness) {
+    const size_t dim = 32, n = 3000;
+    auto data = clustered(n, dim, 15, 11);
+    auto queries = clustered(20, dim, 15, 12);
+    auto gp = build(data, dim, Metric::L2, Params{}, 1);
+    std::vector<std::vector<uint8_t>> codes(n, std::vector<uint8_t>(nmvec::sq8::code_bytes(dim)));
+    for (uint32_t i = 0; i < n; ++i) nmvec::sq8::encode(gp->vector(i), dim, codes[i].data());
+    double hits = 0;
+    for (bool strict : {true, false}) {
+        for (size_t qi = 0; qi < queries.size() / dim; ++qi) {
+            const float* q = queries.data() + qi * dim;
+            CodedAccess a{*gp, codes, {}, q};
+            a.q8.prepare(q, dim);
+            IterativeSearch it;
+            Neighbor start{a.distance(gp->entry_point()), gp->entry_point()};
+            start = descend_levels(a, start.id, gp->max_level(), 0);
+            it.reset({start}, {40, strict, UINT64_MAX});
+            Rerank<uint32_t> rr;
+            rr.reset(strict);
+            Neighbor nb;
+            uint32_t payload;
+            std::vector<Neighbor> got;
+            std::set<uint32_t> seen;
+            while (rr.next(it, a, &nb, &payload)) {
+                ASSERT_EQ(payload, nb.id);  // the payload travels with its element
+                ASSERT_EQ(nb.dist, a.exact_distance(nb.id));
+                ASSERT_TRUE(seen.insert(nb.id).second) << "emitted twice";
+                got.push_back(nb);
+            }
+            ASSERT_EQ(got.size(), n);  // nothing lost
+            // The first ef_search rows are the walk's first round in exact order.
+            for (size_t i = 1; i < 40; ++i) ASSERT_GE(got[i].dist, got[i - 1].dist) << "rank " << i;
+            if (strict) {  // in order up to the late tail, which is in order itself
+                size_t i = 1;
+                float last = got[0].dist;
+                for (; i < n && got[i].dist >= last; ++i) last = got[i].dist;
+                for (size_t j = i; j < n; ++j) {
+                    ASSERT_LT(got[j].dist, last) << "tail element " << j << " is not late";
+                    if (j > i) {
+                        ASSERT_GE(got[j].dist, got[j - 1].dist);
+                    }
+                }
+                EXPECT_LT(n - i, n / 10);
+            }
+            auto truth = brute_force(data, dim, q, 10, Metric::L2);
+            std::set<uint32_t> t(truth.begin(), truth.end());
+            for (size_t i = 0; i < 10; ++i) hits += t.count(got[i].id);
+        }
+    }
+    // Against the exact walk with the same ef on the same graph.
+    const double exact = recall_at(*gp, data, queries, dim, 10, 40, Metric::L2);
+    EXPECT_GE(hits / (2 * 20 * 10), exact - 0.02) << "exact walk: " << exact;
 }

@@ -133,3 +133,36 @@ TEST(StreamSpan, StreamSlices) {
 
 }  // namespace
 }  // namespace nmvec
+
+namespace nmvec {
+namespace {
+
+TEST(StreamSpan, PartsOfRecords) {
+    // hnsw records with a code before the vector (quantizer = 'sq8'): the
+    // vector part of record i, byte by byte, for sizes around the slice.
+    for (uint32_t code : {64u, 832u, 16064u}) {
+        for (uint32_t vec : {12u, 3136u, 8064u, 64000u}) {
+            const uint32_t rec = code + vec;
+            for (uint64_t i = 0; i < 40; ++i) {
+                for (auto [skip, len] : {std::pair<uint32_t, uint32_t>{code, vec}, {0u, code}}) {
+                    const StreamSpan s = StreamSpan::part(i, rec, skip, len, kSlice);
+                    const uint64_t pos = i * rec + skip;
+                    ASSERT_EQ(s.first_slice(), pos / kSlice);
+                    ASSERT_EQ(s.offset(), pos % kSlice);
+                    ASSERT_EQ(s.last_slice(), (pos + len - 1) / kSlice);
+                    uint32_t covered = 0;
+                    for (uint32_t p = 0; p < s.pieces(); ++p) {
+                        const SpanPiece pc = s.piece(p);
+                        ASSERT_EQ(pc.at, covered);
+                        ASSERT_EQ(static_cast<uint64_t>(pc.slice) * kSlice + pc.offset, pos + covered);
+                        covered += pc.bytes;
+                    }
+                    ASSERT_EQ(covered, len);
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+}  // namespace nmvec

@@ -1,0 +1,174 @@
+-- hnsw option quantizer: the graph walk computes distances on compact codes
+-- (sq8: a byte per dimension) and re-ranks with the exact vectors. Every
+-- opclass it supports, against an exact scan: recall@10 over 20 queries at
+-- the default hnsw.ef_search = 40, rows in exact distance order (the
+-- executor takes the index's order as it is: a wrong order would show), the
+-- same checks after inserts (pending and synchronous), on an index built
+-- empty then filled, after deletes and VACUUM; iterative scans with a
+-- filter; option errors.
+SELECT setseed(0.20);
+-- 3,000 rows around 10 centres in 32 dims (clustered, like embeddings).
+CREATE TABLE qz (id int PRIMARY KEY, v vector(32), h halfvec(32))
+  WITH (autovacuum_enabled = off);
+CREATE TABLE qz_centres AS
+  SELECT c, (SELECT array_agg(random() * 4 - 2) FROM generate_series(1, 32) WHERE c >= 0) AS x
+    FROM generate_series(0, 9) c;
+CREATE FUNCTION qz_point(i int) RETURNS vector LANGUAGE sql AS $$
+  SELECT (SELECT array_agg(x[k] + random() - 0.5 ORDER BY k)
+            FROM generate_series(1, 32) k WHERE i >= 0)::real[]::vector
+    FROM qz_centres WHERE c = i % 10 $$;
+INSERT INTO qz SELECT i, qz_point(i), NULL FROM generate_series(1, 3000) i;
+UPDATE qz SET h = v::halfvec;
+CREATE TABLE qz_queries AS SELECT i AS qid, qz_point(i) AS v FROM generate_series(1, 20) i;
+SET max_parallel_maintenance_workers = 0;  -- one build thread: the same graph every run
+SET nmvec.background_merge = off;
+
+-- For the index now on qz: recall@10 of index scans against exact scans
+-- over the 20 queries, whether every index scan returned its rows in
+-- non-decreasing distance, and the rows it returned (200 when all fine).
+CREATE FUNCTION qz_check(col text, op text, lim int DEFAULT 10, filter text DEFAULT 'true',
+                         tbl text DEFAULT 'qz')
+RETURNS TABLE (recall numeric, ordered bool, rows bigint) LANGUAGE plpgsql AS $$
+DECLARE
+  q record; got int[]; want int[]; d float8[]; hits int := 0; total int := 0; ok bool := true;
+  n bigint := 0; cast_to text := CASE col WHEN 'h' THEN '::halfvec' ELSE '' END;
+  -- Under cosine the index orders by its float32 distance between unit
+  -- vectors (halfvec: rounded to float16), the operator computes on the raw
+  -- values: near-ties may come out swapped by that rounding, as without codes.
+  tol float8 := CASE WHEN op <> '<=>' THEN 0 WHEN col = 'h' THEN 1e-3 ELSE 1e-6 END;
+BEGIN
+  FOR q IN SELECT * FROM qz_queries ORDER BY qid LOOP
+    SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexscan = on;
+    EXECUTE format('SELECT array_agg(id ORDER BY pos), array_agg(d ORDER BY pos) FROM (
+        SELECT row_number() OVER () AS pos, id, d FROM (
+          SELECT id, %1$s %2$s %3$L%4$s AS d FROM %7$I WHERE %5$s ORDER BY %1$s %2$s %3$L%4$s LIMIT %6$s) s) t',
+      col, op, q.v, cast_to, filter, lim, tbl) INTO got, d;
+    SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = on;
+    EXECUTE format('SELECT array_agg(id) FROM (
+          SELECT id FROM %7$I WHERE %5$s ORDER BY %1$s %2$s %3$L%4$s, id LIMIT %6$s) s',
+      col, op, q.v, cast_to, filter, lim, tbl) INTO want;
+    n := n + coalesce(cardinality(got), 0);
+    hits := hits + (SELECT count(*) FROM unnest(got) g WHERE g = ANY (want));
+    total := total + cardinality(want);
+    FOR i IN 2 .. coalesce(cardinality(d), 0) LOOP
+      IF d[i] < d[i - 1] - tol * (1 + abs(d[i - 1])) THEN ok := false; END IF;
+    END LOOP;
+  END LOOP;
+  RESET enable_seqscan; RESET enable_bitmapscan; RESET enable_indexscan;
+  RETURN QUERY SELECT round(hits::numeric / total, 2), ok, n;
+END $$;
+
+-- Every opclass with and without codes. Threshold 0.95: the exact walk on
+-- this data finds 0.98-1.00 at ef_search = 40, and re-ranking the 40 best
+-- by the codes loses at most 0.02 of it (test_hnsw.cpp, HnswRerank).
+CREATE TABLE qz_opclasses (col text, opclass text, op text);
+INSERT INTO qz_opclasses VALUES
+  ('v', 'vector_l2_ops', '<->'), ('v', 'vector_ip_ops', '<#>'), ('v', 'vector_cosine_ops', '<=>'),
+  ('h', 'halfvec_l2_ops', '<->'), ('h', 'halfvec_ip_ops', '<#>'), ('h', 'halfvec_cosine_ops', '<=>');
+CREATE FUNCTION qz_all(quantizer text) RETURNS TABLE (opclass text, recall_ok bool, ordered bool, rows bigint)
+LANGUAGE plpgsql AS $$
+DECLARE o record; r record;
+BEGIN
+  FOR o IN SELECT * FROM qz_opclasses LOOP
+    EXECUTE format('CREATE INDEX qz_idx ON qz USING hnsw (%s %s) WITH (quantizer = %L)', o.col, o.opclass, quantizer);
+    SELECT * INTO r FROM qz_check(o.col, o.op);
+    opclass := o.opclass; recall_ok := r.recall >= 0.95; ordered := r.ordered; rows := r.rows;
+    IF NOT recall_ok THEN RAISE NOTICE '% %: recall %', quantizer, o.opclass, r.recall; END IF;
+    RETURN NEXT;
+    DROP INDEX qz_idx;
+  END LOOP;
+END $$;
+SELECT * FROM qz_all('none');
+SELECT * FROM qz_all('sq8');
+
+-- One sq8 index for the rest.
+CREATE INDEX qz_sq8 ON qz USING hnsw (v vector_l2_ops) WITH (quantizer = 'sq8');
+SELECT reloptions FROM pg_class WHERE relname = 'qz_sq8';
+EXPLAIN (COSTS OFF) SELECT id FROM qz ORDER BY v <-> (SELECT v FROM qz_queries WHERE qid = 1) LIMIT 10;
+SELECT * FROM qz_check('v', '<->');
+-- A wider ef_search, and LIMIT beyond it (iterative scan).
+SET hnsw.ef_search = 10;
+SELECT recall >= 0.80 AS recall_ok, ordered, rows FROM qz_check('v', '<->');
+SET hnsw.ef_search = 200;
+SELECT * FROM qz_check('v', '<->');
+RESET hnsw.ef_search;
+SELECT recall >= 0.95 AS recall_ok, ordered, rows FROM qz_check('v', '<->', 100);
+-- A filter that keeps one row in 7: still 10 rows per query, in order.
+SELECT recall >= 0.95 AS recall_ok, ordered, rows FROM qz_check('v', '<->', 10, 'id % 7 = 0');
+-- Walked to the end: every row once.
+SET enable_seqscan = off;
+SELECT count(*), count(DISTINCT id) FROM
+  (SELECT id FROM qz ORDER BY v <-> (SELECT v FROM qz_queries WHERE qid = 3) LIMIT 5000) s;
+RESET enable_seqscan;
+
+-- Inserts after the build: pending (fastupdate), found by the exact pass...
+INSERT INTO qz SELECT i, qz_point(i), NULL FROM generate_series(3001, 3600) i;
+SELECT elements, pending FROM nmvec_index_stats('qz_sq8');
+SELECT * FROM qz_check('v', '<->');
+-- ... then merged into the graph (their codes written by the inserts).
+SELECT nmvec_flush('qz_sq8');
+SELECT elements, pending FROM nmvec_index_stats('qz_sq8');
+SELECT * FROM qz_check('v', '<->');
+-- Synchronous inserts.
+ALTER INDEX qz_sq8 SET (fastupdate = off);
+INSERT INTO qz SELECT i, qz_point(i), NULL FROM generate_series(3601, 4000) i;
+SELECT elements, pending FROM nmvec_index_stats('qz_sq8');
+SELECT * FROM qz_check('v', '<->');
+
+-- Deletes and VACUUM: deleted rows never come back, the rest is found.
+DELETE FROM qz WHERE id % 3 = 0;
+VACUUM qz;
+SELECT * FROM qz_check('v', '<->');
+SET enable_seqscan = off;
+SELECT count(*) AS deleted_returned FROM
+  (SELECT id FROM qz ORDER BY v <-> (SELECT v FROM qz_queries WHERE qid = 5) LIMIT 100) s WHERE id % 3 = 0;
+RESET enable_seqscan;
+DROP INDEX qz_sq8;
+
+-- Built empty, then filled by inserts (no typmod: the first row sets the
+-- dims, and with them the code size): codes need no training.
+CREATE TABLE qe (id int, v vector) WITH (autovacuum_enabled = off);
+CREATE INDEX qe_idx ON qe USING hnsw (v vector_cosine_ops) WITH (quantizer = 'sq8');
+INSERT INTO qe SELECT id, v FROM qz;
+SELECT elements, pending, dims FROM nmvec_index_stats('qe_idx');
+SELECT * FROM qz_check('v', '<=>', 10, 'true', 'qe');
+SELECT nmvec_flush('qe_idx');
+SELECT * FROM qz_check('v', '<=>', 10, 'true', 'qe');
+DROP TABLE qe;
+
+-- The largest vectors, 16,000 dims: a record of 16,064 bytes of code and
+-- 64,000 (float32) or 32,000 (halfvec) of vector spans many pages, and so
+-- do some codes. Built, then inserts (pending, then merged): every row
+-- finds itself first.
+CREATE TABLE qbig (id int, v vector(16000), h halfvec(16000)) WITH (autovacuum_enabled = off);
+INSERT INTO qbig SELECT i, x::vector, x::halfvec FROM generate_series(1, 30) i,
+  LATERAL (SELECT array_agg(sin(i * k * 0.01 + k) ORDER BY k)::real[] AS x FROM generate_series(1, 16000) k) a;
+CREATE INDEX qbig_v ON qbig USING hnsw (v vector_l2_ops) WITH (quantizer = 'sq8', m = 4, ef_construction = 8);
+CREATE INDEX qbig_h ON qbig USING hnsw (h halfvec_cosine_ops) WITH (quantizer = 'sq8', m = 4, ef_construction = 8);
+INSERT INTO qbig SELECT i, x::vector, x::halfvec FROM generate_series(31, 45) i,
+  LATERAL (SELECT array_agg(sin(i * k * 0.01 + k) ORDER BY k)::real[] AS x FROM generate_series(1, 16000) k) a;
+SET enable_seqscan = off;
+SELECT count(*) FILTER (WHERE (SELECT id FROM qbig b ORDER BY b.v <-> a.v LIMIT 1) = a.id) AS v_self,
+       count(*) FILTER (WHERE (SELECT id FROM qbig b ORDER BY b.h <=> a.h LIMIT 1) = a.id) AS h_self
+  FROM qbig a;
+SELECT nmvec_flush('qbig_v') + nmvec_flush('qbig_h') AS merged;
+SELECT count(*) FILTER (WHERE (SELECT id FROM qbig b ORDER BY b.v <-> a.v LIMIT 1) = a.id) AS v_self,
+       count(*) FILTER (WHERE (SELECT id FROM qbig b ORDER BY b.h <=> a.h LIMIT 1) = a.id) AS h_self
+  FROM qbig a;
+RESET enable_seqscan;
+DROP TABLE qbig;
+
+-- Options.
+CREATE INDEX qz_bad ON qz USING hnsw (v vector_l2_ops) WITH (quantizer = 'pq');
+CREATE INDEX qz_bad ON qz USING hnsw (v vector_l2_ops) WITH (quantizer = 'rabitq');
+CREATE INDEX qz_bad ON qz USING hnsw (v vector_l1_ops) WITH (quantizer = 'sq8');
+CREATE INDEX qz_bad ON qz USING hnsw (h halfvec_l1_ops) WITH (quantizer = 'sq8');
+CREATE INDEX qz_none ON qz USING hnsw (v vector_l1_ops) WITH (quantizer = 'none');
+ALTER INDEX qz_none SET (quantizer = 'rabitq');
+ALTER INDEX qz_none SET (quantizer = 'sq8');
+-- The stored option applies at the next build: REINDEX of an L1 index refuses it.
+REINDEX INDEX qz_none;
+DROP INDEX qz_none;
+
+DROP TABLE qz, qz_centres, qz_queries, qz_opclasses;
+DROP FUNCTION qz_point(int);
