@@ -125,6 +125,11 @@ class ListReader {
     ListReader(Relation index, const Layout& layout) : index_(index), layout_(layout) {}
     template <typename Fn>
     void read(const ListEntry& e, Fn&& fn);
+    /// The same records in runs: fn(records, n) gets n >= 1 whole records
+    /// back to back (rec_bytes apart), valid during the call only: the
+    /// records of one page at a time, a straddling record alone.
+    template <typename Fn>
+    void read_runs(const ListEntry& e, Fn&& fn);
 
  private:
     Relation index_;
@@ -172,6 +177,16 @@ bool page_is(Page page, PageKind kind);
 template <typename Fn>
 void ListReader::read(const ListEntry& e, Fn&& fn) {
     const uint32 rb = layout_.rec_bytes;
+    read_runs(e, [&](const char* recs, uint32 n) {
+        for (uint32 i = 0; i < n; ++i)
+            fn(reinterpret_cast<const RecordHeader*>(recs + static_cast<size_t>(i) * rb),
+               recs + static_cast<size_t>(i) * rb + sizeof(RecordHeader));
+    });
+}
+
+template <typename Fn>
+void ListReader::read_runs(const ListEntry& e, Fn&& fn) {
+    const uint32 rb = layout_.rec_bytes;
     if (carry_.size() < rb) carry_.resize(rb);
     BlockNumber blk = e.head;
     uint64 page_start = 0;  // stream byte where the current page's slice starts
@@ -189,25 +204,23 @@ void ListReader::read(const ListEntry& e, Fn&& fn) {
             memcpy(carry_.data() + carried, data, take);
             carried += take;
             if (carried == rb) {
-                fn(reinterpret_cast<const RecordHeader*>(carry_.data()),
-                   carry_.data() + sizeof(RecordHeader));
+                fn(reinterpret_cast<const char*>(carry_.data()), 1u);
                 carried = 0;
                 pos += rb;
             }
         }
-        while (carried == 0 && pos < end) {
+        if (carried == 0 && pos < end) {
+            // The whole records of this page, then the start of one that
+            // straddles into the next (only a full page has a successor).
             const uint32 off = static_cast<uint32>(pos - page_start);
-            if (pos + rb <= end) {
-                fn(reinterpret_cast<const RecordHeader*>(data + off), data + off + sizeof(RecordHeader));
-                pos += rb;
-            } else if (full) {  // straddles into the next page
+            const uint32 whole = static_cast<uint32>((end - pos) / rb);
+            if (whole > 0) fn(data + off, whole);
+            pos += static_cast<uint64>(whole) * rb;
+            if (pos < end && full) {
                 carried = static_cast<uint32>(end - pos);
-                memcpy(carry_.data(), data + off, carried);
-            } else {
-                break;  // cannot happen: a record is linked only whole
+                memcpy(carry_.data(), data + (pos - page_start), carried);
             }
         }
-        // Only a full page has a successor.
         blk = full ? page_opaque(page)->next : InvalidBlockNumber;
         UnlockReleaseBuffer(buf);
         page_start += kSliceBytes;

@@ -72,6 +72,7 @@ struct IvfScanState {
     uint64 total_cands = 0, total_fetched = 0;
     std::vector<Hit> pool;
     nmvec::RabitqQuery rq;
+    std::vector<nmvec::RabitqEstimate> est;  // one run's estimates
     std::vector<float> centroid, exact;
     // The index's centroids kept by this backend (null when too big: then
     // read from the pages per query).
@@ -148,14 +149,21 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
                 c = s.centroid.data();
             }
             codec.prepare(s.query32.data(), c, s.rq);
-            s.reader->read(e, [&](const RecordHeader* h, const char* code) {
-                if (h->flags & kRecordDead) return;
-                const nmvec::RabitqEstimate est =
-                    codec.estimate(s.rq, reinterpret_cast<const uint8_t*>(code), m);
-                if (l2)
-                    s.cands.push_back({est.lower, est.value, h->heap_tid});
-                else
-                    s.cands.push_back({base - est.upper, base - est.value, h->heap_tid});
+            // A page's codes at once: one kernel pass over the run.
+            const size_t rb = s.layout.rec_bytes;
+            s.reader->read_runs(e, [&](const char* recs, uint32 n) {
+                if (s.est.size() < n) s.est.resize(n);
+                codec.estimate_batch(s.rq, reinterpret_cast<const uint8_t*>(recs + sizeof(RecordHeader)), n,
+                                     rb, m, s.est.data());
+                for (uint32 i = 0; i < n; ++i) {
+                    const auto* h = reinterpret_cast<const RecordHeader*>(recs + i * rb);
+                    if (h->flags & kRecordDead) continue;
+                    const nmvec::RabitqEstimate& est = s.est[i];
+                    if (l2)
+                        s.cands.push_back({est.lower, est.value, h->heap_tid});
+                    else
+                        s.cands.push_back({base - est.upper, base - est.value, h->heap_tid});
+                }
             });
         }
         s.sorted_end = 0;
