@@ -17,6 +17,9 @@ constexpr int kGroupRounds = 6;
 /// Relative and absolute margins on the triangle-inequality test, so that
 /// float rounding never skips a group holding the nearest centroid.
 constexpr float kRelMargin = 1e-3f, kAbsMargin = 1e-5f;
+/// Most groups nearest() orders on its stack (sqrt of 1M centroids; the
+/// index allows 32,768 lists: 181 groups).
+constexpr size_t kMaxGroups = 1024;
 
 }  // namespace
 
@@ -28,6 +31,7 @@ CentroidSearch::CentroidSearch(hnsw::Metric metric, size_t dim, const float* cen
 void CentroidSearch::build_groups() {
     const DistanceKernels& kern = active_kernels();
     const size_t g_count = static_cast<size_t>(std::lround(std::sqrt(static_cast<double>(k_))));
+    if (g_count > kMaxGroups) return;  // stays exhaustive
     AlignedFloats centres(g_count * dim_);
     for (size_t g = 0; g < g_count; ++g)
         std::copy_n(centroid(static_cast<uint32_t>(g * k_ / g_count)), dim_, centres.data() + g * dim_);
@@ -105,9 +109,8 @@ uint32_t CentroidSearch::nearest(const float* q, size_t* scanned) const {
     const DistanceKernels& kern = active_kernels();
     const size_t g_count = groups();
     // Groups nearest-centre first (Euclidean distance to the centre).
-    float e_centre[1024];
-    uint32_t order[1024];
-    if (g_count > 1024) return nearest_exhaustive(q, scanned);  // beyond 1M centroids: not grouped
+    float e_centre[kMaxGroups];
+    uint32_t order[kMaxGroups];
     for (size_t g = 0; g < g_count; ++g) {
         e_centre[g] = std::sqrt(kern.f32_l2sq(q, centres_.data() + g * dim_, dim_));
         order[g] = static_cast<uint32_t>(g);
