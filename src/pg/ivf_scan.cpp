@@ -60,10 +60,10 @@ struct IvfScanState {
         fetch = nullptr;
     }
     Layout layout;
-    // RaBitQ: the round's candidates by lower bound, the next to fetch, and
-    // the fetched rows by exact distance (a min-heap).
-    // cands[0, sorted_end) is in order and holds the smallest lower bounds:
-    // a round sorts only as far as the fetching gets (see sort_ahead).
+    // RaBitQ: the round's candidates, the next to fetch, and the fetched
+    // rows by exact distance (a min-heap). cands[0, sorted_end) is in order
+    // of lower bound and holds the smallest: a round sorts only as far as
+    // the fetching gets (see sort_ahead).
     std::vector<Cand> cands;
     size_t cand_next = 0, sorted_end = 0;
     // ivf.rerank as the scan started (0: no cap); rows read from the table
@@ -95,10 +95,15 @@ struct IvfScanState {
 
 IvfScanState* state_of(IndexScanDesc scan) { return static_cast<IvfScanState*>(scan->opaque); }
 
-bool by_lower(const Cand& a, const Cand& b) {
-    if (a.lower != b.lower) return a.lower < b.lower;
+/// Candidate orders: by lower bound (the re-ranking's) or by estimate (past
+/// the ivf.rerank cap); ties by TID.
+template <float Cand::*Key>
+bool cand_before(const Cand& a, const Cand& b) {
+    if (a.*Key != b.*Key) return a.*Key < b.*Key;
     return ItemPointerCompare(const_cast<ItemPointer>(&a.tid), const_cast<ItemPointer>(&b.tid)) < 0;
 }
+constexpr auto by_lower = cand_before<&Cand::lower>;
+constexpr auto by_est = cand_before<&Cand::est>;
 
 /// Extend the sorted prefix of s.cands to at least `upto` (or all). A
 /// round holds every record of its lists, but the fetching stops after a
@@ -258,11 +263,7 @@ bool next_rabitq(IndexScanDesc scan, IvfScanState& s, Hit* out) {
             }
             if (s.rerank_cap > 0 && s.fetched_round >= s.rerank_cap) {
                 // The cap is reached: the rest of the round by estimate.
-                std::sort(s.cands.begin() + s.cand_next, s.cands.end(), [](const Cand& a, const Cand& b) {
-                    if (a.est != b.est) return a.est < b.est;
-                    return ItemPointerCompare(const_cast<ItemPointer>(&a.tid),
-                                              const_cast<ItemPointer>(&b.tid)) < 0;
-                });
+                std::sort(s.cands.begin() + s.cand_next, s.cands.end(), by_est);
                 s.sorted_end = s.cands.size();
                 break;
             }
