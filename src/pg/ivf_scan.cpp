@@ -43,11 +43,32 @@ struct Hit {
     ItemPointerData tid;
 };
 
-/// A RaBitQ candidate: the lower bound of its distance and the estimate.
+/// A RaBitQ candidate's estimate and row; its lower bound is in its key.
 struct Cand {
-    float lower, est;
+    float est;
     ItemPointerData tid;
 };
+
+/// A float as an unsigned integer of the same order (no NaN here: the
+/// codec's estimates are finite).
+inline uint32 ordered_bits(float f) {
+    uint32 u;
+    memcpy(&u, &f, sizeof u);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+/// A candidate's sort key: the ordered bits of its lower bound (or of its
+/// estimate, past the ivf.rerank cap) above its index in `cands`, so keys
+/// compare as integers and ties go in the order the lists were read.
+inline uint64 cand_key(float v, uint32 index) { return (static_cast<uint64>(ordered_bits(v)) << 32) | index; }
+inline uint32 key_index(uint64 key) { return static_cast<uint32>(key); }
+inline float key_value(uint64 key) {
+    const uint32 b = static_cast<uint32>(key >> 32);
+    const uint32 u = (b & 0x80000000u) ? (b & 0x7fffffffu) : ~b;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
 
 struct IvfScanState {
     /// The heap fetch state (Postgres resources), dropped by endscan before
@@ -60,11 +81,12 @@ struct IvfScanState {
         fetch = nullptr;
     }
     Layout layout;
-    // RaBitQ: the round's candidates, the next to fetch, and the fetched
-    // rows by exact distance (a min-heap). cands[0, sorted_end) is in order
-    // of lower bound and holds the smallest: a round sorts only as far as
-    // the fetching gets (see sort_ahead).
+    // RaBitQ: the round's candidates, their keys (see cand_key), the next
+    // key to fetch, and the fetched rows by exact distance (a min-heap).
+    // keys[0, sorted_end) is in order and holds the smallest: a round sorts
+    // only as far as the fetching gets (see sort_ahead).
     std::vector<Cand> cands;
+    std::vector<uint64> keys;
     size_t cand_next = 0, sorted_end = 0;
     // ivf.rerank as the scan started (0: no cap); rows read from the table
     // this round; totals for the DEBUG1 line at the end of the scan.
@@ -84,7 +106,8 @@ struct IvfScanState {
     AlignedBytes query;          // element form (the records' codes)
     std::vector<float> query32;  // float32 form (the centroids)
     std::vector<float> cdist;
-    std::vector<uint32> order;  // lists, nearest centroid first
+    std::vector<uint32> order;  // lists, nearest centroid first ...
+    uint32 ordered_end = 0;     // ... as far as order[0, ordered_end)
     uint32 next_list = 0;       // next list of `order` to probe
     uint32 round = 0, max_lists = 0;
     std::vector<Hit> hits;  // the current round's rows, closest last
@@ -95,29 +118,37 @@ struct IvfScanState {
 
 IvfScanState* state_of(IndexScanDesc scan) { return static_cast<IvfScanState*>(scan->opaque); }
 
-/// Candidate orders: by lower bound (the re-ranking's) or by estimate (past
-/// the ivf.rerank cap); ties by TID.
-template <float Cand::*Key>
-bool cand_before(const Cand& a, const Cand& b) {
-    if (a.*Key != b.*Key) return a.*Key < b.*Key;
-    return ItemPointerCompare(const_cast<ItemPointer>(&a.tid), const_cast<ItemPointer>(&b.tid)) < 0;
-}
-constexpr auto by_lower = cand_before<&Cand::lower>;
-constexpr auto by_est = cand_before<&Cand::est>;
-
-/// Extend the sorted prefix of s.cands to at least `upto` (or all). A
+/// Extend the sorted prefix of s.keys to at least `upto` (or all). A
 /// round holds every record of its lists, but the fetching stops after a
 /// few dozen: selecting the next block (twice the last) and sorting only it
 /// costs O(n) per block instead of sorting every candidate.
 void sort_ahead(IvfScanState& s, size_t upto) {
-    while (s.sorted_end < std::min(upto, s.cands.size())) {
+    while (s.sorted_end < std::min(upto, s.keys.size())) {
         const size_t block = std::max<size_t>(64, s.sorted_end);
-        const auto from = s.cands.begin() + static_cast<ptrdiff_t>(s.sorted_end);
+        const auto from = s.keys.begin() + static_cast<ptrdiff_t>(s.sorted_end);
         const auto to =
-            s.cands.begin() + static_cast<ptrdiff_t>(std::min(s.cands.size(), s.sorted_end + block));
-        if (to != s.cands.end()) std::nth_element(from, to, s.cands.end(), by_lower);
-        std::sort(from, to, by_lower);
-        s.sorted_end = static_cast<size_t>(to - s.cands.begin());
+            s.keys.begin() + static_cast<ptrdiff_t>(std::min(s.keys.size(), s.sorted_end + block));
+        if (to != s.keys.end()) std::nth_element(from, to, s.keys.end());
+        std::sort(from, to);
+        s.sorted_end = static_cast<size_t>(to - s.keys.begin());
+    }
+}
+
+/// Extend the ordered prefix of s.order to at least `upto` lists: the
+/// rounds reach a few dozen of thousands of lists, so the rest stays
+/// unsorted (selected away, as in sort_ahead).
+void order_ahead(IvfScanState& s, uint32 upto) {
+    const auto nearer = [&](uint32 a, uint32 b) {
+        return s.cdist[a] != s.cdist[b] ? s.cdist[a] < s.cdist[b] : a < b;
+    };
+    const auto n = static_cast<uint32>(s.order.size());
+    while (s.ordered_end < std::min(upto, n)) {
+        const auto from = s.order.begin() + s.ordered_end;
+        const uint32 to_index = std::min(n, std::max(upto, s.ordered_end * 2));
+        const auto to = s.order.begin() + to_index;
+        if (to != s.order.end()) std::nth_element(from, to, s.order.end(), nearer);
+        std::sort(from, to, nearer);
+        s.ordered_end = to_index;
     }
 }
 
@@ -127,6 +158,7 @@ void sort_ahead(IvfScanState& s, size_t upto) {
 bool probe_round(IndexScanDesc scan, IvfScanState& s) {
     const uint32 end = std::min<uint32>(s.max_lists, s.next_list + s.round);
     if (s.next_list >= end) return false;
+    if (!s.unordered) order_ahead(s, end);
     // Each further round probes twice as many lists: a filter that rejects
     // the nearest lists' rows then meets its matches in fewer, larger
     // rounds, each sorted in itself.
@@ -139,6 +171,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
         // Distances as the graph code uses them: L2 squared, -<q,x>, 1 - <q,x>.
         const float base = s.layout.metric == Metric::Cosine ? 1.0f : 0.0f;
         s.cands.clear();
+        s.keys.clear();
         s.cand_next = 0;
         s.fetched_round = 0;
         s.centroid.resize(s.layout.dims);
@@ -153,7 +186,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
                 read_centroid(index, s.layout, list, s.centroid.data());
                 c = s.centroid.data();
             }
-            codec.prepare(s.query32.data(), c, s.rq);
+            codec.prepare(s.query32.data(), c, s.rq, nmvec::kRabitqScanEpsilon);
             // A page's codes at once: one kernel pass over the run.
             const size_t rb = s.layout.rec_bytes;
             s.reader->read_runs(e, [&](const char* recs, uint32 n) {
@@ -164,15 +197,19 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
                     const auto* h = reinterpret_cast<const RecordHeader*>(recs + i * rb);
                     if (h->flags & kRecordDead) continue;
                     const nmvec::RabitqEstimate& est = s.est[i];
-                    if (l2)
-                        s.cands.push_back({est.lower, est.value, h->heap_tid});
-                    else
-                        s.cands.push_back({base - est.upper, base - est.value, h->heap_tid});
+                    const auto index = static_cast<uint32>(s.cands.size());
+                    if (l2) {
+                        s.cands.push_back({est.value, h->heap_tid});
+                        s.keys.push_back(cand_key(est.lower, index));
+                    } else {
+                        s.cands.push_back({base - est.value, h->heap_tid});
+                        s.keys.push_back(cand_key(base - est.upper, index));
+                    }
                 }
             });
         }
         s.sorted_end = 0;
-        s.total_cands += s.cands.size();
+        s.total_cands += s.keys.size();
         return true;
     }
     const hnsw::ElemDistance dist{s.layout.metric, s.layout.elem_kind, s.layout.dims, &active_kernels()};
@@ -244,16 +281,16 @@ bool next_rabitq(IndexScanDesc scan, IvfScanState& s, Hit* out) {
     auto later = [](const Hit& a, const Hit& b) { return a.dist > b.dist; };
     for (;;) {
         const bool capped = s.rerank_cap > 0 && s.fetched_round >= s.rerank_cap;
-        while (!capped && s.cand_next < s.cands.size() &&
+        while (!capped && s.cand_next < s.keys.size() &&
                (sort_ahead(s, s.cand_next + 16),
-                s.pool.empty() || s.cands[s.cand_next].lower < s.pool.front().dist)) {
+                s.pool.empty() || key_value(s.keys[s.cand_next]) < s.pool.front().dist)) {
             if (s.cand_next % 8 == 0) {  // the heap pages of the next candidates
-                const size_t to = std::min(s.cands.size(), s.cand_next + 16);
+                const size_t to = std::min(s.keys.size(), s.cand_next + 16);
                 for (size_t i = s.cand_next + 8; i < to; ++i)
                     PrefetchBuffer(scan->heapRelation, MAIN_FORKNUM,
-                                   ItemPointerGetBlockNumber(&s.cands[i].tid));
+                                   ItemPointerGetBlockNumber(&s.cands[key_index(s.keys[i])].tid));
             }
-            const Cand c = s.cands[s.cand_next++];
+            const Cand c = s.cands[key_index(s.keys[s.cand_next++])];
             float d;
             ++s.fetched_round;
             ++s.total_fetched;
@@ -263,8 +300,12 @@ bool next_rabitq(IndexScanDesc scan, IvfScanState& s, Hit* out) {
             }
             if (s.rerank_cap > 0 && s.fetched_round >= s.rerank_cap) {
                 // The cap is reached: the rest of the round by estimate.
-                std::sort(s.cands.begin() + s.cand_next, s.cands.end(), by_est);
-                s.sorted_end = s.cands.size();
+                for (size_t i = s.cand_next; i < s.keys.size(); ++i) {
+                    const uint32 index = key_index(s.keys[i]);
+                    s.keys[i] = cand_key(s.cands[index].est, index);
+                }
+                std::sort(s.keys.begin() + static_cast<ptrdiff_t>(s.cand_next), s.keys.end());
+                s.sorted_end = s.keys.size();
                 break;
             }
         }
@@ -274,8 +315,8 @@ bool next_rabitq(IndexScanDesc scan, IvfScanState& s, Hit* out) {
             s.pool.pop_back();
             return true;
         }
-        if (capped && s.cand_next < s.cands.size()) {
-            const Cand c = s.cands[s.cand_next++];
+        if (capped && s.cand_next < s.keys.size()) {
+            const Cand c = s.cands[key_index(s.keys[s.cand_next++])];
             // An estimate, not a distance: kept non-negative where distances are.
             const float d = s.layout.metric == Metric::L2 ? std::max(c.est, 0.0f) : c.est;
             *out = {d, c.tid};
@@ -293,6 +334,7 @@ void start(IndexScanDesc scan, IvfScanState& s) {
     s.reader = std::make_unique<ListReader>(index, s.layout);
     s.hits.clear();
     s.cands.clear();
+    s.keys.clear();
     s.cand_next = s.sorted_end = 0;
     s.pool.clear();
     s.rerank_cap = static_cast<uint64>(g_rerank);
@@ -324,8 +366,7 @@ void start(IndexScanDesc scan, IvfScanState& s) {
         s.centroids->distances(s.query32.data(), s.cdist);
     else
         centroid_distances(index, s.layout, s.query32.data(), s.cdist);
-    std::sort(s.order.begin(), s.order.end(),
-              [&](uint32 a, uint32 b) { return s.cdist[a] != s.cdist[b] ? s.cdist[a] < s.cdist[b] : a < b; });
+    s.ordered_end = 0;  // probe_round orders as far as it needs
 }
 
 bool next_tuple(IndexScanDesc scan, IvfScanState& s) {
