@@ -193,6 +193,15 @@ int main(int argc, char** argv) {
                     bench_dots, bits, dim, &nmvec::rabitq_kernels(level))
                     ->Unit(benchmark::kMicrosecond);
             }
+            if (bits == 1 && nmvec::cpu_has_vpopcntdq()) {
+                benchmark::RegisterBenchmark(("estimate/avx512_vpopcntdq/" + bs + "/" + ds).c_str(),
+                                             bench_estimate, bits, dim,
+                                             &nmvec::rabitq_kernels_avx512_vpopcnt())
+                    ->Unit(benchmark::kMicrosecond);
+                benchmark::RegisterBenchmark(("dots/avx512_vpopcntdq/" + bs + "/" + ds).c_str(), bench_dots,
+                                             bits, dim, &nmvec::rabitq_kernels_avx512_vpopcnt())
+                    ->Unit(benchmark::kMicrosecond);
+            }
         }
         benchmark::RegisterBenchmark(("rotate/" + ds).c_str(), bench_rotate, dim)
             ->Unit(benchmark::kMicrosecond);

@@ -392,7 +392,9 @@ const RabitqKernels& rabitq_kernels(SimdLevel level) {
 }
 
 const RabitqKernels& rabitq_active_kernels() {
-    static const RabitqKernels& k = rabitq_kernels(best_simd_level());
+    static const RabitqKernels& k = best_simd_level() >= SimdLevel::AVX512 && cpu_has_vpopcntdq()
+                                        ? rabitq_kernels_avx512_vpopcnt()
+                                        : rabitq_kernels(best_simd_level());
     return k;
 }
 

@@ -62,6 +62,9 @@ const RabitqKernels& rabitq_active_kernels();
 const RabitqKernels& rabitq_kernels_scalar();
 const RabitqKernels& rabitq_kernels_avx2();
 const RabitqKernels& rabitq_kernels_avx512();
+/// The AVX-512 table with the 1-bit kernel on AVX512_VPOPCNTDQ; the active
+/// table when cpu_has_vpopcntdq() and the level is AVX-512 or above.
+const RabitqKernels& rabitq_kernels_avx512_vpopcnt();
 
 /// SIMD kernels for 4/8 bits add 16-bit products into int32 lanes and widen
 /// the lanes to int64 after at most this many dimensions: each lane then

@@ -25,6 +25,7 @@ struct CpuFeatures {
     bool avx512dq = false;
     bool avx512vl = false;
     bool avx512fp16 = false;
+    bool avx512vpopcntdq = false;
     bool os_ymm = false;  ///< XCR0 has SSE and AVX state
     bool os_zmm = false;  ///< XCR0 also has opmask, ZMM_Hi256, Hi16_ZMM state
 };
@@ -60,6 +61,7 @@ CpuFeatures detect() noexcept {
     f.avx512bw = ebx & (1u << 30);
     f.avx512vl = ebx & (1u << 31);
     f.avx512fp16 = edx & (1u << 23);
+    f.avx512vpopcntdq = ecx & (1u << 14);
     return f;
 }
 
@@ -82,6 +84,8 @@ SimdLevel detected_level() noexcept {
 bool cpu_supports(SimdLevel level) noexcept {
     return static_cast<int>(level) >= 0 && static_cast<int>(level) <= static_cast<int>(detected_level());
 }
+
+bool cpu_has_vpopcntdq() noexcept { return cpu_supports(SimdLevel::AVX512) && features().avx512vpopcntdq; }
 
 SimdLevel best_simd_level() noexcept {
     const SimdLevel best = detected_level();

@@ -16,6 +16,11 @@ constexpr int kSimdLevelCount = 4;
 /// Does this CPU (and OS, via XGETBV) support the level?
 bool cpu_supports(SimdLevel level) noexcept;
 
+/// Does the CPU support the AVX-512 level and AVX512_VPOPCNTDQ (a 64-bit
+/// lane population count: Ice Lake, Zen 4 and later)? An extra for a few
+/// kernels within the AVX-512 level, not a level of its own.
+bool cpu_has_vpopcntdq() noexcept;
+
 /// Best supported level; the environment variable NMVEC_SIMD (scalar, avx2,
 /// avx512, avx512fp16) can lower it, for testing and benchmarks.
 SimdLevel best_simd_level() noexcept;

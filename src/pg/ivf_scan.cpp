@@ -19,7 +19,8 @@
 // candidate's lower bound, so a round's order is exact whenever the bounds
 // hold (with the probability of the codec's confidence parameter). Rows
 // the snapshot cannot see are skipped (the executor would drop them).
-// Heap pages of the next candidates are prefetched.
+// Heap pages of the next candidates are prefetched (until 64 prefetches in
+// a row found their pages in shared buffers already).
 //
 // A NULL query (or a zero query under cosine) returns every indexed row,
 // in no particular order.
@@ -92,6 +93,10 @@ struct IvfScanState {
     // this round; totals for the DEBUG1 line at the end of the scan.
     uint64 rerank_cap = 0, fetched_round = 0;
     uint64 total_cands = 0, total_fetched = 0;
+    // Heap prefetching (PrefetchBuffer) of the next candidates' pages, and
+    // how many of the prefetched pages were in shared buffers already.
+    bool prefetch = true;
+    uint64 prefetched = 0, prefetch_hits = 0;
     std::vector<Hit> pool;
     nmvec::RabitqQuery rq;
     std::vector<nmvec::RabitqEstimate> est;  // one run's estimates
@@ -193,19 +198,25 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
                 if (s.est.size() < n) s.est.resize(n);
                 codec.estimate_batch(s.rq, reinterpret_cast<const uint8_t*>(recs + sizeof(RecordHeader)), n,
                                      rb, m, s.est.data());
+                // Room for the page's records first, so the loop below
+                // stores without growth checks; trimmed to the live ones.
+                auto at = static_cast<uint32>(s.cands.size());
+                s.cands.resize(at + n);
+                s.keys.resize(at + n);
+                Cand* cands = s.cands.data();
+                uint64* keys = s.keys.data();
                 for (uint32 i = 0; i < n; ++i) {
                     const auto* h = reinterpret_cast<const RecordHeader*>(recs + i * rb);
                     if (h->flags & kRecordDead) continue;
                     const nmvec::RabitqEstimate& est = s.est[i];
-                    const auto index = static_cast<uint32>(s.cands.size());
-                    if (l2) {
-                        s.cands.push_back({est.value, h->heap_tid});
-                        s.keys.push_back(cand_key(est.lower, index));
-                    } else {
-                        s.cands.push_back({base - est.value, h->heap_tid});
-                        s.keys.push_back(cand_key(base - est.upper, index));
-                    }
+                    const float value = l2 ? est.value : base - est.value;
+                    const float lower = l2 ? est.lower : base - est.upper;
+                    cands[at] = {value, h->heap_tid};
+                    keys[at] = cand_key(lower, at);
+                    ++at;
                 }
+                s.cands.resize(at);
+                s.keys.resize(at);
             });
         }
         s.sorted_end = 0;
@@ -252,7 +263,14 @@ bool exact_distance(IndexScanDesc scan, IvfScanState& s, ItemPointerData tid, fl
         if (!isnull) {
             struct varlena* raw = PG_DETOAST_DATUM(d);
             const auto* hdr = reinterpret_cast<const Vector*>(raw);
-            if (static_cast<uint32>(hdr->dim) == s.layout.dims) {
+            if (static_cast<uint32>(hdr->dim) == s.layout.dims && s.layout.elem_kind == kFloat32 &&
+                s.layout.metric != Metric::Cosine) {
+                // Nothing to convert or normalise: the distance from the
+                // tuple's own bytes.
+                const nmvec::hnsw::Distance dist(s.layout.metric, s.layout.dims);
+                *out = dist(hdr->x, s.query32.data());
+                ok = true;
+            } else if (static_cast<uint32>(hdr->dim) == s.layout.dims) {
                 s.exact.resize(s.layout.dims);
                 if (s.layout.elem_kind == kFloat32)
                     memcpy(s.exact.data(), hdr->x, sizeof(float) * s.layout.dims);
@@ -284,11 +302,19 @@ bool next_rabitq(IndexScanDesc scan, IvfScanState& s, Hit* out) {
         while (!capped && s.cand_next < s.keys.size() &&
                (sort_ahead(s, s.cand_next + 16),
                 s.pool.empty() || key_value(s.keys[s.cand_next]) < s.pool.front().dist)) {
-            if (s.cand_next % 8 == 0) {  // the heap pages of the next candidates
+            if (s.cand_next % 8 == 0 && s.prefetch) {  // the heap pages of the next candidates
                 const size_t to = std::min(s.keys.size(), s.cand_next + 16);
-                for (size_t i = s.cand_next + 8; i < to; ++i)
-                    PrefetchBuffer(scan->heapRelation, MAIN_FORKNUM,
-                                   ItemPointerGetBlockNumber(&s.cands[key_index(s.keys[i])].tid));
+                for (size_t i = s.cand_next + 8; i < to; ++i) {
+                    const PrefetchBufferResult r =
+                        PrefetchBuffer(scan->heapRelation, MAIN_FORKNUM,
+                                       ItemPointerGetBlockNumber(&s.cands[key_index(s.keys[i])].tid));
+                    ++s.prefetched;
+                    if (BufferIsValid(r.recent_buffer)) ++s.prefetch_hits;
+                }
+                // A prefetch of a page in shared buffers only costs a
+                // buffer-table lookup (the fetch repeats it): when the first
+                // 64 all found their pages there, the table is cached.
+                if (s.prefetched >= 64 && s.prefetch_hits == s.prefetched) s.prefetch = false;
             }
             const Cand c = s.cands[key_index(s.keys[s.cand_next++])];
             float d;
@@ -339,6 +365,8 @@ void start(IndexScanDesc scan, IvfScanState& s) {
     s.pool.clear();
     s.rerank_cap = static_cast<uint64>(g_rerank);
     s.fetched_round = s.total_cands = s.total_fetched = 0;
+    s.prefetch = true;
+    s.prefetched = s.prefetch_hits = 0;
     s.next_list = 0;
     s.unordered = true;
     uint32 first, max;

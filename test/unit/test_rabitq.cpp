@@ -925,14 +925,33 @@ INSTANTIATE_TEST_SUITE_P(Levels, RabitqLevelTest,
 
 // ---- SIMD kernels --------------------------------------------------------------
 
-class RabitqKernelTest : public ::testing::TestWithParam<SimdLevel> {};
+/// A kernel table under test: a SIMD level's, or the AVX-512 one with the
+/// AVX512_VPOPCNTDQ 1-bit kernel.
+struct KernelVariant {
+    SimdLevel level;
+    bool vpopcnt;
+};
+
+bool variant_supported(const KernelVariant& v) {
+    return cpu_supports(v.level) && (!v.vpopcnt || cpu_has_vpopcntdq());
+}
+
+const RabitqKernels& variant_kernels(const KernelVariant& v) {
+    return v.vpopcnt ? rabitq_kernels_avx512_vpopcnt() : rabitq_kernels(v.level);
+}
+
+std::string variant_name(const KernelVariant& v) {
+    return std::string(simd_level_name(v.level)) + (v.vpopcnt ? "_vpopcntdq" : "");
+}
+
+class RabitqKernelTest : public ::testing::TestWithParam<KernelVariant> {};
 
 TEST_P(RabitqKernelTest, MatchesScalar) {
-    const SimdLevel level = GetParam();
-    if (!cpu_supports(level)) GTEST_SKIP() << simd_level_name(level) << " not supported by this CPU";
-    const RabitqKernels& simd = rabitq_kernels(level);
+    const KernelVariant variant = GetParam();
+    if (!variant_supported(variant)) GTEST_SKIP() << variant_name(variant) << " not supported by this CPU";
+    const RabitqKernels& simd = variant_kernels(variant);
     const RabitqKernels& scalar = rabitq_kernels_scalar();
-    std::mt19937 rng(static_cast<uint32_t>(level) + 100);
+    std::mt19937 rng(static_cast<uint32_t>(variant.level) + 100);
     for (uint32_t bits : kBits) {
         for (uint32_t dim : {1u, 64u, 65u, 200u, 384u, 512u, 784u, 1536u, 2100u, 16000u}) {
             const RabitqCodec codec(dim, bits, 17);
@@ -970,9 +989,9 @@ TEST_P(RabitqKernelTest, MatchesScalar) {
 /// Extreme integers: every digit at its maximum against a query of +-32767
 /// at the largest dimension, where an int32 accumulator would overflow.
 TEST_P(RabitqKernelTest, ExtremeDigitsDoNotOverflow) {
-    const SimdLevel level = GetParam();
-    if (!cpu_supports(level)) GTEST_SKIP() << simd_level_name(level) << " not supported by this CPU";
-    const RabitqKernels& simd = rabitq_kernels(level);
+    const KernelVariant variant = GetParam();
+    if (!variant_supported(variant)) GTEST_SKIP() << variant_name(variant) << " not supported by this CPU";
+    const RabitqKernels& simd = variant_kernels(variant);
     const RabitqKernels& scalar = rabitq_kernels_scalar();
     const size_t d = 16000;
     std::vector<int16_t> w(d);
@@ -994,11 +1013,11 @@ TEST_P(RabitqKernelTest, ExtremeDigitsDoNotOverflow) {
     EXPECT_EQ(a, -static_cast<int64_t>(d));  // digit 0b1111 = -1 in every dimension
 }
 
-INSTANTIATE_TEST_SUITE_P(Levels, RabitqKernelTest,
-                         ::testing::Values(SimdLevel::Scalar, SimdLevel::AVX2, SimdLevel::AVX512),
-                         [](const ::testing::TestParamInfo<SimdLevel>& info) {
-                             return std::string(simd_level_name(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Levels, RabitqKernelTest,
+    ::testing::Values(KernelVariant{SimdLevel::Scalar, false}, KernelVariant{SimdLevel::AVX2, false},
+                      KernelVariant{SimdLevel::AVX512, false}, KernelVariant{SimdLevel::AVX512, true}),
+    [](const ::testing::TestParamInfo<KernelVariant>& info) { return variant_name(info.param); });
 
 }  // namespace
 }  // namespace nmvec
