@@ -64,6 +64,14 @@ SELECT iv_self_first(1, 500) AS found_of_250_left;
 SELECT lists, records, dead, empty_lists, rows_built, rows_added, round(added_share::numeric, 3) AS added_share,
        bytes > 0 AS has_bytes, dims
   FROM nmvec_ivf_stats('iv_l2');
+-- The lists a scan probes first: automatic (8, fewer only with fewer
+-- lists), or ivf.probes.
+SELECT probes AS automatic_probes FROM nmvec_ivf_stats('iv_l2');
+SET ivf.probes = 3;
+SELECT probes AS set_probes FROM nmvec_ivf_stats('iv_l2');
+SET ivf.probes = 1000;
+SELECT probes AS capped_at_lists FROM nmvec_ivf_stats('iv_l2');
+RESET ivf.probes;
 SELECT nmvec_ivf_stats('iv');
 CREATE INDEX iv_btree ON iv (id);
 SELECT nmvec_ivf_stats('iv_btree');
@@ -171,6 +179,7 @@ SELECT count(*) AS same_top10_of_25 FROM iv p WHERE p.id BETWEEN 101 AND 150 AND
   (SELECT array_agg(id) FROM (SELECT id FROM iv ORDER BY v <-> p.v LIMIT 10) s) =
   (SELECT array_agg(id ORDER BY d, id) FROM
      (SELECT id, v <-> p.v AS d FROM iv ORDER BY v <-> p.v LIMIT 10) e);
+SELECT probes AS ivfflat_probes FROM nmvec_ivf_stats('iv_flat');
 SET ivfflat.probes = 1;
 SET ivfflat.max_probes = 2;  -- a cap on the iterations: at most 2 lists' rows
 SELECT count(*) < 1750 AS capped FROM

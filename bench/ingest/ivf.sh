@@ -122,7 +122,7 @@ BEGIN
 END \$\$;
 SQL
 }
-AUTO=$(awk -v l="$LISTS" 'BEGIN { s = sqrt(l) / 2; p = (s == int(s)) ? s : int(s) + 1; if (p < 4) p = 4; if (p > l) p = l; print p }')
+AUTO=$(q nmv "SELECT probes FROM nmvec_ivf_stats('iv_i')")  # the automatic probes (ivf.probes = 0)
 q nmv "CREATE EXTENSION IF NOT EXISTS pg_prewarm" >/dev/null
 q nmv "SELECT pg_prewarm('iv'), pg_prewarm('iv_i')" >/dev/null
 for p in "$AUTO" $((AUTO * 2)) $((AUTO * 4)); do

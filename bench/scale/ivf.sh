@@ -132,7 +132,7 @@ rec build_peak_anon_kb "$peak"
 rec index_bytes "$(q "SELECT pg_relation_size('events_ivf')")"
 rec stats "$(q "SELECT lists || ' ' || records || ' ' || largest_list FROM nmvec_ivf_stats('events_ivf')")"
 LISTS_USED=$(q "SELECT lists FROM nmvec_ivf_stats('events_ivf')")
-AUTO=$(awk -v l="$LISTS_USED" 'BEGIN { s = sqrt(l) / 2; p = (s == int(s)) ? s : int(s) + 1; if (p < 4) p = 4; if (p > l) p = l; print p }')
+AUTO=$(q "SELECT probes FROM nmvec_ivf_stats('events_ivf')")  # the automatic probes (ivf.probes = 0)
 rec auto_probes "$AUTO"
 
 # --- recall@10 against the exact scan --------------------------------------------------------

@@ -53,6 +53,6 @@ CREATE OPERATOR CLASS halfvec_cosine_ops FOR TYPE halfvec USING ivfflat AS
 CREATE FUNCTION nmvec_ivf_stats(index regclass,
     OUT lists integer, OUT records bigint, OUT dead bigint, OUT empty_lists integer,
     OUT largest_list bigint, OUT rows_built bigint, OUT rows_added bigint,
-    OUT added_share double precision, OUT bytes bigint, OUT dims integer)
+    OUT added_share double precision, OUT bytes bigint, OUT dims integer, OUT probes integer)
     AS 'MODULE_PATHNAME' LANGUAGE C STRICT;
-COMMENT ON FUNCTION nmvec_ivf_stats(regclass) IS 'lists, live and dead records, and the share added since the centroids were trained, of an ivf index';
+COMMENT ON FUNCTION nmvec_ivf_stats(regclass) IS 'lists, live and dead records, the share added since the centroids were trained, and the lists a scan probes first, of an ivf index';
