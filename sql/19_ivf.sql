@@ -228,6 +228,11 @@ INSERT INTO iv_big SELECT i, (SELECT array_agg(cos(i * d))::real[] FROM generate
   FROM generate_series(1, 500) i;
 SET maintenance_work_mem = '1MB';
 CREATE INDEX ON iv_big USING ivf (v) WITH (lists = 100);
+-- The hint's figure is enough (the sample may take half of it).
+SET maintenance_work_mem = '4MB';
+CREATE INDEX iv_big_i ON iv_big USING ivf (v) WITH (lists = 100);
+SELECT lists, records FROM nmvec_ivf_stats('iv_big_i');
+DROP INDEX iv_big_i;
 RESET maintenance_work_mem;
 
 -- Inserts are buffered per list in the inserting backend and written before

@@ -3,9 +3,12 @@
 // Phases (reported in pg_stat_progress_create_index):
 //  1. sampling: one heap scan draws a uniform sample of the vectors
 //     (reservoir sampling, seeded: the same table gives the same sample) of
-//     at most kSamplePerList per list, and at most what maintenance_work_mem
-//     holds; it also counts the rows, from which `lists` is derived when the
-//     option is not given (auto_lists).
+//     at most kSamplePerList per list, and at most half of
+//     maintenance_work_mem (the sample grows by doubling, so a growth step
+//     holds the old and the new copy at once: at most the whole of it); it
+//     also counts the rows, from which `lists` is derived when the option
+//     is not given (auto_lists; the sample is sized for the lists of twice
+//     the table's last counted rows, pg_class.reltuples, when known).
 //  2. training centroids: k-means on the sample by FAISS (nmvec_faiss.so),
 //     on max_parallel_maintenance_workers + 1 threads (capped by the cores);
 //     spherical (unit-length centroids) under cosine. Threads never call
@@ -80,6 +83,10 @@ struct BuildState {
     AlignedBytes code;
 };
 
+/// Bytes the sample may take: half of maintenance_work_mem (see the file
+/// comment).
+uint64 sample_bytes() { return static_cast<uint64>(maintenance_work_mem) * 1024 / 2; }
+
 uint64 next_random(uint64& s) {
     // splitmix64
     uint64 z = (s += 0x9e3779b97f4a7c15ull);
@@ -118,11 +125,12 @@ void sample_callback(Relation /*index*/, ItemPointer /*tid*/, Datum* values, boo
     bs.index_tuples += 1;
     if (bs.sample_cap == 0) {
         // First vector: now the dims are known, so is the memory a sample may take.
-        const uint64 mem = static_cast<uint64>(maintenance_work_mem) * 1024;
-        bs.sample_cap = std::max<uint64>(1, mem / (sizeof(float) * bs.dims));
+        bs.sample_cap = std::max<uint64>(1, sample_bytes() / (sizeof(float) * bs.dims));
         const int lists = lists_option(bs.index);
-        uint64 want = lists > 0 ? static_cast<uint64>(lists) * kSamplePerList
-                                : static_cast<uint64>(kMaxLists) * kSamplePerList;
+        const double counted = bs.heap->rd_rel->reltuples;
+        const uint64 want = lists > 0     ? static_cast<uint64>(lists) * kSamplePerList
+                            : counted > 0 ? static_cast<uint64>(auto_lists(2.0 * counted)) * kSamplePerList
+                                          : static_cast<uint64>(kMaxLists) * kSamplePerList;
         bs.sample_cap = std::min(bs.sample_cap, want);
     }
     const uint64 i = bs.seen++;
@@ -437,7 +445,7 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
                                       static_cast<unsigned long long>(n_sample), bs.dims,
                                       static_cast<unsigned long long>(k * kMinSamplePerList)),
                             errhint("Raise maintenance_work_mem to at least %.0f MB, or use fewer lists.",
-                                    need_mb + 1)));
+                                    2 * need_mb + 1)));
         }
         pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseTrain);
         bs.n_lists = static_cast<uint32>(k);
