@@ -25,6 +25,7 @@
 // A NULL query (or a zero query under cosine) returns every indexed row,
 // in no particular order.
 #include <algorithm>
+#include <functional>
 #include <numeric>
 
 #include "ivf_am.h"
@@ -112,7 +113,7 @@ struct IvfScanState {
     std::vector<float> query32;  // float32 form (the centroids)
     std::vector<float> cdist;
     std::vector<uint32> order;  // lists, nearest centroid first ...
-    uint32 ordered_end = 0;     // ... as far as order[0, ordered_end)
+    size_t ordered_end = 0;     // ... as far as order[0, ordered_end)
     uint32 next_list = 0;       // next list of `order` to probe
     uint32 round = 0, max_lists = 0;
     std::vector<Hit> hits;  // the current round's rows, closest last
@@ -123,38 +124,33 @@ struct IvfScanState {
 
 IvfScanState* state_of(IndexScanDesc scan) { return static_cast<IvfScanState*>(scan->opaque); }
 
-/// Extend the sorted prefix of s.keys to at least `upto` (or all). A
-/// round holds every record of its lists, but the fetching stops after a
-/// few dozen: selecting the next block (twice the last) and sorting only it
-/// costs O(n) per block instead of sorting every candidate.
-void sort_ahead(IvfScanState& s, size_t upto) {
-    while (s.sorted_end < std::min(upto, s.keys.size())) {
-        const size_t block = std::max<size_t>(64, s.sorted_end);
-        const auto from = s.keys.begin() + static_cast<ptrdiff_t>(s.sorted_end);
-        const auto to =
-            s.keys.begin() + static_cast<ptrdiff_t>(std::min(s.keys.size(), s.sorted_end + block));
-        if (to != s.keys.end()) std::nth_element(from, to, s.keys.end());
-        std::sort(from, to);
-        s.sorted_end = static_cast<size_t>(to - s.keys.begin());
+/// Extend the sorted prefix v[0, sorted) to at least `upto` elements (or
+/// all): select the next block (at least 64, and at least as long as the
+/// prefix) and sort only it. A round holds every record of its lists but
+/// the fetching stops after a few dozen, and a scan probes a few of
+/// thousands of lists: O(n) per block instead of sorting everything.
+template <typename T, typename Less>
+void sort_prefix(std::vector<T>& v, size_t& sorted, size_t upto, Less less) {
+    while (sorted < std::min(upto, v.size())) {
+        const size_t to_index = std::min(v.size(), std::max({upto, sorted * 2, sorted + 64}));
+        const auto from = v.begin() + static_cast<ptrdiff_t>(sorted);
+        const auto to = v.begin() + static_cast<ptrdiff_t>(to_index);
+        if (to != v.end()) std::nth_element(from, to, v.end(), less);
+        std::sort(from, to, less);
+        sorted = to_index;
     }
 }
 
-/// Extend the ordered prefix of s.order to at least `upto` lists: the
-/// rounds reach a few dozen of thousands of lists, so the rest stays
-/// unsorted (selected away, as in sort_ahead).
-void order_ahead(IvfScanState& s, uint32 upto) {
-    const auto nearer = [&](uint32 a, uint32 b) {
+/// The candidates' keys in order as far as `upto`.
+void sort_ahead(IvfScanState& s, size_t upto) {
+    sort_prefix(s.keys, s.sorted_end, upto, std::less<uint64>());
+}
+
+/// The lists nearest centroid first (ties: lower list) as far as `upto`.
+void order_ahead(IvfScanState& s, size_t upto) {
+    sort_prefix(s.order, s.ordered_end, upto, [&](uint32 a, uint32 b) {
         return s.cdist[a] != s.cdist[b] ? s.cdist[a] < s.cdist[b] : a < b;
-    };
-    const auto n = static_cast<uint32>(s.order.size());
-    while (s.ordered_end < std::min(upto, n)) {
-        const auto from = s.order.begin() + s.ordered_end;
-        const uint32 to_index = std::min(n, std::max(upto, s.ordered_end * 2));
-        const auto to = s.order.begin() + to_index;
-        if (to != s.order.end()) std::nth_element(from, to, s.order.end(), nearer);
-        std::sort(from, to, nearer);
-        s.ordered_end = to_index;
-    }
+    });
 }
 
 /// Probe the next lists of the order into s.hits (sorted closest last), or
@@ -200,6 +196,10 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
                                      rb, m, s.est.data());
                 // Room for the page's records first, so the loop below
                 // stores without growth checks; trimmed to the live ones.
+                if (s.cands.size() + n > UINT32_MAX)  // keys hold a candidate's index in 32 bits
+                    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                                    errmsg("ivf scan round holds more than %u candidates", UINT32_MAX),
+                                    errhint("Lower ivf.probes, or use more lists.")));
                 auto at = static_cast<uint32>(s.cands.size());
                 s.cands.resize(at + n);
                 s.keys.resize(at + n);
