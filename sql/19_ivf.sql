@@ -228,6 +228,17 @@ INSERT INTO iv_big SELECT i, (SELECT array_agg(cos(i * d))::real[] FROM generate
   FROM generate_series(1, 500) i;
 SET maintenance_work_mem = '1MB';
 CREATE INDEX ON iv_big USING ivf (v) WITH (lists = 100);
+-- A table counted small (ANALYZE) and loaded since: the sample follows the
+-- rows the build scan finds, not the stale count.
+CREATE TABLE iv_grown (id int, v vector(16)) WITH (autovacuum_enabled = off);
+INSERT INTO iv_grown SELECT i, (SELECT array_agg(sin(i * d))::real[] FROM generate_series(1, 16) d)::vector
+  FROM generate_series(1, 100) i;
+ANALYZE iv_grown;
+INSERT INTO iv_grown SELECT i, (SELECT array_agg(sin(i * d))::real[] FROM generate_series(1, 16) d)::vector
+  FROM generate_series(101, 70000) i;
+CREATE INDEX iv_grown_i ON iv_grown USING ivf (v);
+SELECT lists, records FROM nmvec_ivf_stats('iv_grown_i');
+DROP TABLE iv_grown;
 -- The hint's figure is enough (the sample may take half of it).
 SET maintenance_work_mem = '4MB';
 CREATE INDEX iv_big_i ON iv_big USING ivf (v) WITH (lists = 100);

@@ -7,8 +7,7 @@
 //     maintenance_work_mem (the sample grows by doubling, so a growth step
 //     holds the old and the new copy at once: at most the whole of it); it
 //     also counts the rows, from which `lists` is derived when the option
-//     is not given (auto_lists; the sample is sized for the lists of twice
-//     the table's last counted rows, pg_class.reltuples, when known).
+//     is not given (auto_lists).
 //  2. training centroids: k-means on the sample by FAISS (nmvec_faiss.so),
 //     on max_parallel_maintenance_workers + 1 threads (capped by the cores);
 //     spherical (unit-length centroids) under cosine. Threads never call
@@ -127,10 +126,10 @@ void sample_callback(Relation /*index*/, ItemPointer /*tid*/, Datum* values, boo
         // First vector: now the dims are known, so is the memory a sample may take.
         bs.sample_cap = std::max<uint64>(1, sample_bytes() / (sizeof(float) * bs.dims));
         const int lists = lists_option(bs.index);
-        const double counted = bs.heap->rd_rel->reltuples;
-        const uint64 want = lists > 0     ? static_cast<uint64>(lists) * kSamplePerList
-                            : counted > 0 ? static_cast<uint64>(auto_lists(2.0 * counted)) * kSamplePerList
-                                          : static_cast<uint64>(kMaxLists) * kSamplePerList;
+        // Without the option the lists follow the rows this scan counts
+        // (pg_class.reltuples may be stale): room for the most lists.
+        const uint64 want = lists > 0 ? static_cast<uint64>(lists) * kSamplePerList
+                                      : static_cast<uint64>(kMaxLists) * kSamplePerList;
         bs.sample_cap = std::min(bs.sample_cap, want);
     }
     const uint64 i = bs.seen++;
