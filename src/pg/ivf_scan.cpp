@@ -263,23 +263,24 @@ bool exact_distance(IndexScanDesc scan, IvfScanState& s, ItemPointerData tid, fl
         if (!isnull) {
             struct varlena* raw = PG_DETOAST_DATUM(d);
             const auto* hdr = reinterpret_cast<const Vector*>(raw);
-            if (static_cast<uint32>(hdr->dim) == s.layout.dims && s.layout.elem_kind == kFloat32 &&
-                s.layout.metric != Metric::Cosine) {
-                // Nothing to convert or normalise: the distance from the
-                // tuple's own bytes.
-                const nmvec::hnsw::Distance dist(s.layout.metric, s.layout.dims);
-                *out = dist(hdr->x, s.query32.data());
-                ok = true;
-            } else if (static_cast<uint32>(hdr->dim) == s.layout.dims) {
-                s.exact.resize(s.layout.dims);
-                if (s.layout.elem_kind == kFloat32)
-                    memcpy(s.exact.data(), hdr->x, sizeof(float) * s.layout.dims);
-                else
-                    halfs_to_floats(reinterpret_cast<const HalfVector*>(raw)->x, s.exact.data(),
-                                    s.layout.dims);
-                if (nmvec::hnsw::normalize_for(s.layout.metric, s.exact.data(), s.layout.dims)) {
+            if (static_cast<uint32>(hdr->dim) == s.layout.dims) {
+                // float32 not under cosine: the tuple's own bytes; otherwise
+                // a float32 copy, converted and normalised.
+                const float* x = hdr->x;
+                bool placed = true;  // false: a zero vector under cosine
+                if (s.layout.elem_kind != kFloat32 || s.layout.metric == Metric::Cosine) {
+                    s.exact.resize(s.layout.dims);
+                    if (s.layout.elem_kind == kFloat32)
+                        memcpy(s.exact.data(), hdr->x, sizeof(float) * s.layout.dims);
+                    else
+                        halfs_to_floats(reinterpret_cast<const HalfVector*>(raw)->x, s.exact.data(),
+                                        s.layout.dims);
+                    placed = nmvec::hnsw::normalize_for(s.layout.metric, s.exact.data(), s.layout.dims);
+                    x = s.exact.data();
+                }
+                if (placed) {
                     const nmvec::hnsw::Distance dist(s.layout.metric, s.layout.dims);
-                    *out = dist(s.exact.data(), s.query32.data());
+                    *out = dist(x, s.query32.data());
                     ok = true;
                 }
             }
