@@ -164,6 +164,19 @@ q "SELECT pg_prewarm('events_ivf')" >/dev/null
 q "EXPLAIN (COSTS OFF) SELECT id FROM events ORDER BY embedding <-> (SELECT embedding FROM queries LIMIT 1) LIMIT 10" >"$RUN/plan.txt"
 measure 0 >/dev/null  # warm-up: the first pass reads the lists into this backend's caches
 rec "recall_default" "$(measure 0)"
+# What the re-ranking reads: candidates estimated and rows read from the
+# table per query at the automatic probes (the scan's DEBUG1 line), means.
+rerank_counts() {
+    psql -qXAt <<SQL 2>&1 | awk '/ivf scan:/ { n++; c += $4; r += $7 } END { if (n) printf "%.0f %.1f", c / n, r / n }'
+SET client_min_messages = debug1;
+DO \$\$ DECLARE r record; BEGIN
+  FOR r IN SELECT embedding AS v FROM queries LOOP
+    PERFORM (SELECT count(*) FROM (SELECT 1 FROM events ORDER BY embedding <-> r.v LIMIT 10) s);
+  END LOOP;
+END \$\$;
+SQL
+}
+rec rerank_default "$(rerank_counts)"
 for p in 4 8 16 32 64 128 256; do
     [ "$p" -le "$LISTS_USED" ] && rec "recall_$p" "$(measure "$p")"
 done

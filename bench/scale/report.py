@@ -44,6 +44,9 @@ for key in keys:
         r, p50, p95 = v[key].split()
         o.append(f"| {label} | {r} | {p50} | {p95} |")
 o.append("")
+if v.get("rerank_default"):
+    cands, read = v["rerank_default"].split()
+    o.append(f"At the automatic probes a query estimates {int(cands):,} candidates and reads {read} rows from the table to re-rank them (means over the queries; the scan's DEBUG1 line).\n")
 plan = os.path.join(run, "plan.txt")
 if os.path.exists(plan):
     o.append("Plan at the default settings:\n")
