@@ -29,6 +29,7 @@
 #include <numeric>
 
 #include "ivf_am.h"
+#include "memory.h"
 
 extern "C" {
 #include "access/relscan.h"
@@ -72,7 +73,33 @@ inline float key_value(uint64 key) {
     return f;
 }
 
+/// Candidate storage the backend keeps between scans. A round holds every
+/// record of its lists (~47,000 at 10M rows and 15 probes): memory of that
+/// size, allocated anew per query, came from mmap and was faulted in page
+/// by page, and zeroed by resize() besides, which together took about a
+/// third of a 10M query's time (perf, on these VMs). One spare pair: a scan
+/// takes it as it starts, and gives it back at its end unless it grew past
+/// kKeepCands (a scan nested in another's loop just allocates its own).
+constexpr size_t kKeepCands = 256 * 1024;  // 5 MiB of candidates and keys
+nmvec::UninitVector<Cand> g_spare_cands;
+nmvec::UninitVector<uint64> g_spare_keys;
+
 struct IvfScanState {
+    IvfScanState() {
+        cands.swap(g_spare_cands);
+        keys.swap(g_spare_keys);
+    }
+    ~IvfScanState() {
+        if (cands.capacity() <= kKeepCands && keys.capacity() <= kKeepCands &&
+            cands.capacity() >= g_spare_cands.capacity()) {
+            cands.clear();
+            keys.clear();
+            cands.swap(g_spare_cands);
+            keys.swap(g_spare_keys);
+        }
+    }
+    IvfScanState(const IvfScanState&) = delete;
+    IvfScanState& operator=(const IvfScanState&) = delete;
     /// The heap fetch state (Postgres resources), dropped by endscan before
     /// the memory. After an error the resource owner has released its pins
     /// already: the memory just goes.
@@ -87,8 +114,8 @@ struct IvfScanState {
     // key to fetch, and the fetched rows by exact distance (a min-heap).
     // keys[0, sorted_end) is in order and holds the smallest: a round sorts
     // only as far as the fetching gets (see sort_ahead).
-    std::vector<Cand> cands;
-    std::vector<uint64> keys;
+    nmvec::UninitVector<Cand> cands;
+    nmvec::UninitVector<uint64> keys;
     size_t cand_next = 0, sorted_end = 0;
     // ivf.rerank as the scan started (0: no cap); rows read from the table
     // this round; totals for the DEBUG1 line at the end of the scan.
@@ -129,8 +156,8 @@ IvfScanState* state_of(IndexScanDesc scan) { return static_cast<IvfScanState*>(s
 /// prefix) and sort only it. A round holds every record of its lists but
 /// the fetching stops after a few dozen, and a scan probes a few of
 /// thousands of lists: O(n) per block instead of sorting everything.
-template <typename T, typename Less>
-void sort_prefix(std::vector<T>& v, size_t& sorted, size_t upto, Less less) {
+template <typename Vec, typename Less>
+void sort_prefix(Vec& v, size_t& sorted, size_t upto, Less less) {
     while (sorted < std::min(upto, v.size())) {
         const size_t to_index = std::min(v.size(), std::max({upto, sorted * 2, sorted + 64}));
         const auto from = v.begin() + static_cast<ptrdiff_t>(sorted);
