@@ -25,11 +25,11 @@
 // A NULL query (or a zero query under cosine) returns every indexed row,
 // in no particular order.
 #include <algorithm>
-#include <functional>
 #include <numeric>
 
 #include "ivf_am.h"
 #include "memory.h"
+#include "select.h"
 
 extern "C" {
 #include "access/relscan.h"
@@ -52,8 +52,10 @@ struct Cand {
     ItemPointerData tid;
 };
 
-/// A float as an unsigned integer of the same order (no NaN here: the
-/// codec's estimates are finite).
+/// A float as an unsigned integer of the same order. The codec's estimates
+/// are finite; a centroid distance may overflow (an inner product of huge
+/// elements can even be NaN): it then just sorts last (or first), where a
+/// comparison of floats would break the sort's ordering rules.
 inline uint32 ordered_bits(float f) {
     uint32 u;
     memcpy(&u, &f, sizeof u);
@@ -139,9 +141,12 @@ struct IvfScanState {
     AlignedBytes query;          // element form (the records' codes)
     std::vector<float> query32;  // float32 form (the centroids)
     std::vector<float> cdist;
-    std::vector<uint32> order;  // lists, nearest centroid first ...
-    size_t ordered_end = 0;     // ... as far as order[0, ordered_end)
-    uint32 next_list = 0;       // next list of `order` to probe
+    // The lists as keys (cand_key of their centroid distance and number),
+    // nearest first as far as order[0, ordered_end); the number alone when
+    // the scan is unordered.
+    std::vector<uint64> order;
+    size_t ordered_end = 0;
+    uint32 next_list = 0;  // next list of `order` to probe
     uint32 round = 0, max_lists = 0;
     std::vector<Hit> hits;  // the current round's rows, closest last
     std::unique_ptr<ListReader> reader;
@@ -151,33 +156,17 @@ struct IvfScanState {
 
 IvfScanState* state_of(IndexScanDesc scan) { return static_cast<IvfScanState*>(scan->opaque); }
 
-/// Extend the sorted prefix v[0, sorted) to at least `upto` elements (or
-/// all): select the next block (at least 64, and at least as long as the
-/// prefix) and sort only it. A round holds every record of its lists but
-/// the fetching stops after a few dozen, and a scan probes a few of
-/// thousands of lists: O(n) per block instead of sorting everything.
-template <typename Vec, typename Less>
-void sort_prefix(Vec& v, size_t& sorted, size_t upto, Less less) {
-    while (sorted < std::min(upto, v.size())) {
-        const size_t to_index = std::min(v.size(), std::max({upto, sorted * 2, sorted + 64}));
-        const auto from = v.begin() + static_cast<ptrdiff_t>(sorted);
-        const auto to = v.begin() + static_cast<ptrdiff_t>(to_index);
-        if (to != v.end()) std::nth_element(from, to, v.end(), less);
-        std::sort(from, to, less);
-        sorted = to_index;
-    }
-}
-
-/// The candidates' keys in order as far as `upto`.
+/// The candidates' keys in order as far as `upto` (a sampled pivot, one
+/// pass, a sort of what is below it: see select.h).
 void sort_ahead(IvfScanState& s, size_t upto) {
-    sort_prefix(s.keys, s.sorted_end, upto, std::less<uint64>());
+    if (s.sorted_end < std::min(upto, s.keys.size()))
+        s.sorted_end = nmvec::extend_sorted_prefix(s.keys.data(), s.keys.size(), s.sorted_end, upto);
 }
 
 /// The lists nearest centroid first (ties: lower list) as far as `upto`.
 void order_ahead(IvfScanState& s, size_t upto) {
-    sort_prefix(s.order, s.ordered_end, upto, [&](uint32 a, uint32 b) {
-        return s.cdist[a] != s.cdist[b] ? s.cdist[a] < s.cdist[b] : a < b;
-    });
+    if (s.ordered_end < std::min(upto, s.order.size()))
+        s.ordered_end = nmvec::extend_sorted_prefix(s.order.data(), s.order.size(), s.ordered_end, upto);
 }
 
 /// Probe the next lists of the order into s.hits (sorted closest last), or
@@ -204,7 +193,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
         s.fetched_round = 0;
         s.centroid.resize(s.layout.dims);
         for (; s.next_list < end; ++s.next_list) {
-            const uint32 list = s.order[s.next_list];
+            const uint32 list = key_index(s.order[s.next_list]);
             const ListEntry e = read_entry(index, s.layout, list);
             if (e.head == InvalidBlockNumber) continue;
             const float* c = nullptr;
@@ -254,7 +243,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
     const void* q = s.query.data();
     s.hits.clear();
     for (; s.next_list < end; ++s.next_list) {
-        const ListEntry e = read_entry(index, s.layout, s.order[s.next_list]);
+        const ListEntry e = read_entry(index, s.layout, key_index(s.order[s.next_list]));
         s.reader->read(e, [&](const RecordHeader* h, const char* code) {
             if (h->flags & kRecordDead) return;
             s.hits.push_back({dist(code, q), h->heap_tid});
@@ -402,7 +391,7 @@ void start(IndexScanDesc scan, IvfScanState& s) {
     s.round = first;
     s.max_lists = max;
     s.order.resize(s.layout.n_lists);
-    std::iota(s.order.begin(), s.order.end(), 0u);
+    std::iota(s.order.begin(), s.order.end(), uint64{0});
     if (s.layout.dims == 0) {  // nothing ever indexed
         s.unordered = false;
         s.max_lists = 0;
@@ -422,6 +411,7 @@ void start(IndexScanDesc scan, IvfScanState& s) {
         s.centroids->distances(s.query32.data(), s.cdist);
     else
         centroid_distances(index, s.layout, s.query32.data(), s.cdist);
+    for (uint32 i = 0; i < s.layout.n_lists; ++i) s.order[i] = cand_key(s.cdist[i], i);
     s.ordered_end = 0;  // probe_round orders as far as it needs
 }
 
@@ -439,7 +429,7 @@ bool next_tuple(IndexScanDesc scan, IvfScanState& s) {
         if (s.unordered) {
             // Every list, rows as stored.
             if (s.next_list >= s.max_lists) return false;
-            const ListEntry e = read_entry(scan->indexRelation, s.layout, s.order[s.next_list++]);
+            const ListEntry e = read_entry(scan->indexRelation, s.layout, key_index(s.order[s.next_list++]));
             s.reader->read(e, [&](const RecordHeader* h, const char*) {
                 if (!(h->flags & kRecordDead)) s.hits.push_back({0.0f, h->heap_tid});
             });
