@@ -347,8 +347,7 @@ bool next_rabitq(IndexScanDesc scan, IvfScanState& s, Hit* out) {
                     const uint32 index = key_index(s.keys[i]);
                     s.keys[i] = cand_key(s.cands[index].est, index);
                 }
-                std::sort(s.keys.begin() + static_cast<ptrdiff_t>(s.cand_next), s.keys.end());
-                s.sorted_end = s.keys.size();
+                s.sorted_end = s.cand_next;  // re-keyed: sorted again as far as read
                 break;
             }
         }
@@ -359,6 +358,7 @@ bool next_rabitq(IndexScanDesc scan, IvfScanState& s, Hit* out) {
             return true;
         }
         if (capped && s.cand_next < s.keys.size()) {
+            sort_ahead(s, s.cand_next + 1);
             const Cand c = s.cands[key_index(s.keys[s.cand_next++])];
             // An estimate, not a distance: kept non-negative where distances are.
             const float d = s.layout.metric == Metric::L2 ? std::max(c.est, 0.0f) : c.est;
