@@ -76,7 +76,7 @@ fi
 restore_hugepages() { [ -n "$HP_OLD" ] && echo "$HP_OLD" >/proc/sys/vm/nr_hugepages; HP_OLD=""; }
 pgcluster_start "huge_pages = try" "shared_buffers = $SB" "maintenance_work_mem = 4GB" "max_parallel_maintenance_workers = 1" \
     "max_parallel_workers = 2" "max_wal_size = 16GB" "checkpoint_timeout = 30min" "jit = off" \
-    "autovacuum = off" "fsync = on" "max_connections = 100" >/dev/null
+    "autovacuum = off" "fsync = on" "max_connections = 100" >/dev/null || { restore_hugepages; exit 1; }
 export PGHOST PGPORT PGUSER
 trap 'pgcluster_stop; restore_hugepages' EXIT
 hp_used=$(awk '/^HugePages_(Total|Free|Rsvd):/ { v[$1] = $2 } END { print v["HugePages_Total:"] - v["HugePages_Free:"] + v["HugePages_Rsvd:"] }' /proc/meminfo)
