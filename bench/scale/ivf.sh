@@ -60,26 +60,14 @@ cmake --build build -j2 --target nmvec-gen >/dev/null
 [ "$FAISS" = 1 ] && cmake --build build -j2 --target ann_baseline ann_gt >/dev/null
 B=$ROOT/build
 source scripts/pgcluster.sh
-# Huge pages for shared memory, as a production server with a large
-# shared_buffers has them: with 4 KiB pages every new backend faults in each
-# page of the 4 GB it touches (the list pages, the re-ranked rows), which on
-# these VMs cut 32 fresh pgbench clients to ~55 TPS at 10M (633 with huge
-# pages, same build). As root, vm.nr_hugepages is raised for the run and put
-# back at the end; otherwise huge_pages = try uses whatever is reserved.
-HP_OLD="" HP_WANT=0
-if [ "$(id -u)" -eq 0 ] && [ -w /proc/sys/vm/nr_hugepages ]; then
-    sb_mb=$(echo "$SB" | awk '/GB$/ { print $0 * 1024; next } /MB$/ { print $0 + 0; next } { print 0 }')
-    HP_WANT=$(( (sb_mb * 11 / 10 + 256) / 2 ))  # 2 MiB pages: shared_buffers + 10 % + 256 MB
-    HP_OLD=$(cat /proc/sys/vm/nr_hugepages)
-    [ "$HP_OLD" -lt "$HP_WANT" ] && echo "$HP_WANT" >/proc/sys/vm/nr_hugepages
-fi
-restore_hugepages() { [ -n "$HP_OLD" ] && echo "$HP_OLD" >/proc/sys/vm/nr_hugepages; HP_OLD=""; }
+source bench/scale/hugepages.sh
+hugepages_reserve "$SB"
 pgcluster_start "huge_pages = try" "shared_buffers = $SB" "maintenance_work_mem = 4GB" "max_parallel_maintenance_workers = 1" \
     "max_parallel_workers = 2" "max_wal_size = 16GB" "checkpoint_timeout = 30min" "jit = off" \
-    "autovacuum = off" "fsync = on" "max_connections = 100" >/dev/null || { restore_hugepages; exit 1; }
+    "autovacuum = off" "fsync = on" "max_connections = 100" >/dev/null || { hugepages_restore; exit 1; }
 export PGHOST PGPORT PGUSER
-trap 'pgcluster_stop; restore_hugepages' EXIT
-hp_used=$(awk '/^HugePages_(Total|Free|Rsvd):/ { v[$1] = $2 } END { print v["HugePages_Total:"] - v["HugePages_Free:"] + v["HugePages_Rsvd:"] }' /proc/meminfo)
+trap 'pgcluster_stop; hugepages_restore' EXIT
+hp_used=$(hugepages_in_use)
 q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
 {
     echo "command: $CMDLINE"
@@ -241,6 +229,6 @@ if [ "$FAISS" = 1 ]; then
 fi
 
 pgcluster_stop >/dev/null
-restore_hugepages
+hugepages_restore
 python3 bench/scale/report.py "$RUN" "$OUT" "$ROWS"
 log "wrote $OUT"
