@@ -28,14 +28,10 @@ bash scripts/build.sh >/dev/null
 cmake -S . -B build -DNMVEC_BENCH=ON >/dev/null
 cmake --build build -j2 --target nmvec-gen >/dev/null
 source scripts/pgcluster.sh
-source bench/scale/hugepages.sh
-hugepages_reserve 4GB
-pgcluster_start "huge_pages = try" "shared_buffers = 4GB" "maintenance_work_mem = 4GB" \
+source bench/scale/cluster.sh
+scale_cluster_start 4GB "maintenance_work_mem = 4GB" \
     "max_parallel_maintenance_workers = 1" "max_wal_size = 16GB" "checkpoint_timeout = 30min" "jit = off" \
-    "autovacuum = off" >/dev/null || { hugepages_restore; exit 1; }
-export PGHOST PGPORT PGUSER
-trap 'pgcluster_stop; hugepages_restore' EXIT
-hp_used=$(hugepages_in_use)
+    "autovacuum = off" || exit 1
 q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
 q "CREATE EXTENSION nmvec"
 q 'CREATE TABLE events (id bigint, ts timestamptz, tenant text, category text, action text, "user" text, pid integer, payload jsonb, hash text, embedding vector(384))'
@@ -110,7 +106,7 @@ done
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(awk '/^MemTotal:/{printf "%.0f", $2 / 1048576}' /proc/meminfo) GiB RAM; disk: $(lsblk -dno NAME,ROTA,SIZE "$(df --output=source "$PGC_DIR" | tail -1)" 2>/dev/null || echo unknown)"
     echo "- git: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (modified)')"
-    echo "- heap $heap, shared_buffers 4 GB on huge pages ($hp_used of 2 MiB in use after start), index rabitq with automatic lists, automatic probes ($probes)"
+    echo "- heap $heap, shared_buffers 4 GB on huge pages ($HP_USED of 2 MiB in use after start), index rabitq with automatic lists, automatic probes ($probes)"
     echo
     echo "50 held-out queries, \`ORDER BY embedding <-> q LIMIT 10\` one after another in PL/pgSQL. Cold: the server restarted and the OS page cache dropped (\`echo 3 > /proc/sys/vm/drop_caches\`) before the pass, then the index (not the table) read back with pg_prewarm, so each row the scan re-ranks comes from disk unless an earlier query of the pass read its page. Heap blocks read: from outside shared buffers (pg_statio_user_tables), per query. Agreement: the share of the 10 rows that are also in the warm, uncapped answer (the warm answer's own recall@10 is the scale run's)."
     echo

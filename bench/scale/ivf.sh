@@ -60,14 +60,10 @@ cmake --build build -j2 --target nmvec-gen >/dev/null
 [ "$FAISS" = 1 ] && cmake --build build -j2 --target ann_baseline ann_gt >/dev/null
 B=$ROOT/build
 source scripts/pgcluster.sh
-source bench/scale/hugepages.sh
-hugepages_reserve "$SB"
-pgcluster_start "huge_pages = try" "shared_buffers = $SB" "maintenance_work_mem = 4GB" "max_parallel_maintenance_workers = 1" \
+source bench/scale/cluster.sh
+scale_cluster_start "$SB" "maintenance_work_mem = 4GB" "max_parallel_maintenance_workers = 1" \
     "max_parallel_workers = 2" "max_wal_size = 16GB" "checkpoint_timeout = 30min" "jit = off" \
-    "autovacuum = off" "fsync = on" "max_connections = 100" >/dev/null || { hugepages_restore; exit 1; }
-export PGHOST PGPORT PGUSER
-trap 'pgcluster_stop; hugepages_restore' EXIT
-hp_used=$(hugepages_in_use)
+    "autovacuum = off" "fsync = on" "max_connections = 100" || exit 1
 q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
 {
     echo "command: $CMDLINE"
@@ -75,7 +71,7 @@ q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
     echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(awk '/^MemTotal:/{printf "%.0f", $2 / 1048576}' /proc/meminfo) GiB RAM"
     echo "git: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (modified)')"
     echo "server: $(q 'SELECT version()')"
-    echo "settings: shared_buffers $SB, huge_pages try ($hp_used huge pages of 2 MiB in use after start; vm.nr_hugepages ${HP_WANT} for the run), maintenance_work_mem 4GB, max_parallel_maintenance_workers 1 (2 build threads), fsync on, autovacuum off"
+    echo "settings: shared_buffers $SB, huge_pages try ($HP_USED huge pages of 2 MiB in use after start; vm.nr_hugepages ${HP_WANT} for the run), maintenance_work_mem 4GB, max_parallel_maintenance_workers 1 (2 build threads), fsync on, autovacuum off"
 } >"$RUN/meta.txt"
 q "CREATE EXTENSION nmvec"
 q "CREATE EXTENSION pg_prewarm"

@@ -1,4 +1,5 @@
-# Sourced by bench/scale/*.sh: huge pages for the cluster's shared memory, as
+# Sourced by bench/scale/*.sh (after scripts/pgcluster.sh): their throwaway
+# cluster, with huge pages for its shared memory, as
 # a production server with a large shared_buffers has them. With 4 KiB pages
 # every new backend faults in each page of shared buffers it touches (the
 # list pages, the re-ranked rows): on these VMs 32 fresh pgbench clients at
@@ -8,6 +9,10 @@
 #                           # + 10 % + 256 MB (never lowers it); sets HP_WANT
 #   hugepages_in_use        # 2 MiB pages in use or reserved now
 #   hugepages_restore       # put vm.nr_hugepages back (safe to call twice)
+#   scale_cluster_start SB [postgresql.conf lines...]
+#                           # all of it: reserve, start with huge_pages = try and
+#                           # shared_buffers = SB, export PG*, an EXIT trap that
+#                           # stops the cluster and restores; sets HP_USED
 # Not root: nothing is reserved; the cluster's huge_pages = try uses whatever is.
 HP_OLD="" HP_WANT=0
 hugepages_reserve() {
@@ -24,4 +29,13 @@ hugepages_in_use() {
 hugepages_restore() {
     if [ -n "$HP_OLD" ]; then echo "$HP_OLD" >/proc/sys/vm/nr_hugepages; fi
     HP_OLD=""
+}
+scale_cluster_start() {
+    local sb=$1
+    shift
+    hugepages_reserve "$sb"
+    pgcluster_start "huge_pages = try" "shared_buffers = $sb" "$@" >/dev/null || { hugepages_restore; return 1; }
+    export PGHOST PGPORT PGUSER
+    trap 'pgcluster_stop; hugepages_restore' EXIT
+    HP_USED=$(hugepages_in_use)
 }
