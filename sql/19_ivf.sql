@@ -342,3 +342,31 @@ INSERT INTO iv_max SELECT i, (SELECT array_agg(cos(i * d * 0.002))::real[] FROM 
   FROM generate_series(31, 34) i;
 SELECT count(*) AS rabitq_self_found FROM iv_max p WHERE (SELECT q.id FROM iv_max q ORDER BY q.v <-> p.v LIMIT 1) = p.id;
 SELECT lists, records, dims FROM nmvec_ivf_stats('iv_max_rabitq');
+-- Huge elements of both signs: inner products overflow to -Infinity and
+-- NaN (inf - inf). Both quantizers return every row once and, within a
+-- round (all 20 lists here), NaN distances last, as an exact ORDER BY does
+-- (NaN sorts after every float8).
+CREATE TABLE iv_nan (id int, v vector(16));
+INSERT INTO iv_nan SELECT i, (SELECT array_agg(sin(i * d))::real[] FROM generate_series(1, 16) d)::vector
+  FROM generate_series(1, 3000) i;
+CREATE INDEX iv_nan_flat ON iv_nan USING ivf (v vector_ip_ops) WITH (lists = 20, quantizer = 'flat');
+CREATE FUNCTION iv_nan_check() RETURNS TABLE (rows bigint, distinct_rows bigint, nan_rows bigint, nan_after_numbers bool)
+LANGUAGE sql AS $$
+  WITH r AS (SELECT id, v <#> '[3e38,-3e38,3e38,-3e38,3e38,-3e38,3e38,-3e38,3e38,-3e38,3e38,-3e38,3e38,-3e38,3e38,-3e38]' AS d,
+                    row_number() OVER () AS pos
+               FROM (SELECT id, v FROM iv_nan
+                      ORDER BY v <#> '[3e38,-3e38,3e38,-3e38,3e38,-3e38,3e38,-3e38,3e38,-3e38,3e38,-3e38,3e38,-3e38,3e38,-3e38]'
+                      LIMIT 5000) s)
+  SELECT count(*), count(DISTINCT id), count(*) FILTER (WHERE d = 'NaN'),
+         coalesce(max(pos) FILTER (WHERE d <> 'NaN') < min(pos) FILTER (WHERE d = 'NaN'), true)
+    FROM r $$;
+SET enable_seqscan = off;
+SET ivf.probes = 20;
+SELECT * FROM iv_nan_check();
+DROP INDEX iv_nan_flat;
+CREATE INDEX iv_nan_rabitq ON iv_nan USING ivf (v vector_ip_ops) WITH (lists = 20);
+SELECT * FROM iv_nan_check();
+RESET enable_seqscan;
+RESET ivf.probes;
+DROP TABLE iv_nan;
+DROP FUNCTION iv_nan_check();

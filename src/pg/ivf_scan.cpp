@@ -25,6 +25,7 @@
 // A NULL query (or a zero query under cosine) returns every indexed row,
 // in no particular order.
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "ivf_am.h"
@@ -52,11 +53,12 @@ struct Cand {
     ItemPointerData tid;
 };
 
-/// A float as an unsigned integer of the same order. The codec's estimates
-/// are finite; a centroid distance may overflow (an inner product of huge
-/// elements can even be NaN): it then just sorts last (or first), where a
-/// comparison of floats would break the sort's ordering rules.
+/// A float as an unsigned integer of the same order, NaN after everything
+/// (as PostgreSQL orders float8). The codec's estimates are finite, but a
+/// distance may overflow, and an inner product of huge elements can be NaN:
+/// compared as floats it would break the sorts' ordering rules.
 inline uint32 ordered_bits(float f) {
+    if (std::isnan(f)) return UINT32_MAX;
     uint32 u;
     memcpy(&u, &f, sizeof u);
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
@@ -250,7 +252,8 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
         });
     }
     std::sort(s.hits.begin(), s.hits.end(), [](const Hit& a, const Hit& b) {
-        if (a.dist != b.dist) return a.dist > b.dist;
+        const uint32 ka = ordered_bits(a.dist), kb = ordered_bits(b.dist);
+        if (ka != kb) return ka > kb;
         return ItemPointerCompare(const_cast<ItemPointer>(&a.tid), const_cast<ItemPointer>(&b.tid)) > 0;
     });
     return true;
@@ -313,7 +316,7 @@ bool exact_distance(IndexScanDesc scan, IvfScanState& s, ItemPointerData tid, fl
 /// table, the round's fetched rows come first (exact order), then the rest
 /// by estimated distance, unread.
 bool next_rabitq(IndexScanDesc scan, IvfScanState& s, Hit* out) {
-    auto later = [](const Hit& a, const Hit& b) { return a.dist > b.dist; };
+    auto later = [](const Hit& a, const Hit& b) { return ordered_bits(a.dist) > ordered_bits(b.dist); };
     for (;;) {
         const bool capped = s.rerank_cap > 0 && s.fetched_round >= s.rerank_cap;
         while (!capped && s.cand_next < s.keys.size() &&
