@@ -5,6 +5,9 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <utility>
+
+#include "sq8.h"
 
 namespace nmvec {
 
@@ -20,18 +23,65 @@ constexpr float kRelMargin = 1e-3f, kAbsMargin = 1e-5f;
 /// Most groups nearest() orders on its stack (sqrt of 1M centroids; the
 /// index allows 32,768 lists: 181 groups).
 constexpr size_t kMaxGroups = 1024;
+/// Groups nearest() visits in order of estimated distance before the rest.
+constexpr size_t kFirstGroups = 4;
 
 }  // namespace
 
 CentroidSearch::CentroidSearch(hnsw::Metric metric, size_t dim, const float* centroids, size_t k)
     : dist_(metric, dim), dim_(dim), k_(k), centroids_(centroids, centroids + k * dim) {
-    if (k >= kGroupFrom && (metric == hnsw::Metric::L2 || metric == hnsw::Metric::Cosine)) build_groups();
+    if (k < kGroupFrom || dim > sq8::kMaxDims) return;
+    if (metric == hnsw::Metric::L2 || metric == hnsw::Metric::Cosine) build_groups();
+    if (group_begin_.empty()) {  // one group of all, never skipped
+        group_begin_ = {0, k_};
+        members_.assign(centroids_.begin(), centroids_.end());
+        member_ids_.resize(k_);
+        std::iota(member_ids_.begin(), member_ids_.end(), 0u);
+    }
+    build_codes();
+}
+
+void CentroidSearch::CodedRows::build(const float* rows, size_t n, size_t dim) {
+    stride = (dim + sq8::kRowAlign - 1) / sq8::kRowAlign * sq8::kRowAlign;
+    codes.assign(n * stride, 0);
+    for (auto* v : {&lo, &step, &norm2, &norm, &err, &mean, &dev}) v->assign(n, 0.0);
+    std::vector<uint8_t> code(sq8::code_bytes(dim));
+    for (size_t r = 0; r < n; ++r) {
+        const float* c = rows + r * dim;
+        sq8::encode(c, dim, code.data());
+        const sq8::Header h = sq8::read_header(code.data());
+        const uint8_t* bytes = code.data() + sq8::kHeaderBytes;
+        std::copy_n(bytes, dim, codes.data() + r * stride);
+        double n2 = 0.0, err2 = 0.0, bsum = 0.0;
+        for (size_t j = 0; j < dim; ++j) {
+            const double v = c[j], b = bytes[j];
+            const double e = v - (static_cast<double>(h.lo) + static_cast<double>(h.step) * b);
+            n2 += v * v;
+            err2 += e * e;
+            bsum += b;
+        }
+        const double mb = dim > 0 ? bsum / static_cast<double>(dim) : 0.0;
+        double dev2 = 0.0;
+        for (size_t j = 0; j < dim; ++j) dev2 += (bytes[j] - mb) * (bytes[j] - mb);
+        lo[r] = h.lo;
+        step[r] = h.step;
+        norm2[r] = n2;
+        norm[r] = std::sqrt(n2);
+        err[r] = std::sqrt(err2);
+        mean[r] = mb;
+        dev[r] = static_cast<double>(h.step) * std::sqrt(dev2);
+    }
+}
+
+void CentroidSearch::build_codes() {
+    member_codes_.build(members_.data(), k_, dim_);
+    if (prune_) centre_codes_.build(centres_.data(), groups(), dim_);
 }
 
 void CentroidSearch::build_groups() {
     const DistanceKernels& kern = active_kernels();
     const size_t g_count = static_cast<size_t>(std::lround(std::sqrt(static_cast<double>(k_))));
-    if (g_count > kMaxGroups) return;  // stays exhaustive
+    if (g_count > kMaxGroups) return;  // not grouped
     AlignedFloats centres(g_count * dim_);
     for (size_t g = 0; g < g_count; ++g)
         std::copy_n(centroid(static_cast<uint32_t>(g * k_ / g_count)), dim_, centres.data() + g * dim_);
@@ -83,6 +133,7 @@ void CentroidSearch::build_groups() {
         radius_[g] = std::max(radius_[g], e);
     }
     centres_ = std::move(centres);
+    prune_ = true;
 }
 
 void CentroidSearch::distances(const float* q, std::vector<float>& out) const {
@@ -90,7 +141,7 @@ void CentroidSearch::distances(const float* q, std::vector<float>& out) const {
     for (size_t i = 0; i < k_; ++i) out[i] = dist_(centroid(static_cast<uint32_t>(i)), q);
 }
 
-uint32_t CentroidSearch::nearest_exhaustive(const float* q, size_t* scanned) const {
+uint32_t CentroidSearch::nearest_exhaustive(const float* q, size_t* scanned, size_t* exact) const {
     float best = std::numeric_limits<float>::infinity();
     uint32_t id = 0;
     for (size_t i = 0; i < k_; ++i) {
@@ -101,43 +152,216 @@ uint32_t CentroidSearch::nearest_exhaustive(const float* q, size_t* scanned) con
         }
     }
     if (scanned) *scanned = k_;
+    if (exact) *exact = k_;
     return id;
 }
 
-uint32_t CentroidSearch::nearest(const float* q, size_t* scanned) const {
-    if (group_begin_.empty()) return nearest_exhaustive(q, scanned);
-    const DistanceKernels& kern = active_kernels();
-    const size_t g_count = groups();
-    // Groups nearest-centre first (Euclidean distance to the centre).
-    float e_centre[kMaxGroups];
-    uint32_t order[kMaxGroups];
-    for (size_t g = 0; g < g_count; ++g) {
-        e_centre[g] = std::sqrt(kern.f32_l2sq(q, centres_.data() + g * dim_, dim_));
-        order[g] = static_cast<uint32_t>(g);
-    }
-    std::sort(order, order + g_count, [&](uint32_t a, uint32_t b) { return e_centre[a] < e_centre[b]; });
-    const bool cosine = dist_.metric() == hnsw::Metric::Cosine;
-    float best = std::numeric_limits<float>::infinity(), best_e = std::numeric_limits<float>::infinity();
-    uint32_t id = 0;
-    size_t n = 0;
-    for (size_t oi = 0; oi < g_count; ++oi) {
-        const uint32_t g = order[oi];
-        // No member can be nearer than |q - centre| - radius.
-        if (e_centre[g] - radius_[g] > best_e * (1.0f + kRelMargin) + kAbsMargin) continue;
-        for (size_t row = group_begin_[g]; row < group_begin_[g + 1]; ++row) {
-            const float d = dist_(members_.data() + row * dim_, q);
-            const uint32_t mid = member_ids_[row];
-            if (d < best || (d == best && mid < id)) {
-                best = d;
-                id = mid;
-                // The Euclidean distance it stands for (unit vectors under
-                // cosine: |q - c|^2 = 2 (1 - <q,c>)).
-                best_e = std::sqrt(std::max(0.0f, cosine ? 2.0f * d : d));
+namespace {
+
+/// A query quantised for CodedRows: w_i = round(q_i / qs) in
+/// [-kQueryLevels8, kQueryLevels8] (zero padded to the row stride), with
+/// sum q_i, ||q||^2, the coding error e = qs w - q: se = sum e_i and
+/// rq = ||e||.
+struct CodedQuery {
+    std::vector<int8_t, CacheLineAllocator<int8_t>> w;
+    double qs = 0.0, sum = 0.0, norm2 = 0.0, norm = 0.0, se = 0.0, rq = 0.0;
+
+    void prepare(const float* q, size_t dim, size_t stride) {
+        w.assign(stride, 0);
+        // Element-wise in 8 lanes, then across them (vectorised).
+        float lanes[8] = {};
+        size_t j = 0;
+        for (; j + 8 <= dim; j += 8)
+            for (size_t l = 0; l < 8; ++l) lanes[l] = std::max(lanes[l], std::fabs(q[j + l]));
+        for (; j < dim; ++j) lanes[0] = std::max(lanes[0], std::fabs(q[j]));
+        float amax = 0.0f;
+        for (float v : lanes) amax = std::max(amax, v);
+        qs = amax > 0.0f && std::isfinite(amax) ? static_cast<double>(amax) / sq8::kQueryLevels8 : 0.0;
+        if (qs > 0.0) {
+            // Rounded half away from zero in float (vectorised); any w
+            // within the limit is valid: rq is the error of the w it got.
+            const float inv = static_cast<float>(sq8::kQueryLevels8) / amax, lim = sq8::kQueryLevels8;
+            int8_t* wp = w.data();
+            for (size_t i = 0; i < dim; ++i) {
+                const float x = q[i] * inv;
+                wp[i] = static_cast<int8_t>(std::min(lim, std::max(-lim, x + std::copysign(0.5f, x))));
             }
         }
-        n += group_begin_[g + 1] - group_begin_[g];
+        // Sums in 8 lanes (vectorised), then added.
+        double ls[8] = {}, ln[8] = {}, le[8] = {}, lr[8] = {};
+        j = 0;
+        for (; j + 8 <= dim; j += 8)
+            for (size_t l = 0; l < 8; ++l) {
+                const double v = q[j + l], e = qs * w[j + l] - v;
+                ls[l] += v;
+                ln[l] += v * v;
+                le[l] += e;
+                lr[l] += e * e;
+            }
+        for (; j < dim; ++j) {
+            const double v = q[j], e = qs * w[j] - v;
+            ls[0] += v;
+            ln[0] += v * v;
+            le[0] += e;
+            lr[0] += e * e;
+        }
+        sum = norm2 = se = 0.0;
+        double r2 = 0.0;
+        for (size_t l = 0; l < 8; ++l) {
+            sum += ls[l];
+            norm2 += ln[l];
+            se += le[l];
+            r2 += lr[l];
+        }
+        norm = std::sqrt(norm2);
+        rq = std::sqrt(r2);
     }
+};
+
+/// Distance bounds of rows [begin, end) of `rows` to the query, for a
+/// distance of the form a - m <q, c> with a = a0 + (l2 ? ||c||^2 : 0): in
+/// out_lo / out_hi (widened by the rounding margin). dots: the integer
+/// dots of those rows.
+template <class Rows>
+void row_bounds(const Rows& rows, size_t begin, size_t end, const CodedQuery& q, const int32_t* dots, bool l2,
+                double a0, double m, double* out_lo, double* out_hi) {
+    for (size_t r = begin, i = 0; r < end; ++r, ++i) {
+        // <q, c^> = lo sum(q) + step <q, code>, and with e = qs w - q,
+        // <q, code> = qs <w, code> - mean sum(e) - <e, code - mean>: the
+        // estimate leaves out the last term; |<q, c> - <q, c>~| <=
+        // ||q|| ||c - c^|| + ||e|| step ||code - mean|| (Cauchy-Schwarz on
+        // each coding error).
+        const double est =
+            rows.lo[r] * q.sum + rows.step[r] * (q.qs * static_cast<double>(dots[i]) - rows.mean[r] * q.se);
+        const double err = q.norm * rows.err[r] + q.rq * rows.dev[r];
+        const double a = a0 + (l2 ? rows.norm2[r] : 0.0);
+        // Room for the float32 kernel's rounding of the exact distance.
+        const double margin = kRelMargin * (std::fabs(a) + m * q.norm * rows.norm[r]) + kAbsMargin;
+        out_lo[i] = a - m * (est + err) - margin;
+        out_hi[i] = a - m * (est - err) + margin;
+    }
+}
+
+}  // namespace
+
+uint32_t CentroidSearch::nearest(const float* q, size_t* scanned, size_t* exact) const {
+    if (group_begin_.empty()) return nearest_exhaustive(q, scanned, exact);
+    struct Cand {
+        uint32_t row;
+        bool known;  // d computed already
+        float d;
+        double lo;  // lower bound
+    };
+    // Scratch reused across calls (one thread_local: one TLS lookup).
+    struct Scratch {
+        CodedQuery cq;
+        std::vector<int32_t> dots;
+        std::vector<double> lo_b, hi_b;
+        std::vector<Cand> cand;
+    };
+    thread_local Scratch scratch;
+    CodedQuery& cq = scratch.cq;
+    std::vector<int32_t>& dots = scratch.dots;
+    std::vector<double>&lo_b = scratch.lo_b, &hi_b = scratch.hi_b;
+    std::vector<Cand>& cand = scratch.cand;
+    cq.prepare(q, dim_, member_codes_.stride);
+    if (!std::isfinite(cq.norm2) || !std::isfinite(cq.rq)) return nearest_exhaustive(q, scanned, exact);
+    const hnsw::Metric metric = dist_.metric();
+    const bool cosine = metric == hnsw::Metric::Cosine, l2 = metric == hnsw::Metric::L2;
+    // distance = a - m <q, c>: L2 a = ||q||^2 + ||c||^2, m = 2; cosine a = 1,
+    // m = 1 (unit vectors); inner product a = 0, m = 1.
+    const double a0 = l2 ? cq.norm2 : cosine ? 1.0 : 0.0, m = l2 ? 2.0 : 1.0;
+    const sq8::Kernels& sk = sq8::active_kernels();
+    const DistanceKernels& kern = active_kernels();
+    const size_t g_count = group_begin_.size() - 1;
+    size_t largest = 0;
+    for (size_t g = 0; g < g_count; ++g) largest = std::max(largest, group_begin_[g + 1] - group_begin_[g]);
+    largest = std::max(largest, prune_ ? g_count : size_t{0});
+    if (dots.size() < largest) {
+        dots.resize(largest);
+        lo_b.resize(largest);
+        hi_b.resize(largest);
+    }
+    float e_lo[kMaxGroups];
+    uint32_t order[kMaxGroups];
+    if (prune_) {
+        // Groups nearest-centre first, by the centres' estimated Euclidean
+        // distances; a lower bound of each for the skipping.
+        sk.dot_u8_i8_rows(centre_codes_.codes.data(), g_count, cq.w.data(), centre_codes_.stride,
+                          dots.data());
+        row_bounds(centre_codes_, 0, g_count, cq, dots.data(), true, cq.norm2, 2.0, lo_b.data(), hi_b.data());
+        float mid[kMaxGroups];
+        for (size_t g = 0; g < g_count; ++g) {
+            e_lo[g] = static_cast<float>(std::sqrt(std::max(0.0, lo_b[g])));
+            mid[g] = static_cast<float>(lo_b[g] + hi_b[g]);
+            order[g] = static_cast<uint32_t>(g);
+        }
+        // The nearest few first (they set the bound that skips the others),
+        // then the rest in any order: a full sort cost more than it saved.
+        const size_t first = std::min(g_count, kFirstGroups);
+        std::partial_sort(order, order + first, order + g_count,
+                          [&](uint32_t x, uint32_t y) { return mid[x] < mid[y]; });
+    } else {
+        order[0] = 0;
+    }
+    // best: the least upper bound of a visited centroid.
+    double best = std::numeric_limits<double>::infinity();
+    float best_e = std::numeric_limits<float>::infinity();
+    cand.clear();
+    size_t n = 0, x = 0;
+    for (size_t oi = 0; oi < g_count; ++oi) {
+        const uint32_t g = order[oi];
+        // No member can be nearer than |q - centre| - radius: tried with
+        // the centre's coded lower bound, then (a float32 distance costs
+        // less than a group's codes) with its exact distance.
+        if (prune_) {
+            const float limit = best_e * (1.0f + kRelMargin) + kAbsMargin;
+            if (e_lo[g] - radius_[g] > limit) continue;
+            if (std::sqrt(kern.f32_l2sq(q, centres_.data() + g * dim_, dim_)) - radius_[g] > limit) continue;
+        }
+        const size_t b = group_begin_[g], e = group_begin_[g + 1];
+        sk.dot_u8_i8_rows(member_codes_.codes.data() + b * member_codes_.stride, e - b, cq.w.data(),
+                          member_codes_.stride, dots.data());
+        row_bounds(member_codes_, b, e, cq, dots.data(), l2, a0, m, lo_b.data(), hi_b.data());
+        size_t gi = 0;
+        for (size_t i = 1; i < e - b; ++i)
+            if (hi_b[i] < hi_b[gi]) gi = i;
+        float gd = 0.0f;
+        const bool improves = hi_b[gi] < best;
+        if (improves) {
+            // The group's most promising member: its float32 distance (plus
+            // the rounding margin) bounds the answer tighter than its code.
+            const double margin = (hi_b[gi] - lo_b[gi]) / 2.0 - m * (cq.norm * member_codes_.err[b + gi] +
+                                                                     cq.rq * member_codes_.dev[b + gi]);
+            gd = dist_(members_.data() + (b + gi) * dim_, q);
+            ++x;
+            best = std::min(hi_b[gi], static_cast<double>(gd) + margin);
+            // The Euclidean distance it stands for (unit vectors under
+            // cosine: |q - c|^2 = 2 (1 - <q,c>)).
+            best_e = static_cast<float>(std::sqrt(std::max(0.0, cosine ? 2.0 * best : best)));
+        }
+        for (size_t i = 0; i < e - b; ++i)
+            if (lo_b[i] <= best)
+                cand.push_back({static_cast<uint32_t>(b + i), improves && i == gi, gd, lo_b[i]});
+        n += e - b;
+    }
+    float best_d = std::numeric_limits<float>::infinity();
+    uint32_t id = 0;
+    size_t checked = 0;
+    for (const Cand& c : cand) {
+        if (c.lo > best) continue;
+        const float d = c.known ? c.d : dist_(members_.data() + c.row * dim_, q);
+        const uint32_t mid = member_ids_[c.row];
+        x += c.known ? 0 : 1;
+        ++checked;
+        if (d < best_d || (d == best_d && mid < id)) {
+            best_d = d;
+            id = mid;
+        }
+    }
+    if (checked == 0) return nearest_exhaustive(q, scanned, exact);  // bounds not finite
     if (scanned) *scanned = n;
+    if (exact) *exact = x;
     return id;
 }
 

@@ -26,6 +26,7 @@ struct CpuFeatures {
     bool avx512vl = false;
     bool avx512fp16 = false;
     bool avx512vpopcntdq = false;
+    bool avx512vnni = false;
     bool os_ymm = false;  ///< XCR0 has SSE and AVX state
     bool os_zmm = false;  ///< XCR0 also has opmask, ZMM_Hi256, Hi16_ZMM state
 };
@@ -62,6 +63,7 @@ CpuFeatures detect() noexcept {
     f.avx512vl = ebx & (1u << 31);
     f.avx512fp16 = edx & (1u << 23);
     f.avx512vpopcntdq = ecx & (1u << 14);
+    f.avx512vnni = ecx & (1u << 11);
     return f;
 }
 
@@ -86,6 +88,8 @@ bool cpu_supports(SimdLevel level) noexcept {
 }
 
 bool cpu_has_vpopcntdq() noexcept { return cpu_supports(SimdLevel::AVX512) && features().avx512vpopcntdq; }
+
+bool cpu_has_vnni() noexcept { return cpu_supports(SimdLevel::AVX512) && features().avx512vnni; }
 
 SimdLevel best_simd_level() noexcept {
     const SimdLevel best = detected_level();

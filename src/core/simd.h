@@ -20,6 +20,9 @@ bool cpu_supports(SimdLevel level) noexcept;
 /// lane population count: Ice Lake, Zen 4 and later)? An extra for a few
 /// kernels within the AVX-512 level, not a level of its own.
 bool cpu_has_vpopcntdq() noexcept;
+/// Does the CPU support the AVX-512 level and AVX512_VNNI (vpdpbusd: Ice
+/// Lake, Cascade Lake, Zen 4 and later)? Also an extra within the level.
+bool cpu_has_vnni() noexcept;
 
 /// Best supported level; the environment variable NMVEC_SIMD (scalar, avx2,
 /// avx512, avx512fp16) can lower it, for testing and benchmarks.

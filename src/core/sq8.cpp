@@ -91,10 +91,19 @@ int64_t dot_u8_i16_scalar(const uint8_t* c, const int16_t* w, size_t n) {
     return s;
 }
 
+void dot_u8_i8_rows_scalar(const uint8_t* codes, size_t rows, const int8_t* w, size_t n, int32_t* out) {
+    for (size_t r = 0; r < rows; ++r) {
+        const uint8_t* c = codes + r * n;
+        int32_t s = 0;
+        for (size_t i = 0; i < n; ++i) s += static_cast<int32_t>(c[i]) * w[i];
+        out[r] = s;
+    }
+}
+
 }  // namespace
 
 const Kernels& kernels_scalar() {
-    static const Kernels k = {dot_u8_i16_scalar};
+    static const Kernels k = {dot_u8_i16_scalar, dot_u8_i8_rows_scalar};
     return k;
 }
 

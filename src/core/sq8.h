@@ -71,10 +71,22 @@ void encode(const float* x, size_t dims, uint8_t* out);
 /// The decoded vector x^ into out[0, dims).
 void decode(const uint8_t* code, size_t dims, float* out);
 
+/// Bound of the 8-bit query weights of dot_u8_i8_rows: a pair of u8 * s8
+/// products is then at most 2 * 255 * 63 < 2^15, so vpmaddubsw never
+/// saturates, and an int32 sum over kMaxDims stays below 2^31.
+constexpr int kQueryLevels8 = 63;
+/// Rows of dot_u8_i8_rows are padded to a multiple of this many bytes.
+constexpr size_t kRowAlign = 64;
+
 /// Integer kernels (exact: every level gives the scalar result).
 struct Kernels {
     /// sum_i c[i] * w[i] for i < n (n <= kMaxDims, |w[i]| <= kQueryLevels).
     int64_t (*dot_u8_i16)(const uint8_t* c, const int16_t* w, size_t n);
+    /// out[r] = sum_i codes[r * n + i] * w[i] for r < rows: `rows` code rows
+    /// of n bytes back to back (header-less; n a multiple of kRowAlign,
+    /// n <= kMaxDims + kRowAlign, zero padding where w is 0), |w[i]| <=
+    /// kQueryLevels8. codes and w 64-byte aligned.
+    void (*dot_u8_i8_rows)(const uint8_t* codes, size_t rows, const int8_t* w, size_t n, int32_t* out);
 };
 /// The table of one SIMD level (AVX512FP16 uses the AVX-512 one); throws
 /// nmvec::Error(Internal) for a level not compiled in. Check cpu_supports().
@@ -83,7 +95,10 @@ const Kernels& kernels(SimdLevel level);
 const Kernels& active_kernels();
 const Kernels& kernels_scalar();
 const Kernels& kernels_avx2();
-const Kernels& kernels_avx512();
+const Kernels& kernels_avx512();  ///< with VNNI's row kernel when the CPU has it
+/// The AVX-512 table without VNNI (what kernels_avx512() is on CPUs
+/// without it; for tests on CPUs with it).
+const Kernels& kernels_avx512_no_vnni();
 
 /// A query prepared for estimates against codes.
 struct Query {

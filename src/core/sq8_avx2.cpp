@@ -43,10 +43,38 @@ int64_t dot_u8_i16(const uint8_t* c, const int16_t* w, size_t n) {
     return s;
 }
 
+inline int32_t hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+// u8 * s8 pairs into int16 (vpmaddubsw: no saturation for |w| <=
+// kQueryLevels8), pairs of those into int32 (vpmaddwd by 1).
+void dot_u8_i8_rows(const uint8_t* codes, size_t rows, const int8_t* w, size_t n, int32_t* out) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (size_t r = 0; r < rows; ++r) {
+        const uint8_t* c = codes + r * n;
+        __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+        for (size_t i = 0; i < n; i += 64) {
+            const __m256i p0 =
+                _mm256_maddubs_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(c + i)),
+                                     _mm256_load_si256(reinterpret_cast<const __m256i*>(w + i)));
+            const __m256i p1 =
+                _mm256_maddubs_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(c + i + 32)),
+                                     _mm256_load_si256(reinterpret_cast<const __m256i*>(w + i + 32)));
+            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(p0, ones));
+            acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(p1, ones));
+        }
+        out[r] = hsum_epi32(_mm256_add_epi32(acc0, acc1));
+    }
+}
+
 }  // namespace
 
 const Kernels& kernels_avx2() {
-    static const Kernels k = {dot_u8_i16};
+    static const Kernels k = {dot_u8_i16, dot_u8_i8_rows};
     return k;
 }
 

@@ -132,17 +132,22 @@ TEST_P(GroupedMetrics, PrunedSearchIsExact) {
     nmvec::CentroidSearch s(m, dim, c.data(), k);
     ASSERT_GT(s.groups(), 0u);
     auto q = clustered(nq, dim, 40, 0.3f, 7, unit);
-    size_t total = 0;
+    size_t total = 0, total_exact = 0;
     for (size_t i = 0; i < nq; ++i) {
         const float* qi = q.data() + i * dim;
-        size_t scanned = 0;
-        ASSERT_EQ(s.nearest(qi, &scanned), brute_nearest(s, m, qi)) << "query " << i;
+        size_t scanned = 0, exact = 0;
+        ASSERT_EQ(s.nearest(qi, &scanned, &exact), brute_nearest(s, m, qi)) << "query " << i;
         total += scanned;
+        total_exact += exact;
+        ASSERT_GE(exact, 1u);
+        ASSERT_LE(exact, scanned);
     }
     // Queries equal to a duplicated centroid: the lower index.
     EXPECT_EQ(s.nearest(c.data() + 10 * dim), 10u);
     EXPECT_EQ(s.nearest(c.data() + 700 * dim), 20u);
     EXPECT_LT(total / nq, k / 3) << "mean centroids scanned";
+    // The 8-bit codes leave few centroids for a float32 distance.
+    EXPECT_LT(total_exact / nq, 40u) << "mean float32 distances";
 }
 
 // Random centroids (no structure): still exact, whatever it prunes.
@@ -162,6 +167,55 @@ INSTANTIATE_TEST_SUITE_P(Metrics, GroupedMetrics,
                          [](const ::testing::TestParamInfo<nmvec::hnsw::Metric>& info) {
                              return std::string(info.param == nmvec::hnsw::Metric::L2 ? "L2" : "Cosine");
                          });
+
+// Under inner product nothing is grouped, but from 256 centroids on every
+// centroid is estimated from its code first: the exhaustive answer, with
+// float32 distances for a few.
+TEST(CentroidSearch, CodedInnerProductIsExact) {
+    const nmvec::hnsw::Metric m = nmvec::hnsw::Metric::InnerProduct;
+    const size_t dim = 64, k = 600, nq = 1000;
+    auto c = clustered(k, dim, 30, 0.2f, 21, false);
+    std::copy_n(c.data() + 5 * dim, dim, c.data() + 400 * dim);  // a tie
+    nmvec::CentroidSearch s(m, dim, c.data(), k);
+    ASSERT_TRUE(s.coded());
+    ASSERT_EQ(s.groups(), 0u);
+    auto q = clustered(nq, dim, 30, 0.4f, 22, false);
+    size_t total_exact = 0;
+    for (size_t i = 0; i < nq; ++i) {
+        size_t scanned = 0, exact = 0;
+        ASSERT_EQ(s.nearest(q.data() + i * dim, &scanned, &exact), brute_nearest(s, m, q.data() + i * dim));
+        EXPECT_EQ(scanned, k);
+        total_exact += exact;
+    }
+    EXPECT_LT(total_exact / nq, k / 10);
+    EXPECT_EQ(s.nearest(c.data() + 5 * dim), brute_nearest(s, m, c.data() + 5 * dim));
+}
+
+// Magnitudes far from 1 (the bounds are relative to the norms) and queries
+// at a centroid, halfway between two, or zero: still exact.
+TEST(CentroidSearch, CodedSearchAtExtremes) {
+    const size_t dim = 40, k = 300;
+    for (nmvec::hnsw::Metric m : {nmvec::hnsw::Metric::L2, nmvec::hnsw::Metric::InnerProduct}) {
+        for (float scale : {1e-18f, 1e-6f, 1e6f, 1e15f}) {
+            auto c = random_vectors(k, dim, 31, false);
+            for (float& x : c) x *= scale;
+            nmvec::CentroidSearch s(m, dim, c.data(), k);
+            ASSERT_TRUE(s.coded());
+            auto q = random_vectors(200, dim, 32, false);
+            for (float& x : q) x *= scale;
+            for (size_t i = 0; i < 200; ++i)
+                ASSERT_EQ(s.nearest(q.data() + i * dim), brute_nearest(s, m, q.data() + i * dim))
+                    << "scale " << scale << " query " << i;
+            for (uint32_t i = 0; i < 20; ++i) {
+                std::vector<float> mid(dim), zero(dim, 0.0f);
+                for (size_t j = 0; j < dim; ++j) mid[j] = (c[i * dim + j] + c[(i + 1) * dim + j]) / 2;
+                ASSERT_EQ(s.nearest(c.data() + i * dim), brute_nearest(s, m, c.data() + i * dim));
+                ASSERT_EQ(s.nearest(mid.data()), brute_nearest(s, m, mid.data()));
+                ASSERT_EQ(s.nearest(zero.data()), brute_nearest(s, m, zero.data()));
+            }
+        }
+    }
+}
 
 TEST(CentroidSearch, GroupedOnlyWhereExact) {
     const size_t dim = 8;

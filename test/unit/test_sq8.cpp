@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "simd.h"
+#include "memory.h"
 #include "sq8.h"
 
 namespace nmvec::sq8 {
@@ -188,6 +189,44 @@ TEST(Sq8, SimdKernelsEqualScalar) {
         std::vector<int16_t> w(kMaxDims, kQueryLevels), wn(kMaxDims, -kQueryLevels);
         EXPECT_EQ(k.dot_u8_i16(c.data(), w.data(), kMaxDims), int64_t{255} * kQueryLevels * kMaxDims);
         EXPECT_EQ(k.dot_u8_i16(c.data(), wn.data(), kMaxDims), -int64_t{255} * kQueryLevels * kMaxDims);
+    }
+}
+
+// The row kernel of the ivf centroid pass: every level, both AVX-512 forms
+// (vpmaddubsw, and vpdpbusd where the CPU has VNNI), the scalar integers,
+// for 0..5 rows (the two-row loop and its odd tail) and widths up to the
+// padded limit, extremes included (no int16 saturation at |w| = 63).
+TEST(Sq8, RowKernelsEqualScalar) {
+    std::mt19937 rng(5);
+    std::uniform_int_distribution<int> byte(0, 255), weight(-kQueryLevels8, kQueryLevels8);
+    const size_t widest = (kMaxDims + kRowAlign - 1) / kRowAlign * kRowAlign;
+    for (int variant = 0; variant < 3; ++variant) {
+        const SimdLevel level = variant == 0 ? SimdLevel::AVX2 : SimdLevel::AVX512;
+        if (!cpu_supports(level)) continue;
+        const Kernels& k = variant == 2 ? kernels_avx512_no_vnni() : kernels(level);
+        for (size_t n :
+             {size_t{64}, size_t{128}, size_t{384}, size_t{832}, size_t{16000 + 64 - 16000 % 64}, widest}) {
+            for (size_t rows = 0; rows <= 5; ++rows) {
+                std::vector<uint8_t, nmvec::CacheLineAllocator<uint8_t>> c(rows * n);
+                std::vector<int8_t, nmvec::CacheLineAllocator<int8_t>> w(n);
+                for (auto& v : c) v = static_cast<uint8_t>(byte(rng));
+                for (auto& v : w) v = static_cast<int8_t>(weight(rng));
+                std::vector<int32_t> got(rows + 1, 7), want(rows + 1, 7);
+                k.dot_u8_i8_rows(c.data(), rows, w.data(), n, got.data());
+                kernels_scalar().dot_u8_i8_rows(c.data(), rows, w.data(), n, want.data());
+                EXPECT_EQ(got, want) << simd_level_name(level) << " variant " << variant << " n " << n
+                                     << " rows " << rows;
+                EXPECT_EQ(got[rows], 7) << "wrote past the rows";
+            }
+        }
+        std::vector<uint8_t, nmvec::CacheLineAllocator<uint8_t>> c(3 * widest, 255);
+        std::vector<int8_t, nmvec::CacheLineAllocator<int8_t>> w(widest, kQueryLevels8),
+            wn(widest, -kQueryLevels8);
+        std::vector<int32_t> out(3);
+        k.dot_u8_i8_rows(c.data(), 3, w.data(), widest, out.data());
+        for (int32_t v : out) EXPECT_EQ(v, 255 * kQueryLevels8 * static_cast<int32_t>(widest));
+        k.dot_u8_i8_rows(c.data(), 3, wn.data(), widest, out.data());
+        for (int32_t v : out) EXPECT_EQ(v, -255 * kQueryLevels8 * static_cast<int32_t>(widest));
     }
 }
 
