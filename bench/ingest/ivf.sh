@@ -60,7 +60,7 @@ copy() {
     q "$1" "CHECKPOINT" >/dev/null
     local t0 out
     t0=$(now)
-    out=$(psql -qXAt -d "$1" -c "SELECT split_part(pg_read_file('/proc/self/stat'), ' ', 14)::int + split_part(pg_read_file('/proc/self/stat'), ' ', 15)::int" \
+    out=$(psql -qXAt -d "$1" -c "${4:-SET client_min_messages = warning}" -c "SELECT split_part(pg_read_file('/proc/self/stat'), ' ', 14)::int + split_part(pg_read_file('/proc/self/stat'), ' ', 15)::int" \
         -c "COPY $2 FROM '$3' (FORMAT binary)" \
         -c "SELECT split_part(pg_read_file('/proc/self/stat'), ' ', 14)::int + split_part(pg_read_file('/proc/self/stat'), ' ', 15)::int")
     echo "$(el "$t0" "$(now)") $(echo "$out" | awk -v hz="$(getconf CLK_TCK)" 'NR == 1 { a = $1 } END { printf "%.2f", ($1 - a) / hz }')"
@@ -85,6 +85,12 @@ for r in $(seq 1 "$REPEATS"); do
     reccopy "ivf_s_$r" "$(copy nmv iv "$WORK/stream.pgcopy")"
     rec "ivf1000_build_s_$r" "$(fresh nmv iv1000 "CREATE INDEX iv1000_i ON iv1000 USING ivf (embedding vector_cosine_ops) WITH (lists = 1000, quantizer = 'rabitq')")"
     reccopy "ivf1000_s_$r" "$(copy nmv iv1000 "$WORK/stream.pgcopy")"
+    # The same two rabitq indexes with the insert helper off (the COPY's
+    # own thread does all the work).
+    rec "ivfrx_build_s_$r" "$(fresh nmv ivrx "CREATE INDEX ivrx_i ON ivrx USING ivf (embedding vector_cosine_ops) WITH (quantizer = 'rabitq')")"
+    reccopy "ivfrx_s_$r" "$(copy nmv ivrx "$WORK/stream.pgcopy" "SET ivf.insert_helper = off")"
+    rec "ivf1000x_build_s_$r" "$(fresh nmv iv1000x "CREATE INDEX iv1000x_i ON iv1000x USING ivf (embedding vector_cosine_ops) WITH (lists = 1000, quantizer = 'rabitq')")"
+    reccopy "ivf1000x_s_$r" "$(copy nmv iv1000x "$WORK/stream.pgcopy" "SET ivf.insert_helper = off")"
     fresh pgv pgplain >/dev/null
     reccopy "pgplain_s_$r" "$(copy pgv pgplain "$WORK/stream.pgcopy")"
     rec "pgv_build_s_$r" "$(fresh pgv pg "CREATE INDEX pg_i ON pg USING ivfflat (embedding vector_cosine_ops) WITH (lists = $LISTS)")"
@@ -168,7 +174,7 @@ o = [f"# COPY into an ivf-indexed table ({datetime.date.today()})\n",
      f"Command: `{cmd}`; each COPY {repeats} times into a fresh table (median, min-max).\n",
      f"Data: 384-d nm-monitor events from nmvec-gen, one stream (one seed): its first {base:,} rows in the table when its index (cosine) is built, then the next {stream:,} rows in one `COPY ... (FORMAT binary)` (server-side). shared_buffers 2 GB, autovacuum off, one cluster.\n",
      "## COPY rate\n",
-     "Each repeat COPYs into the unindexed table, then at once into the rabitq-indexed one, then the others. Besides the wall time, the backend's CPU time (user + system, from /proc/self/stat) of each COPY: it leaves out the waits on the disk, which vary most on these VMs.\n",
+     "Each repeat COPYs into the unindexed table, then at once into the rabitq-indexed one, then the others. Besides the wall time, the backend's CPU time (user + system, from /proc/self/stat, all its threads: the insert helper's included) of each COPY: it leaves out the waits on the disk, which vary most on these VMs.\n",
      "| COPY of the stream into | rows/s (median) | min–max | vs unindexed nmvec (medians) | per repeat: wall ratio (median, range) | per repeat: CPU-time ratio (median, range) |", "|---|---|---|---|---|---|"]
 def pair(key, base_key, prefix=""):
     xs = [float(v[f"{prefix}{base_key}_{i}"]) / float(v[f"{prefix}{key}_{i}"]) for i in range(1, repeats + 1)]
@@ -182,6 +188,8 @@ row("unindexed table (nmvec)", plain, plain[0])
 row(f"ivf, automatic lists ({lists}), quantizer rabitq", rates("ivfr_s", stream), plain[0], "ivfr_s")
 row(f"ivf, automatic lists ({lists}), quantizer flat", rates("ivf_s", stream), plain[0], "ivf_s")
 row("ivf, lists = 1000, quantizer rabitq", rates("ivf1000_s", stream), plain[0], "ivf1000_s")
+row(f"ivf, automatic lists ({lists}), rabitq, `ivf.insert_helper = off`", rates("ivfrx_s", stream), plain[0], "ivfrx_s")
+row("ivf, lists = 1000, rabitq, `ivf.insert_helper = off`", rates("ivf1000x_s", stream), plain[0], "ivf1000x_s")
 pgplain = rates("pgplain_s", stream)
 row("unindexed table (pgvector's database)", pgplain, plain[0])
 row(f"pgvector ivfflat, lists = {lists}", rates("pgv_s", stream), plain[0], "pgv_s", "pgplain_s")

@@ -208,6 +208,13 @@ void register_ivf() {
                             "A positive value caps the table reads: rows past the cap come in the order of "
                             "their estimated distance. Flat indexes ignore it.",
                             &g_rerank, 0, 0, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("ivf.insert_helper",
+                             "Whether inserts into a RaBitQ ivf index hand the list choice and encoding "
+                             "of full batches of rows to a helper thread of the backend.",
+                             "On (the default) a COPY or multi-row INSERT computes its rows' lists and codes "
+                             "on a second core while the backend stores the next rows; the index holds the "
+                             "same records either way. No effect on a machine with one core.",
+                             &g_insert_helper, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("ivf");
     DefineCustomIntVariable("ivfflat.probes", "Lists an ivfflat index scan searches first (pgvector's name).",
                             "Read by indexes created USING ivfflat.", &g_ivfflat_probes, 1, 1, kMaxLists,

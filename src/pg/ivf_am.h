@@ -45,8 +45,9 @@ int lists_option(Relation index);
 
 /// GUCs (ivf_am.cpp). ivf indexes read ivf.probes; ivfflat indexes read
 /// pgvector's ivfflat.probes and ivfflat.max_probes.
-extern int g_probes;  // ivf.probes; 0: automatic
-extern int g_rerank;  // ivf.rerank; 0: automatic (the error bounds decide)
+extern int g_probes;          // ivf.probes; 0: automatic
+extern int g_rerank;          // ivf.rerank; 0: automatic (the error bounds decide)
+extern bool g_insert_helper;  // ivf.insert_helper
 extern int g_ivfflat_probes;
 extern int g_ivfflat_iterative_scan;
 extern int g_ivfflat_max_probes;

@@ -19,24 +19,71 @@
 // Writing one WAL record per page instead of one per row is what makes a
 // COPY into an ivf-indexed table cheap: GenericXLog compares the whole
 // written part of a page for every record it logs.
+//
+// The insert helper (ivf.insert_helper, on by default where there are two
+// cores or more): for a RaBitQ index whose centroids the backend has
+// cached, rows are gathered in batches of kBatchRows (heap TID and prepared
+// vector); a full batch goes to a helper thread of the backend (a
+// nmvec::Worker: pure computation, no Postgres calls, signals blocked),
+// which chooses each row's list and encodes it while the backend goes on
+// with the next rows; the backend collects the batch when the next one is
+// full, or at any point that writes the buffers above (so nothing a flush
+// promises changes), and only then buffers its records. A batch not full
+// at a flush is computed by the backend itself, so one-row INSERTs never
+// wait on the thread. What an aborted transaction handed to the thread is
+// dropped with its buffers (the job owns its memory). It makes a COPY's
+// wall time shorter, not its CPU time: both cores are used.
 #include <algorithm>
+#include <thread>
 #include <unordered_map>
 
 #include "ivf_am.h"
+#include "worker.h"
 
 extern "C" {
 #include "access/parallel.h"
 #include "access/relation.h"
 #include "access/xact.h"
 #include "executor/executor.h"
+#include "storage/ipc.h"
 #include "storage/lmgr.h"
 }
 
 namespace nmvec::pg::ivf {
+
+bool g_insert_helper = true;
+
 namespace {
 
 /// Bytes all buffers of one index may hold before they are all written.
 constexpr size_t kMaxBufferedBytes = 4u << 20;
+/// Rows of a batch handed to the insert helper.
+constexpr uint32 kBatchRows = 128;
+
+/// Rows whose list and code are computed together (by the helper thread or,
+/// for a batch not full at a flush, by the backend).
+struct Batch {
+    uint32 dims = 0, code_bytes = 0, rows = 0;
+    std::shared_ptr<const nmvec::CentroidSearch> centroids;
+    std::shared_ptr<const nmvec::RabitqCodec> codec;
+    std::vector<ItemPointerData> tids;
+    std::vector<float> vecs;  // rows x dims, prepared
+    std::vector<uint32> lists;
+    std::vector<uint8_t> codes;  // rows x code_bytes
+    std::shared_ptr<nmvec::Worker::Job> job;
+
+    /// Lists and codes of every row. Pure computation (any thread).
+    void compute() {
+        lists.resize(rows);
+        codes.resize(static_cast<size_t>(rows) * code_bytes);
+        for (uint32 r = 0; r < rows; ++r) {
+            const float* v = vecs.data() + static_cast<size_t>(r) * dims;
+            lists[r] = centroids->nearest(v);
+            codec->encode(v, centroids->centroid(lists[r]),
+                          codes.data() + static_cast<size_t>(r) * code_bytes);
+        }
+    }
+};
 
 struct IndexBuffer {
     Oid index = InvalidOid;
@@ -44,7 +91,35 @@ struct IndexBuffer {
     uint32 rec_bytes = 0;
     std::unordered_map<uint32, std::vector<char>> lists;
     size_t bytes = 0;
+    std::shared_ptr<Batch> pending;   // gathering rows
+    std::shared_ptr<Batch> inflight;  // with the helper thread
+    bool empty() const { return bytes == 0 && !inflight && !(pending && pending->rows > 0); }
 };
+
+nmvec::Worker* g_worker = nullptr;
+
+void stop_worker(int /*code*/, Datum /*arg*/) {
+    delete g_worker;  // finishes what is queued, joins
+    g_worker = nullptr;
+}
+
+/// The backend's helper thread, started on first use; null when the
+/// machine has one core or the thread cannot start.
+nmvec::Worker* worker() {
+    static bool tried = false;
+    if (g_worker == nullptr && !tried) {
+        tried = true;
+        if (std::thread::hardware_concurrency() < 2) return nullptr;
+        try {
+            g_worker = new nmvec::Worker();
+        } catch (const std::exception& e) {
+            elog(DEBUG1, "nmvec: ivf insert helper not started: %s", e.what());
+            return nullptr;
+        }
+        on_proc_exit(stop_worker, 0);
+    }
+    return g_worker;
+}
 
 // Backend-global, on the C++ heap; emptied at every transaction end.
 std::vector<IndexBuffer>* g_buffers = nullptr;
@@ -68,14 +143,51 @@ void write_list(Relation index, const Layout& layout, IndexBuffer& b, uint32 lis
 
 /// Write every list's buffer of `index` (open, locked, and b's relfilenode
 /// its current one) into it.
+void write_buffers(Relation index, const Layout& layout, IndexBuffer& b) {
+    for (auto& [list, bytes] : b.lists) write_list(index, layout, b, list, bytes);
+    b.lists.clear();
+}
+
+void buffer_record(Relation index, const Layout& l, uint32 list, ItemPointer tid, const void* code);
+
+/// Buffer the records of a computed batch.
+void buffer_batch(Relation index, const Layout& layout, Batch& batch) {
+    for (uint32 r = 0; r < batch.rows; ++r)
+        buffer_record(index, layout, batch.lists[r], &batch.tids[r],
+                      batch.codes.data() + static_cast<size_t>(r) * batch.code_bytes);
+}
+
+/// Collect b's batch from the helper thread, if any, and buffer it.
+void collect(Relation index, const Layout& layout, IndexBuffer& b) {
+    if (!b.inflight) return;
+    std::shared_ptr<Batch> done = std::move(b.inflight);
+    b.inflight.reset();
+    g_worker->wait(*done->job);
+    buffer_batch(index, layout, *done);
+}
+
+/// Everything b holds into its list buffers: the batch with the helper
+/// thread, then the gathering one (computed here).
+void drain(Relation index, const Layout& layout, IndexBuffer& b) {
+    collect(index, layout, b);
+    if (b.pending && b.pending->rows > 0) {
+        std::shared_ptr<Batch> batch = std::move(b.pending);
+        b.pending.reset();
+        batch->compute();
+        buffer_batch(index, layout, *batch);
+    }
+}
+
+/// Write everything b holds into `index` (open, locked, and b's
+/// relfilenode its current one).
 void write_all(Relation index, IndexBuffer& b) {
-    if (b.bytes == 0) return;
+    if (b.empty()) return;
     Layout layout;
     read_layout(index, &layout);
     if (layout.rec_bytes != b.rec_bytes)
         elog(ERROR, "ivf index \"%s\" changed its record size", RelationGetRelationName(index));
-    for (auto& [list, bytes] : b.lists) write_list(index, layout, b, list, bytes);
-    b.lists.clear();
+    drain(index, layout, b);
+    write_buffers(index, layout, b);
 }
 
 /// Write the buffers of the indexes' current relfilenodes. At commit the
@@ -85,7 +197,7 @@ void write_all(Relation index, IndexBuffer& b) {
 void flush_all(bool at_commit) {
     if (g_buffers == nullptr) return;
     for (IndexBuffer& b : *g_buffers) {
-        if (b.bytes == 0) continue;
+        if (b.empty()) continue;
         // Still locked by the inserting statements (RowExclusiveLock to the
         // transaction's end); gone if dropped in this transaction.
         Relation index = try_relation_open(b.index, RowExclusiveLock);
@@ -97,7 +209,7 @@ void flush_all(bool at_commit) {
         g_buffers->clear();
     } else {
         g_buffers->erase(std::remove_if(g_buffers->begin(), g_buffers->end(),
-                                        [](const IndexBuffer& b) { return b.bytes == 0; }),
+                                        [](const IndexBuffer& b) { return b.empty(); }),
                          g_buffers->end());
     }
 }
@@ -167,9 +279,8 @@ uint32 nearest_list(Relation index, InsertState& st) {
     return static_cast<uint32>(std::min_element(st.dists.begin(), st.dists.end()) - st.dists.begin());
 }
 
-/// Buffer one record for `list` of `index`; writes the list's buffer once it
-/// holds a page, every buffer of the index once they hold kMaxBufferedBytes.
-void buffer_record(Relation index, const Layout& l, uint32 list, ItemPointer tid, const void* code) {
+/// The buffer of `index` (its current relfilenode), created if need be.
+IndexBuffer* buffer_for(Relation index, const Layout& l) {
     if (g_buffers == nullptr) g_buffers = new std::vector<IndexBuffer>();
     IndexBuffer* b = find_buffer(index);
     if (b != nullptr && b->rec_bytes != l.rec_bytes)
@@ -181,6 +292,14 @@ void buffer_record(Relation index, const Layout& l, uint32 list, ItemPointer tid
         b->node = index->rd_node;
         b->rec_bytes = l.rec_bytes;
     }
+    return b;
+}
+
+/// Buffer one record for `list` of `index`; writes the list's buffer once it
+/// holds a page, every list buffer of the index once they hold
+/// kMaxBufferedBytes.
+void buffer_record(Relation index, const Layout& l, uint32 list, ItemPointer tid, const void* code) {
+    IndexBuffer* b = buffer_for(index, l);
     std::vector<char>& bytes = b->lists[list];
     const size_t at = bytes.size();
     bytes.resize(at + l.rec_bytes);
@@ -193,7 +312,34 @@ void buffer_record(Relation index, const Layout& l, uint32 list, ItemPointer tid
     if (bytes.size() >= kSliceBytes)
         write_list(index, l, *b, list, bytes);
     else if (b->bytes >= kMaxBufferedBytes)
-        write_all(index, *b);
+        write_buffers(index, l, *b);
+}
+
+/// Gather a row for the helper thread (a RaBitQ index with cached
+/// centroids); a full batch is handed over once the previous one is
+/// collected.
+void gather_row(Relation index, InsertState& st, ItemPointer tid) {
+    const Layout& l = st.layout;
+    IndexBuffer* b = buffer_for(index, l);
+    if (!b->pending) {
+        b->pending = std::make_shared<Batch>();
+        Batch& n = *b->pending;
+        n.dims = l.dims;
+        n.code_bytes = static_cast<uint32>(l.code_bytes());
+        n.centroids = st.centroids;
+        n.codec = l.codec;
+        n.tids.reserve(kBatchRows);
+        n.vecs.reserve(static_cast<size_t>(kBatchRows) * l.dims);
+    }
+    Batch& p = *b->pending;
+    p.tids.push_back(*tid);
+    p.vecs.insert(p.vecs.end(), st.f32.begin(), st.f32.end());
+    if (++p.rows < kBatchRows) return;
+    collect(index, l, *b);  // may write pages; b stays valid (no buffer is added)
+    std::shared_ptr<Batch> full = std::move(b->pending);
+    b->pending.reset();
+    full->job = g_worker->submit([full] { full->compute(); });
+    b->inflight = std::move(full);
 }
 
 }  // namespace
@@ -250,6 +396,17 @@ extern "C" bool nmvec_ivf_insert(Relation index, Datum* values, bool* isnull, It
             ensure_dims(index, &st->layout, dim);
         }
         if (!prepare_vector(st->layout, values[0], st->code, st->f32)) return 0;  // zero vector under cosine
+        if (g_insert_helper && st->layout.quantizer == kRabitq && st->layout.trained && !IsParallelWorker()) {
+            if (!st->looked_up) {
+                st->centroids = cached_centroids(index, st->layout, st->tmp);
+                st->looked_up = true;
+            }
+            if (st->centroids && worker() != nullptr) {
+                gather_row(index, *st, heap_tid);
+                inserted = true;
+                return 0;
+            }
+        }
         const uint32 list = nearest_list(index, *st);
         if (st->layout.quantizer == kRabitq)
             rabitq_encode(index, st->layout, list, st->f32.data(),

@@ -1,0 +1,89 @@
+-- ivf.insert_helper: a RaBitQ index's inserts in full batches (128 rows)
+-- get their lists and codes from a helper thread of the backend. The
+-- index must hold exactly what inline inserts give, be whole at every
+-- statement, and lose nothing a rollback keeps out.
+SET client_min_messages = warning;
+CREATE TABLE ih (id int PRIMARY KEY, v vector(16));
+SHOW ivf.insert_helper;
+-- Trained on 2,000 rows.
+INSERT INTO ih SELECT i, ARRAY(SELECT sin(i * 0.37 + j * 1.7 + (i % 13) * j) FROM generate_series(1, 16) j)::vector
+  FROM generate_series(1, 2000) i;
+CREATE INDEX ih_v ON ih USING ivf (v vector_l2_ops) WITH (lists = 20);
+-- 1,000 new rows through the helper, then their twins (same vectors,
+-- id + 100000) inline.
+INSERT INTO ih SELECT i, ARRAY(SELECT sin(i * 0.37 + j * 1.7 + (i % 13) * j) FROM generate_series(1, 16) j)::vector
+  FROM generate_series(2001, 3000) i;
+SET ivf.insert_helper = off;
+INSERT INTO ih SELECT id + 100000, v FROM ih WHERE id BETWEEN 2001 AND 3000;
+RESET ivf.insert_helper;
+SELECT lists, records FROM nmvec_ivf_stats('ih_v');
+-- Each new row and its twin are in the same list: a scan of one list (the
+-- nearest to the row's own vector, where both must be) finds both at
+-- distance 0.
+SET enable_seqscan = off;
+SET ivf.probes = 1;
+SELECT count(*) AS rows_with_twin_in_same_list
+  FROM ih a
+ WHERE a.id BETWEEN 2001 AND 3000
+   AND (SELECT count(*) FROM (SELECT b.id FROM ih b ORDER BY b.v <-> a.v LIMIT 2) t
+         WHERE t.id IN (a.id, a.id + 100000)) = 2;
+-- A transaction rolled back: what it handed to the helper is dropped with
+-- its buffers, nothing reaches the index.
+BEGIN;
+INSERT INTO ih SELECT i, ARRAY(SELECT cos(i * 0.07 + j) FROM generate_series(1, 16) j)::vector
+  FROM generate_series(4001, 4300) i;
+ROLLBACK;
+SELECT records FROM nmvec_ivf_stats('ih_v');
+-- Inside a transaction the next statement sees every row (the batch still
+-- with the helper, and the one not yet full, are collected and written
+-- first; after the rollback those records point to dead rows, which scans
+-- skip and vacuum removes).
+BEGIN;
+INSERT INTO ih SELECT i, ARRAY(SELECT cos(i * 0.11 + j) FROM generate_series(1, 16) j)::vector
+  FROM generate_series(5001, 5300) i;
+SELECT count(*) AS found_by_index
+  FROM ih a WHERE a.id BETWEEN 5001 AND 5300
+   AND (SELECT b.id FROM ih b ORDER BY b.v <-> a.v LIMIT 1) = a.id;
+ROLLBACK;
+SELECT records FROM nmvec_ivf_stats('ih_v');
+SELECT count(*) AS rolled_back_rows_returned
+  FROM (SELECT b.id FROM ih b ORDER BY b.v <-> (SELECT ARRAY(SELECT cos(5100 * 0.11 + j) FROM generate_series(1, 16) j)::vector) LIMIT 50) t
+ WHERE t.id BETWEEN 5001 AND 5300;
+-- A savepoint rolled back: the rows before it stay, the ones after it are
+-- not returned.
+BEGIN;
+INSERT INTO ih SELECT i, ARRAY(SELECT cos(i * 0.13 + j) FROM generate_series(1, 16) j)::vector
+  FROM generate_series(6001, 6200) i;
+SAVEPOINT s;
+INSERT INTO ih SELECT i, ARRAY(SELECT cos(i * 0.17 + j) FROM generate_series(1, 16) j)::vector
+  FROM generate_series(7001, 7300) i;
+ROLLBACK TO SAVEPOINT s;
+COMMIT;
+SELECT records FROM nmvec_ivf_stats('ih_v');
+SELECT count(*) AS kept_rows_found
+  FROM ih a WHERE a.id BETWEEN 6001 AND 6200
+   AND (SELECT b.id FROM ih b ORDER BY b.v <-> a.v LIMIT 1) = a.id;
+SELECT count(*) AS undone_rows_returned
+  FROM (SELECT b.id FROM ih b ORDER BY b.v <-> (SELECT ARRAY(SELECT cos(7100 * 0.17 + j) FROM generate_series(1, 16) j)::vector) LIMIT 50) t
+ WHERE t.id BETWEEN 7001 AND 7300;
+-- COPY: same path.
+COPY ih FROM STDIN;
+8001	[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]
+8002	[16,15,14,13,12,11,10,9,8,7,6,5,4,3,2,1]
+\.
+SELECT id FROM ih ORDER BY v <-> '[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]' LIMIT 1;
+-- Many statements in one transaction, each bigger than a batch.
+BEGIN;
+INSERT INTO ih SELECT i, ARRAY(SELECT sin(i * 0.05 + j * 0.3) FROM generate_series(1, 16) j)::vector
+  FROM generate_series(10001, 10500) i;
+INSERT INTO ih SELECT i, ARRAY(SELECT sin(i * 0.05 + j * 0.3) FROM generate_series(1, 16) j)::vector
+  FROM generate_series(10501, 11000) i;
+COMMIT;
+SELECT records FROM nmvec_ivf_stats('ih_v');
+SELECT count(*) AS all_rows_found
+  FROM ih a WHERE a.id BETWEEN 10001 AND 11000
+   AND (SELECT b.id FROM ih b ORDER BY b.v <-> a.v LIMIT 1) = a.id;
+-- VACUUM removes the dead records.
+VACUUM ih;
+SELECT records FROM nmvec_ivf_stats('ih_v');
+DROP TABLE ih;
