@@ -1,5 +1,6 @@
--- ivf.insert_helper: a RaBitQ index's inserts in full batches (128 rows)
--- get their lists and codes from a helper thread of the backend. The
+-- ivf.insert_helper: a RaBitQ index's inserts in full batches (1,024 rows
+-- of this width) get their lists and codes from a helper thread of the
+-- backend, up to 3 batches queued. The
 -- index must hold exactly what inline inserts give, be whole at every
 -- statement, and lose nothing a rollback keeps out.
 SET client_min_messages = warning;
@@ -9,12 +10,13 @@ SHOW ivf.insert_helper;
 INSERT INTO ih SELECT i, ARRAY(SELECT sin(i * 0.37 + j * 1.7 + (i % 13) * j) FROM generate_series(1, 16) j)::vector
   FROM generate_series(1, 2000) i;
 CREATE INDEX ih_v ON ih USING ivf (v vector_l2_ops) WITH (lists = 20);
--- 1,000 new rows through the helper, then their twins (same vectors,
--- id + 100000) inline.
+-- 6,000 new rows through the helper (5 full batches, more than the queue
+-- holds, and 880 computed inline), then their twins (same vectors, id +
+-- 100000) with the helper off.
 INSERT INTO ih SELECT i, ARRAY(SELECT sin(i * 0.37 + j * 1.7 + (i % 13) * j) FROM generate_series(1, 16) j)::vector
-  FROM generate_series(2001, 3000) i;
+  FROM generate_series(2001, 8000) i;
 SET ivf.insert_helper = off;
-INSERT INTO ih SELECT id + 100000, v FROM ih WHERE id BETWEEN 2001 AND 3000;
+INSERT INTO ih SELECT id + 100000, v FROM ih WHERE id BETWEEN 2001 AND 8000;
 RESET ivf.insert_helper;
 SELECT lists, records FROM nmvec_ivf_stats('ih_v');
 -- Each new row and its twin are in the same list: a scan of one list (the
@@ -24,14 +26,14 @@ SET enable_seqscan = off;
 SET ivf.probes = 1;
 SELECT count(*) AS rows_with_twin_in_same_list
   FROM ih a
- WHERE a.id BETWEEN 2001 AND 3000
+ WHERE a.id BETWEEN 2001 AND 8000
    AND (SELECT count(*) FROM (SELECT b.id FROM ih b ORDER BY b.v <-> a.v LIMIT 2) t
          WHERE t.id IN (a.id, a.id + 100000)) = 2;
 -- A transaction rolled back: what it handed to the helper is dropped with
 -- its buffers, nothing reaches the index.
 BEGIN;
 INSERT INTO ih SELECT i, ARRAY(SELECT cos(i * 0.07 + j) FROM generate_series(1, 16) j)::vector
-  FROM generate_series(4001, 4300) i;
+  FROM generate_series(20001, 22500) i;
 ROLLBACK;
 SELECT records FROM nmvec_ivf_stats('ih_v');
 -- Inside a transaction the next statement sees every row (the batch still
@@ -40,32 +42,32 @@ SELECT records FROM nmvec_ivf_stats('ih_v');
 -- skip and vacuum removes).
 BEGIN;
 INSERT INTO ih SELECT i, ARRAY(SELECT cos(i * 0.11 + j) FROM generate_series(1, 16) j)::vector
-  FROM generate_series(5001, 5300) i;
+  FROM generate_series(30001, 32500) i;
 SELECT count(*) AS found_by_index
-  FROM ih a WHERE a.id BETWEEN 5001 AND 5300
+  FROM ih a WHERE a.id BETWEEN 30001 AND 32500
    AND (SELECT b.id FROM ih b ORDER BY b.v <-> a.v LIMIT 1) = a.id;
 ROLLBACK;
 SELECT records FROM nmvec_ivf_stats('ih_v');
 SELECT count(*) AS rolled_back_rows_returned
-  FROM (SELECT b.id FROM ih b ORDER BY b.v <-> (SELECT ARRAY(SELECT cos(5100 * 0.11 + j) FROM generate_series(1, 16) j)::vector) LIMIT 50) t
- WHERE t.id BETWEEN 5001 AND 5300;
+  FROM (SELECT b.id FROM ih b ORDER BY b.v <-> (SELECT ARRAY(SELECT cos(31000 * 0.11 + j) FROM generate_series(1, 16) j)::vector) LIMIT 50) t
+ WHERE t.id BETWEEN 30001 AND 32500;
 -- A savepoint rolled back: the rows before it stay, the ones after it are
 -- not returned.
 BEGIN;
 INSERT INTO ih SELECT i, ARRAY(SELECT cos(i * 0.13 + j) FROM generate_series(1, 16) j)::vector
-  FROM generate_series(6001, 6200) i;
+  FROM generate_series(40001, 41500) i;
 SAVEPOINT s;
 INSERT INTO ih SELECT i, ARRAY(SELECT cos(i * 0.17 + j) FROM generate_series(1, 16) j)::vector
-  FROM generate_series(7001, 7300) i;
+  FROM generate_series(50001, 51500) i;
 ROLLBACK TO SAVEPOINT s;
 COMMIT;
 SELECT records FROM nmvec_ivf_stats('ih_v');
 SELECT count(*) AS kept_rows_found
-  FROM ih a WHERE a.id BETWEEN 6001 AND 6200
+  FROM ih a WHERE a.id BETWEEN 40001 AND 41500
    AND (SELECT b.id FROM ih b ORDER BY b.v <-> a.v LIMIT 1) = a.id;
 SELECT count(*) AS undone_rows_returned
-  FROM (SELECT b.id FROM ih b ORDER BY b.v <-> (SELECT ARRAY(SELECT cos(7100 * 0.17 + j) FROM generate_series(1, 16) j)::vector) LIMIT 50) t
- WHERE t.id BETWEEN 7001 AND 7300;
+  FROM (SELECT b.id FROM ih b ORDER BY b.v <-> (SELECT ARRAY(SELECT cos(51000 * 0.17 + j) FROM generate_series(1, 16) j)::vector) LIMIT 50) t
+ WHERE t.id BETWEEN 50001 AND 51500;
 -- COPY: same path.
 COPY ih FROM STDIN;
 8001	[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]
@@ -75,13 +77,13 @@ SELECT id FROM ih ORDER BY v <-> '[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]' LIMI
 -- Many statements in one transaction, each bigger than a batch.
 BEGIN;
 INSERT INTO ih SELECT i, ARRAY(SELECT sin(i * 0.05 + j * 0.3) FROM generate_series(1, 16) j)::vector
-  FROM generate_series(10001, 10500) i;
+  FROM generate_series(60001, 61500) i;
 INSERT INTO ih SELECT i, ARRAY(SELECT sin(i * 0.05 + j * 0.3) FROM generate_series(1, 16) j)::vector
-  FROM generate_series(10501, 11000) i;
+  FROM generate_series(61501, 63000) i;
 COMMIT;
 SELECT records FROM nmvec_ivf_stats('ih_v');
 SELECT count(*) AS all_rows_found
-  FROM ih a WHERE a.id BETWEEN 10001 AND 11000
+  FROM ih a WHERE a.id BETWEEN 60001 AND 63000
    AND (SELECT b.id FROM ih b ORDER BY b.v <-> a.v LIMIT 1) = a.id;
 -- VACUUM removes the dead records.
 VACUUM ih;

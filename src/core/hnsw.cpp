@@ -56,11 +56,18 @@ int random_level(uint64_t seed, uint64_t id, int m) {
 
 bool normalize_for(Metric metric, float* v, size_t dim) {
     if (metric != Metric::Cosine) return true;
-    double s = 0.0;
-    for (size_t i = 0; i < dim; ++i) s += static_cast<double>(v[i]) * v[i];
+    // Eight independent sums (one chain of dim double adds cost ~0.5 us at
+    // 384 dims, a measurable share of an ivf insert).
+    double lanes[8] = {};
+    size_t i = 0;
+    for (; i + 8 <= dim; i += 8)
+        for (size_t l = 0; l < 8; ++l) lanes[l] += static_cast<double>(v[i + l]) * v[i + l];
+    for (; i < dim; ++i) lanes[0] += static_cast<double>(v[i]) * v[i];
+    const double s =
+        ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
     if (!(s > 0.0) || !std::isfinite(s)) return false;
     double inv = 1.0 / std::sqrt(s);
-    for (size_t i = 0; i < dim; ++i) v[i] = static_cast<float>(v[i] * inv);
+    for (i = 0; i < dim; ++i) v[i] = static_cast<float>(v[i] * inv);
     return true;
 }
 

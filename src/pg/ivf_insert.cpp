@@ -22,8 +22,8 @@
 //
 // The insert helper (ivf.insert_helper, on by default where there are two
 // cores or more): for a RaBitQ index whose centroids the backend has
-// cached, rows are gathered in batches of kBatchRows (heap TID and prepared
-// vector); a full batch goes to a helper thread of the backend (a
+// cached, rows are gathered in batches (heap TID and prepared vector; up
+// to 1,024 rows, 2 MB of vectors); a full batch goes to a helper thread of the backend (a
 // nmvec::Worker: pure computation, no Postgres calls, signals blocked),
 // which chooses each row's list and encodes it while the backend goes on
 // with the next rows; the backend collects the batch when the next one is
@@ -34,6 +34,7 @@
 // dropped with its buffers (the job owns its memory). It makes a COPY's
 // wall time shorter, not its CPU time: both cores are used.
 #include <algorithm>
+#include <deque>
 #include <thread>
 #include <unordered_map>
 
@@ -57,8 +58,21 @@ namespace {
 
 /// Bytes all buffers of one index may hold before they are all written.
 constexpr size_t kMaxBufferedBytes = 4u << 20;
-/// Rows of a batch handed to the insert helper.
-constexpr uint32 kBatchRows = 128;
+/// A batch handed to the insert helper holds up to this many bytes of
+/// vectors, and at most kBatchMaxRows rows (1,024 rows of 384-d: 1.5 MB),
+/// at least kBatchMinRows. Large batches: waking the sleeping helper cost
+/// up to about a millisecond on these VMs, and with 128-row batches a COPY
+/// at 1,000 lists spent a fifth of its time waiting for that.
+constexpr size_t kBatchBytes = 2u << 20;
+constexpr uint32 kBatchMaxRows = 1024, kBatchMinRows = 16;
+/// Batches an index may have with the helper at once (more than one, so
+/// the backend rarely waits for a wake-up).
+constexpr size_t kMaxInflight = 3;
+
+uint32 batch_rows(uint32 dims) {
+    const size_t rows = kBatchBytes / (sizeof(float) * std::max<uint32>(dims, 1));
+    return static_cast<uint32>(std::clamp<size_t>(rows, kBatchMinRows, kBatchMaxRows));
+}
 
 /// Rows whose list and code are computed together (by the helper thread or,
 /// for a batch not full at a flush, by the backend).
@@ -91,9 +105,13 @@ struct IndexBuffer {
     uint32 rec_bytes = 0;
     std::unordered_map<uint32, std::vector<char>> lists;
     size_t bytes = 0;
-    std::shared_ptr<Batch> pending;   // gathering rows
-    std::shared_ptr<Batch> inflight;  // with the helper thread
-    bool empty() const { return bytes == 0 && !inflight && !(pending && pending->rows > 0); }
+    std::shared_ptr<Batch> pending;               // gathering rows
+    std::deque<std::shared_ptr<Batch>> inflight;  // with the helper thread, oldest first
+    // Batches collected, kept for reuse: a batch of 384-d rows is ~200 kB,
+    // which malloc maps and unmaps, and an unmap in a process with two
+    // threads costs a TLB shootdown (dear on these VMs).
+    std::vector<std::shared_ptr<Batch>> spare;
+    bool empty() const { return bytes == 0 && inflight.empty() && !(pending && pending->rows > 0); }
 };
 
 nmvec::Worker* g_worker = nullptr;
@@ -157,19 +175,24 @@ void buffer_batch(Relation index, const Layout& layout, Batch& batch) {
                       batch.codes.data() + static_cast<size_t>(r) * batch.code_bytes);
 }
 
-/// Collect b's batch from the helper thread, if any, and buffer it.
-void collect(Relation index, const Layout& layout, IndexBuffer& b) {
-    if (!b.inflight) return;
-    std::shared_ptr<Batch> done = std::move(b.inflight);
-    b.inflight.reset();
+/// Collect b's oldest batch with the helper thread, if any, and buffer it.
+void collect_oldest(Relation index, const Layout& layout, IndexBuffer& b) {
+    if (b.inflight.empty()) return;
+    std::shared_ptr<Batch> done = std::move(b.inflight.front());
+    b.inflight.pop_front();
     g_worker->wait(*done->job);
+    done->job.reset();
     buffer_batch(index, layout, *done);
+    done->rows = 0;
+    done->tids.clear();
+    done->vecs.clear();
+    if (b.spare.size() <= kMaxInflight) b.spare.push_back(std::move(done));
 }
 
-/// Everything b holds into its list buffers: the batch with the helper
+/// Everything b holds into its list buffers: the batches with the helper
 /// thread, then the gathering one (computed here).
 void drain(Relation index, const Layout& layout, IndexBuffer& b) {
-    collect(index, layout, b);
+    while (!b.inflight.empty()) collect_oldest(index, layout, b);
     if (b.pending && b.pending->rows > 0) {
         std::shared_ptr<Batch> batch = std::move(b.pending);
         b.pending.reset();
@@ -316,30 +339,36 @@ void buffer_record(Relation index, const Layout& l, uint32 list, ItemPointer tid
 }
 
 /// Gather a row for the helper thread (a RaBitQ index with cached
-/// centroids); a full batch is handed over once the previous one is
-/// collected.
+/// centroids); a full batch is handed over, and the oldest collected once
+/// more than kMaxInflight are out.
 void gather_row(Relation index, InsertState& st, ItemPointer tid) {
     const Layout& l = st.layout;
     IndexBuffer* b = buffer_for(index, l);
     if (!b->pending) {
-        b->pending = std::make_shared<Batch>();
+        if (!b->spare.empty()) {
+            b->pending = std::move(b->spare.back());
+            b->spare.pop_back();
+        } else {
+            b->pending = std::make_shared<Batch>();
+        }
         Batch& n = *b->pending;
         n.dims = l.dims;
         n.code_bytes = static_cast<uint32>(l.code_bytes());
         n.centroids = st.centroids;
         n.codec = l.codec;
-        n.tids.reserve(kBatchRows);
-        n.vecs.reserve(static_cast<size_t>(kBatchRows) * l.dims);
+        n.tids.reserve(batch_rows(l.dims));
+        n.vecs.reserve(static_cast<size_t>(batch_rows(l.dims)) * l.dims);
     }
     Batch& p = *b->pending;
     p.tids.push_back(*tid);
     p.vecs.insert(p.vecs.end(), st.f32.begin(), st.f32.end());
-    if (++p.rows < kBatchRows) return;
-    collect(index, l, *b);  // may write pages; b stays valid (no buffer is added)
+    if (++p.rows < batch_rows(l.dims)) return;
     std::shared_ptr<Batch> full = std::move(b->pending);
     b->pending.reset();
     full->job = g_worker->submit([full] { full->compute(); });
-    b->inflight = std::move(full);
+    b->inflight.push_back(std::move(full));
+    // May write pages; b stays valid (no buffer is added).
+    while (b->inflight.size() > kMaxInflight) collect_oldest(index, l, *b);
 }
 
 }  // namespace
