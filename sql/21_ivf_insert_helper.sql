@@ -85,6 +85,44 @@ SELECT records FROM nmvec_ivf_stats('ih_v');
 SELECT count(*) AS all_rows_found
   FROM ih a WHERE a.id BETWEEN 60001 AND 63000
    AND (SELECT b.id FROM ih b ORDER BY b.v <-> a.v LIMIT 1) = a.id;
+-- Other opclasses: halfvec under cosine (rows normalised, halves widened
+-- before the helper sees them) and vector under inner product, each with
+-- 3,000 rows through the helper and their twins inline (lists of ~700
+-- rows: a one-list scan's first 10 rows all come from that list).
+CREATE TABLE ih_h (id int PRIMARY KEY, v halfvec(24));
+INSERT INTO ih_h SELECT i, ARRAY(SELECT cos(i * 0.29 + j * 0.9) + 0.2 FROM generate_series(1, 24) j)::halfvec
+  FROM generate_series(1, 1000) i;
+CREATE INDEX ih_h_v ON ih_h USING ivf (v halfvec_cosine_ops) WITH (lists = 10);
+INSERT INTO ih_h SELECT i, ARRAY(SELECT cos(i * 0.29 + j * 0.9) + 0.2 FROM generate_series(1, 24) j)::halfvec
+  FROM generate_series(1001, 4000) i;
+SET ivf.insert_helper = off;
+INSERT INTO ih_h SELECT id + 100000, v FROM ih_h WHERE id BETWEEN 1001 AND 4000;
+RESET ivf.insert_helper;
+-- (Half precision makes some rows exact duplicates of others: both twins
+-- among the first 10 of the one-list scan, which are all from that list.)
+SELECT count(*) AS halfvec_cosine_twins_in_same_list
+  FROM ih_h a
+ WHERE a.id BETWEEN 1001 AND 4000
+   AND (SELECT count(*) FROM (SELECT b.id FROM ih_h b ORDER BY b.v <=> a.v LIMIT 10) t
+         WHERE t.id IN (a.id, a.id + 100000)) = 2;
+CREATE TABLE ih_ip (id int PRIMARY KEY, v vector(24));
+INSERT INTO ih_ip SELECT i, l2_normalize(ARRAY(SELECT sin(i * 0.31 + j * 1.3) FROM generate_series(1, 24) j)::vector)
+  FROM generate_series(1, 1000) i;
+CREATE INDEX ih_ip_v ON ih_ip USING ivf (v vector_ip_ops) WITH (lists = 10);
+INSERT INTO ih_ip SELECT i, l2_normalize(ARRAY(SELECT sin(i * 0.31 + j * 1.3) FROM generate_series(1, 24) j)::vector)
+  FROM generate_series(1001, 4000) i;
+SET ivf.insert_helper = off;
+INSERT INTO ih_ip SELECT id + 100000, v FROM ih_ip WHERE id BETWEEN 1001 AND 4000;
+RESET ivf.insert_helper;
+-- (Unit vectors, so a row is its own nearest under inner product too.)
+SELECT count(*) AS ip_twins_in_same_list
+  FROM ih_ip a
+ WHERE a.id BETWEEN 1001 AND 4000
+   AND (SELECT count(*) FROM (SELECT b.id FROM ih_ip b ORDER BY b.v <#> a.v LIMIT 10) t
+         WHERE t.id IN (a.id, a.id + 100000)) = 2;
+SELECT (SELECT records FROM nmvec_ivf_stats('ih_h_v')) AS halfvec_records,
+       (SELECT records FROM nmvec_ivf_stats('ih_ip_v')) AS ip_records;
+DROP TABLE ih_h, ih_ip;
 -- VACUUM removes the dead records.
 VACUUM ih;
 SELECT records FROM nmvec_ivf_stats('ih_v');
