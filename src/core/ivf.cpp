@@ -165,84 +165,116 @@ namespace {
 struct CodedQuery {
     std::vector<int8_t, CacheLineAllocator<int8_t>> w;
     double qs = 0.0, sum = 0.0, norm2 = 0.0, norm = 0.0, se = 0.0, rq = 0.0;
-
-    void prepare(const float* q, size_t dim, size_t stride) {
-        w.assign(stride, 0);
-        // Element-wise in 8 lanes, then across them (vectorised).
-        float lanes[8] = {};
-        size_t j = 0;
-        for (; j + 8 <= dim; j += 8)
-            for (size_t l = 0; l < 8; ++l) lanes[l] = std::max(lanes[l], std::fabs(q[j + l]));
-        for (; j < dim; ++j) lanes[0] = std::max(lanes[0], std::fabs(q[j]));
-        float amax = 0.0f;
-        for (float v : lanes) amax = std::max(amax, v);
-        qs = amax > 0.0f && std::isfinite(amax) ? static_cast<double>(amax) / sq8::kQueryLevels8 : 0.0;
-        if (qs > 0.0) {
-            // Rounded half away from zero in float (vectorised); any w
-            // within the limit is valid: rq is the error of the w it got.
-            const float inv = static_cast<float>(sq8::kQueryLevels8) / amax, lim = sq8::kQueryLevels8;
-            int8_t* wp = w.data();
-            for (size_t i = 0; i < dim; ++i) {
-                const float x = q[i] * inv;
-                wp[i] = static_cast<int8_t>(std::min(lim, std::max(-lim, x + std::copysign(0.5f, x))));
-            }
-        }
-        // Sums in 8 lanes (vectorised), then added.
-        double ls[8] = {}, ln[8] = {}, le[8] = {}, lr[8] = {};
-        j = 0;
-        for (; j + 8 <= dim; j += 8)
-            for (size_t l = 0; l < 8; ++l) {
-                const double v = q[j + l], e = qs * w[j + l] - v;
-                ls[l] += v;
-                ln[l] += v * v;
-                le[l] += e;
-                lr[l] += e * e;
-            }
-        for (; j < dim; ++j) {
-            const double v = q[j], e = qs * w[j] - v;
-            ls[0] += v;
-            ln[0] += v * v;
-            le[0] += e;
-            lr[0] += e * e;
-        }
-        sum = norm2 = se = 0.0;
-        double r2 = 0.0;
-        for (size_t l = 0; l < 8; ++l) {
-            sum += ls[l];
-            norm2 += ln[l];
-            se += le[l];
-            r2 += lr[l];
-        }
-        norm = std::sqrt(norm2);
-        rq = std::sqrt(r2);
-    }
 };
 
-/// Distance bounds of rows [begin, end) of `rows` to the query, for a
-/// distance of the form a - m <q, c> with a = a0 + (l2 ? ||c||^2 : 0): in
-/// out_lo / out_hi (widened by the rounding margin). dots: the integer
-/// dots of those rows.
-template <class Rows>
-void row_bounds(const Rows& rows, size_t begin, size_t end, const CodedQuery& q, const int32_t* dots, bool l2,
-                double a0, double m, double* out_lo, double* out_hi) {
-    for (size_t r = begin, i = 0; r < end; ++r, ++i) {
+// The two loops below run once per query and once per visited centroid;
+// the core is compiled for baseline x86-64, so they are cloned for AVX2
+// and AVX-512 (an ifunc picks the clone by CPUID when the library loads).
+// No reassociation in any clone; where one fuses a multiply and an add the
+// results differ by a rounding, far inside the bounds' margins.
+#define NMVEC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+NMVEC_CLONES void prepare_query(const float* q, size_t dim, int8_t* w, double out[6]) {
+    // Element-wise in 8 lanes, then across them.
+    float lanes[8] = {};
+    size_t j = 0;
+    for (; j + 8 <= dim; j += 8)
+        for (size_t l = 0; l < 8; ++l) lanes[l] = std::max(lanes[l], std::fabs(q[j + l]));
+    for (; j < dim; ++j) lanes[0] = std::max(lanes[0], std::fabs(q[j]));
+    float amax = 0.0f;
+    for (float v : lanes) amax = std::max(amax, v);
+    const double qs =
+        amax > 0.0f && std::isfinite(amax) ? static_cast<double>(amax) / sq8::kQueryLevels8 : 0.0;
+    if (qs > 0.0) {
+        // Rounded half away from zero in float; any w within the limit is
+        // valid: rq is the error of the w it got.
+        const float inv = static_cast<float>(sq8::kQueryLevels8) / amax, lim = sq8::kQueryLevels8;
+        for (size_t i = 0; i < dim; ++i) {
+            const float x = q[i] * inv;
+            w[i] = static_cast<int8_t>(std::min(lim, std::max(-lim, x + std::copysign(0.5f, x))));
+        }
+    }
+    // Sums in 8 lanes, then added.
+    double ls[8] = {}, ln[8] = {}, le[8] = {}, lr[8] = {};
+    j = 0;
+    for (; j + 8 <= dim; j += 8)
+        for (size_t l = 0; l < 8; ++l) {
+            const double v = q[j + l], e = qs * w[j + l] - v;
+            ls[l] += v;
+            ln[l] += v * v;
+            le[l] += e;
+            lr[l] += e * e;
+        }
+    for (; j < dim; ++j) {
+        const double v = q[j], e = qs * w[j] - v;
+        ls[0] += v;
+        ln[0] += v * v;
+        le[0] += e;
+        lr[0] += e * e;
+    }
+    double sum = 0.0, norm2 = 0.0, se = 0.0, r2 = 0.0;
+    for (size_t l = 0; l < 8; ++l) {
+        sum += ls[l];
+        norm2 += ln[l];
+        se += le[l];
+        r2 += lr[l];
+    }
+    out[0] = qs;
+    out[1] = sum;
+    out[2] = norm2;
+    out[3] = std::sqrt(norm2);
+    out[4] = se;
+    out[5] = std::sqrt(r2);
+}
+
+void prepare(CodedQuery& cq, const float* q, size_t dim, size_t stride) {
+    cq.w.assign(stride, 0);
+    double o[6];
+    prepare_query(q, dim, cq.w.data(), o);
+    cq.qs = o[0];
+    cq.sum = o[1];
+    cq.norm2 = o[2];
+    cq.norm = o[3];
+    cq.se = o[4];
+    cq.rq = o[5];
+}
+
+/// The per-row arrays of a CodedRows, from row `begin` on.
+struct RowArrays {
+    const double *lo, *step, *mean, *err, *dev, *norm2, *norm;
+};
+
+/// Distance bounds of n rows to the query, for a distance of the form
+/// a - m <q, c> with a = a0 + (l2 ? ||c||^2 : 0): in out_lo / out_hi
+/// (widened by the rounding margin). dots: the integer dots of those rows.
+NMVEC_CLONES void row_bounds(const RowArrays& rows, size_t n, const CodedQuery& q, const int32_t* dots,
+                             bool l2, double a0, double m, double* out_lo, double* out_hi) {
+    const double qsum = q.sum, qqs = q.qs, qse = q.se, qn = q.norm, qrq = q.rq;
+    const double l2f = l2 ? 1.0 : 0.0;
+    for (size_t i = 0; i < n; ++i) {
         // <q, c^> = lo sum(q) + step <q, code>, and with e = qs w - q,
         // <q, code> = qs <w, code> - mean sum(e) - <e, code - mean>: the
         // estimate leaves out the last term; |<q, c> - <q, c>~| <=
         // ||q|| ||c - c^|| + ||e|| step ||code - mean|| (Cauchy-Schwarz on
         // each coding error).
         const double est =
-            rows.lo[r] * q.sum + rows.step[r] * (q.qs * static_cast<double>(dots[i]) - rows.mean[r] * q.se);
-        const double err = q.norm * rows.err[r] + q.rq * rows.dev[r];
-        const double a = a0 + (l2 ? rows.norm2[r] : 0.0);
+            rows.lo[i] * qsum + rows.step[i] * (qqs * static_cast<double>(dots[i]) - rows.mean[i] * qse);
+        const double err = qn * rows.err[i] + qrq * rows.dev[i];
+        const double a = a0 + l2f * rows.norm2[i];
         // Room for the float32 kernel's rounding of the exact distance.
-        const double margin = kRelMargin * (std::fabs(a) + m * q.norm * rows.norm[r]) + kAbsMargin;
+        const double margin = kRelMargin * (std::fabs(a) + m * qn * rows.norm[i]) + kAbsMargin;
         out_lo[i] = a - m * (est + err) - margin;
         out_hi[i] = a - m * (est - err) + margin;
     }
 }
 
 }  // namespace
+
+template <class Rows>
+RowArrays arrays(const Rows& r, size_t begin) {
+    return {r.lo.data() + begin,  r.step.data() + begin,  r.mean.data() + begin, r.err.data() + begin,
+            r.dev.data() + begin, r.norm2.data() + begin, r.norm.data() + begin};
+}
 
 uint32_t CentroidSearch::nearest(const float* q, size_t* scanned, size_t* exact) const {
     if (group_begin_.empty()) return nearest_exhaustive(q, scanned, exact);
@@ -264,7 +296,7 @@ uint32_t CentroidSearch::nearest(const float* q, size_t* scanned, size_t* exact)
     std::vector<int32_t>& dots = scratch.dots;
     std::vector<double>&lo_b = scratch.lo_b, &hi_b = scratch.hi_b;
     std::vector<Cand>& cand = scratch.cand;
-    cq.prepare(q, dim_, member_codes_.stride);
+    prepare(cq, q, dim_, member_codes_.stride);
     if (!std::isfinite(cq.norm2) || !std::isfinite(cq.rq)) return nearest_exhaustive(q, scanned, exact);
     const hnsw::Metric metric = dist_.metric();
     const bool cosine = metric == hnsw::Metric::Cosine, l2 = metric == hnsw::Metric::L2;
@@ -289,7 +321,8 @@ uint32_t CentroidSearch::nearest(const float* q, size_t* scanned, size_t* exact)
         // distances; a lower bound of each for the skipping.
         sk.dot_u8_i8_rows(centre_codes_.codes.data(), g_count, cq.w.data(), centre_codes_.stride,
                           dots.data());
-        row_bounds(centre_codes_, 0, g_count, cq, dots.data(), true, cq.norm2, 2.0, lo_b.data(), hi_b.data());
+        row_bounds(arrays(centre_codes_, 0), g_count, cq, dots.data(), true, cq.norm2, 2.0, lo_b.data(),
+                   hi_b.data());
         float mid[kMaxGroups];
         for (size_t g = 0; g < g_count; ++g) {
             e_lo[g] = static_cast<float>(std::sqrt(std::max(0.0, lo_b[g])));
@@ -322,7 +355,7 @@ uint32_t CentroidSearch::nearest(const float* q, size_t* scanned, size_t* exact)
         const size_t b = group_begin_[g], e = group_begin_[g + 1];
         sk.dot_u8_i8_rows(member_codes_.codes.data() + b * member_codes_.stride, e - b, cq.w.data(),
                           member_codes_.stride, dots.data());
-        row_bounds(member_codes_, b, e, cq, dots.data(), l2, a0, m, lo_b.data(), hi_b.data());
+        row_bounds(arrays(member_codes_, b), e - b, cq, dots.data(), l2, a0, m, lo_b.data(), hi_b.data());
         size_t gi = 0;
         for (size_t i = 1; i < e - b; ++i)
             if (hi_b[i] < hi_b[gi]) gi = i;
