@@ -76,6 +76,10 @@ void CentroidSearch::CodedRows::build(const float* rows, size_t n, size_t dim) {
 void CentroidSearch::build_codes() {
     member_codes_.build(members_.data(), k_, dim_);
     if (prune_) centre_codes_.build(centres_.data(), groups(), dim_);
+    // Rows nearest() bounds at once: the largest group, or the centres.
+    scratch_rows_ = prune_ ? groups() : 0;
+    for (size_t g = 0; g + 1 < group_begin_.size(); ++g)
+        scratch_rows_ = std::max(scratch_rows_, group_begin_[g + 1] - group_begin_[g]);
 }
 
 void CentroidSearch::build_groups() {
@@ -239,6 +243,12 @@ void prepare(CodedQuery& cq, const float* q, size_t dim, size_t stride) {
     cq.rq = o[5];
 }
 
+/// Room for the float32 kernel's rounding of an exact distance a - m <q, c>
+/// (|c| = norm, |q| = qn).
+inline double rounding_margin(double a, double m, double qn, double norm) {
+    return kRelMargin * (std::fabs(a) + m * qn * norm) + kAbsMargin;
+}
+
 /// The per-row arrays of a CodedRows, from row `begin` on.
 struct RowArrays {
     const double *lo, *step, *mean, *err, *dev, *norm2, *norm;
@@ -261,20 +271,19 @@ NMVEC_CLONES void row_bounds(const RowArrays& rows, size_t n, const CodedQuery& 
             rows.lo[i] * qsum + rows.step[i] * (qqs * static_cast<double>(dots[i]) - rows.mean[i] * qse);
         const double err = qn * rows.err[i] + qrq * rows.dev[i];
         const double a = a0 + l2f * rows.norm2[i];
-        // Room for the float32 kernel's rounding of the exact distance.
-        const double margin = kRelMargin * (std::fabs(a) + m * qn * rows.norm[i]) + kAbsMargin;
+        const double margin = rounding_margin(a, m, qn, rows.norm[i]);
         out_lo[i] = a - m * (est + err) - margin;
         out_hi[i] = a - m * (est - err) + margin;
     }
 }
-
-}  // namespace
 
 template <class Rows>
 RowArrays arrays(const Rows& r, size_t begin) {
     return {r.lo.data() + begin,  r.step.data() + begin,  r.mean.data() + begin, r.err.data() + begin,
             r.dev.data() + begin, r.norm2.data() + begin, r.norm.data() + begin};
 }
+
+}  // namespace
 
 uint32_t CentroidSearch::nearest(const float* q, size_t* scanned, size_t* exact) const {
     if (group_begin_.empty()) return nearest_exhaustive(q, scanned, exact);
@@ -306,13 +315,10 @@ uint32_t CentroidSearch::nearest(const float* q, size_t* scanned, size_t* exact)
     const sq8::Kernels& sk = sq8::active_kernels();
     const DistanceKernels& kern = active_kernels();
     const size_t g_count = group_begin_.size() - 1;
-    size_t largest = 0;
-    for (size_t g = 0; g < g_count; ++g) largest = std::max(largest, group_begin_[g + 1] - group_begin_[g]);
-    largest = std::max(largest, prune_ ? g_count : size_t{0});
-    if (dots.size() < largest) {
-        dots.resize(largest);
-        lo_b.resize(largest);
-        hi_b.resize(largest);
+    if (dots.size() < scratch_rows_) {
+        dots.resize(scratch_rows_);
+        lo_b.resize(scratch_rows_);
+        hi_b.resize(scratch_rows_);
     }
     float e_lo[kMaxGroups];
     uint32_t order[kMaxGroups];
@@ -364,8 +370,8 @@ uint32_t CentroidSearch::nearest(const float* q, size_t* scanned, size_t* exact)
         if (improves) {
             // The group's most promising member: its float32 distance (plus
             // the rounding margin) bounds the answer tighter than its code.
-            const double margin = (hi_b[gi] - lo_b[gi]) / 2.0 - m * (cq.norm * member_codes_.err[b + gi] +
-                                                                     cq.rq * member_codes_.dev[b + gi]);
+            const double a = a0 + (l2 ? member_codes_.norm2[b + gi] : 0.0);
+            const double margin = rounding_margin(a, m, cq.norm, member_codes_.norm[b + gi]);
             gd = dist_(members_.data() + (b + gi) * dim_, q);
             ++x;
             best = std::min(hi_b[gi], static_cast<double>(gd) + margin);

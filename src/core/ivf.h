@@ -93,6 +93,7 @@ class CentroidSearch {
     std::vector<float> radius_;
     bool prune_ = false;
     CodedRows member_codes_, centre_codes_;
+    size_t scratch_rows_ = 0;  // the most rows nearest() bounds in one pass
 };
 
 }  // namespace nmvec
