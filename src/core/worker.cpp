@@ -1,32 +1,9 @@
 // worker.cpp — Worker (see worker.h).
 #include "worker.h"
 
-#include <immintrin.h>
 #include <signal.h>
 
-#include <chrono>
-
 namespace nmvec {
-
-namespace {
-
-/// How long a side polls before it sleeps.
-constexpr std::chrono::microseconds kSpin(50);
-
-/// Poll ready() for up to kSpin; whether it became true.
-template <class F>
-bool spin_until(F ready) {
-    const auto end = std::chrono::steady_clock::now() + kSpin;
-    for (;;) {
-        for (int i = 0; i < 64; ++i) {
-            if (ready()) return true;
-            _mm_pause();
-        }
-        if (std::chrono::steady_clock::now() >= end) return false;
-    }
-}
-
-}  // namespace
 
 Worker::Worker() {
     // Block every signal while the thread starts, so it inherits a full
@@ -58,16 +35,14 @@ std::shared_ptr<Worker::Job> Worker::submit(std::function<void()> fn) {
     {
         std::lock_guard<std::mutex> lock(mu_);
         queue_.push_back(job);
-        queued_.store(queue_.size(), std::memory_order_release);
     }
     work_cv_.notify_one();
     return job;
 }
 
 void Worker::wait(Job& job) {
-    spin_until([&] { return job.done_.load(std::memory_order_acquire); });
     std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [&] { return job.done_.load(); });
+    done_cv_.wait(lock, [&] { return job.done_; });
     if (job.error_) std::rethrow_exception(job.error_);
 }
 
@@ -79,14 +54,12 @@ size_t Worker::completed() const {
 void Worker::loop() {
     for (;;) {
         std::shared_ptr<Job> job;
-        spin_until([&] { return queued_.load(std::memory_order_acquire) > 0; });
         {
             std::unique_lock<std::mutex> lock(mu_);
             work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
             if (queue_.empty()) return;  // stopping, nothing left
             job = std::move(queue_.front());
             queue_.pop_front();
-            queued_.store(queue_.size(), std::memory_order_release);
         }
         std::exception_ptr error;
         try {
@@ -98,7 +71,7 @@ void Worker::loop() {
             std::lock_guard<std::mutex> lock(mu_);
             job->error_ = error;
             job->fn_ = nullptr;  // release what it captured
-            job->done_.store(true, std::memory_order_release);
+            job->done_ = true;
             ++completed_;
         }
         done_cv_.notify_all();

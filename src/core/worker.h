@@ -6,13 +6,10 @@
 // Jobs are pure computation: they must not call Postgres (no palloc, no
 // elog, no locks), as for the parallel hnsw build. The thread blocks every
 // signal, so Postgres' handlers only ever run on the backend's own thread.
-// Both sides spin briefly (kSpin) before they sleep: waking a sleeping
-// thread cost up to ~1 ms on these VMs, more than a batch of work.
 // An exception a job throws is kept and rethrown by wait(). Destroying the
 // Worker finishes the queued jobs and joins the thread.
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -29,7 +26,7 @@ class Worker {
     class Job {
         friend class Worker;
         std::function<void()> fn_;
-        std::atomic<bool> done_{false};
+        bool done_ = false;
         std::exception_ptr error_;
     };
 
@@ -52,7 +49,6 @@ class Worker {
     mutable std::mutex mu_;
     std::condition_variable work_cv_, done_cv_;
     std::deque<std::shared_ptr<Job>> queue_;
-    std::atomic<size_t> queued_{0};  // queue_.size(), read without the lock while spinning
     bool stop_ = false;
     size_t completed_ = 0;
     std::thread thread_;

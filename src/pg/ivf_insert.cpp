@@ -289,15 +289,21 @@ void ensure_dims(Relation index, Layout* layout, int dims) {
     read_layout(index, layout);
 }
 
+/// The backend's copy of a trained index's centroids, looked up once per
+/// statement; null when too big to cache.
+const nmvec::CentroidSearch* centroids_of(Relation index, InsertState& st) {
+    if (!st.looked_up) {
+        st.centroids = cached_centroids(index, st.layout, st.tmp);
+        st.looked_up = true;
+    }
+    return st.centroids.get();
+}
+
 /// The list whose centroid is nearest to st.f32.
 uint32 nearest_list(Relation index, InsertState& st) {
     const Layout& l = st.layout;
     if (!l.trained) return 0;
-    if (!st.looked_up) {
-        st.centroids = cached_centroids(index, l, st.tmp);
-        st.looked_up = true;
-    }
-    if (st.centroids) return st.centroids->nearest(st.f32.data());
+    if (const nmvec::CentroidSearch* c = centroids_of(index, st)) return c->nearest(st.f32.data());
     centroid_distances(index, l, st.f32.data(), st.dists);
     return static_cast<uint32>(std::min_element(st.dists.begin(), st.dists.end()) - st.dists.begin());
 }
@@ -425,16 +431,11 @@ extern "C" bool nmvec_ivf_insert(Relation index, Datum* values, bool* isnull, It
             ensure_dims(index, &st->layout, dim);
         }
         if (!prepare_vector(st->layout, values[0], st->code, st->f32)) return 0;  // zero vector under cosine
-        if (g_insert_helper && st->layout.quantizer == kRabitq && st->layout.trained && !IsParallelWorker()) {
-            if (!st->looked_up) {
-                st->centroids = cached_centroids(index, st->layout, st->tmp);
-                st->looked_up = true;
-            }
-            if (st->centroids && worker() != nullptr) {
-                gather_row(index, *st, heap_tid);
-                inserted = true;
-                return 0;
-            }
+        if (g_insert_helper && st->layout.quantizer == kRabitq && st->layout.trained && !IsParallelWorker() &&
+            centroids_of(index, *st) != nullptr && worker() != nullptr) {
+            gather_row(index, *st, heap_tid);
+            inserted = true;
+            return 0;
         }
         const uint32 list = nearest_list(index, *st);
         if (st->layout.quantizer == kRabitq)
