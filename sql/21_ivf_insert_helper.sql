@@ -123,6 +123,25 @@ SELECT count(*) AS ip_twins_in_same_list
 SELECT (SELECT records FROM nmvec_ivf_stats('ih_h_v')) AS halfvec_records,
        (SELECT records FROM nmvec_ivf_stats('ih_ip_v')) AS ip_records;
 DROP TABLE ih_h, ih_ip;
+-- The dimension limit: 16,000-d rows, 256 lists (the coded centroid search
+-- starts there), batches of 32 rows (2 MB of vectors): 100 rows through
+-- the helper and their twins inline, in the same lists.
+CREATE TABLE ih_w (id int PRIMARY KEY, v vector(16000));
+INSERT INTO ih_w SELECT i, ARRAY(SELECT sin(i * 0.7 + j * 0.013) FROM generate_series(1, 16000) j)::vector
+  FROM generate_series(1, 300) i;
+CREATE INDEX ih_w_v ON ih_w USING ivf (v vector_l2_ops) WITH (lists = 256);
+INSERT INTO ih_w SELECT i, ARRAY(SELECT sin(i * 0.7 + j * 0.013) FROM generate_series(1, 16000) j)::vector
+  FROM generate_series(301, 400) i;
+SET ivf.insert_helper = off;
+INSERT INTO ih_w SELECT id + 100000, v FROM ih_w WHERE id BETWEEN 301 AND 400;
+RESET ivf.insert_helper;
+SELECT count(*) AS wide_twins_in_same_list
+  FROM ih_w a
+ WHERE a.id BETWEEN 301 AND 400
+   AND (SELECT count(*) FROM (SELECT b.id FROM ih_w b ORDER BY b.v <-> a.v LIMIT 2) t
+         WHERE t.id IN (a.id, a.id + 100000)) = 2;
+SELECT lists, records FROM nmvec_ivf_stats('ih_w_v');
+DROP TABLE ih_w;
 -- VACUUM removes the dead records.
 VACUUM ih;
 SELECT records FROM nmvec_ivf_stats('ih_v');
