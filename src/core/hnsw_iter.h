@@ -44,6 +44,8 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "hnsw.h"
@@ -276,14 +278,37 @@ class IterativeSearch {
 /// non-decreasing exact distance up to where only late finds are left, as
 /// without codes, and nothing is lost.
 ///
+/// Bounded mode, for codes whose estimates are coarse (rabitq): a re-ranked
+/// element is held until the walk's frontier shows nothing unseen can be
+/// closer. The walk hands out elements in about non-decreasing estimate, so
+/// an element not yet handed out has an estimate of at least the frontier
+/// (the largest estimate handed out so far) and, with the estimate's error
+/// bound, a distance of at least frontier - margin, where margin is the
+/// largest error bound (Access::code_error(id), estimate minus its lower
+/// bound) of the elements re-ranked so far: the ones near the frontier. An
+/// element is emitted once its exact distance is within that, or when the
+/// walk has ended; otherwise the next round runs first. With exact enough
+/// codes (margin ~0) this emits what the plain mode does, one round at a
+/// time; with coarse ones it re-ranks more rounds instead of emitting a
+/// round's elements in an order that later rounds contradict.
+///
 /// Access: what IterativeSearch needs (its distance() is the approximate
 /// one), plus exact_distance(id) and payload(): what the caller keeps of
 /// the element the walk emitted last (for index pages: its heap TID,
-/// which live() read).
+/// which live() read); for bounded mode also code_error(id).
+/// Whether Access has code_error(id) (what bounded mode needs).
+template <class A, class = void>
+struct HasCodeError : std::false_type {};
+template <class A>
+struct HasCodeError<A, std::void_t<decltype(std::declval<A&>().code_error(uint32_t{0}))>> : std::true_type {};
+
 template <class Payload>
 class Rerank {
  public:
-    void reset(bool strict_order) {
+    void reset(bool strict_order, bool bounded = false) {
+        bounded_ = bounded;
+        frontier_ = -std::numeric_limits<float>::infinity();
+        margin_ = 0;
         strict_ = strict_order;
         ready_.clear();
         late_.clear();
@@ -297,6 +322,9 @@ class Rerank {
     /// and its payload; false when the walk has nothing left.
     template <class Access>
     bool next(IterativeSearch& s, Access& a, Neighbor* out, Payload* payload) {
+        if constexpr (HasCodeError<Access>::value) {
+            if (bounded_) return next_bounded(s, a, out, payload);
+        }
         for (;;) {
             while (!ready_.empty()) {
                 Item it = ready_.back();
@@ -342,9 +370,50 @@ class Rerank {
     };
     static bool farther_first(const Item& x, const Item& y) { return y.n < x.n; }
 
-    std::vector<Item> ready_;  // re-ranked, closest last
+    template <class Access>
+    bool next_bounded(IterativeSearch& s, Access& a, Neighbor* out, Payload* payload) {
+        // ready_ is a heap, closest at the front.
+        for (;;) {
+            if (!ready_.empty() && (walk_done_ || ready_.front().n.dist <= frontier_ - margin_)) {
+                std::pop_heap(ready_.begin(), ready_.end(), farther_first);
+                Item it = ready_.back();
+                ready_.pop_back();
+                if (strict_ && !tail_ && it.n.dist < last_) {
+                    late_.push_back(it);
+                    continue;
+                }
+                if (!tail_) last_ = std::max(last_, it.n.dist);
+                *out = it.n;
+                *payload = it.p;
+                return true;
+            }
+            if (walk_done_) {
+                if (tail_ || late_.empty()) return false;
+                tail_ = true;
+                ready_.swap(late_);
+                late_.clear();
+                std::make_heap(ready_.begin(), ready_.end(), farther_first);
+                continue;
+            }
+            Neighbor n;
+            do {
+                if (!s.next(a, &n)) {
+                    walk_done_ = true;
+                    break;
+                }
+                frontier_ = std::max(frontier_, n.dist);
+                margin_ = std::max(margin_, a.code_error(n.id));
+                ready_.push_back({{a.exact_distance(n.id), n.id}, a.payload()});
+                std::push_heap(ready_.begin(), ready_.end(), farther_first);
+                ++reranked_;
+            } while (s.round_left() > 0);
+        }
+    }
+
+    std::vector<Item> ready_;  // re-ranked, closest last (bounded mode: a heap, closest first)
     std::vector<Item> late_;   // strict mode: closer than one already emitted
-    bool strict_ = true, walk_done_ = false, tail_ = false;
+    bool strict_ = true, walk_done_ = false, tail_ = false, bounded_ = false;
+    float frontier_ = 0, margin_ = 0;  // bounded mode
     float last_ = 0;
     uint64_t reranked_ = 0;
 };

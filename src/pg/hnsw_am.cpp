@@ -71,13 +71,6 @@ relopt_enum_elt_def kQuantizerValues[] = {
     {nullptr, 0},
 };
 
-[[noreturn]] void report_rabitq() {
-    ereport(ERROR,
-            (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("hnsw quantizer \"rabitq\" is not supported yet"),
-             errhint("Use quantizer = 'sq8', or 'none' for exact distances throughout.")));
-    pg_unreachable();
-}
-
 /// Parses the reloptions (defaults for those not given). With validate
 /// (CREATE INDEX, and ALTER INDEX SET/RESET, which pass the merged set),
 /// also checks them together: a build needs ef_construction >= 2 m, so a
@@ -93,7 +86,6 @@ bytea* options(Datum reloptions, bool validate) {
     bytea* result =
         static_cast<bytea*>(build_reloptions(reloptions, validate, g_relopt_kind, sizeof(Options), tab, 5));
     const Options* opts = reinterpret_cast<const Options*>(result);
-    if (validate && opts != nullptr && opts->quantizer == kOptQuantRabitq) report_rabitq();
     if (validate && opts != nullptr && opts->ef_construction < 2 * opts->m)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("hnsw option ef_construction = %d is less than twice m = %d",
@@ -156,13 +148,13 @@ uint8 quantizer_for_build(Relation index, nmvec::hnsw::Metric metric) {
     const Options* opts = reinterpret_cast<const Options*>(index->rd_options);
     const int q = opts ? opts->quantizer : kOptQuantNone;
     if (q == kOptQuantNone) return kQuantNone;
-    if (q == kOptQuantRabitq) report_rabitq();
+    const char* name = q == kOptQuantRabitq ? "rabitq" : "sq8";
     if (metric == nmvec::hnsw::Metric::L1)
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                        errmsg("hnsw quantizer \"sq8\" does not support the L1 distance"),
+                        errmsg("hnsw quantizer \"%s\" does not support the L1 distance", name),
                         errdetail("Its codes estimate L2 distances and inner products only."),
                         errhint("Use quantizer = 'none' with vector_l1_ops and halfvec_l1_ops.")));
-    return kQuantSq8;
+    return q == kOptQuantRabitq ? kQuantRabitq : kQuantSq8;
 }
 
 bool fastupdate_of(Relation index) {

@@ -69,8 +69,9 @@ void opclass_info(Relation index, nmvec::hnsw::Metric* metric, ElemKind* kind);
 /// Convert a vector/halfvec datum into the index's element record in `out`
 /// (vec_bytes: its code when the index has a quantizer, then the vector in
 /// the element kind, normalised under Cosine). False for a zero vector under Cosine (not
-/// indexed). Errors when the dims differ from the index's.
-bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out);
+/// indexed). Errors when the dims differ from the index's. Without
+/// with_code the code part is left zeroed (a scan's query needs none).
+bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, bool with_code = true);
 /// The vector part of a record prepare_vector made, as float32.
 void query_floats(const Layout& layout, const AlignedBytes& record, std::vector<float>* out);
 

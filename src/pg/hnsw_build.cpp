@@ -50,6 +50,7 @@ struct BuildState {
     std::vector<ItemPointerData> tids;
     std::vector<float> tmp;
     std::vector<float> code_tmp;  // write_code_of_elem's
+    std::vector<float> centre;    // quantizer = 'rabitq': the loaded vectors' mean (empty: origin)
     BufFile* spill = nullptr;
     uint64 spilled = 0;
     double heap_tuples = 0;
@@ -147,6 +148,9 @@ void to_elem(const float* v, int dims, ElemKind kind, char* out) {
         floats_to_halfs(v, reinterpret_cast<uint16_t*>(out), static_cast<size_t>(dims));
 }
 
+Buffer new_page(Relation index, PageKind kind);
+void finish_page(Buffer buf);
+
 /// The code of the record rec whose vector part (after the code) is set:
 /// coded from that vector as stored (a halfvec rounded to binary16).
 void write_code_of_elem(BuildState& bs, char* rec) {
@@ -158,7 +162,46 @@ void write_code_of_elem(BuildState& bs, char* rec) {
         memcpy(f.data(), v, sizeof(float) * bs.dims);
     else
         halfs_to_floats(reinterpret_cast<const uint16_t*>(v), f.data(), static_cast<size_t>(bs.dims));
-    write_code(bs.quantizer, bs.dims, f.data(), rec);
+    write_code(bs.quantizer, bs.dims, bs.centre.empty() ? nullptr : bs.centre.data(), f.data(), rec);
+}
+
+/// quantizer = 'rabitq': the centre of the codes, the mean of the loaded
+/// vectors (as the graph holds them: normalised under cosine). RaBitQ codes
+/// the direction from the centre, so a centre inside the data matters: data
+/// far from the origin (pixels, all positive) coded from the origin would
+/// all point one way.
+void compute_centre(BuildState& bs, const nmvec::hnsw::Graph& g, size_t n) {
+    bs.centre.clear();
+    if (bs.quantizer != kQuantRabitq || n == 0) return;
+    const size_t d = static_cast<size_t>(bs.dims);
+    std::vector<double> sum(d, 0.0);
+    for (size_t i = 0; i < n; ++i) {
+        const float* v = g.vector(static_cast<uint32>(i));
+        for (size_t j = 0; j < d; ++j) sum[j] += v[j];
+    }
+    bs.centre.resize(d);
+    // A mean of finite floats is a finite float.
+    for (size_t j = 0; j < d; ++j) bs.centre[j] = static_cast<float>(sum[j] / static_cast<double>(n));
+}
+
+/// The centre pages (hnsw_page.h), consecutive from the next block; returns
+/// the first.
+BlockNumber write_centre(Relation index, const BuildState& bs) {
+    const uint32 pages = centre_pages(static_cast<uint32>(bs.dims));
+    const char* src = reinterpret_cast<const char*>(bs.centre.data());
+    uint32 left = static_cast<uint32>(bs.dims) * 4u;
+    BlockNumber start = InvalidBlockNumber;
+    for (uint32 p = 0; p < pages; ++p) {
+        Buffer buf = new_page(index, kCentrePage);
+        if (p == 0) start = BufferGetBlockNumber(buf);
+        if (BufferGetBlockNumber(buf) != start + p) elog(ERROR, "hnsw centre pages are not contiguous");
+        const uint32 n = std::min(left, kSliceBytes);
+        memcpy(stream_data(BufferGetPage(buf)), src, n);
+        src += n;
+        left -= n;
+        finish_page(buf);
+    }
+    return start;
 }
 
 /// A new page at the end of the index, exclusively locked, initialised.
@@ -175,7 +218,7 @@ void finish_page(Buffer buf) {
 }
 
 void write_meta(Page page, const BuildState& bs, const nmvec::hnsw::Graph* g, uint32 n,
-                BlockNumber upper_last, Extent nodes, Extent vecs) {
+                BlockNumber upper_last, Extent nodes, Extent vecs, BlockNumber centre = InvalidBlockNumber) {
     Meta* meta = page_meta(page);
     memset(meta, 0, sizeof(Meta));
     meta->magic = kMagic;
@@ -192,6 +235,10 @@ void write_meta(Page page, const BuildState& bs, const nmvec::hnsw::Graph* g, ui
     meta->entry = (g && n > 0) ? g->entry_point() : kNoEntry;
     meta->max_level = (g && n > 0) ? g->max_level() : -1;
     meta->upper_last = upper_last;
+    if (centre != InvalidBlockNumber) {
+        meta->centre_marker = kCentreMarker;
+        meta->centre_start = centre;
+    }
     if (nodes.pages > 0) {
         meta->n_node_extents = 1;
         meta->node_extents[0] = nodes;
@@ -207,6 +254,7 @@ void write_graph(Relation index, BuildState& bs, const nmvec::hnsw::Graph& g) {
     const uint32 n = static_cast<uint32>(bs.tids.size());
     const int m = bs.params.m;
     Buffer meta_buf = new_page(index, kMetaPage);  // block 0; filled last
+    const BlockNumber centre = bs.centre.empty() ? InvalidBlockNumber : write_centre(index, bs);
 
     // Upper pages, so node records can point at their tuples.
     std::vector<ItemPointerData>& upper = bs.upper;
@@ -289,7 +337,7 @@ void write_graph(Relation index, BuildState& bs, const nmvec::hnsw::Graph& g) {
     }
     if (BufferIsValid(buf)) finish_page(buf);
 
-    write_meta(BufferGetPage(meta_buf), bs, &g, n, upper_last, nodes, vecs);
+    write_meta(BufferGetPage(meta_buf), bs, &g, n, upper_last, nodes, vecs, centre);
     finish_page(meta_buf);
 }
 
@@ -383,6 +431,7 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
         pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(n));
         pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
         t_graph = GetCurrentTimestamp();
+        compute_centre(bs, graph, n);
         write_graph(index, bs, graph);
         bs.graph.reset();  // free the graph before the overflow inserts
         t_written = GetCurrentTimestamp();

@@ -38,7 +38,7 @@ namespace nmvec::pg::hnsw {
 /// pending_list_limit (background merges do not keep up).
 constexpr uint64 kHardLimitFactor = 4;
 
-bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out) {
+bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, bool with_code) {
     struct varlena* raw = PG_DETOAST_DATUM(value);
     const auto* hdr = reinterpret_cast<const Vector*>(raw);  // dim at the same offset in both types
     if (static_cast<uint32>(hdr->dim) != layout.dims)
@@ -53,7 +53,8 @@ bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out) {
         float* dst = reinterpret_cast<float*>(vec);
         memcpy(dst, reinterpret_cast<const Vector*>(raw)->x, dims * sizeof(float));
         if (!nmvec::hnsw::normalize_for(layout.metric, dst, dims)) return false;
-        write_code(layout.quantizer, static_cast<int>(dims), dst, out.data());
+        if (with_code)
+            write_code(layout.quantizer, static_cast<int>(dims), layout.centre_or_null(), dst, out.data());
         return true;
     }
     const uint16_t* src = reinterpret_cast<const HalfVector*>(raw)->x;
@@ -68,7 +69,8 @@ bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out) {
     floats_to_halfs(tmp.data(), dst, dims);
     // The code approximates the vector as stored (rounded to binary16).
     halfs_to_floats(dst, tmp.data(), dims);
-    write_code(layout.quantizer, static_cast<int>(dims), tmp.data(), out.data());
+    if (with_code)
+        write_code(layout.quantizer, static_cast<int>(dims), layout.centre_or_null(), tmp.data(), out.data());
     return true;
 }
 

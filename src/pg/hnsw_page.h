@@ -9,7 +9,8 @@
 //  * vector pages: the elements' vectors as one byte stream, element i at
 //    byte i * vec_bytes, cut into slices of kSliceBytes per page. With a
 //    quantizer (index option `quantizer`, meta field of that name) each
-//    element's record there is its code (code_bytes: sq8.h's code, padded
+//    element's record there is its code (code_bytes: sq8.h's code, or a
+//    4-bit RaBitQ code of rabitq.h relative to the index's centre, padded
 //    to a multiple of 64 bytes) followed by its vector, and vec_bytes is
 //    the record's size; without one (quantizer = 'none', and every index
 //    built before the option existed) the record is just the vector. A vector
@@ -20,6 +21,11 @@
 //    Layout::vector_span. Vectors are written once and never change.
 //  * upper pages: ordinary slotted pages; one tuple per element of level >=
 //    1 holding its neighbour lists on levels 1..level (m ids each).
+//  * centre pages (quantizer = 'rabitq' only): the centre its codes are
+//    relative to, dims float32 as one stream cut into slices of kSliceBytes
+//    (up to 8 pages at 16,000 dims), written once by CREATE INDEX as
+//    consecutive blocks the meta page names (centre_start, centre_pages).
+//    An index built from an empty table has none: its centre is the origin.
 //
 // Element ids are dense 32-bit numbers, so a neighbour reference costs 4
 // bytes and an element's node and vector are found by arithmetic: node
@@ -53,7 +59,7 @@ constexpr uint32 kFormatVersion = 2;   // 2: stream data 64-byte aligned
 constexpr uint16 kPageId = 0xFF8E;
 constexpr BlockNumber kMetaBlock = 0;
 
-enum PageKind : uint16 { kMetaPage = 1, kNodePage = 2, kVectorPage = 3, kUpperPage = 4 };
+enum PageKind : uint16 { kMetaPage = 1, kNodePage = 2, kVectorPage = 3, kUpperPage = 4, kCentrePage = 5 };
 
 struct PageOpaque {
     uint16 kind;
@@ -86,17 +92,33 @@ constexpr uint8 kNodePending = 0x02;
 
 /// Quantizers (Meta::quantizer): what codes, if any, precede each vector.
 /// Scans walk the graph on the codes and re-rank with the vectors.
-enum Quantizer : uint8 { kQuantNone = 0, kQuantSq8 = 1 };
-constexpr uint8 kQuantMax = kQuantSq8;
+enum Quantizer : uint8 { kQuantNone = 0, kQuantSq8 = 1, kQuantRabitq = 2 };
+constexpr uint8 kQuantMax = kQuantRabitq;
+
+/// The RaBitQ codes of quantizer = 'rabitq': extended RaBitQ, 4 bits per
+/// dimension, rotation seed fixed (part of the format).
+constexpr uint32 kRabitqBits = 4;
+constexpr uint64 kRabitqSeed = 0x6e6d7665632d6831ULL;  // "nmvec-h1"
+
+/// Bytes of a code as the codec writes it (before padding).
+inline uint32 code_used_bytes(int dims, uint8 quantizer) {
+    if (quantizer == kQuantNone) return 0;
+    if (quantizer == kQuantSq8)
+        return 16u + static_cast<uint32>(dims);  // sq8.h: header, a byte per dimension
+    // rabitq.h: dims padded to 64, 4 bits each, then 5 float32 factors
+    const uint32 padded = (static_cast<uint32>(dims) + 63u) & ~63u;
+    return padded * kRabitqBits / 8u + 20u;
+}
 
 /// Bytes of an element's code, before its vector in the vector stream: a
 /// multiple of 64, so that the vector keeps the alignment it has without
 /// (see kStreamOffset).
 inline uint32 code_bytes(int dims, uint8 quantizer) {
-    if (quantizer == kQuantNone) return 0;
-    const uint32 b = 16u + static_cast<uint32>(dims);  // sq8.h: header, then a byte per dimension
-    return (b + 63u) & ~63u;
+    return (code_used_bytes(dims, quantizer) + 63u) & ~63u;
 }
+
+/// Pages of the centre of a rabitq index of `dims` dimensions.
+inline uint32 centre_pages(uint32 dims) { return (dims * 4u + kSliceBytes - 1) / kSliceBytes; }
 
 /// One node record (followed by 2m uint32 neighbour ids).
 struct NodeHeader {
@@ -153,8 +175,12 @@ struct Meta {
     // index built before the pending list existed, which then has none.
     uint32 pending_marker;  // kPendingMarker when first_pending is set
     uint32 first_pending;   // every pending element has an id >= this
+    // Added with quantizer = 'rabitq' (zero before, and in every other index).
+    uint32 centre_marker;      // kCentreMarker when the index has centre pages
+    BlockNumber centre_start;  // first of centre_pages(dims) consecutive centre pages
 };
 constexpr uint32 kPendingMarker = 0x504e4447;  // "PNDG"
+constexpr uint32 kCentreMarker = 0x43454e54;   // "CENT"
 
 /// Lowest id that may be pending (n_elements when the list is empty).
 inline uint32 meta_first_pending(const Meta& meta) {
@@ -219,10 +245,18 @@ struct Layout {
     nmvec::hnsw::Metric metric = nmvec::hnsw::Metric::L2;
     ElemKind elem_kind = kFloat32;
     uint8 quantizer = kQuantNone;
+    /// quantizer = 'rabitq': the centre of the codes (dims floats; empty
+    /// for the origin), read once per Layout by read_layout.
+    std::vector<float> centre;
+    bool centre_read = false;
     uint32 node_bytes = 0, nodes_per_page = 0;
     /// Bytes of one element's record in the vector stream (its stride):
     /// code_bytes of code (0 without a quantizer), then elem_bytes of vector.
     uint32 vec_bytes = 0, code_bytes = 0, elem_bytes = 0;
+    uint32 code_used = 0;  // bytes of the code the codec reads (code_bytes without padding)
+    uint32 centre_marker = 0;
+    BlockNumber centre_start = InvalidBlockNumber;
+    const float* centre_or_null() const { return centre.empty() ? nullptr : centre.data(); }
     uint32 n_elements = 0;
     uint32 first_pending = 0;  // ids in [first_pending, n_elements) may be pending
     uint32 entry = kNoEntry;

@@ -136,7 +136,9 @@ void start(IndexScanDesc scan, HnswScanState& s) {
         s.graph_done = true;
         return;
     }
-    if (!prepare_vector(s.layout, scan->orderByData[0].sk_argument, s.query)) return;  // zero under cosine
+    // (The query's own code is not needed: use_codes prepares it.)
+    if (!prepare_vector(s.layout, scan->orderByData[0].sk_argument, s.query, false))
+        return;  // zero under cosine
     s.unordered = false;
     PageAccess& a = *s.access;
     a.set_query(s.query.data() + s.layout.code_bytes);
@@ -144,7 +146,9 @@ void start(IndexScanDesc scan, HnswScanState& s) {
     if (s.quantized) {
         query_floats(s.layout, s.query, &s.query_f32);
         a.use_codes(s.query_f32.data());
-        s.rerank.reset(g_iterative_scan != kIterativeRelaxed);
+        // rabitq's 4-bit estimates are coarser than sq8's: emit a re-ranked
+        // row only once the walk shows nothing unseen can be closer.
+        s.rerank.reset(g_iterative_scan != kIterativeRelaxed, s.layout.quantizer == kQuantRabitq);
     }
     scan_pending(scan, s);
     if (s.layout.entry == kNoEntry) {  // nothing linked yet

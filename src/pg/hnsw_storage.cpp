@@ -1,6 +1,8 @@
 // hnsw_storage.cpp — see hnsw_storage.h.
 #include "hnsw_storage.h"
 
+#include <cmath>
+
 #include "../core/vector_text.h"
 
 extern "C" {
@@ -42,7 +44,7 @@ bool page_is(Page page, PageKind kind) {
 }
 
 void report_bad_page(Relation index, BlockNumber blk, PageKind kind) {
-    static const char* const kNames[] = {"", "meta", "node", "vector", "upper"};
+    static const char* const kNames[] = {"", "meta", "node", "vector", "upper", "centre"};
     ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
                     errmsg("hnsw index \"%s\" has a corrupted page at block %u",
                            RelationGetRelationName(index), blk),
@@ -134,6 +136,13 @@ void check_meta(Relation index, const Meta& meta, BlockNumber nblocks) {
     if (meta.n_deleted > meta.n_elements)
         report_corrupt(index, "The meta page counts %u deleted of %u elements.", meta.n_deleted,
                        meta.n_elements);
+    if (meta.quantizer == kQuantRabitq && meta.centre_marker == kCentreMarker &&
+        (meta.dims == 0 || meta.centre_start == kMetaBlock ||
+         static_cast<uint64>(meta.centre_start) + centre_pages(meta.dims) > nblocks))
+        report_corrupt(index,
+                       "The meta page's centre (start block %u, %u pages) is not within the index's blocks 1 "
+                       "to %u.",
+                       meta.centre_start, centre_pages(meta.dims), nblocks - 1);
     const bool no_entry = meta.entry == kNoEntry && meta.max_level == -1;
     if (!no_entry &&
         (meta.entry >= meta.n_elements || meta.max_level < 0 || meta.max_level > nmvec::hnsw::kMaxLevel))
@@ -171,6 +180,9 @@ void Layout::load(const Meta* meta) {
     nodes_per_page = hnsw::nodes_per_page(m);
     quantizer = meta->quantizer;
     code_bytes = hnsw::code_bytes(static_cast<int>(dims), quantizer);
+    code_used = hnsw::code_used_bytes(static_cast<int>(dims), quantizer);
+    centre_marker = quantizer == kQuantRabitq ? meta->centre_marker : 0;
+    centre_start = centre_marker == kCentreMarker ? meta->centre_start : InvalidBlockNumber;
     elem_bytes = hnsw::vec_bytes(static_cast<int>(dims), elem_kind);
     vec_bytes = code_bytes + elem_bytes;
     n_elements = meta->n_elements;
@@ -198,6 +210,44 @@ void read_layout(Relation index, Layout* layout) {
     Meta meta;
     read_meta(index, &meta, &layout->nblocks);
     layout->load(&meta);
+    // The centre is written with the index and never changes: read once.
+    if (layout->quantizer == kQuantRabitq && !layout->centre_read) {
+        read_centre(index, *layout, &layout->centre);
+        layout->centre_read = true;
+    }
+}
+
+void read_centre(Relation index, const Layout& layout, std::vector<float>* out) {
+    out->clear();
+    if (layout.centre_marker != kCentreMarker) return;  // built empty: the origin
+    const uint32 pages = centre_pages(layout.dims);
+    out->resize(layout.dims);
+    char* dst = reinterpret_cast<char*>(out->data());
+    uint32 left = layout.dims * 4u;
+    for (uint32 p = 0; p < pages; ++p) {
+        const BlockNumber blk = layout.centre_start + p;
+        Buffer buf = ReadBuffer(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buf);
+        const bool ok = page_is(page, kCentrePage);
+        const uint32 n = std::min(left, kSliceBytes);
+        if (ok) memcpy(dst, stream_data(page), n);
+        UnlockReleaseBuffer(buf);
+        if (!ok) report_bad_page(index, blk, kCentrePage);
+        dst += n;
+        left -= n;
+    }
+    for (float f : *out)
+        if (!std::isfinite(f)) report_corrupt(index, "The index's centre has a non-finite element.");
+}
+
+const nmvec::RabitqCodec& rabitq_codec(uint32 dims) {
+    // Building the rotation costs O(dims): kept for the backend's last
+    // dimension (scans and inserts of one index reuse it).
+    static std::unique_ptr<nmvec::RabitqCodec> last;
+    if (!last || last->dim() != dims)
+        last = std::make_unique<nmvec::RabitqCodec>(dims, kRabitqBits, kRabitqSeed);
+    return *last;
 }
 
 double sql_distance(nmvec::hnsw::Metric metric, float d) {
@@ -388,15 +438,27 @@ const void* PageAccess::cached(uint32 id) {
 }
 
 void PageAccess::use_codes(const float* q) {
-    q8_.prepare(q, layout_->dims);
-    k8_ = &nmvec::sq8::active_kernels();
-    codes_on_ = layout_->quantizer == kQuantSq8;
+    if (layout_->quantizer == kQuantRabitq) {
+        rq_codec_ = &rabitq_codec(layout_->dims);
+        rq_codec_->prepare(q, layout_->centre_or_null(), rq_, nmvec::kRabitqScanEpsilon);
+    } else {
+        q8_.prepare(q, layout_->dims);
+        k8_ = &nmvec::sq8::active_kernels();
+    }
+    codes_on_ = layout_->quantizer != kQuantNone;
 }
 
-float PageAccess::code_distance(uint32 id) {
+float PageAccess::code_error(uint32 id) {
+    if (!codes_on_ || layout_->quantizer != kQuantRabitq) return 0.0f;
+    float err;
+    code_distance(id, &err);
+    return err;
+}
+
+float PageAccess::code_distance(uint32 id, float* error) {
     if (unlikely(id >= layout_->n_elements)) check_id(id, kNoEntry);
     const StreamSpan span = layout_->code_span(id);
-    const uint32 used = static_cast<uint32>(nmvec::sq8::code_bytes(layout_->dims));
+    const uint32 used = layout_->code_used;
     bool held;
     Buffer buf = pin(layout_->vector_slice_block(span.first_slice()), &held);
     const uint8_t* code = reinterpret_cast<const uint8_t*>(stream_data(BufferGetPage(buf)) + span.offset());
@@ -413,6 +475,16 @@ float PageAccess::code_distance(uint32 id) {
     }
     using nmvec::hnsw::Metric;
     double d;
+    if (layout_->quantizer == kQuantRabitq) {
+        const bool l2 = layout_->metric == Metric::L2;
+        nmvec::RabitqEstimate e;
+        rq_codec_->estimate_batch(
+            rq_, code, 1, used, l2 ? nmvec::RabitqMetric::L2Squared : nmvec::RabitqMetric::InnerProduct, &e);
+        unpin(buf, held);
+        if (error) *error = e.upper - e.value;  // the bound is symmetric; L2's lower one is clamped at 0
+        if (l2) return e.value;
+        return layout_->metric == Metric::InnerProduct ? -e.value : 1.0f - e.value;
+    }
     switch (layout_->metric) {
         case Metric::L2:
             d = q8_.l2sq(code, *k8_);
@@ -603,11 +675,14 @@ bool PageAccess::live(uint32 id) {
 
 // ---- writing ---------------------------------------------------------------------------------
 
-void write_code(uint8 quantizer, int dims, const float* v, char* rec) {
+void write_code(uint8 quantizer, int dims, const float* centre, const float* v, char* rec) {
     const uint32 cb = code_bytes(dims, quantizer);
     if (cb == 0) return;
     memset(rec, 0, cb);
-    nmvec::sq8::encode(v, static_cast<size_t>(dims), reinterpret_cast<uint8_t*>(rec));
+    if (quantizer == kQuantRabitq)
+        rabitq_codec(static_cast<uint32>(dims)).encode(v, centre, reinterpret_cast<uint8_t*>(rec));
+    else
+        nmvec::sq8::encode(v, static_cast<size_t>(dims), reinterpret_cast<uint8_t*>(rec));
 }
 
 namespace {

@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "../core/distance.h"
+#include "../core/rabitq.h"
 #include "../core/sq8.h"
 #include "hnsw_page.h"
 
@@ -95,6 +96,10 @@ class PageAccess {
     float distance(uint32 id) { return codes_on_ ? code_distance(id) : exact_distance(id); }
     /// The exact graph distance to the query, from the stored vector.
     float exact_distance(uint32 id);
+    /// How far distance(id) may be off (rabitq.h's bound at
+    /// kRabitqScanEpsilon): 0 unless walking on rabitq codes. For
+    /// nmvec::hnsw::Rerank's bounded mode.
+    float code_error(uint32 id);
     /// Calls f(neighbour id) for each neighbour of id on level.
     template <class F>
     void neighbors(uint32 id, int level, F f) {
@@ -172,7 +177,7 @@ class PageAccess {
     /// buf), else copies it to scratch and returns that (buf invalid).
     const void* vector_ptr(uint32 id, Buffer* buf, AlignedBytes& scratch);
     const void* cached(uint32 id);
-    float code_distance(uint32 id);
+    float code_distance(uint32 id, float* error = nullptr);
     BlockNumber node_block_checked(uint32 id, uint32* off);
     BlockNumber vector_block_checked(uint32 id, uint32* off);
     /// id is past the layout's elements: re-read the meta page, then raise
@@ -194,6 +199,8 @@ class PageAccess {
     bool codes_on_ = false;
     nmvec::sq8::Query q8_;
     const nmvec::sq8::Kernels* k8_ = nullptr;
+    nmvec::RabitqQuery rq_;
+    const nmvec::RabitqCodec* rq_codec_ = nullptr;
     std::vector<uint32> nbuf_;
     AlignedBytes scratch_a_, scratch_b_;
     ItemPointerData last_tid_;
@@ -216,8 +223,17 @@ class PageAccess {
 
 /// Write the code of float vector v (dims, normalised for Cosine) into the
 /// first code_bytes(dims, quantizer) bytes of record rec (padding zeroed);
-/// nothing without a quantizer.
-void write_code(uint8 quantizer, int dims, const float* v, char* rec);
+/// nothing without a quantizer. centre: rabitq's (dims floats, or null for
+/// the origin; Layout::centre_or_null). Throws nmvec::Error where the codec
+/// does (rabitq.h: elements beyond about 1e37).
+void write_code(uint8 quantizer, int dims, const float* centre, const float* v, char* rec);
+
+/// The centre of a rabitq index (empty when it has none: the origin), read
+/// from its centre pages; XX001 on a page that is not one.
+void read_centre(Relation index, const Layout& layout, std::vector<float>* out);
+/// The rabitq codec of quantizer = 'rabitq' for `dims` (kRabitqBits,
+/// kRabitqSeed), kept per backend.
+const nmvec::RabitqCodec& rabitq_codec(uint32 dims);
 
 /// Allocate an element id (meta page exclusively locked inside), growing the
 /// node and vector streams by a new extent when needed. Updates *layout.

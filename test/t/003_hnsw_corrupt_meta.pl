@@ -26,7 +26,7 @@ my %field = (
   max_level => [ 32, 'V' ], upper_last => [ 36, 'V' ], n_node_extents => [ 40, 'V' ],
   n_vector_extents => [ 44, 'V' ], node_extent0_start => [ 48, 'V' ],
   node_extent0_pages => [ 52, 'V' ], vector_extent0_start => [ 48 + 8 * 400, 'V' ],
-  vector_extent0_pages => [ 52 + 8 * 400, 'V' ],
+  vector_extent0_pages => [ 52 + 8 * 400, 'V' ], centre_start => [ 48 + 16 * 400 + 12, 'V' ],
   # the page itself: pd_special (page header) and the page id in the last 2 bytes
   pd_special => [ 16 - $meta, 'v' ], page_id => [ 8190 - $meta, 'v' ]);
 
@@ -52,6 +52,9 @@ my @meta_cases = (
   [ 'node_extent',    'XX002', [ node_extent0_start => 100000 ] ],
   [ 'vector_extent',  'XX002', [ vector_extent0_pages => 1000000 ] ],
   [ 'extent_on_meta', 'XX002', [ vector_extent0_start => 0 ] ],
+  # quantizer = 'rabitq' (the index's centre pages: hnsw_page.h)
+  [ 'centre_start',   'XX002', [ centre_start     => 999999 ], 'rabitq' ],
+  [ 'centre_on_meta', 'XX002', [ centre_start     => 0 ], 'rabitq' ],
   [ 'special',        'XX001', [ pd_special       => 8000 ] ],
   [ 'page_id',        'XX001', [ page_id          => 0x1234 ] ],);
 # Node records (NodeHeader: heap tid 0-5, level 6, flags 7, upper tid 8-13,
@@ -64,23 +67,32 @@ my @node_cases = ('neighbor', 'level', 'upper_item');
 # because an insert that fails half-way leaves an element with some links,
 # which a later insert's walk may start from.
 my @node_tables = map { ($_, "${_}_m") } @node_cases;
+# rabitq indexes whose centre page is damaged: the meta page names a page
+# that is no centre page (XX001), or the centre holds a NaN (XX002). Only
+# what codes or decodes reads the centre: inserts and ordered scans (and
+# VACUUM, which reads the layout).
+my @centre_cases = ([ 'centre_page', 'XX001' ], [ 'centre_nan', 'XX002' ]);
+my %quantizer = map { $_->[0] => $_->[3] } grep { $_->[3] } @meta_cases;
+$quantizer{ $_->[0] } = 'rabitq' for @centre_cases;
 
 my $vec = sub {
   my ($i) = @_;
   return '[' . join(',', map { sprintf('%.3f', sin($i * 7 + $_ * 3)) } 1 .. 8) . ']';
 };
-for my $name ((map { $_->[0] } @meta_cases), @node_tables) {
+my @all = ((map { $_->[0] } @meta_cases), @node_tables, (map { $_->[0] } @centre_cases));
+for my $name (@all) {
   # 200 rows, m = 4: two node pages, several upper levels
+  my $q = $quantizer{$name} // 'none';
   $node->safe_psql('postgres', qq{
     CREATE TABLE t_$name (id int, v vector(8));
     INSERT INTO t_$name SELECT i, ARRAY(SELECT sin(i * 7 + k * 3) FROM generate_series(1, 8) k)
       FROM generate_series(1, 200) i;
-    CREATE INDEX t_${name}_v ON t_$name USING hnsw (v) WITH (m = 4, ef_construction = 16);
+    CREATE INDEX t_${name}_v ON t_$name USING hnsw (v) WITH (m = 4, ef_construction = 16, quantizer = '$q');
   });
 }
 my $checksums = $node->safe_psql('postgres', 'SHOW data_checksums');
 my %path = map { $_ => $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('t_${_}_v')") }
-  ((map { $_->[0] } @meta_cases), @node_tables);
+  @all;
 $node->stop;
 # Page checksums would flag every edited page before our checks run: turn
 # them off if this cluster has them.
@@ -107,6 +119,20 @@ for my $case (@meta_cases) {
   while (my ($f, $v) = splice(@c, 0, 2)) {
     my ($off, $fmt) = @{ $field{$f} };
     poke($fh, $meta + $off, $fmt, $v);
+  }
+  close($fh);
+}
+
+for my $case (@centre_cases) {
+  my $name = $case->[0];
+  open(my $fh, '+<:raw', $path{$name}) or die "open $path{$name}: $!";
+  my $marker = peek($fh, $meta + $field{centre_start}[0] - 4, 'V', 4);
+  is($marker, 0x43454e54, "$name: the index has centre pages");
+  my $centre = peek($fh, $meta + $field{centre_start}[0], 'V', 4);
+  if ($name eq 'centre_page') {
+    poke($fh, $meta + $field{centre_start}[0], 'V', $centre + 1);    # the page after it: no centre page
+  } else {
+    poke($fh, $centre * 8192 + 64 + 12, 'V', 0x7fc00000);          # a NaN in dimension 3
   }
   close($fh);
 }
@@ -155,6 +181,13 @@ for my $case (@meta_cases) {
     $state, "$name: ordered scan");
   fails_with("DELETE FROM t_$name WHERE id % 10 = 0; VACUUM (INDEX_CLEANUP ON) t_$name", $state, "$name: VACUUM");
   fails_with("SELECT * FROM nmvec_index_stats('t_${name}_v')", $state, "$name: nmvec_index_stats");
+}
+for my $case (@centre_cases) {
+  my ($name, $state) = @$case;
+  fails_with("INSERT INTO t_$name VALUES (1000, '$q')", $state, "$name: INSERT");
+  fails_with("SET enable_seqscan = off; SELECT id FROM t_$name ORDER BY v <-> '$q' LIMIT 3",
+    $state, "$name: ordered scan");
+  fails_with("DELETE FROM t_$name WHERE id % 10 = 0; VACUUM (INDEX_CLEANUP ON) t_$name", $state, "$name: VACUUM");
 }
 for my $name (@node_cases) {
   fails_with("SET enable_seqscan = off; SELECT id FROM t_$name ORDER BY v <-> '$q' LIMIT 3",

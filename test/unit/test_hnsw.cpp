@@ -11,6 +11,7 @@
 #include "error.h"
 #include "hnsw.h"
 #include "hnsw_iter.h"
+#include "rabitq.h"
 #include "sq8.h"
 
 using namespace nmvec::hnsw;
@@ -500,4 +501,111 @@ TEST(HnswRerank, ExactOrderRecallAndCompleteness) {
     // Against the exact walk with the same ef on the same graph.
     const double exact = recall_at(*gp, data, queries, dim, 10, 40, Metric::L2);
     EXPECT_GE(hits / (2 * 20 * 10), exact - 0.02) << "exact walk: " << exact;
+}
+
+namespace {
+
+/// A walk on 4-bit RaBitQ codes relative to the data's mean (what an index
+/// scan with quantizer = 'rabitq' does), with their error bounds.
+struct RabitqAccess {
+    const Graph& g;
+    const nmvec::RabitqCodec& codec;
+    const std::vector<std::vector<uint8_t>>& codes;
+    nmvec::RabitqQuery rq;
+    const float* q;
+    uint32_t last = UINT32_MAX;
+    nmvec::RabitqEstimate est(uint32_t id) const {
+        return codec.estimate(rq, codes[id].data(), nmvec::RabitqMetric::L2Squared);
+    }
+    float distance(uint32_t id) const { return est(id).value; }
+    float code_error(uint32_t id) const {
+        auto e = est(id);
+        return e.upper - e.value;
+    }
+    float exact_distance(uint32_t id) const { return Distance(Metric::L2, g.dim())(q, g.vector(id)); }
+    template <class F>
+    void neighbors(uint32_t id, int level, F f) const {
+        uint32_t n;
+        const uint32_t* p = g.links(id, level, &n);
+        for (uint32_t i = 0; i < n; ++i) f(p[i]);
+    }
+    bool live(uint32_t id) {
+        last = id;
+        return true;
+    }
+    uint32_t payload() const { return last; }
+    void prefetch(const uint32_t*, size_t) const {}
+    uint32_t size() const { return static_cast<uint32_t>(g.capacity()); }
+};
+
+}  // namespace
+
+// Coarse codes (4 bits, 32 dims, data far from the origin) rank the rows of
+// later rounds badly: the plain re-rank emits each round's rows and holds
+// back the closer ones a later round finds, so a LIMIT beyond ef_search
+// misses many; bounded mode waits until the frontier minus the codes' error
+// bound passes a row, and keeps the exact walk's recall.
+TEST(HnswRerank, BoundedModeKeepsOrderAcrossRounds) {
+    const size_t dim = 32, n = 3000, k = 100;
+    auto data = clustered(n, dim, 15, 21);
+    for (auto& x : data) x += 20.0f;  // not centred, like pixel data
+    // Queries: the first 20 rows, moved a little.
+    std::vector<float> queries(data.begin(), data.begin() + 20 * dim);
+    for (size_t i = 0; i < queries.size(); ++i) queries[i] += 0.3f * std::sin(static_cast<float>(i));
+    auto gp = build(data, dim, Metric::L2, Params{}, 1);
+    std::vector<float> centre(dim, 0.0f);
+    for (size_t i = 0; i < n; ++i)
+        for (size_t d = 0; d < dim; ++d) centre[d] += gp->vector(static_cast<uint32_t>(i))[d] / n;
+    nmvec::RabitqCodec codec(dim, 4, 7);
+    std::vector<std::vector<uint8_t>> codes(n, std::vector<uint8_t>(codec.code_bytes()));
+    for (uint32_t i = 0; i < n; ++i) codec.encode(gp->vector(i), centre.data(), codes[i].data());
+    double hits[2] = {0, 0}, truth_hits = 0;
+    for (size_t qi = 0; qi < 20; ++qi) {
+        const float* q = queries.data() + qi * dim;
+        auto truth = brute_force(data, dim, q, k, Metric::L2);
+        std::set<uint32_t> t(truth.begin(), truth.end());
+        // The exact walk's first k rows (the reference).
+        {
+            Graph::Access ea{*gp, q};
+            IterativeSearch it;
+            it.reset({gp->descend(q)}, {40, true, UINT64_MAX});
+            Neighbor nb;
+            for (size_t i = 0; i < k && it.next(ea, &nb); ++i) truth_hits += t.count(nb.id);
+        }
+        for (int bounded = 0; bounded < 2; ++bounded) {
+            RabitqAccess a{*gp, codec, codes, {}, q};
+            codec.prepare(q, centre.data(), a.rq, nmvec::kRabitqScanEpsilon);
+            IterativeSearch it;
+            Neighbor start = descend_levels(a, gp->entry_point(), gp->max_level(), 0);
+            it.reset({start}, {40, true, UINT64_MAX});
+            Rerank<uint32_t> rr;
+            rr.reset(true, bounded == 1);
+            Neighbor nb;
+            uint32_t payload;
+            std::vector<Neighbor> got;
+            std::set<uint32_t> seen;
+            while (rr.next(it, a, &nb, &payload)) {
+                ASSERT_EQ(payload, nb.id);
+                ASSERT_EQ(nb.dist, a.exact_distance(nb.id));
+                ASSERT_TRUE(seen.insert(nb.id).second) << "emitted twice";
+                got.push_back(nb);
+            }
+            ASSERT_EQ(got.size(), n);  // nothing lost in either mode
+            if (bounded) {             // in exact order up to the late tail
+                size_t i = 1;
+                while (i < n && got[i].dist >= got[i - 1].dist) ++i;
+                EXPECT_GT(i, k) << "out of order within the first " << k;
+            }
+            for (size_t i = 0; i < k; ++i) hits[bounded] += t.count(got[i].id);
+        }
+    }
+    const double total = 20.0 * k;
+    EXPECT_GE(hits[1] / total, truth_hits / total - 0.02) << "exact walk: " << truth_hits / total;
+    EXPECT_LT(hits[0] / total, hits[1] / total - 0.05)
+        << "plain mode was not worse: is the test still coarse?";
+}
+
+TEST(HnswRerank, BoundedModeNeedsCodeError) {
+    EXPECT_TRUE(HasCodeError<RabitqAccess>::value);
+    EXPECT_FALSE(HasCodeError<CodedAccess>::value);
 }
