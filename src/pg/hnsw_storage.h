@@ -96,8 +96,8 @@ class PageAccess {
     float distance(uint32 id) { return codes_on_ ? code_distance(id) : exact_distance(id); }
     /// The exact graph distance to the query, from the stored vector.
     float exact_distance(uint32 id);
-    /// How far distance(id) may be off (rabitq.h's bound at
-    /// kRabitqScanEpsilon): 0 unless walking on rabitq codes. For
+    /// How far distance(id) may be off (rabitq.h's bound at one standard
+    /// deviation, kRerankEpsilon): 0 unless walking on rabitq codes. For
     /// nmvec::hnsw::Rerank's bounded mode.
     float code_error(uint32 id);
     /// Calls f(neighbour id) for each neighbour of id on level.

@@ -574,7 +574,7 @@ TEST(HnswRerank, BoundedModeKeepsOrderAcrossRounds) {
         }
         for (int bounded = 0; bounded < 2; ++bounded) {
             RabitqAccess a{*gp, codec, codes, {}, q};
-            codec.prepare(q, centre.data(), a.rq, nmvec::kRabitqScanEpsilon);
+            codec.prepare(q, centre.data(), a.rq, 1.0f);  // the scan's kRerankEpsilon
             IterativeSearch it;
             Neighbor start = descend_levels(a, gp->entry_point(), gp->max_level(), 0);
             it.reset({start}, {40, true, UINT64_MAX});
