@@ -40,6 +40,22 @@ my $on_primary = $primary->safe_psql('postgres', $q);
 is($standby->safe_psql('postgres', $q), $on_primary, 'hot standby returns the same results as the primary');
 like($standby->safe_psql('postgres', 'SELECT pg_is_in_recovery()'), qr/^t$/, 'the standby is in recovery');
 
+# A rabitq index built after the base backup: its centre pages (and codes)
+# reach the standby through WAL only; the standby's scans code the query
+# against that centre and must return what the primary's do.
+$primary->safe_psql('postgres', q{
+  CREATE TABLE r AS SELECT id, v FROM t;
+  CREATE INDEX r_v ON r USING hnsw (v vector_l2_ops) WITH (quantizer = 'rabitq');
+  INSERT INTO r SELECT i, ARRAY(SELECT cos(i + k) FROM generate_series(1, 8) k) FROM generate_series(6001, 6100) i;
+});
+$primary->wait_for_catchup($standby);
+my $rq = q{SET enable_seqscan = off;
+  SELECT string_agg(id::text, ',') FROM (
+    SELECT id FROM r ORDER BY v <-> '[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8]' LIMIT 50) s;};
+my $rq_primary = $primary->safe_psql('postgres', $rq);
+is(scalar(split(/,/, $rq_primary)), 50, 'the rabitq index returns 50 rows on the primary');
+is($standby->safe_psql('postgres', $rq), $rq_primary, 'the standby returns the same rows through its rabitq index');
+
 # The pending list (fastupdate) on a hot standby: rows inserted on the
 # primary and not merged yet are found there too, and a merge on the primary
 # reaches the standby through WAL.
