@@ -296,7 +296,8 @@ class IterativeSearch {
 /// one), plus exact_distance(id) and payload(): what the caller keeps of
 /// the element the walk emitted last (for index pages: its heap TID,
 /// which live() read); for bounded mode also code_error(id).
-/// Whether Access has code_error(id) (what bounded mode needs).
+/// Whether Access has code_error(id) (bounded mode's margin; without it
+/// the margin is 0).
 template <class A, class = void>
 struct HasCodeError : std::false_type {};
 template <class A>
@@ -322,13 +323,9 @@ class Rerank {
     /// and its payload; false when the walk has nothing left.
     template <class Access>
     bool next(IterativeSearch& s, Access& a, Neighbor* out, Payload* payload) {
-        if constexpr (HasCodeError<Access>::value) {
-            if (bounded_) return next_bounded(s, a, out, payload);
-        }
         for (;;) {
-            while (!ready_.empty()) {
-                Item it = ready_.back();
-                ready_.pop_back();
+            while (can_take()) {
+                const Item it = pop_closest();
                 if (strict_ && !tail_ && it.n.dist < last_) {
                     late_.push_back(it);
                     continue;
@@ -341,22 +338,12 @@ class Rerank {
             if (walk_done_) {
                 if (tail_ || late_.empty()) return false;
                 tail_ = true;
-                std::sort(late_.begin(), late_.end(), farther_first);
                 ready_.swap(late_);
                 late_.clear();
+                order_ready();
                 continue;
             }
-            // One round of the walk, re-ranked.
-            Neighbor n;
-            do {
-                if (!s.next(a, &n)) {
-                    walk_done_ = true;
-                    break;
-                }
-                ready_.push_back({{a.exact_distance(n.id), n.id}, a.payload()});
-                ++reranked_;
-            } while (s.round_left() > 0);
-            std::sort(ready_.begin(), ready_.end(), farther_first);
+            run_round(s, a);
         }
     }
 
@@ -370,44 +357,44 @@ class Rerank {
     };
     static bool farther_first(const Item& x, const Item& y) { return y.n < x.n; }
 
+    // Plain mode: ready_ sorted closest last; bounded mode: a heap, closest
+    // at the front.
+    bool can_take() const {
+        if (ready_.empty()) return false;
+        return !bounded_ || walk_done_ || ready_.front().n.dist <= frontier_ - margin_;
+    }
+    Item pop_closest() {
+        if (bounded_) std::pop_heap(ready_.begin(), ready_.end(), farther_first);
+        const Item it = ready_.back();
+        ready_.pop_back();
+        return it;
+    }
+    void order_ready() {
+        if (bounded_)
+            std::make_heap(ready_.begin(), ready_.end(), farther_first);
+        else
+            std::sort(ready_.begin(), ready_.end(), farther_first);
+    }
+
+    /// One round of the walk, re-ranked into ready_.
     template <class Access>
-    bool next_bounded(IterativeSearch& s, Access& a, Neighbor* out, Payload* payload) {
-        // ready_ is a heap, closest at the front.
-        for (;;) {
-            if (!ready_.empty() && (walk_done_ || ready_.front().n.dist <= frontier_ - margin_)) {
-                std::pop_heap(ready_.begin(), ready_.end(), farther_first);
-                Item it = ready_.back();
-                ready_.pop_back();
-                if (strict_ && !tail_ && it.n.dist < last_) {
-                    late_.push_back(it);
-                    continue;
-                }
-                if (!tail_) last_ = std::max(last_, it.n.dist);
-                *out = it.n;
-                *payload = it.p;
-                return true;
+    void run_round(IterativeSearch& s, Access& a) {
+        Neighbor n;
+        do {
+            if (!s.next(a, &n)) {
+                walk_done_ = true;
+                break;
             }
-            if (walk_done_) {
-                if (tail_ || late_.empty()) return false;
-                tail_ = true;
-                ready_.swap(late_);
-                late_.clear();
-                std::make_heap(ready_.begin(), ready_.end(), farther_first);
-                continue;
-            }
-            Neighbor n;
-            do {
-                if (!s.next(a, &n)) {
-                    walk_done_ = true;
-                    break;
-                }
+            if (bounded_) {
                 frontier_ = std::max(frontier_, n.dist);
-                margin_ = std::max(margin_, a.code_error(n.id));
-                ready_.push_back({{a.exact_distance(n.id), n.id}, a.payload()});
-                std::push_heap(ready_.begin(), ready_.end(), farther_first);
-                ++reranked_;
-            } while (s.round_left() > 0);
-        }
+                // Without code_error the estimates count as exact (margin 0).
+                if constexpr (HasCodeError<Access>::value) margin_ = std::max(margin_, a.code_error(n.id));
+            }
+            ready_.push_back({{a.exact_distance(n.id), n.id}, a.payload()});
+            if (bounded_) std::push_heap(ready_.begin(), ready_.end(), farther_first);
+            ++reranked_;
+        } while (s.round_left() > 0);
+        if (!bounded_) std::sort(ready_.begin(), ready_.end(), farther_first);
     }
 
     std::vector<Item> ready_;  // re-ranked, closest last (bounded mode: a heap, closest first)

@@ -420,17 +420,12 @@ TEST(HnswIter, RelaxedEmitsEveryElementOnceAndCapStops) {
 
 namespace {
 
-/// A walk on sq8 codes (sq8.h) of the graph's vectors, with exact distances
-/// for re-ranking: what an index scan with quantizer = 'sq8' does.
-struct CodedAccess {
+/// What the coded walks below share: the graph's links, exact distances
+/// for re-ranking, every element live, the payload its id.
+struct WalkBase {
     const Graph& g;
-    const std::vector<std::vector<uint8_t>>& codes;
-    nmvec::sq8::Query q8;
     const float* q;
     uint32_t last = UINT32_MAX;
-    float distance(uint32_t id) const {
-        return static_cast<float>(q8.l2sq(codes[id].data(), nmvec::sq8::active_kernels()));
-    }
     float exact_distance(uint32_t id) const { return Distance(Metric::L2, g.dim())(q, g.vector(id)); }
     template <class F>
     void neighbors(uint32_t id, int level, F f) const {
@@ -447,6 +442,18 @@ struct CodedAccess {
     uint32_t size() const { return static_cast<uint32_t>(g.capacity()); }
 };
 
+/// A walk on sq8 codes (sq8.h) of the graph's vectors, with exact distances
+/// for re-ranking: what an index scan with quantizer = 'sq8' does.
+struct CodedAccess : WalkBase {
+    const std::vector<std::vector<uint8_t>>& codes;
+    nmvec::sq8::Query q8;
+    CodedAccess(const Graph& graph, const std::vector<std::vector<uint8_t>>& c, const float* query)
+        : WalkBase{graph, query}, codes(c) {}
+    float distance(uint32_t id) const {
+        return static_cast<float>(q8.l2sq(codes[id].data(), nmvec::sq8::active_kernels()));
+    }
+};
+
 }  // namespace
 
 TEST(HnswRerank, ExactOrderRecallAndCompleteness) {
@@ -460,7 +467,7 @@ TEST(HnswRerank, ExactOrderRecallAndCompleteness) {
     for (bool strict : {true, false}) {
         for (size_t qi = 0; qi < queries.size() / dim; ++qi) {
             const float* q = queries.data() + qi * dim;
-            CodedAccess a{*gp, codes, {}, q};
+            CodedAccess a(*gp, codes, q);
             a.q8.prepare(q, dim);
             IterativeSearch it;
             Neighbor start{a.distance(gp->entry_point()), gp->entry_point()};
@@ -507,13 +514,13 @@ namespace {
 
 /// A walk on 4-bit RaBitQ codes relative to the data's mean (what an index
 /// scan with quantizer = 'rabitq' does), with their error bounds.
-struct RabitqAccess {
-    const Graph& g;
+struct RabitqAccess : WalkBase {
     const nmvec::RabitqCodec& codec;
     const std::vector<std::vector<uint8_t>>& codes;
     nmvec::RabitqQuery rq;
-    const float* q;
-    uint32_t last = UINT32_MAX;
+    RabitqAccess(const Graph& graph, const nmvec::RabitqCodec& c, const std::vector<std::vector<uint8_t>>& cs,
+                 const float* query)
+        : WalkBase{graph, query}, codec(c), codes(cs) {}
     nmvec::RabitqEstimate est(uint32_t id) const {
         return codec.estimate(rq, codes[id].data(), nmvec::RabitqMetric::L2Squared);
     }
@@ -522,20 +529,6 @@ struct RabitqAccess {
         auto e = est(id);
         return e.upper - e.value;
     }
-    float exact_distance(uint32_t id) const { return Distance(Metric::L2, g.dim())(q, g.vector(id)); }
-    template <class F>
-    void neighbors(uint32_t id, int level, F f) const {
-        uint32_t n;
-        const uint32_t* p = g.links(id, level, &n);
-        for (uint32_t i = 0; i < n; ++i) f(p[i]);
-    }
-    bool live(uint32_t id) {
-        last = id;
-        return true;
-    }
-    uint32_t payload() const { return last; }
-    void prefetch(const uint32_t*, size_t) const {}
-    uint32_t size() const { return static_cast<uint32_t>(g.capacity()); }
 };
 
 }  // namespace
@@ -573,7 +566,7 @@ TEST(HnswRerank, BoundedModeKeepsOrderAcrossRounds) {
             for (size_t i = 0; i < k && it.next(ea, &nb); ++i) truth_hits += t.count(nb.id);
         }
         for (int bounded = 0; bounded < 2; ++bounded) {
-            RabitqAccess a{*gp, codec, codes, {}, q};
+            RabitqAccess a(*gp, codec, codes, q);
             codec.prepare(q, centre.data(), a.rq, 1.0f);  // the scan's kRerankEpsilon
             IterativeSearch it;
             Neighbor start = descend_levels(a, gp->entry_point(), gp->max_level(), 0);
