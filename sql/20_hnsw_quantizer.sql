@@ -121,6 +121,22 @@ DROP TABLE qz_queries_saved;
 \set quant rabitq
 \i :rest
 
+-- rabitq and vectors too large to code (their distance from the centre
+-- beyond float's range): CREATE INDEX and INSERT fail with 22003; such a
+-- query (1e18) still scans.
+CREATE TABLE qhuge (id int, v vector(4));
+INSERT INTO qhuge VALUES (1, '[1,2,3,4]'), (2, '[3e38,-3e38,3e38,1]'), (3, '[0,0,0,0]');
+CREATE INDEX qhuge_r ON qhuge USING hnsw (v) WITH (quantizer = 'rabitq');
+DELETE FROM qhuge WHERE id = 2;
+CREATE INDEX qhuge_r ON qhuge USING hnsw (v) WITH (quantizer = 'rabitq');
+INSERT INTO qhuge VALUES (4, '[3e38,-3e38,3e38,1]');
+INSERT INTO qhuge VALUES (5, '[0.5,0,0,1e-45]');
+SET enable_seqscan = off;
+SELECT id FROM qhuge ORDER BY v <-> '[0.1,0,0,0]' LIMIT 3;
+SELECT id FROM qhuge ORDER BY v <-> '[1e18,0,0,0]' LIMIT 1;
+RESET enable_seqscan;
+DROP TABLE qhuge;
+
 -- Options.
 CREATE INDEX qz_bad ON qz USING hnsw (v vector_l2_ops) WITH (quantizer = 'pq');
 CREATE INDEX qz_bad ON qz USING hnsw (v vector_l1_ops) WITH (quantizer = 'sq8');
