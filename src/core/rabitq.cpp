@@ -412,7 +412,8 @@ RabitqCodec::RabitqCodec(uint32_t dim, uint32_t bits, uint64_t seed) : dim_(dim)
     padded_ = (dim + 63) / 64 * 64;
     block_ = 1;
     while (block_ * 2 <= padded_) block_ *= 2;
-    code_bytes_ = bit_bytes() + kFactorBytes;
+    code_bytes_ = rabitq_code_bytes(dim, bits);
+    static_assert(rabitq_code_bytes(64, 8) == 64 + kFactorBytes, "code layout: bits, then the factors");
     scale_ = static_cast<float>(1.0 / std::sqrt(static_cast<double>(block_)));
 
     // 2 * kRounds diagonals of +-1, 64 signs per generator output; the

@@ -138,6 +138,14 @@ constexpr float kRabitqScanEpsilon = 2.5f;
 /// Largest dimension a codec accepts (the vector type's limit).
 constexpr uint32_t kRabitqMaxDim = 16000;
 
+/// Bytes of one code of a codec of (dim, bits): dim rounded up to a
+/// multiple of 64, `bits` bits each, then 5 float32 factors (see "Layout").
+/// RabitqCodec::code_bytes() returns this; index pages size their records
+/// with it without building a codec.
+constexpr uint32_t rabitq_code_bytes(uint32_t dim, uint32_t bits) {
+    return (dim + 63u) / 64u * 64u * bits / 8u + 5u * static_cast<uint32_t>(sizeof(float));
+}
+
 /// What an estimate is of.
 enum class RabitqMetric {
     L2Squared,     ///< ||q - x||^2

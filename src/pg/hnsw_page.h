@@ -50,6 +50,7 @@ extern "C" {
 }
 
 #include "../core/hnsw.h"
+#include "../core/rabitq.h"
 #include "../core/stream_span.h"
 
 namespace nmvec::pg::hnsw {
@@ -105,9 +106,7 @@ inline uint32 code_used_bytes(int dims, uint8 quantizer) {
     if (quantizer == kQuantNone) return 0;
     if (quantizer == kQuantSq8)
         return 16u + static_cast<uint32>(dims);  // sq8.h: header, a byte per dimension
-    // rabitq.h: dims padded to 64, 4 bits each, then 5 float32 factors
-    const uint32 padded = (static_cast<uint32>(dims) + 63u) & ~63u;
-    return padded * kRabitqBits / 8u + 20u;
+    return nmvec::rabitq_code_bytes(static_cast<uint32>(dims), kRabitqBits);
 }
 
 /// Bytes of an element's code, before its vector in the vector stream: a
@@ -254,8 +253,7 @@ struct Layout {
     /// code_bytes of code (0 without a quantizer), then elem_bytes of vector.
     uint32 vec_bytes = 0, code_bytes = 0, elem_bytes = 0;
     uint32 code_used = 0;  // bytes of the code the codec reads (code_bytes without padding)
-    uint32 centre_marker = 0;
-    BlockNumber centre_start = InvalidBlockNumber;
+    BlockNumber centre_start = InvalidBlockNumber;  // rabitq's centre pages; invalid: none (the origin)
     const float* centre_or_null() const { return centre.empty() ? nullptr : centre.data(); }
     uint32 n_elements = 0;
     uint32 first_pending = 0;  // ids in [first_pending, n_elements) may be pending

@@ -181,8 +181,8 @@ void Layout::load(const Meta* meta) {
     quantizer = meta->quantizer;
     code_bytes = hnsw::code_bytes(static_cast<int>(dims), quantizer);
     code_used = hnsw::code_used_bytes(static_cast<int>(dims), quantizer);
-    centre_marker = quantizer == kQuantRabitq ? meta->centre_marker : 0;
-    centre_start = centre_marker == kCentreMarker ? meta->centre_start : InvalidBlockNumber;
+    centre_start = quantizer == kQuantRabitq && meta->centre_marker == kCentreMarker ? meta->centre_start
+                                                                                     : InvalidBlockNumber;
     elem_bytes = hnsw::vec_bytes(static_cast<int>(dims), elem_kind);
     vec_bytes = code_bytes + elem_bytes;
     n_elements = meta->n_elements;
@@ -219,7 +219,7 @@ void read_layout(Relation index, Layout* layout) {
 
 void read_centre(Relation index, const Layout& layout, std::vector<float>* out) {
     out->clear();
-    if (layout.centre_marker != kCentreMarker) return;  // built empty: the origin
+    if (layout.centre_start == InvalidBlockNumber) return;  // built empty: the origin
     const uint32 pages = centre_pages(layout.dims);
     out->resize(layout.dims);
     char* dst = reinterpret_cast<char*>(out->data());

@@ -49,6 +49,7 @@ extern "C" {
 #include "utils/rel.h"
 }
 
+#include "../core/rabitq.h"
 #include "../core/stream_span.h"
 #include "hnsw_page.h"  // kStreamOffset, kSliceBytes, ElemKind: the same stream geometry
 
@@ -125,10 +126,10 @@ static_assert(sizeof(RecordHeader) == 8, "record header is 8 bytes");
 constexpr uint8 kRecordDead = 0x01;
 
 /// Bytes of one code: flat, the vector in the element kind; RaBitQ, the
-/// codec's code (nmvec::RabitqCodec::code_bytes: dims rounded up to 64,
-/// times bits, in bytes, and 5 floats; read_layout checks they agree).
+/// codec's code (nmvec::rabitq_code_bytes; read_layout checks the codec
+/// agrees).
 inline uint32 code_bytes(uint32 dims, ElemKind kind, Quantizer q, uint32 bits) {
-    if (q == kRabitq) return (dims + 63u) / 64u * 64u * bits / 8u + 20u;
+    if (q == kRabitq) return nmvec::rabitq_code_bytes(dims, bits);
     return dims * (kind == kFloat16 ? 2u : 4u);
 }
 inline uint32 record_bytes(uint32 dims, ElemKind kind, Quantizer q, uint32 bits) {

@@ -174,20 +174,17 @@ sub fails_with {
 }
 
 my $q = $vec->(1000);
-for my $case (@meta_cases) {
+# INSERT, an ordered scan and VACUUM read the layout (and a rabitq index's
+# centre); nmvec_index_stats reads the meta page only, so the centre page
+# cases leave it out.
+for my $case (@meta_cases, @centre_cases) {
   my ($name, $state) = @$case;
   fails_with("INSERT INTO t_$name VALUES (1000, '$q')", $state, "$name: INSERT");
   fails_with("SET enable_seqscan = off; SELECT id FROM t_$name ORDER BY v <-> '$q' LIMIT 3",
     $state, "$name: ordered scan");
   fails_with("DELETE FROM t_$name WHERE id % 10 = 0; VACUUM (INDEX_CLEANUP ON) t_$name", $state, "$name: VACUUM");
-  fails_with("SELECT * FROM nmvec_index_stats('t_${name}_v')", $state, "$name: nmvec_index_stats");
-}
-for my $case (@centre_cases) {
-  my ($name, $state) = @$case;
-  fails_with("INSERT INTO t_$name VALUES (1000, '$q')", $state, "$name: INSERT");
-  fails_with("SET enable_seqscan = off; SELECT id FROM t_$name ORDER BY v <-> '$q' LIMIT 3",
-    $state, "$name: ordered scan");
-  fails_with("DELETE FROM t_$name WHERE id % 10 = 0; VACUUM (INDEX_CLEANUP ON) t_$name", $state, "$name: VACUUM");
+  fails_with("SELECT * FROM nmvec_index_stats('t_${name}_v')", $state, "$name: nmvec_index_stats")
+    unless grep { $_->[0] eq $name } @centre_cases;
 }
 for my $name (@node_cases) {
   fails_with("SET enable_seqscan = off; SELECT id FROM t_$name ORDER BY v <-> '$q' LIMIT 3",
