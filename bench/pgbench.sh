@@ -4,15 +4,18 @@
 # index,param,clients,tps,p50_ms,p95_ms,p99_ms (percentiles from pgbench's
 # per-transaction log).
 # Usage: bench/pgbench.sh RUN_DIR INDEX "GUC=VALUE" CLIENTS SECONDS TABLE [WHERE-CLAUSE]
+# The query vectors come from the table PGBENCH_QUERIES (default queries;
+# columns qid from 0, embedding).
 set -euo pipefail
 RUN=$1 KIND=$2 SETTING=$3 CLIENTS=$4 SECONDS_=$5 TABLE=$6
 DIR=$(mktemp -d /tmp/nmvec-pgb.XXXXXX)
 chmod 777 "$DIR"
 WHERE=${7:-}  # optional filter, e.g. "WHERE tenant = 'host-0001'"
-NQ=$(psql -X -At -c "SELECT count(*) FROM queries")
+QT=${PGBENCH_QUERIES:-queries}
+NQ=$(psql -X -At -c "SELECT count(*) FROM $QT")
 cat >"$DIR/q.sql" <<SQL
 \set qid random(0, $((NQ - 1)))
-SELECT id FROM $TABLE $WHERE ORDER BY embedding <-> (SELECT embedding FROM queries WHERE qid = :qid) LIMIT 10;
+SELECT id FROM $TABLE $WHERE ORDER BY embedding <-> (SELECT embedding FROM $QT WHERE qid = :qid) LIMIT 10;
 SQL
 guc=${SETTING%%=*} val=${SETTING#*=}
 (cd "$DIR" && PGOPTIONS="-c $guc=$val" /usr/lib/postgresql/15/bin/pgbench -n -M prepared -f q.sql -c "$CLIENTS" \

@@ -10,13 +10,22 @@
 #       --seconds N          each pgbench run (default 30)
 #       --clients "1 8 32"   pgbench client counts
 #       --no-faiss           skip the in-process FAISS builds
+#       --stream             generate straight into COPY through a pipe, no
+#                            file (for ROWS whose events do not fit the disk
+#                            twice: 25M is ~49 GiB of heap); the load is then
+#                            timed with the generator running beside it
+#       --bench-queries N    pgbench draws from N further held-out queries
+#                            (default: the recall queries; many distinct
+#                            queries keep re-ranked rows from all being cached)
 #
-# Measures: COPY BINARY into the unindexed table (generated to a file
-# first, outside the timing), CREATE INDEX (seconds, vectors/s per
+# Measures: COPY BINARY (FREEZE) into the unindexed table (generated to a
+# file first, outside the timing, unless --stream), CREATE INDEX (seconds, vectors/s per
 # thread, the backend's peak anonymous memory), index size and bytes/vector
 # against the raw float32 vectors, recall@10 against an exact scan at the
-# default settings (ivf.probes = 0) and at probes 4 to 256, pgbench
-# latency and TPS at each client count, COPY of the stream's last 200,000
+# default settings (ivf.probes = 0) and at probes 4 to 256 (the exact
+# answer from one pass over the table: bench/ann/ann_pgcopy knn), pgbench
+# latency, TPS and what it read from outside shared buffers and from the
+# disk at each client count, COPY of the stream's last 200,000
 # rows into the indexed table against an unindexed one (wall and CPU time), and FAISS's in-process IndexIVFFlat (and IVFSQ8/IVFPQ when
 # bench/ann/ann_baseline has them) built with the same lists on the same
 # vectors, in the same run. Writes bench/results/scale-ivf-<rows>-<date>.md.
@@ -26,7 +35,7 @@ ROOT=$(pwd)
 ROWS=${1:?usage: bash bench/scale/ivf.sh ROWS [options]}
 shift
 CMDLINE="bash bench/scale/ivf.sh $ROWS $*"
-QUANT=rabitq LISTS="" SB=4GB NQ=100 SECS=30 CLIENTS="1 8 32" FAISS=1
+QUANT=rabitq LISTS="" SB=4GB NQ=100 SECS=30 CLIENTS="1 8 32" FAISS=1 STREAM=0 BQ=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --quantizer) QUANT=$2; shift 2 ;;
@@ -36,6 +45,8 @@ while [ $# -gt 0 ]; do
         --seconds) SECS=$2; shift 2 ;;
         --clients) CLIENTS=$2; shift 2 ;;
         --no-faiss) FAISS=0; shift ;;
+        --stream) STREAM=1; shift ;;
+        --bench-queries) BQ=$2; shift 2 ;;
         *) echo "bench/scale/ivf.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -56,13 +67,20 @@ el() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", b-a}'; }
 bash scripts/deps.sh python3 >/dev/null
 bash scripts/build.sh >/dev/null
 cmake -S . -B build -DNMVEC_BENCH=ON >/dev/null
-cmake --build build -j2 --target nmvec-gen >/dev/null
+cmake --build build -j2 --target nmvec-gen ann_pgcopy >/dev/null
 [ "$FAISS" = 1 ] && cmake --build build -j2 --target ann_baseline ann_gt >/dev/null
 B=$ROOT/build
 source scripts/pgcluster.sh
 source bench/scale/cluster.sh
+# Disk: the heap takes ~2,100 bytes a row, the index ~100, and WAL up to
+# max_wal_size (smaller when streaming: the disk is what limits the scale).
+MAXWAL=16GB
+[ "$STREAM" = 1 ] && MAXWAL=4GB
+need_gib=$(( (ROWS * 2200 + (STREAM == 1 ? 0 : ROWS * 2000)) / 1073741824 + ${MAXWAL%GB} + 2 ))
+free_gib=$(df -BG --output=avail /tmp | tail -1 | tr -dc 0-9)
+[ "$free_gib" -ge "$need_gib" ] || { echo "bench/scale/ivf.sh: needs ~$need_gib GiB free on /tmp, $free_gib GiB are" >&2; exit 1; }
 scale_cluster_start "$SB" "maintenance_work_mem = 4GB" "max_parallel_maintenance_workers = 1" \
-    "max_parallel_workers = 2" "max_wal_size = 16GB" "checkpoint_timeout = 30min" "jit = off" \
+    "max_parallel_workers = 2" "max_wal_size = $MAXWAL" "checkpoint_timeout = 30min" "jit = off" \
     "autovacuum = off" "fsync = on" "max_connections = 100" || exit 1
 q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
 {
@@ -80,27 +98,43 @@ q "CREATE TABLE events ($COLS)"
 
 # --- load --------------------------------------------------------------------------------
 # One nmvec-gen stream (one seed: one fleet of hosts and topics) of ROWS +
-# 200,000 events, generated to a file first (not timed), COPYed whole (the
-# COPY rate); the last 200,000 are then moved out to a file of their own:
-# the rows streamed into the indexed table at the end (same fleet, later
-# events, as a live stream would be).
+# 200,000 events, split by ann_pgcopy: the first ROWS are COPYed (the COPY
+# rate), the last 200,000 kept in a file: the rows streamed into the indexed
+# table at the end (same fleet, later events, as a live stream would be).
+# COPY FREEZE in the transaction that truncates the table: the rows are
+# written frozen and all-visible, so no later pass rewrites the whole heap
+# to set hint bits.
 GEN=$B/src/tools/nmvec-gen
-CH=$RUN/all.pgcopy
+PGC=$B/bench/ann/ann_pgcopy
 TAIL=200000
-log "generating $((ROWS + TAIL)) events"
-"$GEN" --rows $((ROWS + TAIL)) --dims $DIMS --seed 100 --format copy-binary --out "$CH" \
-    --queries "$NQ" --queries-out "$RUN/queries.txt" 2>/dev/null
-chmod a+r "$CH"
-t0=$(now)
-q "COPY events FROM '$CH' (FORMAT binary)"
-copy_s=$(el "$t0" "$(now)")
-rm -f "$CH"
-rec copy_rows "$((ROWS + TAIL))"
+gen() {
+    "$GEN" --rows $((ROWS + TAIL)) --dims $DIMS --seed 100 --format copy-binary --out - \
+        --queries $((NQ + BQ)) --queries-out "$RUN/all_queries.txt" 2>/dev/null |
+        "$PGC" split --rows "$ROWS" --tail-out "$RUN/tail.pgcopy" 2>>"$RUN/split.log"
+}
+copy_in() { psql -qXAt -v ON_ERROR_STOP=1 -1 -c "TRUNCATE events" -c "COPY events FROM $1 (FORMAT binary, FREEZE)"; }
+if [ "$STREAM" = 1 ]; then
+    log "generating $((ROWS + TAIL)) events into COPY"
+    t0=$(now)
+    gen | copy_in STDIN
+    copy_s=$(el "$t0" "$(now)")
+    rec load_mode stream
+else
+    CH=$RUN/all.pgcopy
+    log "generating $((ROWS + TAIL)) events"
+    gen >"$CH"
+    chmod a+r "$CH"
+    t0=$(now)
+    copy_in "'$CH'"
+    copy_s=$(el "$t0" "$(now)")
+    rm -f "$CH"
+    rec load_mode file
+fi
+chmod a+r "$RUN/tail.pgcopy"
+head -n "$NQ" "$RUN/all_queries.txt" >"$RUN/queries.txt"
+tail -n +"$((NQ + 1))" "$RUN/all_queries.txt" >"$RUN/bench_queries.txt"
+rec copy_rows "$ROWS"
 rec copy_s "$copy_s"
-q "CREATE TABLE tail AS SELECT * FROM events WHERE id > $ROWS"
-q "COPY tail TO '$RUN/tail.pgcopy' (FORMAT binary)"
-q "DROP TABLE tail"
-q "DELETE FROM events WHERE id > $ROWS"
 loaded=$(q "SELECT count(*) FROM events")
 rec rows "$loaded"
 q "VACUUM ANALYZE events"
@@ -108,6 +142,12 @@ q "CHECKPOINT"
 rec heap_bytes "$(q "SELECT pg_table_size('events')")"
 q "CREATE TABLE queries (qid int GENERATED BY DEFAULT AS IDENTITY (MINVALUE 0 START WITH 0), embedding vector($DIMS))"
 q "COPY queries (embedding) FROM '$RUN/queries.txt'"
+PGB_QUERIES=queries
+if [ "$BQ" -gt 0 ]; then
+    PGB_QUERIES=bench_queries
+    q "CREATE TABLE bench_queries (qid int GENERATED BY DEFAULT AS IDENTITY (MINVALUE 0 START WITH 0), embedding vector($DIMS))"
+    q "COPY bench_queries (embedding) FROM '$RUN/bench_queries.txt'"
+fi
 
 # --- build ---------------------------------------------------------------------------------
 WITH="quantizer = '$QUANT'"; [ -n "$LISTS" ] && WITH="lists = $LISTS, $WITH"
@@ -137,10 +177,13 @@ rec auto_probes "$AUTO"
 
 # --- recall@10 against the exact scan --------------------------------------------------------
 # A returned row counts when its distance is within the exact 10th nearest's
-# (events repeat vectors: ties are common).
-log "exact top-10 of $NQ queries (parallel sequential scans)"
-psql -qXAt -v ON_ERROR_STOP=1 -c "SET enable_indexscan = off" -c "SET max_parallel_workers_per_gather = 2" \
-    -c "CREATE TABLE kth AS SELECT qid, (SELECT embedding <-> q.embedding FROM events ORDER BY embedding <-> q.embedding OFFSET 9 LIMIT 1) AS d FROM queries q"
+# (events repeat vectors: ties are common; the exact one is computed in
+# double, the server's in float, hence the 1e-6 relative slack).
+log "exact 10th nearest of $NQ queries (one pass over the table)"
+psql -qXAt -v ON_ERROR_STOP=1 -c "COPY (SELECT embedding FROM events) TO STDOUT (FORMAT binary)" |
+    "$PGC" knn --queries "$RUN/queries.txt" --k 10 --out "$RUN/kth.txt" 2>>"$RUN/knn.log"
+q "CREATE TABLE kth (qid int, d float8)"
+q "COPY kth FROM '$RUN/kth.txt' (DELIMITER ' ')"
 measure() {  # PROBES -> "recall p50 p95"
     psql -qXAt <<SQL 2>&1 | sed -n 's/.*RES //p'
 SET ivf.probes = $1;
@@ -150,7 +193,7 @@ BEGIN
     t0 := clock_timestamp();
     SELECT array_agg(d) INTO got FROM (SELECT embedding <-> r.v AS d FROM events ORDER BY embedding <-> r.v LIMIT 10) s;
     ms := ms || extract(epoch FROM clock_timestamp() - t0) * 1000;
-    hits := hits + (SELECT count(*) FROM unnest(got) x WHERE x <= r.d + 1e-6);
+    hits := hits + (SELECT count(*) FROM unnest(got) x WHERE x <= r.d * (1 + 1e-6) + 1e-6);
   END LOOP;
   RAISE NOTICE 'RES % % %', round(hits / (10.0 * (SELECT count(*) FROM queries)), 4),
     round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(ms) x)::numeric, 3),
@@ -158,8 +201,9 @@ BEGIN
 END \$\$;
 SQL
 }
-# The exact scan above had the heap read through shared buffers and the OS
-# cache; the index is warmed so the first queries do not measure its reads.
+# The exact pass above read the heap through the OS cache (and a small ring
+# of shared buffers); the index is warmed so the first queries do not
+# measure its reads.
 q "SELECT pg_prewarm('events_ivf')" >/dev/null
 q "EXPLAIN (COSTS OFF) SELECT id FROM events ORDER BY embedding <-> (SELECT embedding FROM queries LIMIT 1) LIMIT 10" >"$RUN/plan.txt"
 measure 0 >/dev/null  # warm-up: the first pass reads the lists into this backend's caches
@@ -182,8 +226,20 @@ for p in 4 8 16 32 64 128 256; do
 done
 
 # --- pgbench ----------------------------------------------------------------------------------
+# Per run, besides latency: heap blocks the clients read from outside shared
+# buffers (pg_statio_user_tables) and KiB read from the disk (/proc/diskstats),
+# per transaction: what re-ranking costs when the rows are not in memory.
+DISK=$(basename "$(df --output=source /tmp | tail -1)")
+disk_kib() { awk -v d="$DISK" '$3 == d { print $6 / 2 }' /proc/diskstats; }
+heap_read() { q "SELECT heap_blks_read FROM pg_statio_user_tables WHERE relname = 'events'"; }
+rec pgbench_seconds "$SECS"
 for c in $CLIENTS; do
-    rec "pgbench_$c" "$(bash bench/pgbench.sh "$RUN" ivf "ivf.probes=0" "$c" "$SECS" events)"
+    h0=$(heap_read) d0=$(disk_kib)
+    line=$(PGBENCH_QUERIES=$PGB_QUERIES bash bench/pgbench.sh "$RUN" ivf "ivf.probes=0" "$c" "$SECS" events)
+    sleep 1  # the clients' statistics reach the view when they exit
+    h1=$(heap_read) d1=$(disk_kib)
+    rec "pgbench_$c" "$line"
+    rec "pgbench_io_$c" "$((h1 - h0)) $(awk -v a="$d0" -v b="$d1" 'BEGIN { printf "%.0f", b - a }')"
 done
 
 # --- COPY of the stream's last 200,000 rows into the indexed table, against an unindexed table ---
