@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <random>
 #include <set>
@@ -601,4 +602,206 @@ TEST(HnswRerank, BoundedModeKeepsOrderAcrossRounds) {
 TEST(HnswRerank, BoundedModeNeedsCodeError) {
     EXPECT_TRUE(HasCodeError<RabitqAccess>::value);
     EXPECT_FALSE(HasCodeError<CodedAccess>::value);
+}
+
+namespace {
+
+/// Clustered data with each point's cluster (its label).
+struct Labeled {
+    std::vector<float> data;
+    std::vector<int> label;
+    std::vector<float> centres;
+};
+Labeled labeled(size_t n, size_t dim, int clusters, uint32_t seed) {
+    Labeled l;
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    l.centres.resize(clusters * dim);
+    for (auto& x : l.centres) x = 3.0f * g(rng);
+    l.data.resize(n * dim);
+    for (size_t i = 0; i < n; ++i) {
+        const int c = static_cast<int>(rng() % clusters);
+        l.label.push_back(c);
+        for (size_t d = 0; d < dim; ++d) l.data[i * dim + d] = l.centres[c * dim + d] + g(rng);
+    }
+    return l;
+}
+
+/// A graph walk under a filter: the predicate on ids stands for the filter
+/// columns an index stores.
+struct FilteredAccess : Graph::Access {
+    const std::function<bool(uint32_t)>& pred;
+    FilteredAccess(const Graph& g, const float* q, const std::function<bool(uint32_t)>& p)
+        : Graph::Access{g, q}, pred(p) {}
+    bool passes(uint32_t id) const { return pred(id); }
+};
+
+/// Walks under `mode` and returns the first k emitted (all when k is 0).
+std::vector<Neighbor> filtered_walk(const Graph& g, const float* q, const std::function<bool(uint32_t)>& pred,
+                                    FilterMode mode, size_t k, size_t ef, bool strict,
+                                    uint64_t* visits = nullptr, IterativeSearch* out_it = nullptr) {
+    FilteredAccess a(g, q, pred);
+    IterativeSearch local;
+    IterativeSearch& it = out_it ? *out_it : local;
+    it.reset({g.descend(q)}, {ef, strict, UINT64_MAX, mode});
+    std::vector<Neighbor> got;
+    Neighbor nb;
+    while ((k == 0 || got.size() < k) && it.next(a, &nb)) got.push_back(nb);
+    if (visits) *visits = it.visits();
+    return got;
+}
+
+}  // namespace
+
+TEST(HnswFilter, WalkToTheEndEmitsExactlyThePassingElements) {
+    const size_t dim = 8, n = 3000;
+    auto l = labeled(n, dim, 10, 21);
+    auto gp = build(l.data, dim, Metric::L2, Params{}, 1);
+    // Anti-correlated with the query's cluster: the label of another cluster.
+    const float* q = l.data.data() + 5 * dim;
+    const int other = (l.label[5] + 1) % 10;
+    std::function<bool(uint32_t)> pred = [&](uint32_t id) { return l.label[id] == other; };
+    std::set<uint32_t> want;
+    for (uint32_t id = 0; id < n; ++id)
+        if (pred(id)) want.insert(id);
+    ASSERT_GT(want.size(), 100u);
+    for (FilterMode mode : {FilterMode::kTraverse, FilterMode::kTwoHop, FilterMode::kExact}) {
+        for (bool strict : {true, false}) {
+            IterativeSearch it;
+            auto got = filtered_walk(*gp, q, pred, mode, 0, 10, strict, nullptr, &it);
+            std::set<uint32_t> seen;
+            for (auto& nb : got) ASSERT_TRUE(seen.insert(nb.id).second) << "emitted twice";
+            EXPECT_EQ(seen, want) << int(mode) << " strict " << strict;
+            const size_t head = got.size() - it.out_of_order();
+            for (size_t i = 1; strict && i < head; ++i)
+                ASSERT_GE(got[i].dist, got[i - 1].dist) << "out of order at " << i;
+            if (mode == FilterMode::kExact) {
+                EXPECT_EQ(it.visits(), want.size());  // a distance for each passing element, no other
+                EXPECT_EQ(it.out_of_order(), 0u);
+            }
+        }
+    }
+    // Nothing passes: nothing comes out, and the walk ends.
+    std::function<bool(uint32_t)> none = [](uint32_t) { return false; };
+    for (FilterMode mode : {FilterMode::kTraverse, FilterMode::kTwoHop, FilterMode::kExact})
+        EXPECT_TRUE(filtered_walk(*gp, q, none, mode, 0, 10, true).empty());
+}
+
+TEST(HnswFilter, RecallAtEverySelectivityAndCorrelation) {
+    // 10 clusters; filters from 50 % to 0.1 %, uncorrelated with the
+    // vectors (a hash of the id), correlated (the query's own cluster) and
+    // anti-correlated (another cluster): recall@10 of the first 10 rows the
+    // scan emits, against the exact 10 nearest among the passing elements,
+    // with the mode choose_filter_mode() picks, at ef_search 40.
+    const size_t dim = 8, n = 20000, nq = 30, k = 10, ef = 40;
+    auto l = labeled(n, dim, 10, 33);
+    auto gp = build(l.data, dim, Metric::L2, Params{}, 2);
+    auto hash = [](uint32_t id) { return (id * 2654435761u) >> 8; };
+    struct Case {
+        const char* name;
+        double sel;                               // about the share that passes
+        std::function<bool(uint32_t, int)> pred;  // (id, query's cluster)
+    };
+    std::vector<Case> cases = {
+        {"all (no filter)", 1.0, [&](uint32_t, int) { return true; }},
+        {"random 50%", 0.5, [&](uint32_t id, int) { return hash(id) % 2 == 0; }},
+        {"random 10%", 0.1, [&](uint32_t id, int) { return hash(id) % 10 == 0; }},
+        {"random 5%", 0.05, [&](uint32_t id, int) { return hash(id) % 20 == 0; }},
+        {"random 2%", 0.02, [&](uint32_t id, int) { return hash(id) % 50 == 0; }},
+        {"random 1%", 0.01, [&](uint32_t id, int) { return hash(id) % 100 == 0; }},
+        {"random 0.1%", 0.001, [&](uint32_t id, int) { return hash(id) % 1000 == 0; }},
+        {"correlated 10%", 0.1, [&](uint32_t id, int c) { return l.label[id] == c; }},
+        {"correlated 1%", 0.01, [&](uint32_t id, int c) { return l.label[id] == c && hash(id) % 10 == 0; }},
+        {"anti-correlated 10%", 0.1, [&](uint32_t id, int c) { return l.label[id] == (c + 3) % 10; }},
+        {"anti-correlated 1%", 0.01,
+         [&](uint32_t id, int c) { return l.label[id] == (c + 3) % 10 && hash(id) % 10 == 0; }},
+        {"anti-correlated 50%", 0.5, [&](uint32_t id, int c) { return l.label[id] % 2 != c % 2; }},
+    };
+    Distance dist(Metric::L2, dim);
+    // Each case under each walking mode; the chosen one (at this size mostly
+    // kExact) must reach 0.95, and so must kTraverse everywhere and kTwoHop
+    // from kTwoHopSelectivity up: what choose_filter_mode() relies on when
+    // the table is large enough for a walk. (kTwoHop at 1 %: ~0.70.)
+    for (const Case& cs : cases) {
+        const FilterMode chosen = choose_filter_mode(cs.sel, double(n), k);
+        for (FilterMode mode : {chosen, FilterMode::kTraverse, FilterMode::kTwoHop}) {
+            std::mt19937 rng(5);
+            double hits = 0;
+            uint64_t visits = 0;
+            for (size_t qi = 0; qi < nq; ++qi) {
+                // A query near a random cluster's centre.
+                const int c = static_cast<int>(rng() % 10);
+                std::vector<float> q(l.centres.begin() + c * dim, l.centres.begin() + (c + 1) * dim);
+                std::normal_distribution<float> g(0.0f, 1.0f);
+                for (auto& x : q) x += g(rng);
+                std::function<bool(uint32_t)> pred = [&](uint32_t id) { return cs.pred(id, c); };
+                std::vector<Neighbor> all;
+                for (uint32_t id = 0; id < n; ++id)
+                    if (pred(id)) all.push_back({dist(q.data(), l.data.data() + size_t(id) * dim), id});
+                ASSERT_GE(all.size(), k) << cs.name;
+                std::partial_sort(all.begin(), all.begin() + k, all.end());
+                std::set<uint32_t> truth;
+                for (size_t i = 0; i < k; ++i) truth.insert(all[i].id);
+                uint64_t v = 0;
+                auto got = filtered_walk(*gp, q.data(), pred, mode, k, ef, true, &v);
+                ASSERT_EQ(got.size(), k) << cs.name;  // LIMIT k gets k rows
+                for (auto& nb : got) {
+                    ASSERT_TRUE(pred(nb.id)) << cs.name;
+                    hits += truth.count(nb.id);
+                }
+                visits += v;
+            }
+            const double recall = hits / double(nq * k);
+            const bool must = mode == chosen || mode == FilterMode::kTraverse ||
+                              (mode == FilterMode::kTwoHop && cs.sel >= kTwoHopSelectivity);
+            if (must) {
+                EXPECT_GE(recall, 0.95) << cs.name << " mode " << int(mode);
+            }
+            std::printf("  %-22s mode %d%s recall@10 %.3f distances/query %.0f\n", cs.name, int(mode),
+                        mode == chosen ? " (chosen)" : "", recall, double(visits) / nq);
+        }
+    }
+}
+
+TEST(HnswFilter, TwoHopComputesFewerDistancesThanTraversingWhenFewPass) {
+    // At 5 % the walk that computes a distance for every failing element it
+    // passes through does several times the work of the two-hop one, for
+    // the same rows.
+    const size_t dim = 16, n = 20000, k = 10, ef = 40;
+    auto l = labeled(n, dim, 10, 34);
+    auto gp = build(l.data, dim, Metric::L2, Params{}, 2);
+    std::function<bool(uint32_t)> pred = [](uint32_t id) { return (id * 2654435761u >> 8) % 20 == 0; };
+    uint64_t trav = 0, two = 0;
+    double hits_trav = 0, hits_two = 0;
+    for (size_t qi = 0; qi < 20; ++qi) {
+        const float* q = l.data.data() + (qi * 971 % n) * dim;
+        uint64_t v;
+        auto a = filtered_walk(*gp, q, pred, FilterMode::kTraverse, k, ef, true, &v);
+        trav += v;
+        auto b = filtered_walk(*gp, q, pred, FilterMode::kTwoHop, k, ef, true, &v);
+        two += v;
+        auto exact = filtered_walk(*gp, q, pred, FilterMode::kExact, k, ef, true);
+        std::set<uint32_t> t;
+        for (auto& nb : exact) t.insert(nb.id);
+        for (auto& nb : a) hits_trav += t.count(nb.id);
+        for (auto& nb : b) hits_two += t.count(nb.id);
+    }
+    EXPECT_LT(two * 3, trav) << "two-hop " << two << " traverse " << trav;
+    EXPECT_GE(hits_two / (20.0 * k), 0.95);
+    EXPECT_GE(hits_trav / (20.0 * k), 0.95);
+}
+
+TEST(HnswFilter, ChooseFilterMode) {
+    EXPECT_EQ(choose_filter_mode(0.001, 60000, 40), FilterMode::kExact);  // 60 rows
+    EXPECT_EQ(choose_filter_mode(0.1, 1e6, 40), FilterMode::kTwoHop);
+    // ~6,400 distances, against 10,000 and a million checks
+    EXPECT_EQ(choose_filter_mode(0.01, 1e6, 40), FilterMode::kTraverse);
+    // 64,000 distances, against 10,000 and ten million checks
+    EXPECT_EQ(choose_filter_mode(0.001, 1e7, 40), FilterMode::kTraverse);
+    // 640 rows: an exact pass
+    EXPECT_EQ(choose_filter_mode(0.01, 64000, 40), FilterMode::kExact);
+    EXPECT_EQ(choose_filter_mode(0.002, 1e6, 40), FilterMode::kExact);  // 2,000 rows
+    EXPECT_EQ(choose_filter_mode(0.5, 1e6, 40), FilterMode::kTraverse);
+    EXPECT_EQ(choose_filter_mode(0.5, 1e6, 100000), FilterMode::kExact);  // nearly all of them
+    EXPECT_EQ(choose_filter_mode(0.0, 0, 40), FilterMode::kExact);
 }

@@ -1,0 +1,257 @@
+// attr_filter.h — an index's filter columns, as stored beside each element,
+// and the conditions of a WHERE clause on them, evaluated without the heap.
+//
+// Record: a null bitmap (one bit per column, set = NULL, ceil(columns / 8)
+// bytes), then each column's value at its width (1, 2, 4 or 8 bytes,
+// native byte order), in column order, unaligned (read with memcpy). Every
+// column type a record holds is an integer in disguise whose order is the
+// type's order: int2/int4/int8, bool (0/1), date (days), timestamp and
+// timestamptz (microseconds). Values are compared as int64.
+//
+// A Filter is the AND of conditions (column op value, IN (values), IS
+// [NOT] NULL). compile() folds each column's conditions into one test: an
+// inclusive range [lo, hi], values it must be one of (IN; several IN lists
+// intersect), values it must not be (<>), and what it says about NULL.
+// Any comparison is false on NULL (SQL's three-valued logic: a row whose
+// WHERE is not true is not returned), so a column with a comparison and IS
+// NULL can match nothing; impossible() tells the caller before it walks.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+namespace nmvec::filter {
+
+/// The stored layout of the filter columns of one index.
+struct RecordLayout {
+    std::vector<uint8_t> widths;    // bytes of each column's value: 1, 2, 4 or 8
+    std::vector<uint32_t> offsets;  // where each value starts in the record
+    uint32_t null_bytes = 0;
+    uint32_t bytes = 0;  // the whole record
+
+    /// Columns of the given widths (each 1, 2, 4 or 8; at most 32 columns).
+    static RecordLayout of(const std::vector<uint8_t>& widths) {
+        if (widths.size() > 32) throw std::invalid_argument("at most 32 filter columns");
+        RecordLayout l;
+        l.widths = widths;
+        l.null_bytes = static_cast<uint32_t>((widths.size() + 7) / 8);
+        uint32_t off = l.null_bytes;
+        for (uint8_t w : widths) {
+            if (w != 1 && w != 2 && w != 4 && w != 8) throw std::invalid_argument("filter column width");
+            l.offsets.push_back(off);
+            off += w;
+        }
+        l.bytes = off;
+        return l;
+    }
+    size_t columns() const { return widths.size(); }
+
+    bool is_null(const uint8_t* rec, size_t col) const { return (rec[col / 8] >> (col % 8)) & 1u; }
+    int64_t value(const uint8_t* rec, size_t col) const {
+        const uint8_t* p = rec + offsets[col];
+        switch (widths[col]) {
+            case 1: {
+                int8_t v;
+                memcpy(&v, p, 1);
+                return v;
+            }
+            case 2: {
+                int16_t v;
+                memcpy(&v, p, 2);
+                return v;
+            }
+            case 4: {
+                int32_t v;
+                memcpy(&v, p, 4);
+                return v;
+            }
+            default: {
+                int64_t v;
+                memcpy(&v, p, 8);
+                return v;
+            }
+        }
+    }
+    /// Writes column col of rec (null, or v truncated to the column's width:
+    /// the caller stores values of the column's own type).
+    void set(uint8_t* rec, size_t col, bool null, int64_t v) const {
+        const uint8_t bit = static_cast<uint8_t>(1u << (col % 8));
+        if (null) {
+            rec[col / 8] |= bit;
+            v = 0;
+        } else {
+            rec[col / 8] &= static_cast<uint8_t>(~bit);
+        }
+        uint8_t* p = rec + offsets[col];
+        switch (widths[col]) {
+            case 1: {
+                const int8_t x = static_cast<int8_t>(v);
+                memcpy(p, &x, 1);
+                break;
+            }
+            case 2: {
+                const int16_t x = static_cast<int16_t>(v);
+                memcpy(p, &x, 2);
+                break;
+            }
+            case 4: {
+                const int32_t x = static_cast<int32_t>(v);
+                memcpy(p, &x, 4);
+                break;
+            }
+            default:
+                memcpy(p, &v, 8);
+        }
+    }
+};
+
+enum class Op : uint8_t { kLt, kLe, kEq, kGe, kGt, kNe, kIn, kIsNull, kIsNotNull };
+
+class Filter {
+ public:
+    /// column op value (kLt .. kNe).
+    void add(size_t col, Op op, int64_t value) { conds_.push_back({col, op, value, {}}); }
+    /// column IN (values) (NULLs among the values already dropped: they match nothing).
+    void add_in(size_t col, std::vector<int64_t> values) {
+        conds_.push_back({col, Op::kIn, 0, std::move(values)});
+    }
+    /// column IS NULL / IS NOT NULL.
+    void add_null_test(size_t col, bool is_null) {
+        conds_.push_back({col, is_null ? Op::kIsNull : Op::kIsNotNull, 0, {}});
+    }
+    /// A condition no row satisfies (a comparison with NULL).
+    void add_false() { never_ = true; }
+    bool empty() const { return conds_.empty() && !never_; }
+
+    /// Folds the conditions into one test per column of `layout`; call
+    /// before passes(). Throws std::invalid_argument for a column out of range.
+    void compile(const RecordLayout& layout) {
+        layout_ = &layout;
+        tests_.clear();
+        impossible_ = never_;
+        std::vector<int> test_of(layout.columns(), -1);
+        for (const Cond& c : conds_) {
+            if (c.col >= layout.columns()) throw std::invalid_argument("filter column out of range");
+            if (test_of[c.col] < 0) {
+                test_of[c.col] = static_cast<int>(tests_.size());
+                tests_.push_back(Test{});
+                tests_.back().col = c.col;
+            }
+            Test& t = tests_[test_of[c.col]];
+            switch (c.op) {
+                case Op::kIsNull:
+                    t.need_null = true;
+                    break;
+                case Op::kIsNotNull:
+                    t.need_value = true;
+                    break;
+                case Op::kLt:
+                    t.need_value = true;
+                    if (c.value == std::numeric_limits<int64_t>::min())
+                        t.hi = std::numeric_limits<int64_t>::min(),
+                        t.lo = std::numeric_limits<int64_t>::max();
+                    else
+                        t.hi = std::min(t.hi, c.value - 1);
+                    break;
+                case Op::kLe:
+                    t.need_value = true, t.hi = std::min(t.hi, c.value);
+                    break;
+                case Op::kEq:
+                    t.need_value = true, t.lo = std::max(t.lo, c.value), t.hi = std::min(t.hi, c.value);
+                    break;
+                case Op::kGe:
+                    t.need_value = true, t.lo = std::max(t.lo, c.value);
+                    break;
+                case Op::kGt:
+                    t.need_value = true;
+                    if (c.value == std::numeric_limits<int64_t>::max())
+                        t.lo = std::numeric_limits<int64_t>::max(),
+                        t.hi = std::numeric_limits<int64_t>::min();
+                    else
+                        t.lo = std::max(t.lo, c.value + 1);
+                    break;
+                case Op::kNe:
+                    t.need_value = true, t.ne.push_back(c.value);
+                    break;
+                case Op::kIn: {
+                    t.need_value = true;
+                    std::vector<int64_t> v = c.values;
+                    std::sort(v.begin(), v.end());
+                    v.erase(std::unique(v.begin(), v.end()), v.end());
+                    if (t.has_in) {
+                        std::vector<int64_t> both;
+                        std::set_intersection(t.in.begin(), t.in.end(), v.begin(), v.end(),
+                                              std::back_inserter(both));
+                        t.in.swap(both);
+                    } else {
+                        t.in.swap(v);
+                        t.has_in = true;
+                    }
+                    break;
+                }
+            }
+        }
+        for (Test& t : tests_) {
+            std::sort(t.ne.begin(), t.ne.end());
+            t.ne.erase(std::unique(t.ne.begin(), t.ne.end()), t.ne.end());
+            if (t.has_in) {  // keep only IN values within the range and not excluded
+                std::vector<int64_t> keep;
+                for (int64_t v : t.in)
+                    if (v >= t.lo && v <= t.hi && !std::binary_search(t.ne.begin(), t.ne.end(), v))
+                        keep.push_back(v);
+                t.in.swap(keep);
+            }
+            if (t.need_null && t.need_value) impossible_ = true;
+            if (t.need_value && (t.lo > t.hi || (t.has_in && t.in.empty()))) impossible_ = true;
+            if (t.need_value && !t.has_in && t.lo == t.hi &&
+                std::binary_search(t.ne.begin(), t.ne.end(), t.lo))
+                impossible_ = true;
+        }
+    }
+
+    /// True when no record can pass (after compile()).
+    bool impossible() const { return impossible_; }
+
+    /// Whether the record passes every condition (after compile()).
+    bool passes(const uint8_t* rec) const {
+        if (impossible_) return false;
+        for (const Test& t : tests_) {
+            const bool null = layout_->is_null(rec, t.col);
+            if (null) {
+                if (t.need_value) return false;
+                continue;
+            }
+            if (t.need_null) return false;
+            const int64_t v = layout_->value(rec, t.col);
+            if (v < t.lo || v > t.hi) return false;
+            if (t.has_in && !std::binary_search(t.in.begin(), t.in.end(), v)) return false;
+            if (!t.ne.empty() && std::binary_search(t.ne.begin(), t.ne.end(), v)) return false;
+        }
+        return true;
+    }
+
+ private:
+    struct Cond {
+        size_t col;
+        Op op;
+        int64_t value;
+        std::vector<int64_t> values;
+    };
+    struct Test {
+        size_t col = 0;
+        bool need_null = false, need_value = false, has_in = false;
+        int64_t lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
+        std::vector<int64_t> in, ne;
+    };
+    std::vector<Cond> conds_;
+    std::vector<Test> tests_;
+    const RecordLayout* layout_ = nullptr;
+    bool never_ = false, impossible_ = false;
+};
+
+}  // namespace nmvec::filter
