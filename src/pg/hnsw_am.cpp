@@ -27,6 +27,7 @@ namespace nmvec::pg::hnsw {
 
 int g_ef_search = 40;
 int g_iterative_scan = kIterativeStrict;
+int g_filter_mode = kFilterAuto;
 int g_max_scan_tuples = 50000;
 double g_scan_mem_multiplier = 1.0;
 int g_pending_list_limit = 4096;
@@ -44,6 +45,14 @@ const struct config_enum_entry kIterativeScanValues[] = {
     {"off", kIterativeOff, false},
     {"relaxed_order", kIterativeRelaxed, false},
     {"strict_order", kIterativeStrict, false},
+    {nullptr, 0, false},
+};
+
+const struct config_enum_entry kFilterModeValues[] = {
+    {"auto", kFilterAuto, false},
+    {"traverse", kFilterTraverse, false},
+    {"two_hop", kFilterTwoHop, false},
+    {"exact", kFilterExact, false},
     {nullptr, 0, false},
 };
 
@@ -104,10 +113,15 @@ bool validate(Oid /*opclassoid*/) { return true; }
 /// would cost, so that with a filter of selectivity s the planner's LIMIT
 /// interpolation charges k / (s N) of it: the index loses to an exact scan
 /// exactly when the filter (through another index) leaves few rows.
-void costestimate(PlannerInfo* /*root*/, IndexPath* path, double /*loop_count*/, Cost* startup, Cost* total,
+void costestimate(PlannerInfo* root, IndexPath* path, double /*loop_count*/, Cost* startup, Cost* total,
                   Selectivity* selectivity, double* correlation, double* pages) {
     IndexOptInfo* index = path->indexinfo;
-    *selectivity = 1.0;
+    // Conditions on filter columns are checked by the scan: the rows it
+    // returns are the table's share that passes them.
+    *selectivity = path->indexclauses == NIL
+                       ? 1.0
+                       : clauselist_selectivity(root, get_quals_from_indexclauses(path->indexclauses),
+                                                index->rel->relid, JOIN_INNER, nullptr);
     *correlation = 0.0;
     if (path->indexorderbys == NIL) {  // only ordered scans make sense
         *startup = *total = get_float8_infinity();
@@ -135,6 +149,13 @@ void costestimate(PlannerInfo* /*root*/, IndexPath* path, double /*loop_count*/,
 }  // namespace
 
 void opclass_info(Relation index, nmvec::hnsw::Metric* metric, ElemKind* kind) {
+    if (!OidIsValid(index_getprocid(index, 1, 1)))
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("the first column of hnsw index \"%s\" is not a vector",
+                               RelationGetRelationName(index)),
+                        errdetail("An hnsw index orders by its first column, a vector or halfvec; the "
+                                  "columns after it are filter columns."),
+                        errhint("Put the vector column first.")));
     FmgrInfo* proc = index_getprocinfo(index, 1, 1);
     int32 code = DatumGetInt32(FunctionCall1(proc, PointerGetDatum(nullptr)));
     *metric = static_cast<nmvec::hnsw::Metric>(code & 0xF);
@@ -212,6 +233,13 @@ void register_hnsw() {
         "come at the end. relaxed_order: each row as soon as it is found. off: as strict_order "
         "(nmvec's scans always go on past ef_search while rows are asked for).",
         &g_iterative_scan, kIterativeStrict, kIterativeScanValues, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomEnumVariable(
+        "hnsw.filter_mode",
+        "How an hnsw index scan walks past elements that fail its filter-column conditions.",
+        "auto: by the conditions' estimated selectivity. traverse: through them, computing their distances. "
+        "two_hop: through their neighbours that pass. exact: no walk, every element that passes. "
+        "See docs/filters.md.",
+        &g_filter_mode, kFilterAuto, kFilterModeValues, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable(
         "hnsw.max_scan_tuples",
         "Most elements one hnsw index scan computes a distance for after its first round.",
@@ -251,6 +279,11 @@ PG_FUNCTION_INFO_V1(nmvec_hnsw_handler);
 
 extern "C" Datum nmvec_hnsw_handler(PG_FUNCTION_ARGS) {
     IndexAmRoutine* am = nmvec::pg::vector_am_routine();
+    // Filter columns after the vector (filter_columns.h): scan keys with
+    // = ANY (array) and IS [NOT] NULL reach the scan.
+    am->amcanmulticol = true;
+    am->amsearcharray = true;
+    am->amsearchnulls = true;
     am->ambuild = nmvec_hnsw_build;
     am->ambuildempty = nmvec_hnsw_buildempty;
     am->aminsert = nmvec_hnsw_insert;
@@ -300,7 +333,8 @@ NMVEC_FUNCTION(nmvec_index_stats) {
     // that crashed before writing its node is neither live nor deleted.
     int64 live = 0, deleted = 0;
     if (meta.n_elements > 0) {
-        const uint32 npp = nodes_per_page(meta.m), nb = node_bytes(meta.m);
+        const uint32 npp = nodes_per_page(meta.m, meta_attr_bytes(meta)),
+                     nb = node_bytes(meta.m, meta_attr_bytes(meta));
         uint32 id = 0;
         for (uint32 e = 0; e < meta.n_node_extents && id < meta.n_elements; ++e) {
             for (uint32 p = 0; p < meta.node_extents[e].pages && id < meta.n_elements; ++p) {

@@ -8,6 +8,8 @@
 //   hnsw_storage.cpp  page-level reads and writes (layout in hnsw_page.h)
 #pragma once
 
+#include "../core/attr_filter.h"
+
 #include <memory>
 #include <vector>
 
@@ -53,6 +55,10 @@ uint64 pending_limit_bytes(Relation index);
 enum IterativeScan { kIterativeOff = 0, kIterativeRelaxed = 1, kIterativeStrict = 2 };
 extern int g_ef_search;
 extern int g_iterative_scan;
+/// hnsw.filter_mode: how a scan with conditions on filter columns walks
+/// (auto: by their estimated selectivity; else nmvec::hnsw::FilterMode).
+enum FilterModeSetting { kFilterAuto = 0, kFilterTraverse = 1, kFilterTwoHop = 2, kFilterExact = 3 };
+extern int g_filter_mode;
 extern int g_max_scan_tuples;
 extern double g_scan_mem_multiplier;
 extern int g_pending_list_limit;  // kB
@@ -84,6 +90,10 @@ struct InsertState {
     std::vector<nmvec::hnsw::Neighbor> entry, found, selected, cand, kept;
     std::vector<uint32> ids, old_list, linked;
     AlignedBytes vec;  // on a cache line, like the stored vectors (hnsw_page.h)
+    // Filter columns: their layout (read once per statement) and this row's values.
+    nmvec::filter::RecordLayout attrs;
+    bool attrs_known = false;
+    std::vector<uint8_t> attr_values;
     // fastupdate inserts of one statement take ids from a reserved run, in
     // runs of 1, 2, 4 ... 64: a COPY writes the meta page once per 64 rows,
     // a one-row INSERT reserves just its id.
@@ -93,10 +103,13 @@ struct InsertState {
 };
 InsertState* insert_state(Relation index, IndexInfo* info);
 /// Synchronous insert: allocate, write, link (steps 1-5 in hnsw_insert.cpp).
-void insert_element(Relation index, ItemPointer heap_tid, const void* vec, InsertState& st);
+/// attrs: the row's filter-column values (layout.attr_bytes), or null without.
+void insert_element(Relation index, ItemPointer heap_tid, const void* vec, const uint8_t* attrs,
+                    InsertState& st);
 /// fastupdate insert: allocate and write only, flagged pending (steps 1-2);
 /// merges the list when it passes the limit and no other merge runs.
-void insert_pending(Relation index, ItemPointer heap_tid, const void* vec, InsertState& st);
+void insert_pending(Relation index, ItemPointer heap_tid, const void* vec, const uint8_t* attrs,
+                    InsertState& st);
 /// Link element `id` (vector `vec`, `level`) into the graph: steps 3-5.
 /// Idempotent: linking an element again adds no link twice.
 void link_element(Relation index, uint32 id, int level, const void* vec, InsertState& st);

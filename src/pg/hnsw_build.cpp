@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "../core/memory.h"
+#include "filter_columns.h"
 #include "hnsw_am.h"
 
 extern "C" {
@@ -48,6 +49,10 @@ struct BuildState {
     size_t mem_limit = 0;
     AlignedFloats vectors;
     std::vector<ItemPointerData> tids;
+    // Filter columns: their layout, and each loaded row's values (attrs.bytes each).
+    nmvec::filter::RecordLayout attrs;
+    std::vector<uint8_t> attr_data;
+    std::vector<uint8_t> attr_tmp;
     std::vector<float> tmp;
     std::vector<float> code_tmp;  // write_code_of_elem's
     std::vector<float> centre;    // quantizer = 'rabitq': the loaded vectors' mean (empty: origin)
@@ -107,6 +112,7 @@ void build_callback(Relation /*index*/, ItemPointer tid, Datum* values, bool* is
     bs.heap_tuples += 1;
     if (isnull[0]) return;
     if (!load_vector(bs, values[0])) return;
+    if (bs.attrs.bytes > 0) encode_filter_columns(bs.attrs, bs.index, values, isnull, bs.attr_tmp.data());
     size_t n = bs.tids.size();
     if (bs.spill == nullptr &&
         nmvec::hnsw::Graph::estimate_bytes(n + 1, static_cast<size_t>(bs.dims), bs.params) > bs.mem_limit) {
@@ -121,6 +127,7 @@ void build_callback(Relation /*index*/, ItemPointer tid, Datum* values, bool* is
     if (bs.spill != nullptr) {
         BufFileWrite(bs.spill, tid, sizeof(ItemPointerData));
         BufFileWrite(bs.spill, bs.tmp.data(), sizeof(float) * bs.tmp.size());
+        if (bs.attrs.bytes > 0) BufFileWrite(bs.spill, bs.attr_tmp.data(), bs.attrs.bytes);
         bs.spilled++;
     } else {
         bool ok = true;
@@ -128,6 +135,7 @@ void build_callback(Relation /*index*/, ItemPointer tid, Datum* values, bool* is
             if (bs.vectors.capacity() == 0) reserve_vectors(bs);
             bs.vectors.insert(bs.vectors.end(), bs.tmp.begin(), bs.tmp.end());
             bs.tids.push_back(*tid);
+            bs.attr_data.insert(bs.attr_data.end(), bs.attr_tmp.begin(), bs.attr_tmp.end());
         } catch (const std::bad_alloc&) {
             ok = false;
         }
@@ -235,6 +243,11 @@ void write_meta(Page page, const BuildState& bs, const nmvec::hnsw::Graph* g, ui
     meta->entry = (g && n > 0) ? g->entry_point() : kNoEntry;
     meta->max_level = (g && n > 0) ? g->max_level() : -1;
     meta->upper_last = upper_last;
+    if (bs.attrs.bytes > 0) {
+        meta->attr_marker = kAttrMarker;
+        meta->attr_bytes = static_cast<uint16>(bs.attrs.bytes);
+        meta->attr_columns = static_cast<uint16>(bs.attrs.columns());
+    }
     if (centre != InvalidBlockNumber) {
         meta->centre_marker = kCentreMarker;
         meta->centre_start = centre;
@@ -288,7 +301,7 @@ void write_graph(Relation index, BuildState& bs, const nmvec::hnsw::Graph& g) {
     if (BufferIsValid(ubuf)) finish_page(ubuf);
 
     // Node pages.
-    const uint32 npp = nodes_per_page(m), nb = node_bytes(m);
+    const uint32 ab = bs.attrs.bytes, npp = nodes_per_page(m, ab), nb = node_bytes(m, ab);
     Extent nodes{InvalidBlockNumber, 0};
     Buffer buf = InvalidBuffer;
     for (uint32 id = 0; id < n; ++id) {
@@ -308,6 +321,7 @@ void write_graph(Relation index, BuildState& bs, const nmvec::hnsw::Graph& g) {
         const uint32* ids = g.links(id, 0, &cnt);
         h->count0 = static_cast<uint16>(cnt);
         memcpy(rec + sizeof(NodeHeader), ids, cnt * sizeof(uint32));
+        if (ab > 0) memcpy(rec + attr_offset(m), bs.attr_data.data() + static_cast<size_t>(id) * ab, ab);
     }
     if (BufferIsValid(buf)) finish_page(buf);
 
@@ -353,14 +367,16 @@ void insert_overflow(Relation index, BuildState& bs) {
     v.resize(static_cast<size_t>(bs.dims));
     std::vector<char>& elem = bs.elem;
     elem.assign(st->layout.vec_bytes, 0);
+    const uint32 ab = bs.attrs.bytes;
     for (uint64 i = 0; i < bs.spilled; ++i) {
         ItemPointerData tid;
         if (BufFileRead(bs.spill, &tid, sizeof(tid)) != sizeof(tid) ||
-            BufFileRead(bs.spill, v.data(), sizeof(float) * v.size()) != sizeof(float) * v.size())
+            BufFileRead(bs.spill, v.data(), sizeof(float) * v.size()) != sizeof(float) * v.size() ||
+            (ab > 0 && BufFileRead(bs.spill, bs.attr_tmp.data(), ab) != ab))
             elog(ERROR, "could not read hnsw overflow file");
         to_elem(v.data(), bs.dims, bs.kind, elem.data() + st->layout.code_bytes);
         write_code_of_elem(bs, elem.data());
-        insert_element(index, &tid, elem.data(), *st);
+        insert_element(index, &tid, elem.data(), ab > 0 ? bs.attr_tmp.data() : nullptr, *st);
         if (i % 256 == 0)
             pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
                                          static_cast<int64>(bs.tids.size() + i));
@@ -386,6 +402,8 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
     bs.heap = heap;
     opclass_info(index, &bs.metric, &bs.kind);
     bs.quantizer = quantizer_for_build(index, bs.metric);
+    bs.attrs = filter_layout(index);
+    bs.attr_tmp.assign(bs.attrs.bytes, 0);
     const Options* opts = reinterpret_cast<const Options*>(index->rd_options);
     if (opts) {
         bs.params.m = opts->m;
@@ -459,6 +477,7 @@ void buildempty(Relation index) {
     BuildState bs;
     opclass_info(index, &bs.metric, &bs.kind);
     bs.quantizer = quantizer_for_build(index, bs.metric);
+    bs.attrs = filter_layout(index);
     const Options* opts = reinterpret_cast<const Options*>(index->rd_options);
     if (opts) {
         bs.params.m = opts->m;

@@ -26,6 +26,7 @@
 // With fastupdate (the default) an insert does steps 1-2 only and flags the
 // node pending; a merge (hnsw_merge.cpp) does steps 3-5 later, element by
 // element, with the same code (link_element).
+#include "filter_columns.h"
 #include "hnsw_am.h"
 
 extern "C" {
@@ -153,17 +154,19 @@ void link_element(Relation index, uint32 id, int level, const void* vec, InsertS
     if (level > top) maybe_set_entry(index, &layout, id, level);
 }
 
-void insert_element(Relation index, ItemPointer heap_tid, const void* vec, InsertState& st) {
+void insert_element(Relation index, ItemPointer heap_tid, const void* vec, const uint8_t* attrs,
+                    InsertState& st) {
     Layout& layout = st.layout;
     read_layout(index, &layout);
     uint32 id = allocate_element(index, &layout);
     const int level = nmvec::hnsw::random_level(kLevelSeed, id, layout.m);
     write_vector(index, layout, id, vec);
-    write_new_node(index, &layout, id, heap_tid, level);
+    write_new_node(index, &layout, id, heap_tid, level, 0, attrs);
     link_element(index, id, level, vec, st);
 }
 
-void insert_pending(Relation index, ItemPointer heap_tid, const void* vec, InsertState& st) {
+void insert_pending(Relation index, ItemPointer heap_tid, const void* vec, const uint8_t* attrs,
+                    InsertState& st) {
     Layout& layout = st.layout;  // covers the reserved ids (it was loaded when they were)
     if (st.reserved_next >= st.reserved_end) {
         const uint32 run = st.reserve_run;
@@ -174,7 +177,7 @@ void insert_pending(Relation index, ItemPointer heap_tid, const void* vec, Inser
     const uint32 id = st.reserved_next++;
     const int level = nmvec::hnsw::random_level(kLevelSeed, id, layout.m);
     write_vector(index, layout, id, vec);
-    write_new_node(index, &layout, id, heap_tid, level, kNodePending);
+    write_new_node(index, &layout, id, heap_tid, level, kNodePending, attrs);
     // A merge that passed this id before its node was written (it saw no
     // heap TID) may have moved first_pending beyond it: then no scan's
     // exact pass reads it any more, so link it now (advance_first_pending).
@@ -241,10 +244,24 @@ extern "C" bool nmvec_hnsw_insert(Relation index, Datum* values, bool* isnull, I
             st->access = std::make_unique<PageAccess>(index, &st->layout);
             st->access_vec_bytes = st->layout.vec_bytes;
         }
+        if (!st->attrs_known) {  // once per statement
+            st->attrs = nmvec::pg::filter_layout(index);
+            st->attrs_known = true;
+            st->attr_values.assign(st->attrs.bytes, 0);
+        }
+        if (st->attrs.bytes != st->layout.attr_bytes)
+            report_corrupt(index,
+                           "The meta page has %u bytes of filter columns a node, the index's columns %u.",
+                           st->layout.attr_bytes, st->attrs.bytes);
+        const uint8_t* attrs = nullptr;
+        if (st->attrs.bytes > 0) {
+            nmvec::pg::encode_filter_columns(st->attrs, index, values, isnull, st->attr_values.data());
+            attrs = st->attr_values.data();
+        }
         if (fastupdate_of(index))
-            insert_pending(index, heap_tid, st->vec.data(), *st);
+            insert_pending(index, heap_tid, st->vec.data(), attrs, *st);
         else
-            insert_element(index, heap_tid, st->vec.data(), *st);
+            insert_element(index, heap_tid, st->vec.data(), attrs, *st);
         inserted = true;
         return 0;
     });

@@ -2,10 +2,13 @@
 //
 // Block 0 is the meta page. Every other page is one of:
 //
-//  * node pages: fixed-size node records, kNodesPerPage(m) to a page, never
+//  * node pages: fixed-size node records, nodes_per_page() to a page, never
 //    straddling pages. A node record is the element's heap TID, level,
-//    flags, the location of its upper-level tuple, and its level-0
-//    neighbour list (2m element ids of 4 bytes).
+//    flags, the location of its upper-level tuple, its level-0 neighbour
+//    list (2m element ids of 4 bytes), and, in an index with filter
+//    columns (the index's columns after the vector), their values
+//    (attr_bytes: src/core/attr_filter.h's record), so that a scan checks
+//    a WHERE clause on them where it reads the neighbours.
 //  * vector pages: the elements' vectors as one byte stream, element i at
 //    byte i * vec_bytes, cut into slices of kSliceBytes per page. With a
 //    quantizer (index option `quantizer`, meta field of that name) each
@@ -129,8 +132,13 @@ struct NodeHeader {
 };
 static_assert(sizeof(NodeHeader) == 16, "node header is 16 bytes");
 
-inline uint32 node_bytes(int m) { return sizeof(NodeHeader) + 2u * m * sizeof(uint32); }
-inline uint32 nodes_per_page(int m) { return kSliceBytes / node_bytes(m); }
+/// Where a node record's filter-column values start, after its neighbours.
+inline uint32 attr_offset(int m) { return sizeof(NodeHeader) + 2u * m * sizeof(uint32); }
+inline uint32 node_bytes(int m, uint32 attr_bytes = 0) { return attr_offset(m) + attr_bytes; }
+inline uint32 nodes_per_page(int m, uint32 attr_bytes = 0) { return kSliceBytes / node_bytes(m, attr_bytes); }
+/// Most bytes of filter-column values a node record may hold (32 columns
+/// of 8 bytes and their null bitmap).
+constexpr uint32 kMaxAttrBytes = 4 + 32 * 8;
 inline uint32 vec_bytes(int dims, ElemKind kind) {
     uint32 b = static_cast<uint32>(dims) * (kind == kFloat16 ? 2u : 4u);
     return (b + 3u) & ~3u;
@@ -177,9 +185,22 @@ struct Meta {
     // Added with quantizer = 'rabitq' (zero before, and in every other index).
     uint32 centre_marker;      // kCentreMarker when the index has centre pages
     BlockNumber centre_start;  // first of centre_pages(dims) consecutive centre pages
+    // Added with filter columns (zero before, and in indexes without them).
+    uint32 attr_marker;  // kAttrMarker when node records hold filter columns
+    uint16 attr_bytes;   // bytes of them in each node record
+    uint16 attr_columns;
 };
 constexpr uint32 kPendingMarker = 0x504e4447;  // "PNDG"
 constexpr uint32 kCentreMarker = 0x43454e54;   // "CENT"
+constexpr uint32 kAttrMarker = 0x41545452;     // "ATTR"
+
+/// Bytes of filter-column values in each node record of the index.
+inline uint32 meta_attr_bytes(const Meta& meta) {
+    return meta.attr_marker == kAttrMarker ? meta.attr_bytes : 0;
+}
+inline uint32 meta_attr_columns(const Meta& meta) {
+    return meta.attr_marker == kAttrMarker ? meta.attr_columns : 0;
+}
 
 /// Lowest id that may be pending (n_elements when the list is empty).
 inline uint32 meta_first_pending(const Meta& meta) {
@@ -249,6 +270,9 @@ struct Layout {
     std::vector<float> centre;
     bool centre_read = false;
     uint32 node_bytes = 0, nodes_per_page = 0;
+    /// Filter columns: bytes and count of their values in each node record
+    /// (at attr_offset(m)); 0 without.
+    uint32 attr_bytes = 0, attr_columns = 0;
     /// Bytes of one element's record in the vector stream (its stride):
     /// code_bytes of code (0 without a quantizer), then elem_bytes of vector.
     uint32 vec_bytes = 0, code_bytes = 0, elem_bytes = 0;

@@ -22,6 +22,16 @@
 //
 // A NULL query (or a zero query under cosine, whose distances are all
 // undefined) returns every indexed row, in no particular order.
+//
+// Filter columns (the index's columns after the vector): the scan keys of
+// a WHERE clause on them are compiled into one nmvec::filter::Filter and
+// checked on each element's node record, in the walk (an element that
+// fails is never returned, and costs no heap visit), in the exact pass over
+// the pending list and in the unordered walk. How the walk gets past
+// failing elements (nmvec::hnsw::FilterMode) follows the filter's
+// selectivity, estimated from the node records of kSelectivitySample
+// elements spread evenly over the ids.
+#include "filter_columns.h"
 #include "hnsw_am.h"
 
 extern "C" {
@@ -87,7 +97,29 @@ struct HnswScanState {
     uint32 next_id = 0;
     bool notified = false;
     bool mem_capped = false;  // the cap came from hnsw.scan_mem_multiplier
+    // A WHERE clause on the filter columns (filtered), compiled against attrs.
+    bool filtered = false;
+    nmvec::filter::RecordLayout attrs;
+    nmvec::filter::Filter filter;
+    double selectivity = 1.0;  // estimated share of elements that pass
 };
+
+/// Elements whose filter-column values estimate a filter's selectivity.
+constexpr uint32 kSelectivitySample = 256;
+
+/// The share of sampled elements that pass the filter (ids spread evenly,
+/// so a filter on a column that follows insertion order, such as a time
+/// window, is sampled over the whole range); half an element when none does.
+double estimate_selectivity(PageAccess& a, uint32 n) {
+    if (n == 0) return 1.0;
+    const uint32 samples = std::min(n, kSelectivitySample);
+    uint32 hits = 0;
+    for (uint32 i = 0; i < samples; ++i) {
+        const uint32 id = static_cast<uint32>((uint64{i} * n + n / 2) / samples);
+        hits += a.passes(id) ? 1 : 0;
+    }
+    return std::max(0.5, static_cast<double>(hits)) / samples;
+}
 
 HnswScanState* state_of(IndexScanDesc scan) { return static_cast<HnswScanState*>(scan->opaque); }
 
@@ -103,7 +135,8 @@ void scan_pending(IndexScanDesc scan, HnswScanState& s) {
     for (uint32 id = first; id < end; ++id) {
         const NodeHeader& h = s.headers[id - first];
         if (!is_pending(h)) continue;
-        s.pending_ids[id - first] = true;
+        s.pending_ids[id - first] = true;  // served here, passing or not
+        if (s.filtered && !a.passes(id)) continue;
         s.ids.push_back(id);
     }
     // Distances, the vectors of the next few fetched ahead into the cache.
@@ -130,6 +163,24 @@ void start(IndexScanDesc scan, HnswScanState& s) {
     s.pending.clear();
     s.have_graph_head = false;
     s.graph_done = false;
+    s.filtered = false;
+    if (scan->numberOfKeys > 0) {
+        s.attrs = filter_layout(scan->indexRelation);
+        if (s.attrs.bytes != s.layout.attr_bytes)
+            report_corrupt(scan->indexRelation,
+                           "The meta page has %u bytes of filter columns a node, the index's columns %u.",
+                           s.layout.attr_bytes, s.attrs.bytes);
+        s.filter = nmvec::filter::Filter();
+        filter_from_keys(scan->indexRelation, scan->keyData, scan->numberOfKeys, &s.filter);
+        s.filter.compile(s.attrs);
+        s.filtered = true;
+        s.access->set_filter(&s.filter);
+        if (s.filter.impossible()) {  // nothing can match: no walk at all
+            s.unordered = false;
+            s.graph_done = true;
+            return;
+        }
+    }
     if (scan->numberOfOrderBys == 0 || (scan->orderByData[0].sk_flags & SK_ISNULL)) return;
     if (s.layout.n_elements == 0) {
         s.unordered = false;
@@ -155,9 +206,20 @@ void start(IndexScanDesc scan, HnswScanState& s) {
         s.graph_done = true;
         return;
     }
-    const nmvec::hnsw::Neighbor start = nmvec::hnsw::descend_levels(a, s.layout.entry, s.layout.max_level, 0);
     nmvec::hnsw::IterativeSearch::Options opt;
     opt.ef = static_cast<size_t>(g_ef_search);
+    if (s.filtered) {
+        s.selectivity = estimate_selectivity(a, s.layout.n_elements);
+        opt.filter = g_filter_mode == kFilterAuto
+                         ? nmvec::hnsw::choose_filter_mode(s.selectivity, s.layout.n_elements, opt.ef)
+                         : static_cast<nmvec::hnsw::FilterMode>(g_filter_mode);
+        // The exact pass reads every node page in order: keep them pinned.
+        if (opt.filter == nmvec::hnsw::FilterMode::kExact) a.hold_pins(true);
+    }
+    const nmvec::hnsw::Neighbor start =
+        opt.filter == nmvec::hnsw::FilterMode::kExact
+            ? nmvec::hnsw::Neighbor{0.0f, s.layout.entry}
+            : nmvec::hnsw::descend_levels(a, s.layout.entry, s.layout.max_level, 0);
     opt.strict_order = g_iterative_scan != kIterativeRelaxed;
     // work_mem is in kB; the search state grows by kScanBytesPerVisit per visit.
     double mem_visits = static_cast<double>(work_mem) * 1024.0 * g_scan_mem_multiplier / kScanBytesPerVisit;
@@ -177,7 +239,7 @@ bool next_tuple(IndexScanDesc scan, HnswScanState& s) {
     if (s.unordered) {
         while (s.next_id < s.layout.n_elements) {
             uint32 id = s.next_id++;
-            if (a.live(id)) {
+            if (a.live(id) && (!s.filtered || a.passes(id))) {
                 scan->xs_heaptid = a.last_tid();
                 if (scan->numberOfOrderBys > 0) {
                     scan->xs_orderbyvals[0] = (Datum)0;

@@ -123,7 +123,12 @@ void check_meta(Relation index, const Meta& meta, BlockNumber nblocks) {
         check_extents(index, "vector", meta.vector_extents, meta.n_vector_extents, nblocks);
     const uint32 vb =
         record_bytes(static_cast<int>(meta.dims), static_cast<ElemKind>(meta.elem_kind), meta.quantizer);
-    if (meta.n_elements > node_pages * nodes_per_page(meta.m) ||
+    if (meta.attr_marker == kAttrMarker &&
+        (meta.attr_bytes > kMaxAttrBytes || meta.attr_columns == 0 || meta.attr_columns > 32 ||
+         meta.attr_bytes < (meta.attr_columns + 7u) / 8u + meta.attr_columns))
+        report_corrupt(index, "The meta page has %u filter columns in %u bytes a node.", meta.attr_columns,
+                       meta.attr_bytes);
+    if (meta.n_elements > node_pages * nodes_per_page(meta.m, meta_attr_bytes(meta)) ||
         stream_slices(meta.n_elements, vb, kSliceBytes) > vector_pages)
         report_corrupt(index,
                        "The meta page counts %u elements, more than its node and vector extents (%llu and "
@@ -176,8 +181,10 @@ void Layout::load(const Meta* meta) {
     ef_construction = meta->ef_construction;
     metric = static_cast<nmvec::hnsw::Metric>(meta->metric);
     elem_kind = static_cast<ElemKind>(meta->elem_kind);
-    node_bytes = hnsw::node_bytes(m);
-    nodes_per_page = hnsw::nodes_per_page(m);
+    attr_bytes = meta_attr_bytes(*meta);
+    attr_columns = meta_attr_columns(*meta);
+    node_bytes = hnsw::node_bytes(m, attr_bytes);
+    nodes_per_page = hnsw::nodes_per_page(m, attr_bytes);
     quantizer = meta->quantizer;
     code_bytes = hnsw::code_bytes(static_cast<int>(dims), quantizer);
     code_used = hnsw::code_used_bytes(static_cast<int>(dims), quantizer);
@@ -686,6 +693,18 @@ bool PageAccess::live(uint32 id) {
     return ok;
 }
 
+bool PageAccess::passes(uint32 id) {
+    if (filter_ == nullptr) return true;
+    uint32 off;
+    const BlockNumber blk = node_block_checked(id, &off);
+    bool held;
+    Buffer buf = pin(blk, &held);
+    const bool ok = filter_->passes(
+        reinterpret_cast<const uint8_t*>(stream_data(BufferGetPage(buf)) + off + attr_offset(layout_->m)));
+    unpin(buf, held);
+    return ok;
+}
+
 // ---- writing ---------------------------------------------------------------------------------
 
 void write_code(uint8 quantizer, int dims, const float* centre, const float* v, char* rec) {
@@ -769,7 +788,7 @@ uint32 allocate_elements(Relation index, Layout* layout, uint32 count) {
     if (count == 0 || uint64{id} + count >= kNoEntry)
         ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                         errmsg("hnsw index \"%s\" has too many elements", RelationGetRelationName(index))));
-    uint32 npp = nodes_per_page(meta->m);
+    uint32 npp = nodes_per_page(meta->m, meta_attr_bytes(*meta));
     uint32 vb =
         record_bytes(static_cast<int>(meta->dims), static_cast<ElemKind>(meta->elem_kind), meta->quantizer);
     const uint32 last = id + count - 1;
@@ -870,7 +889,8 @@ ItemPointerData add_upper_tuple(Relation index, uint32 len) {
 
 }  // namespace
 
-void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_tid, int level, uint8 flags) {
+void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_tid, int level, uint8 flags,
+                    const uint8_t* attrs) {
     ItemPointerData upper;
     ItemPointerSetInvalid(&upper);
     if (level >= 1) upper = add_upper_tuple(index, upper_bytes(level, layout->m));
@@ -889,6 +909,8 @@ void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_
     h->flags = flags;
     h->upper_tid = upper;
     h->count0 = 0;
+    if (attrs != nullptr && layout->attr_bytes > 0)
+        memcpy(rec + attr_offset(layout->m), attrs, layout->attr_bytes);
     GenericXLogFinish(st);
     UnlockReleaseBuffer(buf);
 }

@@ -17,6 +17,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "../core/attr_filter.h"
 #include "../core/distance.h"
 #include "../core/rabitq.h"
 #include "../core/sq8.h"
@@ -123,6 +124,13 @@ class PageAccess {
         excluded_ = excluded;
     }
     ItemPointerData last_tid() const { return last_tid_; }
+    /// A WHERE clause on the filter columns (compiled against the index's
+    /// layout; must outlive this), or null: passes() is then always true.
+    void set_filter(const nmvec::filter::Filter* f) { filter_ = f; }
+    /// Whether element id's filter-column values pass the filter. Read with
+    /// a pin and no lock: they are written with the node record, before the
+    /// element is reachable or its row visible, and never change.
+    bool passes(uint32 id);
     /// What nmvec::hnsw::Rerank keeps of an element: its heap TID.
     ItemPointerData payload() const { return last_tid_; }
     /// One past the largest element id (as of the layout last read).
@@ -208,6 +216,7 @@ class PageAccess {
     std::vector<Buffer> held_;            // by block number
     std::vector<BlockNumber> held_list_;  // the blocks held_ holds
     uint32 n_held_ = 0, max_held_ = 0;
+    const nmvec::filter::Filter* filter_ = nullptr;
     bool exclude_pending_ = false;
     uint32 excluded_base_ = 0;
     const std::vector<bool>* excluded_ = nullptr;
@@ -247,10 +256,11 @@ uint32 allocate_elements(Relation index, Layout* layout, uint32 count);
 void write_vector(Relation index, const Layout& layout, uint32 id, const void* data);
 
 /// Write the node record of a new element: heap tid, level, flags (0 or
-/// kNodePending), no neighbours, upper tuple (added here when level >= 1).
+/// kNodePending), no neighbours, upper tuple (added here when level >= 1),
+/// filter-column values (layout->attr_bytes of attrs; null when none).
 /// WAL-logged.
 void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_tid, int level,
-                    uint8 flags = 0);
+                    uint8 flags = 0, const uint8_t* attrs = nullptr);
 
 /// The block of id's node record (its offset in *off); XX002 when id is
 /// not an element of the layout.

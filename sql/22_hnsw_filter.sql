@@ -1,0 +1,126 @@
+-- hnsw filter columns: CREATE INDEX ... USING hnsw (embedding, tenant, ...)
+-- stores the columns after the vector in the index; conditions on them
+-- (=, <>, <, <=, >, >=, = ANY, IS [NOT] NULL, their ANDs, cross-type
+-- integer comparisons) are scan keys the index checks while it walks, and
+-- the executor does not check them again: a wrong check would show as a
+-- returned row that does not match. Every condition below, against a copy
+-- of the table without the index: rows returned (k whenever k match), rows
+-- that do not match (0), and how many of the exact 10 nearest matching
+-- rows were returned. The same after inserts (pending list and
+-- synchronous), deletes and VACUUM; EXPLAIN; errors.
+SELECT setseed(0.22);
+CREATE TABLE fe (id int PRIMARY KEY, embedding vector(8), tenant int4, cat int2, big int8, flag bool,
+                 d date, ts timestamptz, t2 timestamp)
+  WITH (autovacuum_enabled = off);
+CREATE FUNCTION fe_row(i int) RETURNS fe LANGUAGE sql AS $$
+  SELECT i, (SELECT array_agg(sin(i * k * 0.37 + k) + (i % 7) * 0.3 ORDER BY k)
+               FROM generate_series(1, 8) k)::real[]::vector,
+         CASE WHEN i % 50 = 0 THEN NULL ELSE i % 37 END, (i % 5)::int2, i::int8 * 1000000000,
+         CASE WHEN i % 11 = 0 THEN NULL ELSE i % 3 = 0 END, date '2025-01-01' + i % 100,
+         timestamptz '2025-10-01 00:00+00' + i * interval '1 minute',
+         timestamp '2025-10-01' + (i % 240) * interval '1 hour' $$;
+INSERT INTO fe SELECT (fe_row(i)).* FROM generate_series(1, 3000) i;
+CREATE TABLE fe_plain AS SELECT * FROM fe;  -- the same rows, no index
+SET max_parallel_maintenance_workers = 0;
+SET nmvec.background_merge = off;
+SET timezone = 'UTC';
+CREATE INDEX fe_idx ON fe USING hnsw (embedding vector_l2_ops, tenant, cat, big, flag, d, ts, t2);
+SELECT pg_relation_size('fe_idx') > 0 AS built;
+SET enable_seqscan = off;  -- the hnsw index, whatever the planner thinks of the filter
+SET hnsw.ef_search = 100;
+
+-- One condition (SQL text on the columns), k rows: returned, expected
+-- (min(k, matching)), wrong (returned rows that do not match), hits (of
+-- the exact k nearest matching rows). The query vector is row 17's.
+CREATE FUNCTION fe_check(cond text, k int DEFAULT 10)
+RETURNS TABLE (returned bigint, expected bigint, wrong bigint, hits bigint) LANGUAGE plpgsql AS $$
+DECLARE q vector := (SELECT embedding FROM fe_plain WHERE id = 17);
+BEGIN
+  RETURN QUERY EXECUTE format($f$
+    WITH got AS MATERIALIZED (SELECT id FROM fe WHERE %1$s ORDER BY embedding <-> $1 LIMIT %2$s),
+         exact AS (SELECT id FROM fe_plain WHERE %1$s ORDER BY embedding <-> $1, id LIMIT %2$s)
+    SELECT (SELECT count(*) FROM got),
+           (SELECT least(%2$s, count(*)) FROM fe_plain WHERE %1$s),
+           (SELECT count(*) FROM got JOIN fe_plain p USING (id) WHERE NOT coalesce(%1$s, false)),
+           (SELECT count(*) FROM got JOIN exact USING (id))$f$, cond, k) USING q;
+END $$;
+CREATE TABLE fe_conds (n serial, cond text);
+INSERT INTO fe_conds (cond) VALUES
+  ('tenant = 5'), ('tenant = 5::int8'), ('tenant = 5::int2'), ('cat = 2::int4'), ('cat = 2::int8'),
+  ('tenant IN (1, 2, 3)'), ('tenant = ANY (''{4, 9, NULL}''::int[])'), ('tenant <> 5 AND cat < 3'),
+  ('cat >= 2 AND cat <= 3'), ('cat > 3'), ('cat < 1'), ('big > 2000000000000'), ('big <= 5000000000::int8'),
+  ('big = 7000000000'), ('flag = true'), ('flag <> true'), ('flag'), ('NOT flag'),
+  ('d BETWEEN ''2025-01-10'' AND ''2025-01-20'''), ('d = ''2025-01-05'''),
+  ('ts >= ''2025-10-02'' AND ts < ''2025-10-02 06:00'''), ('ts > ''2025-10-03'''),
+  ('t2 < ''2025-10-02'''), ('t2 >= ''2025-10-10'' AND cat = 4'),
+  ('tenant IS NULL'), ('tenant IS NOT NULL AND cat = 1'), ('flag IS NULL'), ('flag IS NOT NULL'),
+  ('tenant = 5 AND cat = 0'), ('tenant = 5 AND tenant = 6'), ('tenant = 999'), ('tenant < ANY (''{3, 7}'')'),
+  ('tenant > ANY (''{30, 35}'')'), ('tenant <> ANY (''{1}'')'), ('tenant <> ANY (''{1, 2}'')'),
+  ('tenant = ANY (''{}''::int[])'), ('tenant = 3 OR tenant = 4'), ('tenant + 0 = 5'),
+  ('tenant = 1 AND cat IN (1, 2) AND flag AND ts < ''2025-10-02'''), ('embedding IS NOT NULL AND tenant = 2'),
+  ('embedding IS NULL');
+SELECT n, cond, c.* FROM fe_conds, fe_check(cond) c ORDER BY n;
+-- The same under each way of walking (hnsw.filter_mode; auto chose the
+-- exact pass for most of them at this size): totals over the conditions.
+CREATE FUNCTION fe_totals(k int DEFAULT 10) RETURNS TABLE (returned numeric, expected numeric, wrong numeric,
+  hits numeric) LANGUAGE sql AS $$
+  SELECT sum(c.returned), sum(c.expected), sum(c.wrong), sum(c.hits) FROM fe_conds, fe_check(cond, k) c $$;
+SET hnsw.filter_mode = traverse;
+SELECT * FROM fe_totals();
+SET hnsw.filter_mode = two_hop;
+SELECT * FROM fe_totals();
+RESET hnsw.filter_mode;
+
+-- LIMIT 100 (more than ef_search): iterative scans keep going.
+SELECT n, cond, c.* FROM fe_conds, fe_check(cond, 100) c WHERE n IN (1, 8, 21, 29) ORDER BY n;
+
+-- Which conditions the index checks: the Index Cond.
+EXPLAIN (COSTS OFF) SELECT id FROM fe WHERE tenant = 5 AND cat < 3
+  ORDER BY embedding <-> '[1,1,1,1,1,1,1,1]' LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM fe WHERE tenant = ANY ('{1,2}') AND ts IS NOT NULL
+  ORDER BY embedding <-> '[1,1,1,1,1,1,1,1]' LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM fe WHERE tenant + 0 = 5
+  ORDER BY embedding <-> '[1,1,1,1,1,1,1,1]' LIMIT 5;
+
+-- Inserts after the build: the pending list (fastupdate), then
+-- synchronous inserts; deletes and VACUUM.
+INSERT INTO fe SELECT (fe_row(i)).* FROM generate_series(3001, 3400) i;
+INSERT INTO fe_plain SELECT (fe_row(i)).* FROM generate_series(3001, 3400) i;
+SELECT pending > 0 AS has_pending FROM nmvec_index_stats('fe_idx');
+SELECT n, cond, c.* FROM fe_conds, fe_check(cond) c WHERE n IN (1, 6, 8, 12, 21, 25, 29) ORDER BY n;
+ALTER INDEX fe_idx SET (fastupdate = off);
+INSERT INTO fe SELECT (fe_row(i)).* FROM generate_series(3401, 3600) i;
+INSERT INTO fe_plain SELECT (fe_row(i)).* FROM generate_series(3401, 3600) i;
+DELETE FROM fe WHERE id % 4 = 1;
+DELETE FROM fe_plain WHERE id % 4 = 1;
+VACUUM fe;
+SELECT n, cond, c.* FROM fe_conds, fe_check(cond) c WHERE n IN (1, 6, 8, 12, 21, 25, 29) ORDER BY n;
+
+-- A NULL query returns the rows that match, in no order.
+SELECT count(*) FROM (SELECT id FROM fe WHERE tenant = 5 ORDER BY embedding <-> NULL LIMIT 1000) s;
+SELECT count(*) FROM fe_plain WHERE tenant = 5;
+
+-- Filter columns with a quantizer, and REINDEX.
+CREATE INDEX fe_rq ON fe USING hnsw (embedding vector_l2_ops, tenant, ts) WITH (quantizer = 'rabitq');
+DROP INDEX fe_idx;
+SELECT n, cond, c.* FROM fe_conds, fe_check(cond) c WHERE n IN (1, 8, 21, 25, 29) ORDER BY n;
+REINDEX INDEX fe_rq;
+SELECT n, cond, c.* FROM fe_conds, fe_check(cond) c WHERE n IN (1, 21) ORDER BY n;
+DROP INDEX fe_rq;
+
+-- An index built on an empty table, then filled.
+CREATE TABLE fe2 (LIKE fe);
+CREATE INDEX fe2_idx ON fe2 USING hnsw (embedding vector_cosine_ops, tenant, flag);
+INSERT INTO fe2 SELECT * FROM fe_plain;
+SELECT count(*) AS returned,
+       count(*) FILTER (WHERE NOT (tenant = 7 AND flag)) AS wrong
+  FROM (SELECT * FROM fe2 WHERE tenant = 7 AND flag ORDER BY embedding <=> '[1,0,1,0,1,0,1,0]' LIMIT 20) s;
+
+-- Errors: the vector must come first; filter columns of other types.
+CREATE INDEX ON fe USING hnsw (tenant, embedding);
+CREATE INDEX ON fe USING hnsw (embedding, tenant int4_ops, embedding);
+CREATE INDEX ON fe USING hnsw (embedding, (tenant::text));
+CREATE INDEX ON fe USING hnsw (embedding, tenant bool_ops);
+RESET enable_seqscan;
+DROP FUNCTION fe_row, fe_check, fe_totals;
+DROP TABLE fe, fe_plain, fe2, fe_conds;

@@ -1,0 +1,185 @@
+// filter_columns.cpp — see filter_columns.h.
+#include "filter_columns.h"
+
+extern "C" {
+#include "catalog/pg_type_d.h"
+#include "utils/array.h"
+#include "utils/date.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+}
+
+namespace nmvec::pg {
+namespace {
+
+int64_t datum_to_int64(Oid type, Datum d) {
+    switch (type) {
+        case INT2OID:
+            return DatumGetInt16(d);
+        case INT4OID:
+            return DatumGetInt32(d);
+        case INT8OID:
+            return DatumGetInt64(d);
+        case BOOLOID:
+            return DatumGetBool(d) ? 1 : 0;
+        case DATEOID:
+            return DatumGetDateADT(d);
+        case TIMESTAMPOID:
+        case TIMESTAMPTZOID:
+            return DatumGetTimestamp(d);
+        default:
+            elog(ERROR, "nmvec: no filter-column conversion for type %u", type);
+    }
+    pg_unreachable();
+}
+
+nmvec::filter::Op op_of(StrategyNumber s) {
+    switch (s) {
+        case kFilterLt:
+            return nmvec::filter::Op::kLt;
+        case kFilterLe:
+            return nmvec::filter::Op::kLe;
+        case kFilterEq:
+            return nmvec::filter::Op::kEq;
+        case kFilterGe:
+            return nmvec::filter::Op::kGe;
+        case kFilterGt:
+            return nmvec::filter::Op::kGt;
+        case kFilterNe:
+            return nmvec::filter::Op::kNe;
+        default:
+            elog(ERROR, "nmvec: unknown filter strategy %d", s);
+    }
+    pg_unreachable();
+}
+
+}  // namespace
+
+bool filter_type_width(Oid type, uint8_t* width) {
+    switch (type) {
+        case BOOLOID:
+            *width = 1;
+            return true;
+        case INT2OID:
+            *width = 2;
+            return true;
+        case INT4OID:
+        case DATEOID:
+            *width = 4;
+            return true;
+        case INT8OID:
+        case TIMESTAMPOID:
+        case TIMESTAMPTZOID:
+            *width = 8;
+            return true;
+        default:
+            return false;
+    }
+}
+
+nmvec::filter::RecordLayout filter_layout(Relation index) {
+    TupleDesc desc = RelationGetDescr(index);
+    const int natts = IndexRelationGetNumberOfKeyAttributes(index);
+    std::vector<uint8_t> widths;
+    for (int i = 1; i < natts; ++i) {
+        const Oid type = TupleDescAttr(desc, i)->atttypid;
+        uint8_t w = 0;
+        if (!filter_type_width(type, &w))
+            ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                            errmsg("column %d of index \"%s\" has type %s, which cannot be a filter column",
+                                   i + 1, RelationGetRelationName(index), format_type_be(type)),
+                            errdetail("The first column of the index is the vector; the columns after it are "
+                                      "filter columns, of type smallint, integer, bigint, boolean, date, "
+                                      "timestamp or timestamptz."),
+                            errhint("Put the vector first, then the columns the queries filter on.")));
+        widths.push_back(w);
+    }
+    if (widths.size() > 32)
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("index \"%s\" has %zu filter columns, more than 32",
+                               RelationGetRelationName(index), widths.size())));
+    return nmvec::filter::RecordLayout::of(widths);
+}
+
+void encode_filter_columns(const nmvec::filter::RecordLayout& layout, Relation index, const Datum* values,
+                           const bool* isnull, uint8_t* out) {
+    TupleDesc desc = RelationGetDescr(index);
+    memset(out, 0, layout.bytes);
+    for (size_t c = 0; c < layout.columns(); ++c) {
+        const int att = static_cast<int>(c) + 1;
+        const bool null = isnull[att];
+        layout.set(out, c, null, null ? 0 : datum_to_int64(TupleDescAttr(desc, att)->atttypid, values[att]));
+    }
+}
+
+void filter_from_keys(Relation index, const ScanKeyData* keys, int nkeys, nmvec::filter::Filter* out) {
+    TupleDesc desc = RelationGetDescr(index);
+    for (int i = 0; i < nkeys; ++i) {
+        const ScanKeyData& k = keys[i];
+        if (k.sk_attno == 1) {
+            // The vector column: only IS [NOT] NULL reaches the scan. Rows
+            // with a NULL vector are not in the index.
+            if (!(k.sk_flags & SK_SEARCHNOTNULL)) out->add_false();
+            continue;
+        }
+        if (k.sk_attno < 1) elog(ERROR, "nmvec: a scan key on attribute %d", k.sk_attno);
+        const size_t col = static_cast<size_t>(k.sk_attno - 2);
+        if (k.sk_flags & SK_ISNULL) {
+            if (k.sk_flags & SK_SEARCHNULL)
+                out->add_null_test(col, true);
+            else if (k.sk_flags & SK_SEARCHNOTNULL)
+                out->add_null_test(col, false);
+            else
+                out->add_false();  // a comparison with NULL is never true
+            continue;
+        }
+        // The value's type: the operator's right-hand type (cross-type
+        // integer operators), else the column's.
+        const Oid type =
+            OidIsValid(k.sk_subtype) ? k.sk_subtype : TupleDescAttr(desc, k.sk_attno - 1)->atttypid;
+        const nmvec::filter::Op op = op_of(k.sk_strategy);
+        if (!(k.sk_flags & SK_SEARCHARRAY)) {
+            out->add(col, op, datum_to_int64(type, k.sk_argument));
+            continue;
+        }
+        // col op ANY (array): true when it holds for one non-NULL element.
+        ArrayType* arr = DatumGetArrayTypeP(k.sk_argument);
+        int16 typlen;
+        bool typbyval;
+        char typalign;
+        get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
+        Datum* elems;
+        bool* nulls;
+        int n;
+        deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign, &elems, &nulls, &n);
+        std::vector<int64_t> vals;
+        for (int j = 0; j < n; ++j)
+            if (!nulls[j]) vals.push_back(datum_to_int64(ARR_ELEMTYPE(arr), elems[j]));
+        if (vals.empty()) {
+            out->add_false();
+            continue;
+        }
+        const auto [lo, hi] = std::minmax_element(vals.begin(), vals.end());
+        switch (op) {
+            case nmvec::filter::Op::kEq:
+                out->add_in(col, vals);
+                break;
+            case nmvec::filter::Op::kLt:
+            case nmvec::filter::Op::kLe:
+                out->add(col, op, *hi);  // below some element: below the largest
+                break;
+            case nmvec::filter::Op::kGt:
+            case nmvec::filter::Op::kGe:
+                out->add(col, op, *lo);
+                break;
+            default:  // <> ANY: any value but the one, when there is only one
+                if (*lo == *hi)
+                    out->add(col, op, *lo);
+                else
+                    out->add_null_test(col, false);
+                break;
+        }
+    }
+}
+
+}  // namespace nmvec::pg

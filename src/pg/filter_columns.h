@@ -1,0 +1,45 @@
+// filter_columns.h — an index's filter columns (its key columns after the
+// vector): their stored layout, their values from a row, and the scan keys
+// of a WHERE clause on them (src/core/attr_filter.h holds the pure part).
+//
+// Types: int2, int4, int8, bool, date, timestamp, timestamptz (values kept
+// as the integers the types are made of, in their order). The operator
+// classes (sql: hnsw's integer_ops, bool_ops, date_ops, timestamp_ops,
+// timestamptz_ops) give strategies 1 <, 2 <=, 3 =, 4 >=, 5 >, 6 <>; the
+// integer family also holds the cross-type operators (int4 column = int8
+// value).
+#pragma once
+
+#include "../core/attr_filter.h"
+#include "pg.h"
+
+extern "C" {
+#include "access/skey.h"
+#include "utils/rel.h"
+}
+
+namespace nmvec::pg {
+
+/// Strategy numbers of the filter operator classes.
+constexpr StrategyNumber kFilterLt = 1, kFilterLe = 2, kFilterEq = 3, kFilterGe = 4, kFilterGt = 5,
+                         kFilterNe = 6;
+
+/// Whether values of type `type` can be a filter column, and their width.
+bool filter_type_width(Oid type, uint8_t* width);
+
+/// The layout of the index's filter columns (attributes 2..natts); empty
+/// (no columns) for a one-column index. Raises 0A000 for a column of a type
+/// that cannot be one, and for a vector column after the first.
+nmvec::filter::RecordLayout filter_layout(Relation index);
+
+/// Write the filter-column values of one row (values/isnull of all the
+/// index's columns, as ambuild and aminsert get them) into out
+/// (layout.bytes).
+void encode_filter_columns(const nmvec::filter::RecordLayout& layout, Relation index, const Datum* values,
+                           const bool* isnull, uint8_t* out);
+
+/// The scan keys (on attributes 2.. only) as a Filter over the layout's
+/// columns; not compiled.
+void filter_from_keys(Relation index, const ScanKeyData* keys, int nkeys, nmvec::filter::Filter* out);
+
+}  // namespace nmvec::pg
