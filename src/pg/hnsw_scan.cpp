@@ -173,8 +173,10 @@ void start(IndexScanDesc scan, HnswScanState& s) {
         s.filter = nmvec::filter::Filter();
         filter_from_keys(scan->indexRelation, scan->keyData, scan->numberOfKeys, &s.filter);
         s.filter.compile(s.attrs);
-        s.filtered = true;
-        s.access->set_filter(&s.filter);
+        // No condition left (`embedding IS NOT NULL`: rows without a vector
+        // are not in the index): an unfiltered scan.
+        s.filtered = !s.filter.empty();
+        if (s.filtered) s.access->set_filter(&s.filter);
         if (s.filter.impossible()) {  // nothing can match: no walk at all
             s.unordered = false;
             s.graph_done = true;
