@@ -10,7 +10,7 @@
 -- synchronous), deletes and VACUUM; EXPLAIN; errors.
 SELECT setseed(0.22);
 CREATE TABLE fe (id int PRIMARY KEY, embedding vector(8), tenant int4, cat int2, big int8, flag bool,
-                 d date, ts timestamptz, t2 timestamp)
+                 d date, ts timestamptz, t2 timestamp, host text, u uuid)
   WITH (autovacuum_enabled = off);
 CREATE FUNCTION fe_row(i int) RETURNS fe LANGUAGE sql AS $$
   SELECT i, (SELECT array_agg(sin(i * k * 0.37 + k) + (i % 7) * 0.3 ORDER BY k)
@@ -18,13 +18,14 @@ CREATE FUNCTION fe_row(i int) RETURNS fe LANGUAGE sql AS $$
          CASE WHEN i % 50 = 0 THEN NULL ELSE i % 37 END, (i % 5)::int2, i::int8 * 1000000000,
          CASE WHEN i % 11 = 0 THEN NULL ELSE i % 3 = 0 END, date '2025-01-01' + i % 100,
          timestamptz '2025-10-01 00:00+00' + i * interval '1 minute',
-         timestamp '2025-10-01' + (i % 240) * interval '1 hour' $$;
+         timestamp '2025-10-01' + (i % 240) * interval '1 hour',
+         CASE WHEN i % 50 = 1 THEN NULL ELSE 'host-' || i % 23 END, md5((i % 13)::text)::uuid $$;
 INSERT INTO fe SELECT (fe_row(i)).* FROM generate_series(1, 3000) i;
 CREATE TABLE fe_plain AS SELECT * FROM fe;  -- the same rows, no index
 SET max_parallel_maintenance_workers = 0;
 SET nmvec.background_merge = off;
 SET timezone = 'UTC';
-CREATE INDEX fe_idx ON fe USING hnsw (embedding vector_l2_ops, tenant, cat, big, flag, d, ts, t2);
+CREATE INDEX fe_idx ON fe USING hnsw (embedding vector_l2_ops, tenant, cat, big, flag, d, ts, t2, host, u);
 SELECT pg_relation_size('fe_idx') > 0 AS built;
 SET enable_seqscan = off;  -- the hnsw index, whatever the planner thinks of the filter
 SET hnsw.ef_search = 100;
@@ -58,7 +59,10 @@ INSERT INTO fe_conds (cond) VALUES
   ('tenant > ANY (''{30, 35}'')'), ('tenant <> ANY (''{1}'')'), ('tenant <> ANY (''{1, 2}'')'),
   ('tenant = ANY (''{}''::int[])'), ('tenant = 3 OR tenant = 4'), ('tenant + 0 = 5'),
   ('tenant = 1 AND cat IN (1, 2) AND flag AND ts < ''2025-10-02'''), ('embedding IS NOT NULL AND tenant = 2'),
-  ('embedding IS NULL');
+  ('embedding IS NULL'), ('host = ''host-5'''), ('host IN (''host-1'', ''host-2'')'),
+  ('host <> ''host-5'' AND cat = 1'), ('host > ''host-3'''), ('host IS NULL'), ('host = ''nowhere'''),
+  ('u = md5(''3'')::uuid'), ('u = ANY (ARRAY[md5(''4'')::uuid, md5(''5'')::uuid])'), ('u < md5(''7'')::uuid'),
+  ('host = ''host-7'' AND tenant < 20 AND u <> md5(''1'')::uuid');
 SELECT n, cond, c.* FROM fe_conds, fe_check(cond) c ORDER BY n;
 -- The same under each way of walking (hnsw.filter_mode; auto chose the
 -- exact pass for most of them at this size): totals over the conditions.
@@ -110,17 +114,31 @@ DROP INDEX fe_rq;
 
 -- An index built on an empty table, then filled.
 CREATE TABLE fe2 (LIKE fe);
-CREATE INDEX fe2_idx ON fe2 USING hnsw (embedding vector_cosine_ops, tenant, flag);
+CREATE INDEX fe2_idx ON fe2 USING hnsw (embedding vector_cosine_ops, tenant, flag, host);
 INSERT INTO fe2 SELECT * FROM fe_plain;
 SELECT count(*) AS returned,
        count(*) FILTER (WHERE NOT (tenant = 7 AND flag)) AS wrong
   FROM (SELECT * FROM fe2 WHERE tenant = 7 AND flag ORDER BY embedding <=> '[1,0,1,0,1,0,1,0]' LIMIT 20) s;
 
--- Errors: the vector must come first; filter columns of other types.
+-- text and uuid are kept as hashes: the executor rechecks (EXPLAIN shows
+-- the Index Cond all the same).
+EXPLAIN (COSTS OFF) SELECT id FROM fe2 WHERE host = 'host-5' ORDER BY embedding <=> '[1,1,1,1,1,1,1,1]' LIMIT 5;
+SELECT count(*) AS returned, count(*) FILTER (WHERE host IS DISTINCT FROM 'host-5') AS wrong
+  FROM (SELECT * FROM fe2 WHERE host = 'host-5' ORDER BY embedding <=> '[1,1,1,1,1,1,1,1]' LIMIT 500) s;
+SELECT count(*) FROM fe_plain WHERE host = 'host-5';
+
+-- Errors: the vector must come first; filter columns of other types; a
+-- text filter column under a nondeterministic collation.
 CREATE INDEX ON fe USING hnsw (tenant, embedding);
 CREATE INDEX ON fe USING hnsw (embedding, tenant int4_ops, embedding);
 CREATE INDEX ON fe USING hnsw (embedding, (tenant::text));
 CREATE INDEX ON fe USING hnsw (embedding, tenant bool_ops);
+CREATE INDEX ON fe USING hnsw (embedding, (tenant::numeric));
+CREATE COLLATION fe_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE INDEX ON fe USING hnsw (embedding, (host COLLATE fe_ci));
+CREATE INDEX fe_c ON fe USING hnsw (embedding, (host COLLATE "C"));
+DROP INDEX fe_c;
+DROP COLLATION fe_ci;
 RESET enable_seqscan;
 DROP FUNCTION fe_row, fe_check, fe_totals;
 DROP TABLE fe, fe_plain, fe2, fe_conds;

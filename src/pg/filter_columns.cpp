@@ -3,10 +3,12 @@
 
 extern "C" {
 #include "catalog/pg_type_d.h"
+#include "common/hashfn.h"
 #include "utils/array.h"
 #include "utils/date.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
 }
 
 namespace nmvec::pg {
@@ -27,6 +29,18 @@ int64_t datum_to_int64(Oid type, Datum d) {
         case TIMESTAMPOID:
         case TIMESTAMPTZOID:
             return DatumGetTimestamp(d);
+        case TEXTOID:
+        case VARCHAROID: {  // hashed: its bytes (deterministic collations only)
+            struct varlena* t = PG_DETOAST_DATUM_PACKED(d);
+            const uint64 h =
+                DatumGetUInt64(hash_any_extended(reinterpret_cast<const unsigned char*>(VARDATA_ANY(t)),
+                                                 static_cast<int>(VARSIZE_ANY_EXHDR(t)), 0));
+            if (reinterpret_cast<Pointer>(t) != DatumGetPointer(d)) pfree(t);
+            return static_cast<int64_t>(h);
+        }
+        case UUIDOID:
+            return static_cast<int64_t>(
+                DatumGetUInt64(hash_any_extended(DatumGetUUIDP(d)->data, UUID_LEN, 0)));
         default:
             elog(ERROR, "nmvec: no filter-column conversion for type %u", type);
     }
@@ -70,12 +84,17 @@ bool filter_type_width(Oid type, uint8_t* width) {
         case INT8OID:
         case TIMESTAMPOID:
         case TIMESTAMPTZOID:
+        case TEXTOID:
+        case VARCHAROID:
+        case UUIDOID:
             *width = 8;
             return true;
         default:
             return false;
     }
 }
+
+bool filter_type_hashed(Oid type) { return type == TEXTOID || type == VARCHAROID || type == UUIDOID; }
 
 nmvec::filter::RecordLayout filter_layout(Relation index) {
     TupleDesc desc = RelationGetDescr(index);
@@ -90,8 +109,18 @@ nmvec::filter::RecordLayout filter_layout(Relation index) {
                                    i + 1, RelationGetRelationName(index), format_type_be(type)),
                             errdetail("The first column of the index is the vector; the columns after it are "
                                       "filter columns, of type smallint, integer, bigint, boolean, date, "
-                                      "timestamp or timestamptz."),
+                                      "timestamp, timestamptz, text, varchar or uuid."),
                             errhint("Put the vector first, then the columns the queries filter on.")));
+        const Oid coll = TupleDescAttr(desc, i)->attcollation;
+        if (filter_type_hashed(type) && OidIsValid(coll) && !get_collation_isdeterministic(coll))
+            ereport(
+                ERROR,
+                (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                 errmsg("column %d of index \"%s\" has a nondeterministic collation", i + 1,
+                        RelationGetRelationName(index)),
+                 errdetail("Text filter columns are kept as a hash of their bytes, which strings "
+                           "equal under a nondeterministic collation do not share."),
+                 errhint("Index the column with a deterministic collation, e.g. (tenant COLLATE \"C\").")));
         widths.push_back(w);
     }
     if (widths.size() > 32)
@@ -112,8 +141,10 @@ void encode_filter_columns(const nmvec::filter::RecordLayout& layout, Relation i
     }
 }
 
-void filter_from_keys(Relation index, const ScanKeyData* keys, int nkeys, nmvec::filter::Filter* out) {
+void filter_from_keys(Relation index, const ScanKeyData* keys, int nkeys, nmvec::filter::Filter* out,
+                      bool* recheck) {
     TupleDesc desc = RelationGetDescr(index);
+    *recheck = false;
     for (int i = 0; i < nkeys; ++i) {
         const ScanKeyData& k = keys[i];
         if (k.sk_attno == 1) {
@@ -138,6 +169,16 @@ void filter_from_keys(Relation index, const ScanKeyData* keys, int nkeys, nmvec:
         const Oid type =
             OidIsValid(k.sk_subtype) ? k.sk_subtype : TupleDescAttr(desc, k.sk_attno - 1)->atttypid;
         const nmvec::filter::Op op = op_of(k.sk_strategy);
+        if (filter_type_hashed(TupleDescAttr(desc, k.sk_attno - 1)->atttypid)) {
+            // Stored as a hash: = and IN rule out a row whose hash differs,
+            // anything else only rules out NULL; the executor checks the
+            // rows returned (a hash can collide).
+            *recheck = true;
+            if (op != nmvec::filter::Op::kEq) {
+                out->add_null_test(col, false);
+                continue;
+            }
+        }
         if (!(k.sk_flags & SK_SEARCHARRAY)) {
             out->add(col, op, datum_to_int64(type, k.sk_argument));
             continue;

@@ -329,6 +329,7 @@ Buffer PageAccess::pin(BlockNumber blk, bool* held) {
 }
 
 void PageAccess::hold_pins(bool on, int share) {
+    attr_data_ = nullptr;  // its pin may go now
     if (!on) {
         for (BlockNumber blk : held_list_) {
             ReleaseBuffer(held_[blk]);
@@ -695,13 +696,25 @@ bool PageAccess::live(uint32 id) {
 
 bool PageAccess::passes(uint32 id) {
     if (filter_ == nullptr) return true;
+    const uint32 npp = layout_->nodes_per_page, page = id / npp;
+    const uint32 at = attr_offset(layout_->m);
+    // The node page last read, while its pin is held: an exact pass reads
+    // the records of a page one after another.
+    if (page == attr_page_ && attr_data_ != nullptr && id < layout_->n_elements)
+        return filter_->passes(
+            reinterpret_cast<const uint8_t*>(attr_data_ + (id % npp) * layout_->node_bytes + at));
     uint32 off;
     const BlockNumber blk = node_block_checked(id, &off);
     bool held;
     Buffer buf = pin(blk, &held);
-    const bool ok = filter_->passes(
-        reinterpret_cast<const uint8_t*>(stream_data(BufferGetPage(buf)) + off + attr_offset(layout_->m)));
-    unpin(buf, held);
+    const char* data = stream_data(BufferGetPage(buf));
+    const bool ok = filter_->passes(reinterpret_cast<const uint8_t*>(data + off + at));
+    if (held) {
+        attr_page_ = page;
+        attr_data_ = data;
+    } else {
+        unpin(buf, held);
+    }
     return ok;
 }
 

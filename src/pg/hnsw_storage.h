@@ -217,6 +217,8 @@ class PageAccess {
     std::vector<BlockNumber> held_list_;  // the blocks held_ holds
     uint32 n_held_ = 0, max_held_ = 0;
     const nmvec::filter::Filter* filter_ = nullptr;
+    uint32 attr_page_ = UINT32_MAX;    // passes(): the node stream page of attr_data_
+    const char* attr_data_ = nullptr;  // its data, while held pins keep it
     bool exclude_pending_ = false;
     uint32 excluded_base_ = 0;
     const std::vector<bool>* excluded_ = nullptr;

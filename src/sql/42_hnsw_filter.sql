@@ -91,3 +91,18 @@ CREATE OPERATOR CLASS timestamptz_ops DEFAULT FOR TYPE timestamptz USING hnsw AS
     OPERATOR 4 >=,
     OPERATOR 5 >,
     OPERATOR 6 <>;
+-- text and uuid: kept as a hash; = and IN narrow the walk, the executor rechecks.
+CREATE OPERATOR CLASS text_ops DEFAULT FOR TYPE text USING hnsw AS
+    OPERATOR 1 <,
+    OPERATOR 2 <=,
+    OPERATOR 3 =,
+    OPERATOR 4 >=,
+    OPERATOR 5 >,
+    OPERATOR 6 <>;
+CREATE OPERATOR CLASS uuid_ops DEFAULT FOR TYPE uuid USING hnsw AS
+    OPERATOR 1 <,
+    OPERATOR 2 <=,
+    OPERATOR 3 =,
+    OPERATOR 4 >=,
+    OPERATOR 5 >,
+    OPERATOR 6 <>;
