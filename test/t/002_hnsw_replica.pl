@@ -56,6 +56,31 @@ my $rq_primary = $primary->safe_psql('postgres', $rq);
 is(scalar(split(/,/, $rq_primary)), 50, 'the rabitq index returns 50 rows on the primary');
 is($standby->safe_psql('postgres', $rq), $rq_primary, 'the standby returns the same rows through its rabitq index');
 
+# Filter columns: an index built after the base backup, with rows added to
+# its pending list and linked synchronously; the standby's scans check the
+# same stored values (a filter that ruled in or out the wrong rows there
+# would show as other ids).
+$primary->safe_psql('postgres', q{
+  CREATE TABLE f AS SELECT id, v, id % 7 AS tenant, timestamptz '2025-10-01' - id * interval '1 minute' AS ts,
+                           'host-' || id % 5 AS host FROM t;
+  CREATE INDEX f_v ON f USING hnsw (v vector_l2_ops, tenant, ts, host);
+  INSERT INTO f SELECT i, ARRAY(SELECT cos(i + k) FROM generate_series(1, 8) k), i % 7, timestamptz '2025-10-01', 'host-' || i % 5
+    FROM generate_series(7001, 7100) i;
+  ALTER INDEX f_v SET (fastupdate = off);
+  INSERT INTO f SELECT i, ARRAY(SELECT sin(i - k) FROM generate_series(1, 8) k), i % 7, timestamptz '2025-10-01', 'host-' || i % 5
+    FROM generate_series(7101, 7200) i;
+});
+$primary->wait_for_catchup($standby);
+my $fq = q{SET enable_seqscan = off;
+  SELECT string_agg(id::text, ',') FROM (
+    SELECT id FROM f WHERE tenant = 3 AND host <> 'host-1' ORDER BY v <-> '[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8]' LIMIT 30) s;
+  SELECT count(*) FROM (SELECT id FROM f WHERE tenant IN (2, 4) AND ts > '2025-09-30'
+    ORDER BY v <-> '[1,1,1,1,1,1,1,1]' LIMIT 5000) s;};
+my $fq_primary = $primary->safe_psql('postgres', $fq);
+my @frows = split(/\n/, $fq_primary);
+is(scalar(split(/,/, $frows[0])), 30, 'the filtered index returns 30 rows on the primary');
+is($standby->safe_psql('postgres', $fq), $fq_primary, 'the standby returns the same rows through filter columns');
+
 # The pending list (fastupdate) on a hot standby: rows inserted on the
 # primary and not merged yet are found there too, and a merge on the primary
 # reaches the standby through WAL.
