@@ -1,5 +1,5 @@
 -- hnsw filter columns: CREATE INDEX ... USING hnsw (embedding, tenant, ...)
--- stores the columns after the vector in the index; conditions on them
+-- stores the columns besides the vector in the index; conditions on them
 -- (=, <>, <, <=, >, >=, = ANY, IS [NOT] NULL, their ANDs, cross-type
 -- integer comparisons) are scan keys the index checks while it walks, and
 -- the executor does not check them again: a wrong check would show as a
@@ -7,7 +7,8 @@
 -- of the table without the index: rows returned (k whenever k match), rows
 -- that do not match (0), and how many of the exact 10 nearest matching
 -- rows were returned. The same after inserts (pending list and
--- synchronous), deletes and VACUUM; EXPLAIN; errors.
+-- synchronous), deletes and VACUUM; a filter column before the vector
+-- (IN on it); EXPLAIN; errors.
 SELECT setseed(0.22);
 CREATE TABLE fe (id int PRIMARY KEY, embedding vector(8), tenant int4, cat int2, big int8, flag bool,
                  d date, ts timestamptz, t2 timestamp, host text, u uuid)
@@ -32,10 +33,11 @@ SET hnsw.ef_search = 100;
 
 -- One condition (SQL text on the columns), k rows: returned, expected
 -- (min(k, matching)), wrong (returned rows that do not match), hits (of
--- the exact k nearest matching rows). The query vector is row 17's.
+-- the exact k nearest matching rows). The query vector is row 17's (the
+-- row itself is deleted below).
 CREATE FUNCTION fe_check(cond text, k int DEFAULT 10)
 RETURNS TABLE (returned bigint, expected bigint, wrong bigint, hits bigint) LANGUAGE plpgsql AS $$
-DECLARE q vector := (SELECT embedding FROM fe_plain WHERE id = 17);
+DECLARE q vector := (fe_row(17)).embedding;
 BEGIN
   RETURN QUERY EXECUTE format($f$
     WITH got AS MATERIALIZED (SELECT id FROM fe WHERE %1$s ORDER BY embedding <-> $1 LIMIT %2$s),
@@ -127,9 +129,20 @@ SELECT count(*) AS returned, count(*) FILTER (WHERE host IS DISTINCT FROM 'host-
   FROM (SELECT * FROM fe2 WHERE host = 'host-5' ORDER BY embedding <=> '[1,1,1,1,1,1,1,1]' LIMIT 500) s;
 SELECT count(*) FROM fe_plain WHERE host = 'host-5';
 
--- Errors: the vector must come first; filter columns of other types; a
--- text filter column under a nondeterministic collation.
-CREATE INDEX ON fe USING hnsw (tenant, embedding);
+-- Filter columns before the vector: PostgreSQL 15 gives an index path
+-- that keeps the ORDER BY an IN list only on the leading column.
+CREATE INDEX fe_lead ON fe USING hnsw (tenant, embedding vector_l2_ops, cat);
+EXPLAIN (COSTS OFF) SELECT id FROM fe WHERE tenant IN (1, 2) AND cat = 3
+  ORDER BY embedding <-> '[1,1,1,1,1,1,1,1]' LIMIT 5;
+SELECT n, cond, c.* FROM fe_conds, fe_check(cond) c WHERE n IN (1, 2, 6, 7, 8, 25, 29, 30, 36) ORDER BY n;
+INSERT INTO fe SELECT (fe_row(i)).* FROM generate_series(3601, 3700) i;
+INSERT INTO fe_plain SELECT (fe_row(i)).* FROM generate_series(3601, 3700) i;
+SELECT n, cond, c.* FROM fe_conds, fe_check(cond) c WHERE n IN (1, 6, 8) ORDER BY n;
+DROP INDEX fe_lead;
+
+-- Errors: one vector column; filter columns of other types; a text
+-- filter column under a nondeterministic collation.
+CREATE INDEX ON fe USING hnsw (tenant, cat);
 CREATE INDEX ON fe USING hnsw (embedding, tenant int4_ops, embedding);
 CREATE INDEX ON fe USING hnsw (embedding, (tenant::text));
 CREATE INDEX ON fe USING hnsw (embedding, tenant bool_ops);

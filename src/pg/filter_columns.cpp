@@ -2,6 +2,7 @@
 #include "filter_columns.h"
 
 extern "C" {
+#include "access/genam.h"
 #include "catalog/pg_type_d.h"
 #include "common/hashfn.h"
 #include "utils/array.h"
@@ -96,21 +97,41 @@ bool filter_type_width(Oid type, uint8_t* width) {
 
 bool filter_type_hashed(Oid type) { return type == TEXTOID || type == VARCHAROID || type == UUIDOID; }
 
+int vector_column(Relation index) {
+    const int natts = IndexRelationGetNumberOfKeyAttributes(index);
+    int found = -1, count = 0;
+    for (int i = 0; i < natts; ++i) {
+        if (!OidIsValid(index_getprocid(index, static_cast<AttrNumber>(i + 1), 1))) continue;
+        if (found < 0) found = i;
+        ++count;
+    }
+    if (count != 1)
+        ereport(ERROR,
+                (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                 errmsg("hnsw index \"%s\" has %d vector columns", RelationGetRelationName(index), count),
+                 errdetail("An hnsw index orders by one vector or halfvec column; its other columns are "
+                           "filter columns."),
+                 errhint("Index one vector column, with the columns the queries filter on.")));
+    return found;
+}
+
 nmvec::filter::RecordLayout filter_layout(Relation index) {
     TupleDesc desc = RelationGetDescr(index);
     const int natts = IndexRelationGetNumberOfKeyAttributes(index);
+    const int vcol = vector_column(index);
     std::vector<uint8_t> widths;
-    for (int i = 1; i < natts; ++i) {
+    for (int i = 0; i < natts; ++i) {
+        if (i == vcol) continue;
         const Oid type = TupleDescAttr(desc, i)->atttypid;
         uint8_t w = 0;
         if (!filter_type_width(type, &w))
-            ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                            errmsg("column %d of index \"%s\" has type %s, which cannot be a filter column",
-                                   i + 1, RelationGetRelationName(index), format_type_be(type)),
-                            errdetail("The first column of the index is the vector; the columns after it are "
-                                      "filter columns, of type smallint, integer, bigint, boolean, date, "
-                                      "timestamp, timestamptz, text, varchar or uuid."),
-                            errhint("Put the vector first, then the columns the queries filter on.")));
+            ereport(ERROR,
+                    (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                     errmsg("column %d of index \"%s\" has type %s, which cannot be a filter column", i + 1,
+                            RelationGetRelationName(index), format_type_be(type)),
+                     errdetail("Besides its vector, an hnsw index's columns are filter columns, of type "
+                               "smallint, integer, bigint, boolean, date, timestamp, timestamptz, text, "
+                               "varchar or uuid.")));
         const Oid coll = TupleDescAttr(desc, i)->attcollation;
         if (filter_type_hashed(type) && OidIsValid(coll) && !get_collation_isdeterministic(coll))
             ereport(
@@ -134,8 +155,9 @@ void encode_filter_columns(const nmvec::filter::RecordLayout& layout, Relation i
                            const bool* isnull, uint8_t* out) {
     TupleDesc desc = RelationGetDescr(index);
     memset(out, 0, layout.bytes);
+    const int vcol = vector_column(index);
     for (size_t c = 0; c < layout.columns(); ++c) {
-        const int att = static_cast<int>(c) + 1;
+        const int att = static_cast<int>(c) + (static_cast<int>(c) >= vcol ? 1 : 0);
         const bool null = isnull[att];
         layout.set(out, c, null, null ? 0 : datum_to_int64(TupleDescAttr(desc, att)->atttypid, values[att]));
     }
@@ -145,16 +167,17 @@ void filter_from_keys(Relation index, const ScanKeyData* keys, int nkeys, nmvec:
                       bool* recheck) {
     TupleDesc desc = RelationGetDescr(index);
     *recheck = false;
+    const int vatt = vector_column(index) + 1;
     for (int i = 0; i < nkeys; ++i) {
         const ScanKeyData& k = keys[i];
-        if (k.sk_attno == 1) {
+        if (k.sk_attno == vatt) {
             // The vector column: only IS [NOT] NULL reaches the scan. Rows
             // with a NULL vector are not in the index.
             if (!(k.sk_flags & SK_SEARCHNOTNULL)) out->add_false();
             continue;
         }
         if (k.sk_attno < 1) elog(ERROR, "nmvec: a scan key on attribute %d", k.sk_attno);
-        const size_t col = static_cast<size_t>(k.sk_attno - 2);
+        const size_t col = static_cast<size_t>(k.sk_attno - (k.sk_attno > vatt ? 2 : 1));
         if (k.sk_flags & SK_ISNULL) {
             if (k.sk_flags & SK_SEARCHNULL)
                 out->add_null_test(col, true);

@@ -1,4 +1,4 @@
-// filter_columns.h — an index's filter columns (its key columns after the
+// filter_columns.h — an index's filter columns (its key columns besides the
 // vector): their stored layout, their values from a row, and the scan keys
 // of a WHERE clause on them (src/core/attr_filter.h holds the pure part).
 //
@@ -29,14 +29,20 @@ namespace nmvec::pg {
 constexpr StrategyNumber kFilterLt = 1, kFilterLe = 2, kFilterEq = 3, kFilterGe = 4, kFilterGt = 5,
                          kFilterNe = 6;
 
+/// The index's vector column (0-based): the one key column whose operator
+/// class has support function 1 (the vector opclasses). Raises 0A000 when
+/// there is none or more than one. Every other key column is a filter
+/// column, before or after it.
+int vector_column(Relation index);
+
 /// Whether values of type `type` can be a filter column, and their width.
 bool filter_type_width(Oid type, uint8_t* width);
 /// Whether a filter column of this type is stored as a hash.
 bool filter_type_hashed(Oid type);
 
-/// The layout of the index's filter columns (attributes 2..natts); empty
-/// (no columns) for a one-column index. Raises 0A000 for a column of a type
-/// that cannot be one, and for a vector column after the first.
+/// The layout of the index's filter columns (its key columns but the
+/// vector, in order); empty (no columns) for a one-column index. Raises
+/// 0A000 for a column of a type that cannot be one.
 nmvec::filter::RecordLayout filter_layout(Relation index);
 
 /// Write the filter-column values of one row (values/isnull of all the

@@ -3,6 +3,7 @@
 #include "hnsw_am.h"
 
 #include "am_common.h"
+#include "filter_columns.h"
 
 #include <cmath>
 
@@ -131,7 +132,7 @@ void costestimate(PlannerInfo* root, IndexPath* path, double /*loop_count*/, Cos
     Relation rel = index_open(index->indexoid, NoLock);
     const Options* opts = reinterpret_cast<const Options*>(rel->rd_options);
     int m = opts ? opts->m : 16;
-    int32 typmod = TupleDescAttr(RelationGetDescr(rel), 0)->atttypmod;
+    int32 typmod = TupleDescAttr(RelationGetDescr(rel), nmvec::pg::vector_column(rel))->atttypmod;
     index_close(rel, NoLock);
     double dims = typmod > 0 ? typmod : 384;
     double tuples = std::max(index->tuples, 1.0);
@@ -149,14 +150,8 @@ void costestimate(PlannerInfo* root, IndexPath* path, double /*loop_count*/, Cos
 }  // namespace
 
 void opclass_info(Relation index, nmvec::hnsw::Metric* metric, ElemKind* kind) {
-    if (!OidIsValid(index_getprocid(index, 1, 1)))
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                        errmsg("the first column of hnsw index \"%s\" is not a vector",
-                               RelationGetRelationName(index)),
-                        errdetail("An hnsw index orders by its first column, a vector or halfvec; the "
-                                  "columns after it are filter columns."),
-                        errhint("Put the vector column first.")));
-    FmgrInfo* proc = index_getprocinfo(index, 1, 1);
+    const AttrNumber att = static_cast<AttrNumber>(nmvec::pg::vector_column(index) + 1);
+    FmgrInfo* proc = index_getprocinfo(index, att, 1);
     int32 code = DatumGetInt32(FunctionCall1(proc, PointerGetDatum(nullptr)));
     *metric = static_cast<nmvec::hnsw::Metric>(code & 0xF);
     *kind = static_cast<ElemKind>(code >> 4);
@@ -279,7 +274,7 @@ PG_FUNCTION_INFO_V1(nmvec_hnsw_handler);
 
 extern "C" Datum nmvec_hnsw_handler(PG_FUNCTION_ARGS) {
     IndexAmRoutine* am = nmvec::pg::vector_am_routine();
-    // Filter columns after the vector (filter_columns.h): scan keys with
+    // Filter columns besides the vector (filter_columns.h): scan keys with
     // = ANY (array) and IS [NOT] NULL reach the scan.
     am->amcanmulticol = true;
     am->amsearcharray = true;

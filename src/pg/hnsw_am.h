@@ -93,6 +93,7 @@ struct InsertState {
     // Filter columns: their layout (read once per statement) and this row's values.
     nmvec::filter::RecordLayout attrs;
     bool attrs_known = false;
+    int vcol = 0;  // the vector column
     std::vector<uint8_t> attr_values;
     // fastupdate inserts of one statement take ids from a reserved run, in
     // runs of 1, 2, 4 ... 64: a COPY writes the meta page once per 64 rows,

@@ -51,6 +51,7 @@ struct BuildState {
     std::vector<ItemPointerData> tids;
     // Filter columns: their layout, and each loaded row's values (attrs.bytes each).
     nmvec::filter::RecordLayout attrs;
+    int vcol = 0;  // the vector column (filter_columns.h)
     std::vector<uint8_t> attr_data;
     std::vector<uint8_t> attr_tmp;
     std::vector<float> tmp;
@@ -110,8 +111,8 @@ void build_callback(Relation /*index*/, ItemPointer tid, Datum* values, bool* is
                     void* state) {
     BuildState& bs = *static_cast<BuildState*>(state);
     bs.heap_tuples += 1;
-    if (isnull[0]) return;
-    if (!load_vector(bs, values[0])) return;
+    if (isnull[bs.vcol]) return;
+    if (!load_vector(bs, values[bs.vcol])) return;
     if (bs.attrs.bytes > 0) encode_filter_columns(bs.attrs, bs.index, values, isnull, bs.attr_tmp.data());
     size_t n = bs.tids.size();
     if (bs.spill == nullptr &&
@@ -404,6 +405,7 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
     bs.quantizer = quantizer_for_build(index, bs.metric);
     bs.attrs = filter_layout(index);
     bs.attr_tmp.assign(bs.attrs.bytes, 0);
+    bs.vcol = vector_column(index);
     const Options* opts = reinterpret_cast<const Options*>(index->rd_options);
     if (opts) {
         bs.params.m = opts->m;
@@ -411,7 +413,7 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
     }
     bs.params.seed = kLevelSeed;
     bs.params.check();  // throws: m and ef_construction must agree
-    int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+    int32 typmod = TupleDescAttr(RelationGetDescr(index), vector_column(index))->atttypmod;
     bs.dims = typmod > 0 ? typmod : 0;
     bs.mem_limit = static_cast<size_t>(maintenance_work_mem) * 1024;
 
@@ -483,7 +485,7 @@ void buildempty(Relation index) {
         bs.params.m = opts->m;
         bs.params.ef_construction = opts->ef_construction;
     }
-    int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+    int32 typmod = TupleDescAttr(RelationGetDescr(index), vector_column(index))->atttypmod;
     bs.dims = typmod > 0 ? typmod : 0;
     Buffer buf = ReadBufferExtended(index, INIT_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);

@@ -228,26 +228,28 @@ using namespace nmvec::pg::hnsw;
 extern "C" bool nmvec_hnsw_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid,
                                   Relation /*heap*/, IndexUniqueCheck /*check*/, bool /*unchanged*/,
                                   IndexInfo* info) {
-    if (isnull[0]) return false;  // NULL vectors are not indexed
     bool inserted = false;
     nmvec::pg::guarded([&]() -> Datum {
         InsertState* st = insert_state(index, info);
+        if (!st->attrs_known) {  // once per statement
+            st->attrs = nmvec::pg::filter_layout(index);
+            st->vcol = nmvec::pg::vector_column(index);
+            st->attrs_known = true;
+            st->attr_values.assign(st->attrs.bytes, 0);
+        }
+        if (isnull[st->vcol]) return 0;  // NULL vectors are not indexed
+        const Datum vec = values[st->vcol];
         // Dims and element kind never change once set: a statement's later
         // inserts keep the layout (inserts that need it fresh re-read it).
         if (st->layout.dims == 0) read_layout(index, &st->layout);
         if (st->layout.dims == 0) {  // built empty, no typmod: the first vector decides
-            int dim = reinterpret_cast<const nmvec::pg::Vector*>(PG_DETOAST_DATUM(values[0]))->dim;
+            int dim = reinterpret_cast<const nmvec::pg::Vector*>(PG_DETOAST_DATUM(vec))->dim;
             ensure_dims(index, &st->layout, dim);
         }
-        if (!prepare_vector(st->layout, values[0], st->vec)) return 0;      // zero vector under cosine
+        if (!prepare_vector(st->layout, vec, st->vec)) return 0;            // zero vector under cosine
         if (!st->access || st->access_vec_bytes != st->layout.vec_bytes) {  // once per statement
             st->access = std::make_unique<PageAccess>(index, &st->layout);
             st->access_vec_bytes = st->layout.vec_bytes;
-        }
-        if (!st->attrs_known) {  // once per statement
-            st->attrs = nmvec::pg::filter_layout(index);
-            st->attrs_known = true;
-            st->attr_values.assign(st->attrs.bytes, 0);
         }
         if (st->attrs.bytes != st->layout.attr_bytes)
             report_corrupt(index,

@@ -6,7 +6,7 @@
 //    straddling pages. A node record is the element's heap TID, level,
 //    flags, the location of its upper-level tuple, its level-0 neighbour
 //    list (2m element ids of 4 bytes), and, in an index with filter
-//    columns (the index's columns after the vector), their values
+//    columns (the index's columns besides the vector), their values
 //    (attr_bytes: src/core/attr_filter.h's record), so that a scan checks
 //    a WHERE clause on them where it reads the neighbours.
 //  * vector pages: the elements' vectors as one byte stream, element i at

@@ -23,7 +23,7 @@
 // A NULL query (or a zero query under cosine, whose distances are all
 // undefined) returns every indexed row, in no particular order.
 //
-// Filter columns (the index's columns after the vector): the scan keys of
+// Filter columns (the index's columns besides the vector): the scan keys of
 // a WHERE clause on them are compiled into one nmvec::filter::Filter and
 // checked on each element's node record, in the walk (an element that
 // fails is never returned, and costs no heap visit), in the exact pass over

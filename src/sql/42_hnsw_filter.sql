@@ -1,5 +1,5 @@
 -- ---------------------------------------------------------------------------
--- hnsw filter columns: the index's columns after the vector
+-- hnsw filter columns: the index's columns besides the vector
 -- (src/pg/filter_columns.h). Strategies 1 <, 2 <=, 3 =, 4 >=, 5 >, 6 <>;
 -- with = ANY (array) and IS [NOT] NULL, conditions on these columns reach
 -- the index scan, which checks them on each element it walks.
