@@ -1,4 +1,5 @@
 // hnsw_storage.cpp — see hnsw_storage.h.
+#include "filter_columns.h"
 #include "hnsw_storage.h"
 
 #include <cmath>
@@ -217,6 +218,13 @@ void read_layout(Relation index, Layout* layout) {
     Meta meta;
     read_meta(index, &meta, &layout->nblocks);
     layout->load(&meta);
+    // Node records hold the filter columns: their size comes from the meta
+    // page, and must be what the index's columns take (a wrong one would
+    // read every record at the wrong place).
+    const uint32 want = nmvec::pg::filter_layout(index).bytes;
+    if (layout->attr_bytes != want)
+        report_corrupt(index, "The meta page has %u bytes of filter columns a node, the index's columns %u.",
+                       layout->attr_bytes, want);
     // The centre is written with the index and never changes: read once.
     if (layout->quantizer == kQuantRabitq && !layout->centre_read) {
         read_centre(index, *layout, &layout->centre);
