@@ -125,7 +125,6 @@ class IterativeSearch {
         swept_ = false;
         tail_ = false;
         first_round_ = true;
-        checks_ = 0;
         entry_.clear();
         if (opt.filter != FilterMode::kExact) entry_ = entry;
         need_round_ = true;
@@ -175,8 +174,6 @@ class IterativeSearch {
     size_t held_late() const { return late_.size(); }
     /// True when the last next() returned false because of max_visits.
     bool capped() const { return capped_; }
-    /// Filter evaluations so far (passes() calls).
-    uint64_t filter_checks() const { return checks_; }
     VisitedSet& visited() { return visited_; }
 
  private:
@@ -195,9 +192,7 @@ class IterativeSearch {
     template <class Access>
     bool passes(Access& a, uint32_t id) {
         if constexpr (HasPasses<Access>::value) {
-            if (!filtering()) return true;
-            ++checks_;
-            return a.passes(id);
+            return !filtering() || a.passes(id);
         } else {
             (void)a;
             (void)id;
@@ -371,7 +366,6 @@ class IterativeSearch {
     bool tail_ = false;   // emitting the late finds
     bool first_round_ = true;
     bool started_ = false;
-    uint64_t checks_ = 0;
 };
 
 /// Exact re-ranking of an IterativeSearch that walks on approximate

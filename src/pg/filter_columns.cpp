@@ -151,11 +151,10 @@ nmvec::filter::RecordLayout filter_layout(Relation index) {
     return nmvec::filter::RecordLayout::of(widths);
 }
 
-void encode_filter_columns(const nmvec::filter::RecordLayout& layout, Relation index, const Datum* values,
-                           const bool* isnull, uint8_t* out) {
+void encode_filter_columns(const nmvec::filter::RecordLayout& layout, Relation index, int vcol,
+                           const Datum* values, const bool* isnull, uint8_t* out) {
     TupleDesc desc = RelationGetDescr(index);
     memset(out, 0, layout.bytes);
-    const int vcol = vector_column(index);
     for (size_t c = 0; c < layout.columns(); ++c) {
         const int att = static_cast<int>(c) + (static_cast<int>(c) >= vcol ? 1 : 0);
         const bool null = isnull[att];

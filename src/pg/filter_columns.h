@@ -46,10 +46,10 @@ bool filter_type_hashed(Oid type);
 nmvec::filter::RecordLayout filter_layout(Relation index);
 
 /// Write the filter-column values of one row (values/isnull of all the
-/// index's columns, as ambuild and aminsert get them) into out
-/// (layout.bytes).
-void encode_filter_columns(const nmvec::filter::RecordLayout& layout, Relation index, const Datum* values,
-                           const bool* isnull, uint8_t* out);
+/// index's columns, as ambuild and aminsert get them; vcol: vector_column's
+/// answer, taken once by the caller) into out (layout.bytes).
+void encode_filter_columns(const nmvec::filter::RecordLayout& layout, Relation index, int vcol,
+                           const Datum* values, const bool* isnull, uint8_t* out);
 
 /// The scan keys as a Filter over the layout's columns (not compiled);
 /// *recheck: the executor must check the rows returned (a condition on a

@@ -113,7 +113,8 @@ void build_callback(Relation /*index*/, ItemPointer tid, Datum* values, bool* is
     bs.heap_tuples += 1;
     if (isnull[bs.vcol]) return;
     if (!load_vector(bs, values[bs.vcol])) return;
-    if (bs.attrs.bytes > 0) encode_filter_columns(bs.attrs, bs.index, values, isnull, bs.attr_tmp.data());
+    if (bs.attrs.bytes > 0)
+        encode_filter_columns(bs.attrs, bs.index, bs.vcol, values, isnull, bs.attr_tmp.data());
     size_t n = bs.tids.size();
     if (bs.spill == nullptr &&
         nmvec::hnsw::Graph::estimate_bytes(n + 1, static_cast<size_t>(bs.dims), bs.params) > bs.mem_limit) {

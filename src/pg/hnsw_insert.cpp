@@ -251,13 +251,10 @@ extern "C" bool nmvec_hnsw_insert(Relation index, Datum* values, bool* isnull, I
             st->access = std::make_unique<PageAccess>(index, &st->layout);
             st->access_vec_bytes = st->layout.vec_bytes;
         }
-        if (st->attrs.bytes != st->layout.attr_bytes)
-            report_corrupt(index,
-                           "The meta page has %u bytes of filter columns a node, the index's columns %u.",
-                           st->layout.attr_bytes, st->attrs.bytes);
         const uint8_t* attrs = nullptr;
         if (st->attrs.bytes > 0) {
-            nmvec::pg::encode_filter_columns(st->attrs, index, values, isnull, st->attr_values.data());
+            nmvec::pg::encode_filter_columns(st->attrs, index, st->vcol, values, isnull,
+                                             st->attr_values.data());
             attrs = st->attr_values.data();
         }
         if (fastupdate_of(index))

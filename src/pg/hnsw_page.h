@@ -273,6 +273,7 @@ struct Layout {
     /// Filter columns: bytes and count of their values in each node record
     /// (at attr_offset(m)); 0 without.
     uint32 attr_bytes = 0, attr_columns = 0;
+    bool attrs_checked = false;  // read_layout compared attr_bytes with the index's columns
     /// Bytes of one element's record in the vector stream (its stride):
     /// code_bytes of code (0 without a quantizer), then elem_bytes of vector.
     uint32 vec_bytes = 0, code_bytes = 0, elem_bytes = 0;

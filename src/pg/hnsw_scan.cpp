@@ -167,11 +167,7 @@ void start(IndexScanDesc scan, HnswScanState& s) {
     s.filtered = false;
     s.recheck = false;
     if (scan->numberOfKeys > 0) {
-        s.attrs = filter_layout(scan->indexRelation);
-        if (s.attrs.bytes != s.layout.attr_bytes)
-            report_corrupt(scan->indexRelation,
-                           "The meta page has %u bytes of filter columns a node, the index's columns %u.",
-                           s.layout.attr_bytes, s.attrs.bytes);
+        s.attrs = filter_layout(scan->indexRelation);  // read_layout checked its size
         s.filter = nmvec::filter::Filter();
         filter_from_keys(scan->indexRelation, scan->keyData, scan->numberOfKeys, &s.filter, &s.recheck);
         s.filter.compile(s.attrs);

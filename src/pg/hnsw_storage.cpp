@@ -220,11 +220,16 @@ void read_layout(Relation index, Layout* layout) {
     layout->load(&meta);
     // Node records hold the filter columns: their size comes from the meta
     // page, and must be what the index's columns take (a wrong one would
-    // read every record at the wrong place).
-    const uint32 want = nmvec::pg::filter_layout(index).bytes;
-    if (layout->attr_bytes != want)
-        report_corrupt(index, "The meta page has %u bytes of filter columns a node, the index's columns %u.",
-                       layout->attr_bytes, want);
+    // read every record at the wrong place). Written with the index, never
+    // changed: checked once per Layout, for every reader.
+    if (!layout->attrs_checked) {
+        const uint32 want = nmvec::pg::filter_layout(index).bytes;
+        if (layout->attr_bytes != want)
+            report_corrupt(index,
+                           "The meta page has %u bytes of filter columns a node, the index's columns %u.",
+                           layout->attr_bytes, want);
+        layout->attrs_checked = true;
+    }
     // The centre is written with the index and never changes: read once.
     if (layout->quantizer == kQuantRabitq && !layout->centre_read) {
         read_centre(index, *layout, &layout->centre);
