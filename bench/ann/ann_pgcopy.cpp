@@ -4,6 +4,9 @@
 //   ann_pgcopy split --rows N --tail-out FILE < COPY BINARY > COPY BINARY
 //       the first N tuples of the stream go to stdout, the rest to FILE, each
 //       a complete COPY BINARY stream (header and trailer).
+//   ann_pgcopy fvecs --out FILE.fvecs --labels FILE.i32 < COPY BINARY
+//       the vectors (last field of each tuple) as bench/ann's .fvecs, and a
+//       labels file of zeros (the scale runs have no label filters).
 //   ann_pgcopy knn --queries FILE [--k 10] [--out FILE] < COPY BINARY
 //       exact k nearest (L2, computed in double) of each query among the
 //       vectors of the stream (the last field of each tuple, in nmvec's
@@ -98,6 +101,25 @@ bool read_tuple(Reader& in, std::string& t, size_t& last_off, int32_t& last_len)
     return true;
 }
 
+/// The vector (nmvec's send form: int16 dims, int16 unused, big-endian
+/// float4s) in the last field of tuple t (at off, len bytes) into *out;
+/// returns its dimensions. Dies on anything else (tuple n, for the message).
+size_t append_vector(const std::string& t, size_t off, int32_t len, uint64_t n, std::vector<float>* out) {
+    if (len < 4)
+        ann::die(ann::strprintf("tuple %llu: the last field is not a vector", (unsigned long long)n));
+    const char* v = t.data() + off;
+    const int dims = be16(v);
+    if (dims < 1 || len != 4 + 4 * dims)
+        ann::die(ann::strprintf("tuple %llu: a malformed vector (%d dimensions in %d bytes)",
+                                (unsigned long long)n, dims, len));
+    out->resize(static_cast<size_t>(dims));
+    for (int j = 0; j < dims; ++j) {
+        const int32_t bits = be32(v + 4 + 4 * j);
+        memcpy(&(*out)[j], &bits, 4);
+    }
+    return out->size();
+}
+
 void write_all(FILE* f, const std::string& s, const char* what) {
     if (fwrite(s.data(), 1, s.size(), f) != s.size()) ann::die(std::string("write failed: ") + what);
 }
@@ -188,22 +210,14 @@ int knn(const std::string& queries_path, size_t k, const std::string& out_path) 
         batch.clear();
     };
     std::string t;
+    std::vector<float> vec;
     size_t off;
     int32_t len;
     while (read_tuple(in, t, off, len)) {
-        if (len < 4)
-            ann::die(ann::strprintf("tuple %llu: the last field is not a vector", (unsigned long long)n));
-        const char* v = t.data() + off;
-        const int dims = be16(v);
-        if (dims < 1 || static_cast<size_t>(dims) != d || len != 4 + 4 * dims)
-            ann::die(ann::strprintf("tuple %llu: a vector of %d dimensions, the queries have %zu",
-                                    (unsigned long long)n, dims, d));
-        for (int j = 0; j < dims; ++j) {
-            const int32_t bits = be32(v + 4 + 4 * j);
-            float f;
-            memcpy(&f, &bits, 4);
-            batch.push_back(f);
-        }
+        if (append_vector(t, off, len, n, &vec) != d)
+            ann::die(ann::strprintf("tuple %llu: a vector of %zu dimensions, the queries have %zu",
+                                    (unsigned long long)n, vec.size(), d));
+        batch.insert(batch.end(), vec.begin(), vec.end());
         ++n;
         if (batch.size() == kBatch * d) flush();
         if (n % 5000000 == 0)
@@ -224,13 +238,46 @@ int knn(const std::string& queries_path, size_t k, const std::string& out_path) 
     return 0;
 }
 
+/// The stream's vectors (last field of each tuple) as an .fvecs file, and a
+/// labels file of as many zeros (what bench/ann's programs read), one
+/// vector at a time.
+int fvecs(const std::string& out_path, const std::string& labels_path) {
+    Reader in(stdin);
+    read_header(in);
+    const std::string tmp = out_path + ".tmp";
+    FILE* f = fopen(tmp.c_str(), "wb");
+    if (f == nullptr) ann::die("cannot create " + tmp);
+    std::string t;
+    std::vector<float> vec;
+    size_t off;
+    int32_t len;
+    uint64_t n = 0;
+    size_t d = 0;
+    while (read_tuple(in, t, off, len)) {
+        const size_t dims = append_vector(t, off, len, n, &vec);
+        if (n == 0) d = dims;
+        if (dims != d)
+            ann::die(ann::strprintf("tuple %llu: %zu dimensions, not %zu", (unsigned long long)n, dims, d));
+        const int32_t di = static_cast<int32_t>(dims);
+        if (fwrite(&di, 4, 1, f) != 1 || fwrite(vec.data(), 4, dims, f) != dims)
+            ann::die("write failed: " + tmp);
+        ++n;
+    }
+    if (fclose(f) != 0 || rename(tmp.c_str(), out_path.c_str()) != 0) ann::die("write failed: " + out_path);
+    ann::write_i32(labels_path, std::vector<int32_t>(n, 0));
+    ann::log_line(ann::strprintf("%llu vectors of %zu dimensions", (unsigned long long)n, d));
+    return 0;
+}
+
 [[noreturn]] void usage(int status) {
     fputs(
         "usage: ann_pgcopy split --rows N --tail-out FILE < COPY BINARY > COPY BINARY\n"
         "       ann_pgcopy knn --queries FILE [--k 10] [--out FILE] < COPY BINARY\n"
+        "       ann_pgcopy fvecs --out FILE.fvecs --labels FILE.i32 < COPY BINARY\n"
         "  split: the first N tuples to stdout, the rest to FILE (both complete streams)\n"
         "  knn:   exact L2 distance of each query's k-th nearest vector (the last field\n"
-        "         of each tuple, nmvec's vector send form): \"qid distance\" lines\n",
+        "         of each tuple, nmvec's vector send form): \"qid distance\" lines\n"
+        "  fvecs: those vectors as an .fvecs file, and as many zero labels\n",
         status == 0 ? stdout : stderr);
     exit(status);
 }
@@ -242,7 +289,7 @@ int main(int argc, char** argv) {
     if (argc < 2) usage(2);
     const std::string cmd = argv[1];
     if (cmd == "--help" || cmd == "-h") usage(0);
-    std::string tail_out, queries, out;
+    std::string tail_out, queries, out, labels;
     long long rows = -1, k = 10;
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i], v;
@@ -268,6 +315,8 @@ int main(int argc, char** argv) {
             queries = v;
         else if (a == "--out")
             out = v;
+        else if (a == "--labels")
+            labels = v;
         else
             usage(2);
         if (end != nullptr && (*end != '\0' || v.empty())) usage(2);
@@ -275,6 +324,10 @@ int main(int argc, char** argv) {
     if (cmd == "split") {
         if (rows < 0 || tail_out.empty()) usage(2);
         return split(static_cast<uint64_t>(rows), tail_out);
+    }
+    if (cmd == "fvecs") {
+        if (out.empty() || labels.empty()) usage(2);
+        return fvecs(out, labels);
     }
     if (cmd == "knn") {
         if (queries.empty() || k < 1) usage(2);

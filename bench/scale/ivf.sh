@@ -267,9 +267,9 @@ if [ "$FAISS" = 1 ]; then
     log "exporting the vectors for FAISS"
     # The rows the build had (the tail COPYs added more).
     psql -qXAt -c "COPY (SELECT embedding FROM events WHERE id <= $ROWS) TO STDOUT (FORMAT binary)" \
-        | python3 bench/scale/pgcopy_to_fvecs.py "$FD/base.fvecs" "$FD/base_labels.i32"
+        | "$PGC" fvecs --out "$FD/base.fvecs" --labels "$FD/base_labels.i32" 2>>"$RUN/faiss.log"
     psql -qXAt -c "COPY (SELECT embedding FROM queries ORDER BY qid) TO STDOUT (FORMAT binary)" \
-        | python3 bench/scale/pgcopy_to_fvecs.py "$FD/query.fvecs" "$FD/query_labels.i32"
+        | "$PGC" fvecs --out "$FD/query.fvecs" --labels "$FD/query_labels.i32" 2>>"$RUN/faiss.log"
     "$B/bench/ann/ann_gt" --dir "$FD" --k 10 --threads "$(nproc)" >"$RUN/ann_gt.log" 2>&1
     systems=faiss-ivf
     "$B/bench/ann/ann_baseline" --help 2>&1 | grep -q faiss-ivfsq8 && systems=faiss-ivf,faiss-ivfsq8
