@@ -110,6 +110,58 @@ struct RecordLayout {
     }
 };
 
+/// A zone: what the records of one node page hold, so that a pass over
+/// every element skips a page none of whose records can pass. Per column:
+/// whether a NULL and whether a value occurs (two 32-bit masks, bit =
+/// column), the smallest and largest value (int64 each), and a 256-bit set
+/// of the values' hashes. All zero is the empty zone, which is what a new
+/// page holds. A zone only grows (records are added, never changed), so a
+/// filter it rules out can match none of its records: min/max prune ranges
+/// (a time window over rows appended in time order skips every page outside
+/// it), the hash set prunes equality and IN (a tenant absent from a page).
+struct ZoneLayout {
+    static constexpr uint32_t kHeader = 8;
+    static constexpr uint32_t kBitBytes = 32;
+    static constexpr uint32_t kPerColumn = 16 + kBitBytes;
+
+    static uint32_t bytes(const RecordLayout& l) {
+        return kHeader + kPerColumn * static_cast<uint32_t>(l.columns());
+    }
+    /// The hash set's bit of value v (Fibonacci hashing: consecutive and
+    /// evenly spaced values land on different bits).
+    static uint32_t bit_of(int64_t v) {
+        return static_cast<uint32_t>((static_cast<uint64_t>(v) * 0x9E3779B97F4A7C15ull) >> 56);
+    }
+    /// Widens zone to cover record rec.
+    static void add(uint8_t* zone, const RecordLayout& l, const uint8_t* rec) {
+        uint32_t has_null, has_value;
+        memcpy(&has_null, zone, 4);
+        memcpy(&has_value, zone + 4, 4);
+        for (size_t c = 0; c < l.columns(); ++c) {
+            const uint32_t bit = 1u << c;
+            if (l.is_null(rec, c)) {
+                has_null |= bit;
+                continue;
+            }
+            const int64_t v = l.value(rec, c);
+            uint8_t* col = zone + kHeader + kPerColumn * c;
+            int64_t lo, hi;
+            memcpy(&lo, col, 8);
+            memcpy(&hi, col + 8, 8);
+            if (!(has_value & bit)) lo = hi = v;
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+            memcpy(col, &lo, 8);
+            memcpy(col + 8, &hi, 8);
+            const uint32_t b = bit_of(v);
+            col[16 + b / 8] |= static_cast<uint8_t>(1u << (b % 8));
+            has_value |= bit;
+        }
+        memcpy(zone, &has_null, 4);
+        memcpy(zone + 4, &has_value, 4);
+    }
+};
+
 enum class Op : uint8_t { kLt, kLe, kEq, kGe, kGt, kNe, kIn, kIsNull, kIsNotNull };
 
 class Filter {
@@ -216,6 +268,39 @@ class Filter {
 
     /// True when no record can pass (after compile()).
     bool impossible() const { return impossible_; }
+
+    /// False when no record of a zone (ZoneLayout, same record layout) can
+    /// pass; true when some may (after compile()).
+    bool zone_may_pass(const uint8_t* zone) const {
+        if (impossible_) return false;
+        uint32_t has_null, has_value;
+        memcpy(&has_null, zone, 4);
+        memcpy(&has_value, zone + 4, 4);
+        for (const Test& t : tests_) {
+            const uint32_t bit = 1u << t.col;
+            if (t.need_null && !(has_null & bit)) return false;
+            if (!t.need_value) continue;
+            if (!(has_value & bit)) return false;
+            const uint8_t* col = zone + ZoneLayout::kHeader + ZoneLayout::kPerColumn * t.col;
+            int64_t lo, hi;
+            memcpy(&lo, col, 8);
+            memcpy(&hi, col + 8, 8);
+            if (hi < t.lo || lo > t.hi) return false;
+            const uint8_t* bits = col + 16;
+            auto in_set = [&](int64_t v) {
+                const uint32_t b = ZoneLayout::bit_of(v);
+                return v >= lo && v <= hi && ((bits[b / 8] >> (b % 8)) & 1u);
+            };
+            if (t.has_in) {
+                if (std::none_of(t.in.begin(), t.in.end(), in_set)) return false;
+            } else if (t.lo == t.hi && !in_set(t.lo)) {
+                return false;
+            }
+            // Every value is the one <> rules out.
+            if (lo == hi && !t.ne.empty() && std::binary_search(t.ne.begin(), t.ne.end(), lo)) return false;
+        }
+        return true;
+    }
 
     /// Whether the record passes every condition (after compile()).
     bool passes(const uint8_t* rec) const {

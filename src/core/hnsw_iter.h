@@ -53,7 +53,9 @@
 // Access is the same concept as in hnsw.h (distance(id), neighbors(id,
 // level, f)), plus bool live(id): deleted elements are traversed but never
 // emitted, prefetch(ids, n): a hint that those vectors are needed next, and
-// size(): one past the largest id; with a filter, passes(id).
+// size(): one past the largest id; with a filter, passes(id), and
+// optionally next_candidate(id) (the first id >= id that may pass: the sweep
+// skips what it rules out, e.g. pages whose summary no element can pass).
 #pragma once
 
 #include <algorithm>
@@ -77,6 +79,14 @@ struct HasPasses : std::false_type {};
 template <class A>
 struct HasPasses<A, std::void_t<decltype(std::declval<A&>().passes(uint32_t{0}))>> : std::true_type {};
 
+/// Whether Access has next_candidate(id): the first id >= id that may pass
+/// the filter (whole pages skipped by a summary of their values).
+template <class A, class = void>
+struct HasNextCandidate : std::false_type {};
+template <class A>
+struct HasNextCandidate<A, std::void_t<decltype(std::declval<A&>().next_candidate(uint32_t{0}))>>
+    : std::true_type {};
+
 /// The filter mode for a filter that `selectivity` (0..1) of the `n`
 /// elements pass, for a walk at `ef`: an exact pass when few pass (at most
 /// kExactRows, or 20 ef), kTraverse when most do, kTwoHop between (its
@@ -85,17 +95,27 @@ struct HasPasses<A, std::void_t<decltype(std::declval<A&>().passes(uint32_t{0}))
 /// kTwoHopSelectivity whichever of kTraverse and kExact costs less: a walk
 /// through failing elements computes about 1.6 ef / selectivity distances
 /// (measured at 1 % and 2 %), the exact pass one per passing element plus a
-/// filter check of every element (kCheckCost of a distance).
+/// filter check (kCheckCost of a distance) of every element it looks at:
+/// all of them, or with page summaries (`zones`) the `check_share` of them
+/// on pages whose summary may pass, plus kZoneCost an element for reading
+/// every page's summary.
 constexpr double kTraverseSelectivity = 0.3;
 constexpr double kTwoHopSelectivity = 0.05;
 constexpr double kExactRows = 2000;
 constexpr double kCheckCost = 1.0 / 16;
-inline FilterMode choose_filter_mode(double selectivity, double n, size_t ef) {
+constexpr double kZoneCost = 1.0 / 64;
+inline double exact_pass_cost(double selectivity, double n, double check_share = 1.0, bool zones = false) {
+    return selectivity * n + n * (kCheckCost * (zones ? check_share : 1.0) + (zones ? kZoneCost : 0.0));
+}
+inline FilterMode choose_filter_mode(double selectivity, double n, size_t ef, double check_share = 1.0,
+                                     bool zones = false) {
     const double rows = selectivity * n, e = static_cast<double>(std::max<size_t>(ef, 1));
     if (rows <= kExactRows || rows <= 20.0 * e) return FilterMode::kExact;
     if (selectivity >= kTraverseSelectivity) return FilterMode::kTraverse;
     if (selectivity >= kTwoHopSelectivity) return FilterMode::kTwoHop;
-    return 1.6 * e / selectivity <= rows + kCheckCost * n ? FilterMode::kTraverse : FilterMode::kExact;
+    return 1.6 * e / selectivity <= exact_pass_cost(selectivity, n, check_share, zones)
+               ? FilterMode::kTraverse
+               : FilterMode::kExact;
 }
 
 class IterativeSearch {
@@ -200,6 +220,16 @@ class IterativeSearch {
         }
     }
 
+    template <class Access>
+    uint32_t next_candidate(Access& a, uint32_t id) {
+        if constexpr (HasNextCandidate<Access>::value) {
+            return filtering() ? a.next_candidate(id) : id;
+        } else {
+            (void)a;
+            return id;
+        }
+    }
+
     /// The entry points (reset's, distances set) become candidates; those
     /// that pass the filter also go to the pool. A failing entry point is
     /// still where the walk starts from.
@@ -222,7 +252,7 @@ class IterativeSearch {
         if (!swept_ && !capped_) {
             swept_ = true;
             const uint32_t n = a.size();
-            for (uint32_t id = 0; id < n; ++id) {
+            for (uint32_t id = next_candidate(a, 0); id < n; id = next_candidate(a, id + 1)) {
                 if (visited_.contains(id) || !passes(a, id)) continue;
                 visited_.insert(id);
                 if (visits_ >= opt_.max_visits) {

@@ -328,14 +328,14 @@ NMVEC_FUNCTION(nmvec_index_stats) {
     // that crashed before writing its node is neither live nor deleted.
     int64 live = 0, deleted = 0;
     if (meta.n_elements > 0) {
-        const uint32 npp = nodes_per_page(meta.m, meta_attr_bytes(meta)),
-                     nb = node_bytes(meta.m, meta_attr_bytes(meta));
+        const uint32 npp = meta_nodes_per_page(meta), nb = node_bytes(meta.m),
+                     records_at = meta_zone_bytes(meta) + npp * meta_attr_bytes(meta);
         uint32 id = 0;
         for (uint32 e = 0; e < meta.n_node_extents && id < meta.n_elements; ++e) {
             for (uint32 p = 0; p < meta.node_extents[e].pages && id < meta.n_elements; ++p) {
                 Buffer nbuf = ReadBuffer(rel, meta.node_extents[e].start + p);
                 LockBuffer(nbuf, BUFFER_LOCK_SHARE);
-                const char* data = stream_data(BufferGetPage(nbuf));
+                const char* data = stream_data(BufferGetPage(nbuf)) + records_at;
                 for (uint32 i = 0; i < npp && id < meta.n_elements; ++i, ++id) {
                     const NodeHeader* h = reinterpret_cast<const NodeHeader*>(data + i * nb);
                     if (!ItemPointerIsValid(&h->heap_tid)) continue;

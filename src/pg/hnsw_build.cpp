@@ -249,6 +249,8 @@ void write_meta(Page page, const BuildState& bs, const nmvec::hnsw::Graph* g, ui
         meta->attr_marker = kAttrMarker;
         meta->attr_bytes = static_cast<uint16>(bs.attrs.bytes);
         meta->attr_columns = static_cast<uint16>(bs.attrs.columns());
+        meta->zone_marker = kZoneMarker;
+        meta->zone_bytes = nmvec::filter::ZoneLayout::bytes(bs.attrs);
     }
     if (centre != InvalidBlockNumber) {
         meta->centre_marker = kCentreMarker;
@@ -303,7 +305,10 @@ void write_graph(Relation index, BuildState& bs, const nmvec::hnsw::Graph& g) {
     if (BufferIsValid(ubuf)) finish_page(ubuf);
 
     // Node pages.
-    const uint32 ab = bs.attrs.bytes, npp = nodes_per_page(m, ab), nb = node_bytes(m, ab);
+    // Each page's data: its zone, its elements' filter-column values, their
+    // node records (hnsw_page.h).
+    const uint32 ab = bs.attrs.bytes, zb = ab > 0 ? nmvec::filter::ZoneLayout::bytes(bs.attrs) : 0,
+                 npp = nodes_per_page(m, ab, zb), nb = node_bytes(m), records_at = zb + npp * ab;
     Extent nodes{InvalidBlockNumber, 0};
     Buffer buf = InvalidBuffer;
     for (uint32 id = 0; id < n; ++id) {
@@ -312,7 +317,8 @@ void write_graph(Relation index, BuildState& bs, const nmvec::hnsw::Graph& g) {
             buf = new_page(index, kNodePage);
             if (nodes.pages++ == 0) nodes.start = BufferGetBlockNumber(buf);
         }
-        char* rec = stream_data(BufferGetPage(buf)) + (id % npp) * nb;
+        char* data = stream_data(BufferGetPage(buf));
+        char* rec = data + records_at + (id % npp) * nb;
         memset(rec, 0, nb);
         NodeHeader* h = reinterpret_cast<NodeHeader*>(rec);
         h->heap_tid = bs.tids[id];
@@ -323,7 +329,11 @@ void write_graph(Relation index, BuildState& bs, const nmvec::hnsw::Graph& g) {
         const uint32* ids = g.links(id, 0, &cnt);
         h->count0 = static_cast<uint16>(cnt);
         memcpy(rec + sizeof(NodeHeader), ids, cnt * sizeof(uint32));
-        if (ab > 0) memcpy(rec + attr_offset(m), bs.attr_data.data() + static_cast<size_t>(id) * ab, ab);
+        if (ab > 0) {
+            const uint8_t* attrs = bs.attr_data.data() + static_cast<size_t>(id) * ab;
+            memcpy(data + zb + (id % npp) * ab, attrs, ab);
+            nmvec::filter::ZoneLayout::add(reinterpret_cast<uint8_t*>(data), bs.attrs, attrs);
+        }
     }
     if (BufferIsValid(buf)) finish_page(buf);
 

@@ -189,7 +189,7 @@ void insert_pending(Relation index, ItemPointer heap_tid, const void* vec, const
         clear_pending(index, layout, id);
         return;
     }
-    const uint64 per_element = uint64{layout.vec_bytes} + layout.node_bytes;
+    const uint64 per_element = uint64{layout.vec_bytes} + layout.node_bytes + layout.attr_bytes;
     const uint64 bytes = uint64{n - fp} * per_element, limit = pending_limit_bytes(index);
     if (bytes <= limit) return;
     // Over the limit: a background worker merges while inserts go on. Over

@@ -110,15 +110,20 @@ constexpr uint32 kSelectivitySample = 256;
 
 /// The share of sampled elements that pass the filter (ids spread evenly,
 /// so a filter on a column that follows insertion order, such as a time
-/// window, is sampled over the whole range); half an element when none does.
-double estimate_selectivity(PageAccess& a, uint32 n) {
+/// window, is sampled over the whole range); half an element when none
+/// does. *pages: the share of the samples' node pages whose zone may pass
+/// (what an exact pass looks at; 1 without zones).
+double estimate_selectivity(PageAccess& a, uint32 n, double* pages) {
+    *pages = 1.0;
     if (n == 0) return 1.0;
     const uint32 samples = std::min(n, kSelectivitySample);
-    uint32 hits = 0;
+    uint32 hits = 0, candidates = 0;
     for (uint32 i = 0; i < samples; ++i) {
         const uint32 id = static_cast<uint32>((uint64{i} * n + n / 2) / samples);
         hits += a.passes(id) ? 1 : 0;
+        candidates += a.zone_may_pass(id) ? 1 : 0;
     }
+    *pages = std::max(0.5, static_cast<double>(candidates)) / samples;
     return std::max(0.5, static_cast<double>(hits)) / samples;
 }
 
@@ -209,13 +214,15 @@ void start(IndexScanDesc scan, HnswScanState& s) {
     nmvec::hnsw::IterativeSearch::Options opt;
     opt.ef = static_cast<size_t>(g_ef_search);
     if (s.filtered) {
-        s.selectivity = estimate_selectivity(a, s.layout.n_elements);
+        double pages;
+        s.selectivity = estimate_selectivity(a, s.layout.n_elements, &pages);
         opt.filter = g_filter_mode == kFilterAuto
-                         ? nmvec::hnsw::choose_filter_mode(s.selectivity, s.layout.n_elements, opt.ef)
+                         ? nmvec::hnsw::choose_filter_mode(s.selectivity, s.layout.n_elements, opt.ef, pages,
+                                                           s.layout.zone_bytes > 0)
                          : static_cast<nmvec::hnsw::FilterMode>(g_filter_mode);
-        // The exact pass reads every node page in order: keep them pinned
-        // (a walk is faster without: tried, 2x slower at 10 % and 50 %).
-        if (opt.filter == nmvec::hnsw::FilterMode::kExact) a.hold_pins(true);
+        // (No held pins: the exact pass keeps the node page it reads pinned
+        // in filter_page(); holding every page cost more, and a walk is 2x
+        // slower with them.)
     }
     const nmvec::hnsw::Neighbor start =
         opt.filter == nmvec::hnsw::FilterMode::kExact
@@ -239,6 +246,8 @@ bool next_tuple(IndexScanDesc scan, HnswScanState& s) {
     PageAccess& a = *s.access;
     if (s.unordered) {
         while (s.next_id < s.layout.n_elements) {
+            if (s.filtered) s.next_id = a.next_candidate(s.next_id);  // skips pages no element passes
+            if (s.next_id >= s.layout.n_elements) break;
             uint32 id = s.next_id++;
             if (a.live(id) && (!s.filtered || a.passes(id))) {
                 scan->xs_heaptid = a.last_tid();

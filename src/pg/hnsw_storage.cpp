@@ -124,12 +124,27 @@ void check_meta(Relation index, const Meta& meta, BlockNumber nblocks) {
         check_extents(index, "vector", meta.vector_extents, meta.n_vector_extents, nblocks);
     const uint32 vb =
         record_bytes(static_cast<int>(meta.dims), static_cast<ElemKind>(meta.elem_kind), meta.quantizer);
+    if (meta.attr_marker == kAttrMarker && meta.zone_marker != kZoneMarker)
+        ereport(
+            ERROR,
+            (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+             errmsg("hnsw index \"%s\" keeps its filter columns in a layout this build does not read",
+                    RelationGetRelationName(index)),
+             errdetail("It was built by a development version of nmvec."), errhint("REINDEX the index.")));
     if (meta.attr_marker == kAttrMarker &&
         (meta.attr_bytes > kMaxAttrBytes || meta.attr_columns == 0 || meta.attr_columns > 32 ||
          meta.attr_bytes < (meta.attr_columns + 7u) / 8u + meta.attr_columns))
         report_corrupt(index, "The meta page has %u filter columns in %u bytes a node.", meta.attr_columns,
                        meta.attr_bytes);
-    if (meta.n_elements > node_pages * nodes_per_page(meta.m, meta_attr_bytes(meta)) ||
+    // A zone: 8 bytes and 48 per filter column (ZoneLayout::bytes), and
+    // room for a node record after it.
+    if (meta_zone_bytes(meta) != 0 &&
+        (meta_zone_bytes(meta) !=
+             nmvec::filter::ZoneLayout::kHeader + nmvec::filter::ZoneLayout::kPerColumn * meta.attr_columns ||
+         meta_nodes_per_page(meta) == 0))
+        report_corrupt(index, "The meta page has %u bytes of zone for %u filter columns.", meta.zone_bytes,
+                       meta.attr_columns);
+    if (meta.n_elements > node_pages * meta_nodes_per_page(meta) ||
         stream_slices(meta.n_elements, vb, kSliceBytes) > vector_pages)
         report_corrupt(index,
                        "The meta page counts %u elements, more than its node and vector extents (%llu and "
@@ -184,8 +199,11 @@ void Layout::load(const Meta* meta) {
     elem_kind = static_cast<ElemKind>(meta->elem_kind);
     attr_bytes = meta_attr_bytes(*meta);
     attr_columns = meta_attr_columns(*meta);
-    node_bytes = hnsw::node_bytes(m, attr_bytes);
-    nodes_per_page = hnsw::nodes_per_page(m, attr_bytes);
+    zone_bytes = meta_zone_bytes(*meta);
+    node_bytes = hnsw::node_bytes(m);
+    nodes_per_page = hnsw::nodes_per_page(m, attr_bytes, zone_bytes);
+    attrs_at = zone_bytes;
+    records_at = zone_bytes + nodes_per_page * attr_bytes;
     quantizer = meta->quantizer;
     code_bytes = hnsw::code_bytes(static_cast<int>(dims), quantizer);
     code_used = hnsw::code_used_bytes(static_cast<int>(dims), quantizer);
@@ -223,7 +241,8 @@ void read_layout(Relation index, Layout* layout) {
     // read every record at the wrong place). Written with the index, never
     // changed: checked once per Layout, for every reader.
     if (!layout->attrs_checked) {
-        const uint32 want = nmvec::pg::filter_layout(index).bytes;
+        layout->attrs = nmvec::pg::filter_layout(index);
+        const uint32 want = layout->attrs.bytes;
         if (layout->attr_bytes != want)
             report_corrupt(index,
                            "The meta page has %u bytes of filter columns a node, the index's columns %u.",
@@ -342,7 +361,7 @@ Buffer PageAccess::pin(BlockNumber blk, bool* held) {
 }
 
 void PageAccess::hold_pins(bool on, int share) {
-    attr_data_ = nullptr;  // its pin may go now
+    release_filter_page();
     if (!on) {
         for (BlockNumber blk : held_list_) {
             ReleaseBuffer(held_[blk]);
@@ -707,28 +726,51 @@ bool PageAccess::live(uint32 id) {
     return ok;
 }
 
+const char* PageAccess::filter_page(uint32 id) {
+    // Ids of the pinned page compare without a division (an exact pass
+    // asks for every id of a page in turn).
+    if (id - attr_first_ >= layout_->nodes_per_page || attr_buf_ == InvalidBuffer) {
+        release_filter_page();
+        uint32 off;
+        attr_buf_ = pin(node_block_checked(id, &off), &attr_held_);
+        attr_first_ = id - id % layout_->nodes_per_page;
+    }
+    return stream_data(BufferGetPage(attr_buf_));
+}
+
+void PageAccess::release_filter_page() {
+    if (attr_buf_ != InvalidBuffer && !attr_held_) ReleaseBuffer(attr_buf_);
+    attr_buf_ = InvalidBuffer;
+}
+
+bool PageAccess::zone_may_pass(uint32 id) {
+    if (filter_ == nullptr || layout_->zone_bytes == 0) return true;
+    if (id - zone_first_ >= layout_->nodes_per_page || zone_first_ == UINT32_MAX) {
+        const char* data = filter_page(id);
+        // Inserts widen the zone under an exclusive lock.
+        LockBuffer(attr_buf_, BUFFER_LOCK_SHARE);
+        zone_ok_ = filter_->zone_may_pass(reinterpret_cast<const uint8_t*>(data));
+        LockBuffer(attr_buf_, BUFFER_LOCK_UNLOCK);
+        zone_first_ = attr_first_;
+    }
+    return zone_ok_;
+}
+
+uint32 PageAccess::next_candidate(uint32 id) {
+    if (filter_ == nullptr || layout_->zone_bytes == 0) return id;
+    const uint32 npp = layout_->nodes_per_page, n = layout_->n_elements;
+    for (; id < n; id = (id / npp + 1) * npp)
+        if (zone_may_pass(id)) return id;
+    return n;
+}
+
 bool PageAccess::passes(uint32 id) {
     if (filter_ == nullptr) return true;
-    const uint32 npp = layout_->nodes_per_page, page = id / npp;
-    const uint32 at = attr_offset(layout_->m);
-    // The node page last read, while its pin is held: an exact pass reads
+    // The page stays pinned until another is needed: an exact pass reads
     // the records of a page one after another.
-    if (page == attr_page_ && attr_data_ != nullptr && id < layout_->n_elements)
-        return filter_->passes(
-            reinterpret_cast<const uint8_t*>(attr_data_ + (id % npp) * layout_->node_bytes + at));
-    uint32 off;
-    const BlockNumber blk = node_block_checked(id, &off);
-    bool held;
-    Buffer buf = pin(blk, &held);
-    const char* data = stream_data(BufferGetPage(buf));
-    const bool ok = filter_->passes(reinterpret_cast<const uint8_t*>(data + off + at));
-    if (held) {
-        attr_page_ = page;
-        attr_data_ = data;
-    } else {
-        unpin(buf, held);
-    }
-    return ok;
+    const char* data = filter_page(id);
+    return filter_->passes(reinterpret_cast<const uint8_t*>(data + layout_->attrs_at +
+                                                            (id - attr_first_) * layout_->attr_bytes));
 }
 
 // ---- writing ---------------------------------------------------------------------------------
@@ -814,7 +856,7 @@ uint32 allocate_elements(Relation index, Layout* layout, uint32 count) {
     if (count == 0 || uint64{id} + count >= kNoEntry)
         ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                         errmsg("hnsw index \"%s\" has too many elements", RelationGetRelationName(index))));
-    uint32 npp = nodes_per_page(meta->m, meta_attr_bytes(*meta));
+    uint32 npp = meta_nodes_per_page(*meta);
     uint32 vb =
         record_bytes(static_cast<int>(meta->dims), static_cast<ElemKind>(meta->elem_kind), meta->quantizer);
     const uint32 last = id + count - 1;
@@ -935,8 +977,15 @@ void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_
     h->flags = flags;
     h->upper_tid = upper;
     h->count0 = 0;
-    if (attrs != nullptr && layout->attr_bytes > 0)
-        memcpy(rec + attr_offset(layout->m), attrs, layout->attr_bytes);
+    if (attrs != nullptr && layout->attr_bytes > 0) {
+        if (layout->attrs.bytes != layout->attr_bytes) elog(ERROR, "hnsw: filter columns not read");
+        memcpy(stream_data(page) + layout->attr_offset(id), attrs, layout->attr_bytes);
+        // The page's zone covers the record in the same WAL record: a scan
+        // that skips the page by its zone can never miss the element.
+        if (layout->zone_bytes > 0)
+            nmvec::filter::ZoneLayout::add(reinterpret_cast<uint8_t*>(stream_data(page)), layout->attrs,
+                                           attrs);
+    }
     GenericXLogFinish(st);
     UnlockReleaseBuffer(buf);
 }

@@ -126,11 +126,21 @@ class PageAccess {
     ItemPointerData last_tid() const { return last_tid_; }
     /// A WHERE clause on the filter columns (compiled against the index's
     /// layout; must outlive this), or null: passes() is then always true.
-    void set_filter(const nmvec::filter::Filter* f) { filter_ = f; }
+    void set_filter(const nmvec::filter::Filter* f) {
+        filter_ = f;
+        zone_first_ = UINT32_MAX;
+    }
     /// Whether element id's filter-column values pass the filter. Read with
     /// a pin and no lock: they are written with the node record, before the
     /// element is reachable or its row visible, and never change.
     bool passes(uint32 id);
+    /// The first id >= id whose node page's zone says an element there may
+    /// pass the filter (size() when none): a pass over every element skips
+    /// the pages the filter rules out. id itself without a filter or zones.
+    uint32 next_candidate(uint32 id);
+    /// Whether an element on id's node page may pass, by the page's zone
+    /// (true without a filter or zones).
+    bool zone_may_pass(uint32 id);
     /// What nmvec::hnsw::Rerank keeps of an element: its heap TID.
     ItemPointerData payload() const { return last_tid_; }
     /// One past the largest element id (as of the layout last read).
@@ -166,7 +176,8 @@ class PageAccess {
     /// away on a normal path; after an error the transaction's resource
     /// owner drops the pins, so nothing else may release them. Worth it
     /// where pages are read many times (merges, inserts); an index scan
-    /// reads most pages once or twice and is faster without.
+    /// reads most pages once or twice and is faster without. Either way
+    /// also drops the pin filter_page() keeps (the same rules apply to it).
     void hold_pins(bool on, int share = 64);
     bool holding() const { return hold_; }
 
@@ -217,8 +228,15 @@ class PageAccess {
     std::vector<BlockNumber> held_list_;  // the blocks held_ holds
     uint32 n_held_ = 0, max_held_ = 0;
     const nmvec::filter::Filter* filter_ = nullptr;
-    uint32 attr_page_ = UINT32_MAX;    // passes(): the node stream page of attr_data_
-    const char* attr_data_ = nullptr;  // its data, while held pins keep it
+    /// The node page of id, pinned until another one is needed (or
+    /// hold_pins() is called): passes() and the zones read it.
+    const char* filter_page(uint32 id);
+    void release_filter_page();
+    Buffer attr_buf_ = InvalidBuffer;  // filter_page(): the pinned node page
+    uint32 attr_first_ = 0;            // the first element id on it
+    bool attr_held_ = false;           // whether the hold owns its pin
+    uint32 zone_first_ = UINT32_MAX;   // zone_may_pass(): the first id of the page last judged
+    bool zone_ok_ = false;             // and whether its zone may pass
     bool exclude_pending_ = false;
     uint32 excluded_base_ = 0;
     const std::vector<bool>* excluded_ = nullptr;

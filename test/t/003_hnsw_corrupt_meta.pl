@@ -27,7 +27,8 @@ my %field = (
   n_vector_extents => [ 44, 'V' ], node_extent0_start => [ 48, 'V' ],
   node_extent0_pages => [ 52, 'V' ], vector_extent0_start => [ 48 + 8 * 400, 'V' ],
   vector_extent0_pages => [ 52 + 8 * 400, 'V' ], centre_start => [ 48 + 16 * 400 + 12, 'V' ],
-  attr_bytes => [ 48 + 16 * 400 + 20, 'v' ],
+  attr_bytes => [ 48 + 16 * 400 + 20, 'v' ], zone_marker => [ 48 + 16 * 400 + 24, 'V' ],
+  zone_bytes => [ 48 + 16 * 400 + 28, 'V' ],
   # the page itself: pd_special (page header) and the page id in the last 2 bytes
   pd_special => [ 16 - $meta, 'v' ], page_id => [ 8190 - $meta, 'v' ]);
 
@@ -60,6 +61,11 @@ my @meta_cases = (
   # for any index, and a size the index's columns do not take
   [ 'attr_big',       'XX002', [ attr_bytes       => 5000 ] ],
   [ 'attr_mismatch',  'XX002', [ attr_bytes       => 9 ] ],
+  # node pages' zones (56 bytes for one filter column): another size, and
+  # no zone marker (node records holding the values, as a development
+  # version wrote them: 0A000, rebuild)
+  [ 'zone_bytes',     'XX002', [ zone_bytes       => 104 ] ],
+  [ 'zone_missing',   '0A000', [ zone_marker      => 0 ] ],
   [ 'special',        'XX001', [ pd_special       => 8000 ] ],
   [ 'page_id',        'XX001', [ page_id          => 0x1234 ] ],);
 # Node records (NodeHeader: heap tid 0-5, level 6, flags 7, upper tid 8-13,
@@ -82,7 +88,7 @@ $quantizer{ $_->[0] } = 'rabitq' for @centre_cases;
 
 # Indexes with a filter column; attr_mismatch passes the meta page's own
 # checks (nmvec_index_stats reads only those), the layout's reject it.
-my %columns = (attr_big => 'v, tenant', attr_mismatch => 'v, tenant');
+my %columns = map { $_ => 'v, tenant' } qw(attr_big attr_mismatch zone_bytes zone_missing);
 my %meta_only_ok = (attr_mismatch => 1);
 
 my $vec = sub {

@@ -188,3 +188,104 @@ TEST(AttrFilter, ExtremesAndWidths) {
     bad.add(2, Op::kEq, 1);
     EXPECT_THROW(bad.compile(l), std::invalid_argument);
 }
+
+TEST(AttrFilter, ZoneNeverRulesOutAPassingRecord) {
+    // Random zones of 1 to 60 records (a tenth of the values NULL, small
+    // ranges so that conditions meet) and random filters: whenever a record
+    // of the zone passes, zone_may_pass() says so; and it does rule out a
+    // share of the zones none of whose records passes (it is not "always
+    // true").
+    const std::vector<uint8_t> widths = {1, 4, 8};
+    auto l = RecordLayout::of(widths);
+    const uint32_t zb = ZoneLayout::bytes(l);
+    EXPECT_EQ(zb, ZoneLayout::kHeader + 3 * ZoneLayout::kPerColumn);
+    std::mt19937_64 rng(17);
+    size_t pruned = 0, empty_zones = 0;
+    for (int trial = 0; trial < 4000; ++trial) {
+        const int64_t spread = 1 + static_cast<int64_t>(rng() % 40);
+        auto val = [&]() { return static_cast<int64_t>(rng() % (2 * spread + 1)) - spread; };
+        std::vector<uint8_t> zone(zb, 0);
+        const size_t nrec = 1 + rng() % 60;
+        std::vector<std::vector<uint8_t>> recs;
+        for (size_t i = 0; i < nrec; ++i) {
+            std::vector<uint8_t> rec(l.bytes);
+            for (size_t c = 0; c < widths.size(); ++c) l.set(rec.data(), c, rng() % 10 == 0, val());
+            ZoneLayout::add(zone.data(), l, rec.data());
+            recs.push_back(rec);
+        }
+        Filter f;
+        const int n = 1 + static_cast<int>(rng() % 3);
+        for (int i = 0; i < n; ++i) {
+            const size_t col = rng() % widths.size();
+            const Op op = static_cast<Op>(rng() % 9);
+            if (op == Op::kIn) {
+                std::vector<int64_t> vs;
+                for (int j = 0, k = static_cast<int>(rng() % 4); j < k; ++j) vs.push_back(2 * val());
+                f.add_in(col, vs);
+            } else if (op == Op::kIsNull || op == Op::kIsNotNull) {
+                f.add_null_test(col, op == Op::kIsNull);
+            } else {
+                f.add(col, op, 2 * val());  // values beyond the records' range too
+            }
+        }
+        f.compile(l);
+        bool any = false;
+        for (const auto& r : recs) any = any || f.passes(r.data());
+        if (any) {
+            ASSERT_TRUE(f.zone_may_pass(zone.data())) << "trial " << trial;
+        } else {
+            ++empty_zones;
+            pruned += !f.zone_may_pass(zone.data());
+        }
+    }
+    EXPECT_GT(empty_zones, 500u);
+    EXPECT_GT(pruned, empty_zones / 3);
+}
+
+TEST(AttrFilter, ZonesPruneTimeWindowsAndAbsentTenants) {
+    // Rows appended in time order, 50 to a zone, 100 tenants in turn: a
+    // window over 1 % of the time range leaves 1 or 2 zones of 100; a tenant
+    // that a zone does not hold is ruled out in most zones; the empty
+    // (all-zero) zone passes only a filter without conditions.
+    auto l = RecordLayout::of({8, 4});
+    const uint32_t zb = ZoneLayout::bytes(l);
+    std::vector<std::vector<uint8_t>> zones(100, std::vector<uint8_t>(zb, 0));
+    for (int64_t i = 0; i < 5000; ++i) {
+        std::vector<uint8_t> rec(l.bytes);
+        l.set(rec.data(), 0, false, 1'700'000'000'000'000 + i * 1'000'000);  // one a second, in us
+        l.set(rec.data(), 1, false, (i * 7) % 100);
+        ZoneLayout::add(zones[i / 50].data(), l, rec.data());
+    }
+    Filter window;
+    window.add(0, Op::kGe, 1'700'000'000'000'000 + 2000 * 1'000'000LL);
+    window.add(0, Op::kLt, 1'700'000'000'000'000 + 2050 * 1'000'000LL);
+    window.compile(l);
+    size_t left = 0;
+    for (const auto& z : zones) left += window.zone_may_pass(z.data());
+    EXPECT_EQ(left, 1u);
+    Filter tenant;
+    tenant.add(1, Op::kEq, 42);
+    tenant.compile(l);
+    size_t tenant_left = 0;
+    for (const auto& z : zones) tenant_left += tenant.zone_may_pass(z.data());
+    // Each zone holds 50 of the 100 tenants: half can hold 42, and the
+    // 256-bit set rules out most of the others.
+    EXPECT_GE(tenant_left, 50u);
+    EXPECT_LE(tenant_left, 70u);
+    Filter in_list;
+    in_list.add_in(1, {42, 43});
+    in_list.compile(l);
+    size_t in_left = 0;
+    for (const auto& z : zones) in_left += in_list.zone_may_pass(z.data());
+    EXPECT_GE(in_left, tenant_left);
+    const std::vector<uint8_t> empty(zb, 0);
+    EXPECT_FALSE(window.zone_may_pass(empty.data()));
+    EXPECT_FALSE(tenant.zone_may_pass(empty.data()));
+    Filter is_null;
+    is_null.add_null_test(1, true);
+    is_null.compile(l);
+    EXPECT_FALSE(is_null.zone_may_pass(zones[0].data()));  // no NULL stored
+    Filter none;
+    none.compile(l);
+    EXPECT_TRUE(none.zone_may_pass(empty.data()));
+}

@@ -804,4 +804,17 @@ TEST(HnswFilter, ChooseFilterMode) {
     EXPECT_EQ(choose_filter_mode(0.5, 1e6, 40), FilterMode::kTraverse);
     EXPECT_EQ(choose_filter_mode(0.5, 1e6, 100000), FilterMode::kExact);  // nearly all of them
     EXPECT_EQ(choose_filter_mode(0.0, 0, 40), FilterMode::kExact);
+    // Page summaries: an exact pass checks the elements of the pages a
+    // time window leaves (1 %) and reads every summary, instead of checking
+    // every element; a filter every page may pass costs a little more than
+    // without summaries.
+    EXPECT_DOUBLE_EQ(exact_pass_cost(0.01, 1e6), 10000 + 1e6 * kCheckCost);
+    EXPECT_DOUBLE_EQ(exact_pass_cost(0.01, 1e6, 0.01, true), 10000 + 1e6 * (0.01 * kCheckCost + kZoneCost));
+    EXPECT_LT(exact_pass_cost(0.01, 1e6, 0.01, true), exact_pass_cost(0.01, 1e6) / 2);
+    EXPECT_GT(exact_pass_cost(0.01, 1e6, 1.0, true), exact_pass_cost(0.01, 1e6));
+    // Above kExactRows the summaries' own cost (every page's) keeps the
+    // choice where it was: 2,560 rows, a walk of 1,600 distances.
+    EXPECT_EQ(choose_filter_mode(0.05, 64000, 40, 1.0, true), FilterMode::kTwoHop);
+    EXPECT_EQ(choose_filter_mode(0.04, 64000, 40), FilterMode::kTraverse);
+    EXPECT_EQ(choose_filter_mode(0.04, 64000, 40, 0.04, true), FilterMode::kTraverse);
 }
