@@ -148,6 +148,37 @@ INSERT INTO fe_plain SELECT (fe_row(i)).* FROM generate_series(3601, 3700) i;
 SELECT n, cond, c.* FROM fe_conds, fe_check(cond) c WHERE n IN (1, 6, 8) ORDER BY n;
 DROP INDEX fe_lead;
 
+-- The planner's choice with B-trees beside a filter-column index (20,000
+-- rows of 64 dims): a condition a B-tree narrows to a few rows is answered
+-- exactly (the B-tree, then a sort), a wide one by the hnsw index that
+-- checks it while it walks.
+CREATE TABLE fp (id int, v vector(64), label int, tenant int, ts timestamptz);
+INSERT INTO fp SELECT i, (SELECT array_agg(sin(i * k * 0.013 + k) + (i % 10) ORDER BY k) FROM generate_series(1, 64) k),
+    i % 10, i % 100, timestamptz '2025-10-01 00:00+00' + i * interval '1 minute'
+  FROM generate_series(1, 20000) i;
+CREATE INDEX fp_v ON fp USING hnsw (v vector_l2_ops, label, tenant, ts);
+CREATE INDEX fp_tenant ON fp (tenant);
+CREATE INDEX fp_ts ON fp (ts);
+CREATE INDEX fp_label ON fp (label);
+ANALYZE fp;
+RESET enable_seqscan;
+-- 10 %: the hnsw index (the label in its Index Cond)
+EXPLAIN (COSTS OFF) SELECT id FROM fp WHERE label = 3 ORDER BY v <-> (SELECT v FROM fp WHERE id = 1) LIMIT 10;
+-- 1 % (200 rows) and the latest 0.1 %: a B-tree and a sort
+EXPLAIN (COSTS OFF) SELECT id FROM fp WHERE tenant = 7 ORDER BY v <-> (SELECT v FROM fp WHERE id = 1) LIMIT 10;
+EXPLAIN (COSTS OFF) SELECT id FROM fp WHERE ts > '2025-10-14 21:00+00'
+  ORDER BY v <-> (SELECT v FROM fp WHERE id = 1) LIMIT 10;
+-- the latest 30 %: the hnsw index
+EXPLAIN (COSTS OFF) SELECT id FROM fp WHERE ts > '2025-10-10 12:00+00'
+  ORDER BY v <-> (SELECT v FROM fp WHERE id = 1) LIMIT 10;
+-- and each answers: 10 rows, all of them matching
+SELECT count(*) AS returned, count(*) FILTER (WHERE label = 3) AS matching
+  FROM (SELECT * FROM fp WHERE label = 3 ORDER BY v <-> (SELECT v FROM fp WHERE id = 1) LIMIT 10) s;
+SELECT count(*) AS returned, count(*) FILTER (WHERE ts > '2025-10-10 12:00+00') AS matching
+  FROM (SELECT * FROM fp WHERE ts > '2025-10-10 12:00+00' ORDER BY v <-> (SELECT v FROM fp WHERE id = 1) LIMIT 10) s;
+SET enable_seqscan = off;
+DROP TABLE fp;
+
 -- Errors: one vector column; filter columns of other types; a text
 -- filter column under a nondeterministic collation.
 CREATE INDEX ON fe USING hnsw (tenant, cat);

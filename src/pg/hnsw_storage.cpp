@@ -752,6 +752,12 @@ bool PageAccess::zone_may_pass(uint32 id) {
         zone_ok_ = filter_->zone_may_pass(reinterpret_cast<const uint8_t*>(data));
         LockBuffer(attr_buf_, BUFFER_LOCK_UNLOCK);
         zone_first_ = attr_first_;
+        // A pass is about to check the page's filter values (13 cache lines
+        // for 49 elements of 17 bytes): fetched together, not one miss after
+        // another.
+        if (zone_ok_)
+            for (uint32 at = layout_->attrs_at; at < layout_->records_at; at += 64)
+                __builtin_prefetch(data + at);
     }
     return zone_ok_;
 }

@@ -794,9 +794,9 @@ TEST(HnswFilter, TwoHopComputesFewerDistancesThanTraversingWhenFewPass) {
 TEST(HnswFilter, ChooseFilterMode) {
     EXPECT_EQ(choose_filter_mode(0.001, 60000, 40), FilterMode::kExact);  // 60 rows
     EXPECT_EQ(choose_filter_mode(0.1, 1e6, 40), FilterMode::kTwoHop);
-    // ~6,400 distances, against 10,000 and a million checks
+    // ~6,400 walk distances (x kWalkCost), against 10,000 and a million checks
     EXPECT_EQ(choose_filter_mode(0.01, 1e6, 40), FilterMode::kTraverse);
-    // 64,000 distances, against 10,000 and ten million checks
+    // 64,000 walk distances, against 10,000 and ten million checks
     EXPECT_EQ(choose_filter_mode(0.001, 1e7, 40), FilterMode::kTraverse);
     // 640 rows: an exact pass
     EXPECT_EQ(choose_filter_mode(0.01, 64000, 40), FilterMode::kExact);
@@ -812,9 +812,13 @@ TEST(HnswFilter, ChooseFilterMode) {
     EXPECT_DOUBLE_EQ(exact_pass_cost(0.01, 1e6, 0.01, true), 10000 + 1e6 * (0.01 * kCheckCost + kZoneCost));
     EXPECT_LT(exact_pass_cost(0.01, 1e6, 0.01, true), exact_pass_cost(0.01, 1e6) / 2);
     EXPECT_GT(exact_pass_cost(0.01, 1e6, 1.0, true), exact_pass_cost(0.01, 1e6));
-    // Above kExactRows the summaries' own cost (every page's) keeps the
-    // choice where it was: 2,560 rows, a walk of 1,600 distances.
+    // 2,560 rows, a walk of 1,600 distances: checking all 64,000 elements
+    // costs more than the walk; checking the 4 % of pages a time window
+    // leaves does not.
     EXPECT_EQ(choose_filter_mode(0.05, 64000, 40, 1.0, true), FilterMode::kTwoHop);
     EXPECT_EQ(choose_filter_mode(0.04, 64000, 40), FilterMode::kTraverse);
-    EXPECT_EQ(choose_filter_mode(0.04, 64000, 40, 0.04, true), FilterMode::kTraverse);
+    EXPECT_EQ(choose_filter_mode(0.04, 64000, 40, 0.04, true), FilterMode::kExact);
+    // The latest 1.2 % of 200,000 (2,400 rows; bench/filters' nm-events
+    // recent_1): the exact pass over the window's pages.
+    EXPECT_EQ(choose_filter_mode(0.012, 2e5, 40, 0.012, true), FilterMode::kExact);
 }
