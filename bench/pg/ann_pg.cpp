@@ -14,6 +14,32 @@
 //       one client, one prepared statement, the query vectors sent in binary;
 //       prints one CSV line: label,filter,queries,recall10,rows_mean,short_frac,
 //       qps_median,qps_min,qps_max,p50_ms,p95_ms,p99_ms
+//     Options for filters not built in (bench/filters):
+//       --where "WHERE ..." --params FILE   the filter's SQL ($1 is the query vector, the
+//                 filter's parameters $2, $3, ...) and a TSV of their values, line i for
+//                 query i (a file of one line: the same values for every query; \N: NULL);
+//                 --filter NAME then only names it (CSV column, default ground truth)
+//       --query-file F   query vectors (.fvecs, or one "[x,y,...]" per line; default
+//                 DIR/query.fvecs); --gt F   ground truth ivecs (default DIR/gt/NAME.ivecs)
+//       --max-seconds S [--min-queries 10]   the untimed first pass stops after S seconds
+//                 (at --queries at most); the timed passes use the queries it got to
+//       --wide 1  appends p50_rep_min,p50_rep_max,p95_rep_min,p95_rep_max (each timed pass's
+//                 own percentile: the spread over repeats), notice_frac (share of queries
+//                 of the first pass that raised a NOTICE, e.g. a scan cut at
+//                 hnsw.max_scan_tuples), plan (the plan shapes of EXPLAIN EXECUTE for
+//                 the first --explain-queries queries, default 100, with their shares)
+//                 and notice (the first pass's last NOTICE or WARNING, its first line)
+//   ann_pg truth --table T [--query-file F | --dir DIR] [--queries N] [--k 100]
+//                (--where W --params P --out F.ivecs | --spec FILE)
+//       exact filtered top-k from the table itself: the rows' vectors read once
+//       (COPY id, embedding TO STDOUT, binary), each query's matching ids from the
+//       database (SELECT id FROM T W, the same WHERE and parameters as search; queries
+//       with the same parameter values share one SELECT), L2 distances summed in
+//       float64 (exact for integer pixels), ties broken by the smaller id. Writes
+//       F.ivecs (-1 pads) and F.nn.tsv (query, nearest id); prints
+//       queries,match_mean,match_min,match_max,short_queries (fewer than 10 matches),seconds
+//       --spec: several filters over one read of the table, a line each of
+//       "name TAB where TAB params-file TAB out.ivecs"; each printed line starts with name,
 //
 //   ann_pg rtt [--busy 0,1000,...,6000] [--queries N] [--repeats 3] [--pin-cpu N] [--label TEXT]
 //       what a round trip costs on this machine, apart from any index: one
@@ -35,7 +61,9 @@
 #include <sched.h>
 #include <chrono>
 #include <cmath>
+#include <cctype>
 #include <cerrno>
+#include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -299,6 +327,112 @@ std::vector<std::string> filter_params(const std::string& name, size_t qi, int q
     return {};
 }
 
+bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+/// Query vectors: .fvecs, or text with one vector "[x,y,...]" a line (nmvec-gen --queries-out).
+Fvecs read_queries(const std::string& path) {
+    if (ends_with(path, ".fvecs")) return read_fvecs(path);
+    FILE* f = std::fopen(path.c_str(), "r");
+    if (!f) throw std::runtime_error("cannot open " + path);
+    Fvecs v;
+    std::string line;
+    for (int ch; (ch = std::fgetc(f)) != EOF || !line.empty();) {
+        if (ch != '\n' && ch != EOF) {
+            line += static_cast<char>(ch);
+            continue;
+        }
+        size_t open = line.find('[');
+        if (open != std::string::npos) {
+            const char* p = line.c_str() + open + 1;
+            int d = 0;
+            for (;;) {
+                char* end;
+                float x = std::strtof(p, &end);
+                if (end == p) throw std::runtime_error("bad vector in " + path + ": " + line.substr(0, 40));
+                v.data.push_back(x);
+                ++d;
+                p = end;
+                while (*p == ' ') ++p;
+                if (*p == ',') {
+                    ++p;
+                    continue;
+                }
+                if (*p == ']') break;
+                throw std::runtime_error("bad vector in " + path + ": " + line.substr(0, 40));
+            }
+            if (v.dim == 0) v.dim = d;
+            if (d != v.dim) throw std::runtime_error("inconsistent dims in " + path);
+            ++v.n;
+        }
+        line.clear();
+        if (ch == EOF) break;
+    }
+    std::fclose(f);
+    return v;
+}
+
+/// A TSV of parameter values: line i for query i; a single line serves every query.
+std::vector<std::vector<std::string>> read_params(const std::string& path) {
+    std::vector<std::vector<std::string>> out;
+    FILE* f = std::fopen(path.c_str(), "r");
+    if (!f) throw std::runtime_error("cannot open " + path);
+    std::string line;
+    for (int ch; (ch = std::fgetc(f)) != EOF;) {
+        if (ch != '\n') {
+            line += static_cast<char>(ch);
+            continue;
+        }
+        out.push_back(ann::split(line, '\t'));
+        line.clear();
+    }
+    if (!line.empty()) out.push_back(ann::split(line, '\t'));
+    std::fclose(f);
+    if (out.empty()) throw std::runtime_error(path + " is empty");
+    return out;
+}
+
+/// Each query's filter: its WHERE clause ($2.. = the filter's parameters) and its values.
+struct QueryFilters {
+    std::string name, where;
+    int nparams = 0;
+    std::vector<std::vector<std::string>> values;  // per query
+};
+
+QueryFilters query_filters(const Args& a, size_t nq, const std::string& dir, size_t table_rows) {
+    QueryFilters qf;
+    qf.name = a.get("filter", "none");
+    qf.values.resize(nq);
+    if (a.kv.count("where")) {
+        qf.where = a.get("where");
+        if (!qf.where.empty()) {
+            auto p = read_params(a.need("params"));
+            if (p.size() != 1 && p.size() < nq)
+                throw std::runtime_error(a.get("params") + ": fewer lines than queries");
+            qf.nparams = static_cast<int>(p[0].size());
+            for (size_t i = 0; i < nq; ++i) {
+                qf.values[i] = p.size() == 1 ? p[0] : p[i];
+                if (static_cast<int>(qf.values[i].size()) != qf.nparams)
+                    throw std::runtime_error(a.get("params") + ": line " + std::to_string(i + 1) +
+                                             " has another number of values");
+            }
+        }
+        return qf;
+    }
+    Filter f = filter_sql(qf.name);
+    qf.where = f.where;
+    qf.nparams = f.nparams;
+    std::vector<int32_t> qlabels;
+    if (qf.name == "label_same" || qf.name == "label_other") qlabels = read_i32(dir + "/query_labels.i32");
+    for (size_t i = 0; i < nq; ++i)
+        qf.values[i] = filter_params(qf.name, i, qlabels.empty() ? 0 : qlabels[i], table_rows);
+    return qf;
+}
+
+/// Parameter pointers for PQexecPrepared: "\N" is NULL.
+const char* param_value(const std::string& v) { return v == "\\N" ? nullptr : v.c_str(); }
+
 double percentile(std::vector<double> v, double p) {
     if (v.empty()) return NAN;
     std::sort(v.begin(), v.end());
@@ -325,23 +459,95 @@ void pin_with_backend(PGconn* c, int cpu) {
             std::string(std::strerror(errno)));
 }
 
+/// A SQL literal: 'text' with quotes doubled, or NULL.
+std::string sql_literal(const char* v) {
+    if (!v) return "NULL";
+    std::string s = "'";
+    for (const char* p = v; *p; ++p) s += *p == '\'' ? std::string("''") : std::string(1, *p);
+    return s + "'";
+}
+
+/// One plan's shape from EXPLAIN's text: its nodes, outermost first, joined by
+/// " > ", each with where its conditions are checked ("Index Cond", "Filter",
+/// "Recheck Cond"); index and table names kept, costs dropped.
+std::string plan_shape(PGresult* r) {
+    std::vector<std::string> nodes;
+    for (int t = 0; t < PQntuples(r); ++t) {
+        std::string line = PQgetvalue(r, t, 0);
+        size_t b = line.find_first_not_of(' ');
+        if (b == std::string::npos) continue;
+        line = line.substr(b);
+        bool node = nodes.empty() || line.rfind("->", 0) == 0;
+        if (node) {
+            if (line.rfind("->", 0) == 0) line = line.substr(line.find_first_not_of(' ', 2));
+            size_t cost = line.find("  (cost=");
+            if (cost != std::string::npos) line.resize(cost);
+            const std::string on_tab = " on ";
+            size_t using_pos = line.find(" using ");
+            if (using_pos != std::string::npos) {  // "Index Scan using IDX on T" -> "Index Scan IDX"
+                size_t on = line.find(on_tab, using_pos + 7);
+                line = line.substr(0, using_pos) + " " +
+                       line.substr(using_pos + 7,
+                                   on == std::string::npos ? std::string::npos : on - using_pos - 7);
+            } else if (line.find("Bitmap Index Scan on ") == 0) {
+                line = "Bitmap Index Scan " + line.substr(21);
+            } else if (size_t on = line.find(on_tab); on != std::string::npos && line.find("Scan") < on) {
+                line.resize(on);  // "Seq Scan on T" -> "Seq Scan"
+            }
+            nodes.push_back(line);
+            continue;
+        }
+        for (const char* what : {"Index Cond:", "Recheck Cond:", "Filter:"}) {
+            if (line.rfind(what, 0) == 0) {
+                std::string tag(what, std::strlen(what) - 1);
+                nodes.back() += " [" + tag + "]";
+            }
+        }
+    }
+    std::string out;
+    for (size_t i = 0; i < nodes.size(); ++i) out += (i ? " > " : "") + nodes[i];
+    for (char& ch : out)
+        if (ch == ',' || ch == '"') ch = ' ';
+    return out;
+}
+
+/// NOTICEs and WARNINGs the server sends: how many, and the last one's first line.
+struct Notices {
+    size_t count = 0;
+    std::string last;
+};
+void count_notice(void* arg, const char* message) {
+    auto* n = static_cast<Notices*>(arg);
+    ++n->count;
+    n->last = message;
+    n->last = n->last.substr(0, n->last.find('\n'));
+}
+
 int cmd_search(const Args& a) {
-    std::string dir = a.need("dir"), table = a.need("table"), fname = a.get("filter", "none");
+    std::string dir = a.get("dir"), table = a.need("table"), fname = a.get("filter", "none");
     int k = std::stoi(a.get("k", "10"));
     int repeats = std::stoi(a.get("repeats", "3"));
+    const bool wide = !a.get("wide").empty() && a.get("wide") != "0";
+    const double max_seconds = std::stod(a.get("max-seconds", "0"));
+    const size_t min_queries = std::stoul(a.get("min-queries", "10"));
     // --exclude-mod "M:R": rows with id % M < R were deleted; drop them from the truth.
     int ex_m = 0, ex_r = 0;
     if (!a.get("exclude-mod").empty()) std::sscanf(a.get("exclude-mod").c_str(), "%d:%d", &ex_m, &ex_r);
-    Fvecs q = read_fvecs(dir + "/query.fvecs");
-    std::vector<int32_t> qlabels = read_i32(dir + "/query_labels.i32");
+    Fvecs q = read_queries(a.get("query-file", dir + "/query.fvecs"));
     size_t nq = std::min(q.n, static_cast<size_t>(std::stoul(a.get("queries", "1000"))));
-    auto gt = read_ivecs(dir + "/gt/" + (fname == "none" ? std::string("unfiltered") : fname) + ".ivecs");
+    auto gt = read_ivecs(
+        a.get("gt", dir + "/gt/" + (fname == "none" ? std::string("unfiltered") : fname) + ".ivecs"));
     if (gt.size() < nq) throw std::runtime_error("ground truth has fewer queries than asked");
 
     PGconn* c = connect();
-    PGresult* r = PQexec(c, ("SELECT count(*) FROM " + table).c_str());
-    size_t n = std::stoul(PQgetvalue(r, 0, 0));
-    PQclear(r);
+    Notices notices;
+    PQsetNoticeProcessor(c, count_notice, &notices);
+    size_t n = 0;
+    if (!a.kv.count("where")) {  // the built-in time filters need the table's size
+        PGresult* r = PQexec(c, ("SELECT count(*) FROM " + table).c_str());
+        n = std::stoul(PQgetvalue(r, 0, 0));
+        PQclear(r);
+    }
     if (!a.get("pin-cpu").empty()) pin_with_backend(c, std::stoi(a.get("pin-cpu")));
     for (std::string s : ann::split(a.get("set"), ';')) {
         if (s.empty()) continue;
@@ -349,27 +555,25 @@ int cmd_search(const Args& a) {
         if (eq == std::string::npos) throw std::runtime_error("--set wants GUC=VALUE;...: " + s);
         exec(c, "SET " + s.replace(eq, 1, " = "));
     }
-    Filter f = filter_sql(fname);
+    QueryFilters f = query_filters(a, nq, dir, n);
     std::string sql =
         "SELECT id FROM " + table + " " + f.where + " ORDER BY embedding <-> $1 LIMIT " + std::to_string(k);
-    r = PQprepare(c, "q", sql.c_str(), 1 + f.nparams, nullptr);
+    PGresult* r = PQprepare(c, "q", sql.c_str(), 1 + f.nparams, nullptr);
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
         throw std::runtime_error(std::string("prepare: ") + PQerrorMessage(c));
     PQclear(r);
 
     std::vector<std::string> vecs(nq);
-    std::vector<std::vector<std::string>> params(nq);
-    for (size_t i = 0; i < nq; ++i) {
-        vecs[i] = vector_binary(q.row(i), q.dim);
-        params[i] = filter_params(fname, i, qlabels[i], n);
-    }
+    for (size_t i = 0; i < nq; ++i) vecs[i] = vector_binary(q.row(i), q.dim);
     auto run_one = [&](size_t i, std::vector<int64_t>* ids) {
-        const char* values[3];
-        int lengths[3] = {static_cast<int>(vecs[i].size()), 0, 0};
-        int formats[3] = {1, 0, 0};
+        std::vector<const char*> values(1 + f.nparams);
+        std::vector<int> lengths(1 + f.nparams, 0), formats(1 + f.nparams, 0);
         values[0] = vecs[i].data();
-        for (size_t p = 0; p < params[i].size(); ++p) values[1 + p] = params[i][p].c_str();
-        PGresult* res = PQexecPrepared(c, "q", 1 + f.nparams, values, lengths, formats, 0);
+        lengths[0] = static_cast<int>(vecs[i].size());
+        formats[0] = 1;
+        for (int p = 0; p < f.nparams; ++p) values[1 + p] = param_value(f.values[i][p]);
+        PGresult* res =
+            PQexecPrepared(c, "q", 1 + f.nparams, values.data(), lengths.data(), formats.data(), 0);
         if (PQresultStatus(res) != PGRES_TUPLES_OK)
             throw std::runtime_error(std::string("query: ") + PQerrorMessage(c));
         if (ids) {
@@ -379,12 +583,19 @@ int cmd_search(const Args& a) {
         PQclear(res);
     };
 
-    // Warm-up and accuracy pass.
+    // Warm-up and accuracy pass (with --max-seconds, also how many queries the timed passes use).
     double recall_sum = 0, rows_sum = 0;
-    size_t short_count = 0;
+    size_t short_count = 0, noticed = 0;
+    std::string notice_text;  // the last one of the first pass
     std::vector<int64_t> ids;
+    auto first_pass = Clock::now();
     for (size_t i = 0; i < nq; ++i) {
+        size_t before = notices.count;
         run_one(i, &ids);
+        if (notices.count > before) {
+            ++noticed;
+            notice_text = notices.last;
+        }
         std::set<int64_t> truth;
         for (size_t t = 0; t < gt[i].size() && truth.size() < static_cast<size_t>(k); ++t) {
             if (gt[i][t] < 0) continue;
@@ -396,23 +607,296 @@ int cmd_search(const Args& a) {
         recall_sum += truth.empty() ? 1.0 : static_cast<double>(hit) / truth.size();
         rows_sum += ids.size();
         if (ids.size() < truth.size()) ++short_count;
+        if (max_seconds > 0 && i + 1 >= min_queries &&
+            std::chrono::duration<double>(Clock::now() - first_pass).count() > max_seconds) {
+            nq = i + 1;
+            break;
+        }
     }
     // Timed passes.
-    std::vector<double> qps, lat_ms;
+    std::vector<double> qps, lat_ms, p50s, p95s;
     for (int rep = 0; rep < repeats; ++rep) {
+        std::vector<double> rep_ms;
         auto t0 = Clock::now();
         for (size_t i = 0; i < nq; ++i) {
             auto s = Clock::now();
             run_one(i, nullptr);
-            lat_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
+            rep_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
         }
         qps.push_back(nq / std::chrono::duration<double>(Clock::now() - t0).count());
+        p50s.push_back(percentile(rep_ms, 0.50));
+        p95s.push_back(percentile(rep_ms, 0.95));
+        lat_ms.insert(lat_ms.end(), rep_ms.begin(), rep_ms.end());
     }
     std::sort(qps.begin(), qps.end());
-    std::printf("%s,%s,%zu,%.4f,%.2f,%.4f,%.1f,%.1f,%.1f,%.3f,%.3f,%.3f\n", a.get("label", "nmvec").c_str(),
+    std::printf("%s,%s,%zu,%.4f,%.2f,%.4f,%.1f,%.1f,%.1f,%.3f,%.3f,%.3f", a.get("label", "nmvec").c_str(),
                 fname.c_str(), nq, recall_sum / nq, rows_sum / nq, static_cast<double>(short_count) / nq,
                 qps[qps.size() / 2], qps.front(), qps.back(), percentile(lat_ms, 0.50),
                 percentile(lat_ms, 0.95), percentile(lat_ms, 0.99));
+    if (wide) {
+        // The plans, after the timed passes: EXPLAIN EXECUTE plans the query for
+        // each query's own values, as the custom plans above did.
+        std::map<std::string, size_t> shapes;
+        size_t nexplain = std::min(nq, static_cast<size_t>(std::stoul(a.get("explain-queries", "100"))));
+        for (size_t i = 0; i < nexplain; ++i) {
+            std::string ex = "EXPLAIN EXECUTE q(" + sql_literal(vector_text(q.row(i), q.dim).c_str());
+            for (int p = 0; p < f.nparams; ++p) ex += ", " + sql_literal(param_value(f.values[i][p]));
+            ex += ")";
+            PGresult* res = PQexec(c, ex.c_str());
+            if (PQresultStatus(res) != PGRES_TUPLES_OK)
+                throw std::runtime_error(std::string("explain: ") + PQerrorMessage(c));
+            ++shapes[plan_shape(res)];
+            PQclear(res);
+        }
+        std::vector<std::pair<size_t, std::string>> by_count;
+        for (const auto& [shape, count] : shapes) by_count.push_back({count, shape});
+        std::sort(by_count.rbegin(), by_count.rend());
+        std::string plan;
+        for (const auto& [count, shape] : by_count)
+            plan += (plan.empty() ? "" : "; ") + shape +
+                    (by_count.size() > 1 ? " (" + std::to_string(count) + "/" + std::to_string(nexplain) + ")"
+                                         : "");
+        for (char& ch : notice_text)
+            if (ch == '"') ch = '\'';
+        std::printf(",%.3f,%.3f,%.3f,%.3f,%.4f,\"%s\",\"%s\"", *std::min_element(p50s.begin(), p50s.end()),
+                    *std::max_element(p50s.begin(), p50s.end()), *std::min_element(p95s.begin(), p95s.end()),
+                    *std::max_element(p95s.begin(), p95s.end()), static_cast<double>(noticed) / nq,
+                    plan.c_str(), notice_text.c_str());
+    }
+    std::printf("\n");
+    PQfinish(c);
+    return 0;
+}
+
+// --- truth --------------------------------------------------------------------------------
+
+uint16_t get_be16(const unsigned char* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+uint32_t get_be32(const unsigned char* p) {
+    return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
+           static_cast<uint32_t>(p[2]) << 8 | p[3];
+}
+
+/// Squared L2 distance summed in float64 (exact for small integers such as
+/// pixel values); eight partial sums, compiled for the best vector unit there is.
+__attribute__((target_clones("avx512f", "avx2", "default"))) double l2sq_f64(const float* a, const float* b,
+                                                                             int d) {
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int i = 0;
+    for (; i + 8 <= d; i += 8)
+        for (int j = 0; j < 8; ++j) {
+            const double diff = static_cast<double>(a[i + j]) - static_cast<double>(b[i + j]);
+            acc[j] += diff * diff;
+        }
+    for (; i < d; ++i) {
+        const double diff = static_cast<double>(a[i]) - static_cast<double>(b[i]);
+        acc[0] += diff * diff;
+    }
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/// "$3" -> "$2": the filter's parameters, without the query vector in front.
+std::string shift_params(const std::string& where) {
+    std::string out;
+    for (size_t i = 0; i < where.size(); ++i) {
+        if (where[i] == '$' && i + 1 < where.size() &&
+            std::isdigit(static_cast<unsigned char>(where[i + 1]))) {
+            size_t j = i + 1;
+            while (j < where.size() && std::isdigit(static_cast<unsigned char>(where[j]))) ++j;
+            int num = std::stoi(where.substr(i + 1, j - i - 1));
+            if (num < 2) throw std::runtime_error("the filter's parameters start at $2: " + where);
+            out += "$" + std::to_string(num - 1);
+            i = j - 1;
+        } else {
+            out += where[i];
+        }
+    }
+    return out;
+}
+
+/// The exact filtered top k of one filter (ann_pg truth): writes OUT.ivecs and
+/// OUT.nn.tsv, returns the stats line.
+std::string solve_filter(PGconn* c, const std::string& table, const QueryFilters& f, const Fvecs& q,
+                         size_t nq, size_t k, const std::vector<int64_t>& row_id,
+                         const std::vector<float>& vec, const std::map<int64_t, uint32_t>& row_of,
+                         const std::string& out) {
+    auto t_start = Clock::now();
+    const int dim = q.dim;
+    if (!f.where.empty()) {
+        exec(c, "DEALLOCATE ALL");
+        PGresult* r = PQprepare(c, "ids", ("SELECT id FROM " + table + " " + shift_params(f.where)).c_str(),
+                                f.nparams, nullptr);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            throw std::runtime_error(std::string("prepare: ") + PQerrorMessage(c));
+        PQclear(r);
+    }
+    // Queries with the same values match the same rows: one SELECT, one pass over them.
+    std::map<std::vector<std::string>, std::vector<size_t>> groups;
+    for (size_t i = 0; i < nq; ++i) groups[f.values[i]].push_back(i);
+    std::vector<std::vector<std::pair<double, int64_t>>> best(nq);  // max-heaps of (dist, id)
+    std::vector<size_t> matches(nq);
+    for (const auto& [values, members] : groups) {
+        std::vector<uint32_t> rows;
+        if (f.where.empty()) {
+            for (uint32_t i = 0; i < row_id.size(); ++i) rows.push_back(i);
+        } else {
+            std::vector<const char*> pv;
+            for (const std::string& v : values) pv.push_back(param_value(v));
+            PGresult* r = PQexecPrepared(c, "ids", f.nparams, pv.data(), nullptr, nullptr, 0);
+            if (PQresultStatus(r) != PGRES_TUPLES_OK)
+                throw std::runtime_error(std::string("select ids: ") + PQerrorMessage(c));
+            for (int t = 0; t < PQntuples(r); ++t) {
+                auto it = row_of.find(std::stoll(PQgetvalue(r, t, 0)));
+                if (it == row_of.end()) throw std::runtime_error("select ids: an id the COPY did not see");
+                rows.push_back(it->second);
+            }
+            PQclear(r);
+            std::sort(rows.begin(), rows.end());
+        }
+        // Blocks of rows against every query of the group: the block stays in cache.
+        constexpr size_t kBlock = 64;
+        for (size_t b = 0; b < rows.size(); b += kBlock) {
+            size_t e = std::min(rows.size(), b + kBlock);
+            for (size_t qi : members) {
+                auto& heap = best[qi];
+                for (size_t j = b; j < e; ++j) {
+                    std::pair<double, int64_t> cand{
+                        l2sq_f64(q.row(qi), vec.data() + static_cast<size_t>(rows[j]) * dim, dim),
+                        row_id[rows[j]]};
+                    if (heap.size() < k) {
+                        heap.push_back(cand);
+                        std::push_heap(heap.begin(), heap.end());
+                    } else if (cand < heap.front()) {
+                        std::pop_heap(heap.begin(), heap.end());
+                        heap.back() = cand;
+                        std::push_heap(heap.begin(), heap.end());
+                    }
+                }
+            }
+        }
+        for (size_t qi : members) matches[qi] = rows.size();
+    }
+    std::string ivecs, nn = "query\tnearest\n";
+    size_t short_queries = 0, mmin = SIZE_MAX, mmax = 0;
+    double msum = 0;
+    for (size_t i = 0; i < nq; ++i) {
+        std::sort_heap(best[i].begin(), best[i].end());
+        int32_t kk = static_cast<int32_t>(k);
+        ivecs.append(reinterpret_cast<const char*>(&kk), 4);
+        for (size_t t = 0; t < k; ++t) {
+            int32_t id = t < best[i].size() ? static_cast<int32_t>(best[i][t].second) : -1;
+            ivecs.append(reinterpret_cast<const char*>(&id), 4);
+        }
+        nn += std::to_string(i) + "\t" +
+              (best[i].empty() ? std::string("\\N") : std::to_string(best[i][0].second)) + "\n";
+        short_queries += matches[i] < 10;
+        mmin = std::min(mmin, matches[i]);
+        mmax = std::max(mmax, matches[i]);
+        msum += static_cast<double>(matches[i]);
+    }
+    std::string tmp = out + ".tmp";
+    for (const auto& [path, bytes] : {std::pair<std::string, const std::string*>{tmp, &ivecs},
+                                      {out.substr(0, out.size() - 6) + ".nn.tsv", &nn}}) {
+        FILE* fo = std::fopen(path.c_str(), "wb");
+        if (!fo || std::fwrite(bytes->data(), 1, bytes->size(), fo) != bytes->size() || std::fclose(fo) != 0)
+            throw std::runtime_error("cannot write " + path);
+    }
+    if (std::rename(tmp.c_str(), out.c_str()) != 0) throw std::runtime_error("cannot write " + out);
+    char line[160];
+    std::snprintf(line, sizeof line, "%zu,%.1f,%zu,%zu,%zu,%.1f", nq, msum / nq, mmin, mmax, short_queries,
+                  std::chrono::duration<double>(Clock::now() - t_start).count());
+    return line;
+}
+
+int cmd_truth(const Args& a) {
+    std::string table = a.need("table");
+    size_t k = std::stoul(a.get("k", "100"));
+    Fvecs q = read_queries(a.get("query-file", a.get("dir") + "/query.fvecs"));
+    size_t nq = std::min(q.n, static_cast<size_t>(std::stoul(a.get("queries", "1000"))));
+    // The filters: one (--where, --params, --out) or a --spec file of
+    // "name TAB where TAB params-file TAB out.ivecs" lines.
+    std::vector<std::pair<std::string, Args>> jobs;
+    if (a.kv.count("spec")) {
+        for (const auto& fields : read_params(a.get("spec"))) {
+            if (fields.size() != 4)
+                throw std::runtime_error(a.get("spec") + ": want name, where, params, out");
+            Args j = a;
+            j.kv["filter"] = fields[0];
+            j.kv["where"] = fields[1];
+            j.kv["params"] = fields[2];
+            j.kv["out"] = fields[3];
+            jobs.push_back({fields[0], j});
+        }
+    } else {
+        jobs.push_back({a.get("filter", "none"), a});
+    }
+    for (auto& job : jobs)
+        if (!ends_with(job.second.need("out"), ".ivecs")) throw std::runtime_error("out must end in .ivecs");
+    PGconn* c = connect();
+    // Every row's id and vector, once.
+    PGresult* r =
+        PQexec(c, ("COPY (SELECT id, embedding FROM " + table + ") TO STDOUT (FORMAT binary)").c_str());
+    if (PQresultStatus(r) != PGRES_COPY_OUT)
+        throw std::runtime_error(std::string("copy out: ") + PQerrorMessage(c));
+    PQclear(r);
+    std::string stream;
+    for (;;) {
+        char* buf = nullptr;
+        int len = PQgetCopyData(c, &buf, 0);
+        if (len == -1) break;
+        if (len < 0) throw std::runtime_error(std::string("copy out: ") + PQerrorMessage(c));
+        stream.append(buf, static_cast<size_t>(len));
+        PQfreemem(buf);
+    }
+    r = PQgetResult(c);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        throw std::runtime_error(std::string("copy out: ") + PQerrorMessage(c));
+    PQclear(r);
+    const auto* p = reinterpret_cast<const unsigned char*>(stream.data());
+    const unsigned char* end = p + stream.size();
+    if (stream.size() < 19 || std::memcmp(p, "PGCOPY\n\377\r\n\0", 11) != 0)
+        throw std::runtime_error("copy out: not a binary COPY stream");
+    p += 19 + get_be32(p + 15);  // signature, flags, header extension
+    std::vector<int64_t> row_id;
+    std::vector<float> vec;
+    int dim = 0;
+    while (p + 2 <= end) {
+        int16_t fields = static_cast<int16_t>(get_be16(p));
+        p += 2;
+        if (fields == -1) break;
+        if (fields != 2 || p + 4 > end) throw std::runtime_error("copy out: unexpected row");
+        uint32_t len = get_be32(p);
+        if (len != 8) throw std::runtime_error("copy out: id must be a non-null bigint");
+        row_id.push_back(
+            static_cast<int64_t>(static_cast<uint64_t>(get_be32(p + 4)) << 32 | get_be32(p + 8)));
+        p += 12;
+        len = get_be32(p);
+        if (len == 0xFFFFFFFFu) throw std::runtime_error("copy out: a row without a vector");
+        int d = get_be16(p + 4);
+        if (dim == 0) dim = d;
+        if (d != dim || len != 4u + 4u * static_cast<uint32_t>(d))
+            throw std::runtime_error("copy out: bad vector");
+        for (int i = 0; i < d; ++i) {
+            uint32_t bits = get_be32(p + 8 + 4 * i);
+            float x;
+            std::memcpy(&x, &bits, 4);
+            vec.push_back(x);
+        }
+        p += 4 + len;
+    }
+    std::string().swap(stream);
+    if (dim != q.dim) throw std::runtime_error("the table's vectors and the queries differ in dims");
+    std::map<int64_t, uint32_t> row_of;
+    for (size_t i = 0; i < row_id.size(); ++i) {
+        if (row_id[i] < 0 || row_id[i] > INT32_MAX) throw std::runtime_error("ids must fit ivecs' int32");
+        if (!row_of.emplace(row_id[i], static_cast<uint32_t>(i)).second)
+            throw std::runtime_error("ids must be unique");
+    }
+    for (const auto& [name, job] : jobs) {
+        QueryFilters f = query_filters(job, nq, job.get("dir"), 0);
+        std::string stats = solve_filter(c, table, f, q, nq, k, row_id, vec, row_of, job.need("out"));
+        std::printf("%s%s\n", a.kv.count("spec") ? (name + ",").c_str() : "", stats.c_str());
+        std::fflush(stdout);
+    }
     PQfinish(c);
     return 0;
 }
@@ -471,9 +955,9 @@ int cmd_rtt(const Args& a) {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(
-            stderr,
-            "usage: ann_pg load|queries|search --dir DIR --table T [options] (see the source header)\n");
+        std::fprintf(stderr,
+                     "usage: ann_pg load|queries|search|truth|rtt --dir DIR --table T [options] (see the "
+                     "source header)\n");
         return 2;
     }
     Args a;
@@ -490,6 +974,7 @@ int main(int argc, char** argv) {
         if (cmd == "load") return cmd_load(a);
         if (cmd == "queries") return cmd_queries(a);
         if (cmd == "search") return cmd_search(a);
+        if (cmd == "truth") return cmd_truth(a);
         if (cmd == "rtt") return cmd_rtt(a);
         std::fprintf(stderr, "ann_pg: unknown command %s\n", cmd.c_str());
         return 2;
