@@ -113,7 +113,13 @@ bool validate(Oid /*opclassoid*/) { return true; }
 /// costs a share of an expansion. The total is what walking the whole index
 /// would cost, so that with a filter of selectivity s the planner's LIMIT
 /// interpolation charges k / (s N) of it: the index loses to an exact scan
-/// exactly when the filter (through another index) leaves few rows.
+/// exactly when the filter (through another index) leaves few rows. With
+/// conditions on the index's own filter columns that the scan answers by
+/// its exact pass (few rows pass: nmvec::hnsw::choose_filter_mode, or
+/// hnsw.filter_mode = exact), the cost is that pass's, all before the first
+/// row: a distance per passing row, a check of every element and a zone
+/// read a page (kCheckCost, kZoneCost of a distance; every page assumed
+/// read, as for a tenant spread over the table).
 void costestimate(PlannerInfo* root, IndexPath* path, double /*loop_count*/, Cost* startup, Cost* total,
                   Selectivity* selectivity, double* correlation, double* pages) {
     IndexOptInfo* index = path->indexinfo;
@@ -142,6 +148,20 @@ void costestimate(PlannerInfo* root, IndexPath* path, double /*loop_count*/, Cos
     double levels = std::max(1.0, std::log(tuples) / std::log(static_cast<double>(std::max(m, 2))));
     double first = (static_cast<double>(g_ef_search) * m + levels * m) * per_visit;
     double per_row = 0.5 * m * per_visit;
+    if (path->indexclauses != NIL) {
+        const double rows = *selectivity * tuples;
+        const nmvec::hnsw::FilterMode mode =
+            g_filter_mode == kFilterAuto
+                ? nmvec::hnsw::choose_filter_mode(*selectivity, tuples, static_cast<size_t>(g_ef_search), 1.0,
+                                                  true)
+                : static_cast<nmvec::hnsw::FilterMode>(g_filter_mode);
+        if (mode == nmvec::hnsw::FilterMode::kExact) {
+            *startup = (rows + tuples * (nmvec::hnsw::kCheckCost + nmvec::hnsw::kZoneCost)) * per_visit;
+            *total = *startup + rows * cpu_operator_cost;
+            *pages = std::max(1.0, static_cast<double>(index->pages));
+            return;
+        }
+    }
     *startup = first;
     *total = first + tuples * per_row;
     *pages = std::max(1.0, index->pages * std::min(1.0, g_ef_search * m / tuples));
