@@ -15,6 +15,9 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import num  # noqa: E402  (bench/report.py: a CSV field as a float, or None)
+
 METHODS = [  # key, short name for tables and the plot, what it is
     ("exact", "exact", "exact answer: `enable_indexscan = off`, B-trees on the filter columns present "
      "(the plan column says which: seq scan + sort, or bitmap scan on a B-tree + sort)"),
@@ -57,12 +60,6 @@ def read_meta(path):
     return meta
 
 
-def num(x):
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def f(x, spec, default=NA):

@@ -291,10 +291,12 @@ RESET ROLE;
 -- Per role and layout, over its 16 runs (8 conditions, k = 10 and 100, 3
 -- queries each): RLS applied, every plan the hnsw index, returned =
 -- expected, nothing wrong.
+CREATE VIEW tn_per_role AS
 SELECT r.who, r.tbl, bool_and(r.rls) AS rls, string_agg(DISTINCT r.plan, ',') AS plans, count(*) AS runs,
        sum(s.returned) AS returned, sum(s.expected) AS expected, sum(s.wrong) AS wrong, sum(s.dups) AS dups,
        sum(s.hits) AS hits, sum(s.unordered) AS unordered
-  FROM tn_runs r, tn_result(r.n) s GROUP BY r.who, r.tbl ORDER BY r.who, r.tbl;
+  FROM tn_runs r, tn_result(r.n) s GROUP BY r.who, r.tbl;
+SELECT * FROM tn_per_role ORDER BY who, tbl;
 -- No condition: min(k, own rows) per query.
 SELECT r.who, r.tbl, r.k, (SELECT count(*) FROM tn_plain p JOIN tn_roles m USING (tenant) WHERE m.rolname = r.who)
        AS own_rows, s.returned, s.expected, s.wrong
@@ -306,10 +308,7 @@ TRUNCATE tn_runs, tn_got;
 SET ROLE regress_tn_owner;
 SELECT tn_run_role() AS runs;
 RESET ROLE;
-SELECT r.who, r.tbl, bool_and(r.rls) AS rls, string_agg(DISTINCT r.plan, ',') AS plans, count(*) AS runs,
-       sum(s.returned) AS returned, sum(s.expected) AS expected, sum(s.wrong) AS wrong, sum(s.dups) AS dups,
-       sum(s.hits) AS hits, sum(s.unordered) AS unordered
-  FROM tn_runs r, tn_result(r.n) s GROUP BY r.who, r.tbl ORDER BY r.who, r.tbl;
+SELECT * FROM tn_per_role ORDER BY who, tbl;
 ALTER TABLE tn_one FORCE ROW LEVEL SECURITY;
 ALTER TABLE tn_part FORCE ROW LEVEL SECURITY;
 
@@ -342,14 +341,12 @@ SELECT tn_run_role() AS runs;
 SELECT count(*) AS new_row_seen FROM (SELECT id FROM tn_one ORDER BY embedding <-> tn_query(1) LIMIT 100) s
  WHERE id = 100002;
 RESET ROLE;
-SELECT r.who, r.tbl, bool_and(r.rls) AS rls, string_agg(DISTINCT r.plan, ',') AS plans, count(*) AS runs,
-       sum(s.returned) AS returned, sum(s.expected) AS expected, sum(s.wrong) AS wrong, sum(s.dups) AS dups,
-       sum(s.hits) AS hits, sum(s.unordered) AS unordered
-  FROM tn_runs r, tn_result(r.n) s GROUP BY r.who, r.tbl ORDER BY r.who, r.tbl;
+SELECT * FROM tn_per_role ORDER BY who, tbl;
 
 RESET enable_seqscan;
 RESET enable_bitmapscan;
 RESET enable_sort;
+DROP VIEW tn_per_role;
 DROP TABLE tn_one, tn_part, tn_plain, tn_q, tn_runs, tn_got, tn_roles, tn_conds, tn_rconds, tn_seen;
 DROP FUNCTION tn_size, tn_vec, tn_query, tn_record, tn_run, tn_run_generic, tn_result, tn_tenant_of, tn_run_role, tn_peek;
 DROP OWNED BY regress_tn_owner, regress_tn_1, regress_tn_10, regress_tn_300, regress_tn_1000, regress_tn_nobody;
