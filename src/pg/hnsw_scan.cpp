@@ -25,11 +25,11 @@
 //
 // Filter columns (the index's columns besides the vector): the scan keys of
 // a WHERE clause on them are compiled into one nmvec::filter::Filter and
-// checked on each element's node record, in the walk (an element that
+// checked on each element's stored filter values, in the walk (an element that
 // fails is never returned, and costs no heap visit), in the exact pass over
 // the pending list and in the unordered walk. How the walk gets past
 // failing elements (nmvec::hnsw::FilterMode) follows the filter's
-// selectivity, estimated from the node records of kSelectivitySample
+// selectivity, estimated from the filter values of kSelectivitySample
 // elements spread evenly over the ids.
 #include "filter_columns.h"
 #include "hnsw_am.h"
@@ -97,10 +97,9 @@ struct HnswScanState {
     uint32 next_id = 0;
     bool notified = false;
     bool mem_capped = false;  // the cap came from hnsw.scan_mem_multiplier
-    // A WHERE clause on the filter columns (filtered), compiled against attrs.
+    // A WHERE clause on the filter columns (filtered), compiled against layout.attrs.
     bool filtered = false;
     bool recheck = false;  // a condition on a hashed (text, uuid) column: the executor checks
-    nmvec::filter::RecordLayout attrs;
     nmvec::filter::Filter filter;
     double selectivity = 1.0;  // estimated share of elements that pass
 };
@@ -172,10 +171,9 @@ void start(IndexScanDesc scan, HnswScanState& s) {
     s.filtered = false;
     s.recheck = false;
     if (scan->numberOfKeys > 0) {
-        s.attrs = filter_layout(scan->indexRelation);  // read_layout checked its size
         s.filter = nmvec::filter::Filter();
         filter_from_keys(scan->indexRelation, scan->keyData, scan->numberOfKeys, &s.filter, &s.recheck);
-        s.filter.compile(s.attrs);
+        s.filter.compile(s.layout.attrs);  // read by read_layout, once per Layout
         // No condition left (`embedding IS NOT NULL`: rows without a vector
         // are not in the index): an unfiltered scan.
         s.filtered = !s.filter.empty();

@@ -236,9 +236,9 @@ void read_layout(Relation index, Layout* layout) {
     Meta meta;
     read_meta(index, &meta, &layout->nblocks);
     layout->load(&meta);
-    // Node records hold the filter columns: their size comes from the meta
-    // page, and must be what the index's columns take (a wrong one would
-    // read every record at the wrong place). Written with the index, never
+    // Node pages hold the filter columns' values: their size comes from the
+    // meta page, and must be what the index's columns take (a wrong one would
+    // read every value and record at the wrong place). Written with the index, never
     // changed: checked once per Layout, for every reader.
     if (!layout->attrs_checked) {
         layout->attrs = nmvec::pg::filter_layout(index);
