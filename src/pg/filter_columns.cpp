@@ -4,6 +4,7 @@
 extern "C" {
 #include "access/genam.h"
 #include "catalog/pg_type_d.h"
+#include "commands/defrem.h"
 #include "common/hashfn.h"
 #include "utils/array.h"
 #include "utils/date.h"
@@ -105,13 +106,16 @@ int vector_column(Relation index) {
         if (found < 0) found = i;
         ++count;
     }
-    if (count != 1)
+    if (count != 1) {
+        const char* am = get_am_name(index->rd_rel->relam);
         ereport(ERROR,
                 (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                 errmsg("hnsw index \"%s\" has %d vector columns", RelationGetRelationName(index), count),
-                 errdetail("An hnsw index orders by one vector or halfvec column; its other columns are "
-                           "filter columns."),
+                 errmsg("%s index \"%s\" has %d vector columns", am, RelationGetRelationName(index), count),
+                 errdetail("An %s index orders by one vector or halfvec column; its other columns are "
+                           "filter columns.",
+                           am),
                  errhint("Index one vector column, with the columns the queries filter on.")));
+    }
     return found;
 }
 
@@ -129,9 +133,10 @@ nmvec::filter::RecordLayout filter_layout(Relation index) {
                     (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                      errmsg("column %d of index \"%s\" has type %s, which cannot be a filter column", i + 1,
                             RelationGetRelationName(index), format_type_be(type)),
-                     errdetail("Besides its vector, an hnsw index's columns are filter columns, of type "
+                     errdetail("Besides its vector, an %s index's columns are filter columns, of type "
                                "smallint, integer, bigint, boolean, date, timestamp, timestamptz, text, "
-                               "varchar or uuid.")));
+                               "varchar or uuid.",
+                               get_am_name(index->rd_rel->relam))));
         const Oid coll = TupleDescAttr(desc, i)->attcollation;
         if (filter_type_hashed(type) && OidIsValid(coll) && !get_collation_isdeterministic(coll))
             ereport(

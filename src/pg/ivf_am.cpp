@@ -15,6 +15,7 @@ extern "C" {
 #include "optimizer/optimizer.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/selfuncs.h"
 }
 
 namespace nmvec::pg::ivf {
@@ -94,11 +95,18 @@ char* phase_name(int64 phase) {
 /// Cost model: a scan computes the distance to every centroid, then to
 /// every row of the lists it probes; the total is what probing every list
 /// costs, so with a filter of selectivity s the planner's LIMIT
-/// interpolation charges k / (s N) of it (as for hnsw, hnsw_am.cpp).
-void costestimate(PlannerInfo* /*root*/, IndexPath* path, double /*loop_count*/, Cost* startup, Cost* total,
+/// interpolation charges k / (s N) of it (as for hnsw, hnsw_am.cpp). With
+/// conditions on the index's filter columns, a record that fails them costs
+/// its read and check, no distance, and the first round reads lists until
+/// it holds as many passing rows as its first probes hold rows (ivf_scan.cpp):
+/// a share 1/s larger of the lists.
+void costestimate(PlannerInfo* root, IndexPath* path, double /*loop_count*/, Cost* startup, Cost* total,
                   Selectivity* selectivity, double* correlation, double* pages) {
     IndexOptInfo* index = path->indexinfo;
-    *selectivity = 1.0;
+    *selectivity = path->indexclauses == NIL
+                       ? 1.0
+                       : clauselist_selectivity(root, get_quals_from_indexclauses(path->indexclauses),
+                                                index->rel->relid, JOIN_INNER, nullptr);
     *correlation = 0.0;
     if (path->indexorderbys == NIL) {
         *startup = *total = get_float8_infinity();
@@ -106,7 +114,7 @@ void costestimate(PlannerInfo* /*root*/, IndexPath* path, double /*loop_count*/,
         return;
     }
     Relation rel = index_open(index->indexoid, NoLock);
-    int32 typmod = TupleDescAttr(RelationGetDescr(rel), 0)->atttypmod;
+    int32 typmod = TupleDescAttr(RelationGetDescr(rel), nmvec::pg::vector_column(rel))->atttypmod;
     uint32 first, max;
     const double tuples = std::max(index->tuples, 1.0);
     const int lists_opt = lists_option(rel);
@@ -115,10 +123,12 @@ void costestimate(PlannerInfo* /*root*/, IndexPath* path, double /*loop_count*/,
     index_close(rel, NoLock);
     const double dims = typmod > 0 ? typmod : 384;
     const double per_dist = cpu_operator_cost * (1.0 + dims / 32.0);
-    const double per_row = per_dist + 0.01 * seq_page_cost;  // list pages are read in sequence
-    const double share = std::min(1.0, static_cast<double>(first) / lists);
-    *startup = lists * per_dist + tuples * share * per_row;
-    *total = lists * per_dist + tuples * per_row;
+    const double per_read = 0.01 * seq_page_cost;  // list pages are read in sequence
+    const double per_check = path->indexclauses == NIL ? 0.0 : cpu_operator_cost;
+    const double sel = std::clamp(static_cast<double>(*selectivity), 1e-9, 1.0);
+    const double share = std::min(1.0, static_cast<double>(first) / lists / sel);
+    *startup = lists * per_dist + tuples * share * (per_read + per_check + sel * per_dist);
+    *total = lists * per_dist + tuples * (per_read + per_check + sel * per_dist);
     *pages = std::max(1.0, index->pages * share);
 }
 
@@ -179,7 +189,8 @@ void probe_counts(Relation index, uint32 n_lists, uint32* first, uint32* max) {
 }
 
 void opclass_info(Relation index, Metric* metric, ElemKind* kind) {
-    FmgrInfo* proc = index_getprocinfo(index, 1, 1);
+    FmgrInfo* proc =
+        index_getprocinfo(index, static_cast<AttrNumber>(nmvec::pg::vector_column(index) + 1), 1);
     int32 code = DatumGetInt32(FunctionCall1(proc, PointerGetDatum(nullptr)));
     *metric = static_cast<Metric>(code & 0xF);
     *kind = static_cast<ElemKind>(code >> 4);
@@ -256,6 +267,11 @@ IndexAmRoutine* make_routine() {
     am->amrescan = nmvec_ivf_rescan;
     am->amgettuple = nmvec_ivf_gettuple;
     am->amendscan = nmvec_ivf_endscan;
+    // Filter columns: key columns besides the vector (filter_columns.h),
+    // their conditions (= ANY and IS [NOT] NULL included) checked by scans.
+    am->amcanmulticol = true;
+    am->amsearcharray = true;
+    am->amsearchnulls = true;
     return am;
 }
 

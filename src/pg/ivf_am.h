@@ -15,6 +15,7 @@
 #include "../core/memory.h"
 #include "../core/rabitq.h"
 #include "cxx_context.h"
+#include "filter_columns.h"
 #include "guard.h"
 #include "hnsw_storage.h"  // ElemDistance, sql_distance
 #include "ivf_page.h"
@@ -74,8 +75,12 @@ struct Layout {
     BlockNumber centroid_start = InvalidBlockNumber, dir_start = InvalidBlockNumber;
     uint32 centroid_pages = 0, dir_pages = 0;
     uint64 rows_built = 0;
-    BlockNumber nblocks = 0;  // relation size when the meta page was read
+    BlockNumber nblocks = 0;            // relation size when the meta page was read
+    nmvec::filter::RecordLayout attrs;  // the filter columns (none for an index on the vector alone)
+    int vcol = 0;                       // the vector's key column (0-based)
     uint32 code_bytes() const { return ivf::code_bytes(dims, elem_kind, quantizer, bits); }
+    /// Where a record's filter values start (from the record's first byte).
+    uint32 attr_offset() const { return static_cast<uint32>(sizeof(RecordHeader)) + code_bytes(); }
 };
 
 /// Read and check the meta page (XX001/XX002 with a REINDEX hint when wrong).

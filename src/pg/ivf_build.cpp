@@ -62,6 +62,8 @@ struct BuildState {
     uint32 bits = 0;
     std::shared_ptr<const nmvec::RabitqCodec> codec;  // kRabitq
     uint32 dims = 0;
+    int vcol = 0;                       // the vector's key column
+    nmvec::filter::RecordLayout attrs;  // the filter columns (the other key columns)
     double heap_tuples = 0, index_tuples = 0;
     // phase 1
     uint64 sample_cap = 0;  // vectors
@@ -76,6 +78,7 @@ struct BuildState {
     std::vector<ListTail> tails;
     std::vector<float> batch;  // rows waiting for their lists
     std::vector<ItemPointerData> batch_tids;
+    std::vector<uint8_t> batch_attrs;  // their filter values, attrs.bytes each
     std::vector<int32_t> labels;
     uint32 rec_bytes = 0;
     std::vector<char> rec;
@@ -120,7 +123,7 @@ void sample_callback(Relation /*index*/, ItemPointer /*tid*/, Datum* values, boo
                      void* state) {
     BuildState& bs = *static_cast<BuildState*>(state);
     bs.heap_tuples += 1;
-    if (isnull[0] || !load_vector(bs, values[0])) return;
+    if (isnull[bs.vcol] || !load_vector(bs, values[bs.vcol])) return;
     bs.index_tuples += 1;
     if (bs.sample_cap == 0) {
         // First vector: now the dims are known, so is the memory a sample may take.
@@ -270,6 +273,9 @@ void make_record(BuildState& bs, size_t i, uint32 list) {
     } else {
         floats_to_halfs(v, reinterpret_cast<uint16_t*>(code), bs.dims);
     }
+    if (bs.attrs.bytes > 0)
+        memcpy(bs.rec.data() + sizeof(h) + code_bytes(bs.dims, bs.kind, bs.quantizer, bs.bits),
+               bs.batch_attrs.data() + i * bs.attrs.bytes, bs.attrs.bytes);
 }
 
 /// Assign the batched rows to their nearest centroids (FAISS, on the build
@@ -316,15 +322,21 @@ void flush_batch(BuildState& bs) {
     pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(bs.index_tuples));
     bs.batch.clear();
     bs.batch_tids.clear();
+    bs.batch_attrs.clear();
 }
 
-void assign_callback(Relation /*index*/, ItemPointer tid, Datum* values, bool* isnull, bool /*alive*/,
+void assign_callback(Relation index, ItemPointer tid, Datum* values, bool* isnull, bool /*alive*/,
                      void* state) {
     BuildState& bs = *static_cast<BuildState*>(state);
     bs.heap_tuples += 1;
-    if (isnull[0] || !load_vector(bs, values[0])) return;
+    if (isnull[bs.vcol] || !load_vector(bs, values[bs.vcol])) return;
     bs.batch.insert(bs.batch.end(), bs.tmp.begin(), bs.tmp.end());
     bs.batch_tids.push_back(*tid);
+    if (bs.attrs.bytes > 0) {
+        const size_t at = bs.batch_attrs.size();
+        bs.batch_attrs.resize(at + bs.attrs.bytes);
+        encode_filter_columns(bs.attrs, index, bs.vcol, values, isnull, bs.batch_attrs.data() + at);
+    }
     if (bs.batch_tids.size() >= kAssignBatch) flush_batch(bs);
 }
 
@@ -343,7 +355,9 @@ void fill_meta(Page page, const BuildState& bs, BlockNumber cstart, uint32 cpage
     m->seed = kRabitqSeed;
     m->trained = bs.trained ? 1 : 0;
     m->n_lists = bs.n_lists;
-    m->rec_bytes = bs.dims > 0 ? record_bytes(bs.dims, bs.kind, bs.quantizer, bs.bits) : 0;
+    m->attr_columns = static_cast<uint8>(bs.attrs.columns());
+    m->attr_bytes = static_cast<uint16>(bs.attrs.bytes);
+    m->rec_bytes = bs.dims > 0 ? record_bytes(bs.dims, bs.kind, bs.quantizer, bs.bits, bs.attrs.bytes) : 0;
     m->centroid_start = cstart;
     m->centroid_pages = cpages;
     m->dir_start = dstart;
@@ -402,15 +416,17 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
     BuildState& bs = *bsp;
     bs.heap = heap;
     bs.index = index;
+    bs.vcol = vector_column(index);
+    bs.attrs = filter_layout(index);
     opclass_info(index, &bs.metric, &bs.kind);
-    quantizer_option(index, info->ii_IndexAttrNumbers[0] != 0, &bs.quantizer, &bs.bits);
-    if (bs.quantizer == kRabitq && info->ii_IndexAttrNumbers[0] == 0)
+    quantizer_option(index, info->ii_IndexAttrNumbers[bs.vcol] != 0, &bs.quantizer, &bs.bits);
+    if (bs.quantizer == kRabitq && info->ii_IndexAttrNumbers[bs.vcol] == 0)
         ereport(ERROR,
                 (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                  errmsg("ivf quantizer \"rabitq\" needs an index on a table column, not an expression"),
                  errdetail("Scans re-rank the codes' candidates with the column's exact vectors."),
                  errhint("Index the column itself, or use quantizer = 'flat'.")));
-    int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+    int32 typmod = TupleDescAttr(RelationGetDescr(index), bs.vcol)->atttypmod;
     bs.dims = typmod > 0 ? static_cast<uint32>(typmod) : 0;
 
     // 1. Sample.
@@ -466,7 +482,7 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
         pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseAssign);
         pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64>(rows));
         pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
-        bs.rec_bytes = record_bytes(bs.dims, bs.kind, bs.quantizer, bs.bits);
+        bs.rec_bytes = record_bytes(bs.dims, bs.kind, bs.quantizer, bs.bits, bs.attrs.bytes);
         if (bs.quantizer == kRabitq) bs.codec = codec_for(bs.dims, bs.bits, kRabitqSeed);
         bs.rec.assign(bs.rec_bytes, 0);
         bs.index_tuples = 0;
@@ -483,7 +499,8 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
         Meta* m = page_meta(BufferGetPage(mbuf));
         m->rows_built = static_cast<uint64>(bs.index_tuples);
         m->dims = bs.dims;
-        m->rec_bytes = bs.dims > 0 ? record_bytes(bs.dims, bs.kind, bs.quantizer, bs.bits) : 0;
+        m->rec_bytes =
+            bs.dims > 0 ? record_bytes(bs.dims, bs.kind, bs.quantizer, bs.bits, bs.attrs.bytes) : 0;
         const BlockNumber dstart = m->dir_start;
         finish_page(mbuf);
         for (uint32 i = 0; i < bs.n_lists; ++i) {
@@ -512,9 +529,11 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
 void buildempty(Relation index) {
     // The init fork of an unlogged index: meta and one empty list's directory.
     BuildState bs;
+    bs.vcol = vector_column(index);
+    bs.attrs = filter_layout(index);
     opclass_info(index, &bs.metric, &bs.kind);
-    quantizer_option(index, index->rd_index->indkey.values[0] != 0, &bs.quantizer, &bs.bits);
-    int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+    quantizer_option(index, index->rd_index->indkey.values[bs.vcol] != 0, &bs.quantizer, &bs.bits);
+    int32 typmod = TupleDescAttr(RelationGetDescr(index), bs.vcol)->atttypmod;
     bs.dims = typmod > 0 ? static_cast<uint32>(typmod) : 0;
     write_fixed_pages(index, bs, INIT_FORKNUM);
     log_newpage_range(index, INIT_FORKNUM, 0, RelationGetNumberOfBlocksInFork(index, INIT_FORKNUM), true);

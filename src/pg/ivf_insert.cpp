@@ -77,11 +77,12 @@ uint32 batch_rows(uint32 dims) {
 /// Rows whose list and code are computed together (by the helper thread or,
 /// for a batch not full at a flush, by the backend).
 struct Batch {
-    uint32 dims = 0, code_bytes = 0, rows = 0;
+    uint32 dims = 0, code_bytes = 0, attr_bytes = 0, rows = 0;
     std::shared_ptr<const nmvec::CentroidSearch> centroids;
     std::shared_ptr<const nmvec::RabitqCodec> codec;
     std::vector<ItemPointerData> tids;
-    std::vector<float> vecs;  // rows x dims, prepared
+    std::vector<float> vecs;     // rows x dims, prepared
+    std::vector<uint8_t> attrs;  // rows x attr_bytes: filter-column values
     std::vector<uint32> lists;
     std::vector<uint8_t> codes;  // rows x code_bytes
     std::shared_ptr<nmvec::Worker::Job> job;
@@ -166,13 +167,15 @@ void write_buffers(Relation index, const Layout& layout, IndexBuffer& b) {
     b.lists.clear();
 }
 
-void buffer_record(Relation index, const Layout& l, uint32 list, ItemPointer tid, const void* code);
+void buffer_record(Relation index, const Layout& l, uint32 list, ItemPointer tid, const void* code,
+                   const uint8_t* attrs);
 
 /// Buffer the records of a computed batch.
 void buffer_batch(Relation index, const Layout& layout, Batch& batch) {
     for (uint32 r = 0; r < batch.rows; ++r)
         buffer_record(index, layout, batch.lists[r], &batch.tids[r],
-                      batch.codes.data() + static_cast<size_t>(r) * batch.code_bytes);
+                      batch.codes.data() + static_cast<size_t>(r) * batch.code_bytes,
+                      batch.attrs.data() + static_cast<size_t>(r) * batch.attr_bytes);
 }
 
 /// Collect b's oldest batch with the helper thread, if any, and buffer it.
@@ -186,6 +189,7 @@ void collect_oldest(Relation index, const Layout& layout, IndexBuffer& b) {
     done->rows = 0;
     done->tids.clear();
     done->vecs.clear();
+    done->attrs.clear();
     if (b.spare.size() <= kMaxInflight) b.spare.push_back(std::move(done));
 }
 
@@ -260,6 +264,7 @@ struct InsertState {
     std::shared_ptr<const nmvec::CentroidSearch> centroids;  // null: too big to cache, read per insert
     bool looked_up = false;
     AlignedBytes code;
+    std::vector<uint8_t> attrs;  // the row's filter-column values
     std::vector<float> f32, dists, tmp;
 };
 
@@ -280,7 +285,7 @@ void ensure_dims(Relation index, Layout* layout, int dims) {
     if (meta->dims == 0) {
         meta->dims = static_cast<uint32>(dims);
         meta->rec_bytes = record_bytes(meta->dims, static_cast<ElemKind>(meta->elem_kind),
-                                       static_cast<Quantizer>(meta->quantizer), meta->bits);
+                                       static_cast<Quantizer>(meta->quantizer), meta->bits, meta->attr_bytes);
         GenericXLogFinish(st);
     } else {
         GenericXLogAbort(st);
@@ -324,10 +329,11 @@ IndexBuffer* buffer_for(Relation index, const Layout& l) {
     return b;
 }
 
-/// Buffer one record for `list` of `index`; writes the list's buffer once it
-/// holds a page, every list buffer of the index once they hold
-/// kMaxBufferedBytes.
-void buffer_record(Relation index, const Layout& l, uint32 list, ItemPointer tid, const void* code) {
+/// Buffer one record (its code, and its filter values: l.attrs.bytes at
+/// attrs) for `list` of `index`; writes the list's buffer once it holds a
+/// page, every list buffer of the index once they hold kMaxBufferedBytes.
+void buffer_record(Relation index, const Layout& l, uint32 list, ItemPointer tid, const void* code,
+                   const uint8_t* attrs) {
     IndexBuffer* b = buffer_for(index, l);
     std::vector<char>& bytes = b->lists[list];
     const size_t at = bytes.size();
@@ -336,7 +342,9 @@ void buffer_record(Relation index, const Layout& l, uint32 list, ItemPointer tid
     h.heap_tid = *tid;
     memcpy(bytes.data() + at, &h, sizeof(h));
     memcpy(bytes.data() + at + sizeof(h), code, l.code_bytes());
-    memset(bytes.data() + at + sizeof(h) + l.code_bytes(), 0, l.rec_bytes - sizeof(h) - l.code_bytes());
+    const uint32 attr_at = l.attr_offset();
+    if (l.attrs.bytes > 0) memcpy(bytes.data() + at + attr_at, attrs, l.attrs.bytes);
+    memset(bytes.data() + at + attr_at + l.attrs.bytes, 0, l.rec_bytes - attr_at - l.attrs.bytes);
     b->bytes += l.rec_bytes;
     if (bytes.size() >= kSliceBytes)
         write_list(index, l, *b, list, bytes);
@@ -360,6 +368,7 @@ void gather_row(Relation index, InsertState& st, ItemPointer tid) {
         Batch& n = *b->pending;
         n.dims = l.dims;
         n.code_bytes = static_cast<uint32>(l.code_bytes());
+        n.attr_bytes = l.attrs.bytes;
         n.centroids = st.centroids;
         n.codec = l.codec;
         n.tids.reserve(batch_rows(l.dims));
@@ -368,6 +377,7 @@ void gather_row(Relation index, InsertState& st, ItemPointer tid) {
     Batch& p = *b->pending;
     p.tids.push_back(*tid);
     p.vecs.insert(p.vecs.end(), st.f32.begin(), st.f32.end());
+    p.attrs.insert(p.attrs.end(), st.attrs.begin(), st.attrs.end());
     if (++p.rows < batch_rows(l.dims)) return;
     std::shared_ptr<Batch> full = std::move(b->pending);
     b->pending.reset();
@@ -421,16 +431,21 @@ using namespace nmvec::pg::ivf;
 extern "C" bool nmvec_ivf_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid,
                                  Relation /*heap*/, IndexUniqueCheck /*check*/, bool /*unchanged*/,
                                  IndexInfo* info) {
-    if (isnull[0]) return false;  // NULL vectors are not indexed
     bool inserted = false;
     nmvec::pg::guarded([&]() -> Datum {
         InsertState* st = insert_state(info);
         if (st->layout.rec_bytes == 0) read_layout(index, &st->layout);
+        const int vcol = st->layout.vcol;
+        if (isnull[vcol]) return 0;  // NULL vectors are not indexed
         if (st->layout.dims == 0) {  // built empty, no typmod: the first vector decides
-            int dim = reinterpret_cast<const nmvec::pg::Vector*>(PG_DETOAST_DATUM(values[0]))->dim;
+            int dim = reinterpret_cast<const nmvec::pg::Vector*>(PG_DETOAST_DATUM(values[vcol]))->dim;
             ensure_dims(index, &st->layout, dim);
         }
-        if (!prepare_vector(st->layout, values[0], st->code, st->f32)) return 0;  // zero vector under cosine
+        if (!prepare_vector(st->layout, values[vcol], st->code, st->f32))
+            return 0;  // zero vector under cosine
+        st->attrs.resize(st->layout.attrs.bytes);
+        if (!st->attrs.empty())
+            nmvec::pg::encode_filter_columns(st->layout.attrs, index, vcol, values, isnull, st->attrs.data());
         if (g_insert_helper && st->layout.quantizer == kRabitq && st->layout.trained && !IsParallelWorker() &&
             centroids_of(index, *st) != nullptr && worker() != nullptr) {
             gather_row(index, *st, heap_tid);
@@ -441,7 +456,7 @@ extern "C" bool nmvec_ivf_insert(Relation index, Datum* values, bool* isnull, It
         if (st->layout.quantizer == kRabitq)
             rabitq_encode(index, st->layout, list, st->f32.data(),
                           st->centroids ? st->centroids->centroid(list) : nullptr, st->code);
-        buffer_record(index, st->layout, list, heap_tid, st->code.data());
+        buffer_record(index, st->layout, list, heap_tid, st->code.data(), st->attrs.data());
         inserted = true;
         return 0;
     });

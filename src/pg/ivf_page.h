@@ -17,8 +17,12 @@
 //    (a float32 vector of 16,000 dims spans 8). A record is an 8-byte
 //    header (heap TID, flags) and the code: with quantizer `flat`, the
 //    vector itself in the index's element kind (float32 or binary16; unit
-//    length under cosine). rec_bytes is a multiple of 8 and kSliceBytes of
-//    64, so a header never straddles pages.
+//    length under cosine). In an index with filter columns (key columns
+//    besides the vector: CREATE INDEX ... USING ivf (embedding, tenant,
+//    ts)) their values follow the code (nmvec::filter::RecordLayout: a null
+//    bitmap, then each value), so a scan rules a record out without the
+//    table. rec_bytes is a multiple of 8 and kSliceBytes of 64, so a header
+//    never straddles pages.
 //
 // How much of a list page is written is its pd_lower (the data area's
 // watermark): a page with a successor is always full (records are packed
@@ -97,9 +101,11 @@ struct Meta {
     uint32 centroid_pages;
     BlockNumber dir_start;
     uint32 dir_pages;
-    uint64 rows_built;  // records written by CREATE INDEX
-    uint8 bits;         // kRabitq: bits per dimension (1, 4, 8)
-    uint8 unused2[7];
+    uint64 rows_built;   // records written by CREATE INDEX
+    uint8 bits;          // kRabitq: bits per dimension (1, 4, 8)
+    uint8 attr_columns;  // filter columns (the index's key columns besides the vector)
+    uint16 attr_bytes;   // bytes of their values in a record (nmvec::filter::RecordLayout)
+    uint8 unused2[4];
     uint64 seed;  // kRabitq: the codec's rotation seed
 };
 static_assert(sizeof(Meta) <= kSliceBytes, "meta fits in a page");
@@ -132,8 +138,10 @@ inline uint32 code_bytes(uint32 dims, ElemKind kind, Quantizer q, uint32 bits) {
     if (q == kRabitq) return nmvec::rabitq_code_bytes(dims, bits);
     return dims * (kind == kFloat16 ? 2u : 4u);
 }
-inline uint32 record_bytes(uint32 dims, ElemKind kind, Quantizer q, uint32 bits) {
-    return (sizeof(RecordHeader) + code_bytes(dims, kind, q, bits) + 7u) & ~7u;
+/// Bytes of one record: header, code, then the filter-column values
+/// (attr_bytes, 0 for an index on the vector alone), rounded up to 8.
+inline uint32 record_bytes(uint32 dims, ElemKind kind, Quantizer q, uint32 bits, uint32 attr_bytes) {
+    return (sizeof(RecordHeader) + code_bytes(dims, kind, q, bits) + attr_bytes + 7u) & ~7u;
 }
 inline uint32 centroid_bytes(uint32 dims) { return dims * 4u; }
 

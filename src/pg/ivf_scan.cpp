@@ -24,6 +24,19 @@
 //
 // A NULL query (or a zero query under cosine) returns every indexed row,
 // in no particular order.
+//
+// Filter columns. Conditions on the index's filter columns (its key
+// columns besides the vector: filter_columns.h) come as scan keys; a
+// record that fails them is skipped as it is read, before any distance
+// or table read, so only rows that pass are returned. A filter moves the
+// rows that pass away from the nearest lists (all the more when it is
+// anti-correlated with the query), so a filtered round does not end after
+// a fixed number of lists: it goes on, nearest list first, until it holds
+// as many rows that pass as its first `round` lists held records (the
+// rows an unfiltered round would rank), and at most kMaxWiden times as
+// many lists. A selective filter thus reads more lists, each record at the
+// cost of a check, and computes about as many distances as an unfiltered
+// round.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -41,6 +54,10 @@ extern "C" {
 
 namespace nmvec::pg::ivf {
 namespace {
+
+/// A filtered round reads at most this many times the lists of an
+/// unfiltered one (then the next round goes on).
+constexpr uint32 kMaxWiden = 32;
 
 struct Hit {
     float dist;
@@ -154,7 +171,16 @@ struct IvfScanState {
     std::unique_ptr<ListReader> reader;
     bool started = false;
     bool unordered = false;
+    // Conditions on the filter columns (scan keys), compiled against
+    // layout.attrs; recheck: the executor checks the rows (hashed columns).
+    nmvec::filter::Filter filter;
+    bool filtered = false, recheck = false;
 };
+
+/// Whether the record passes the scan's filter-column conditions.
+inline bool record_passes(const IvfScanState& s, const char* rec) {
+    return !s.filtered || s.filter.passes(reinterpret_cast<const uint8_t*>(rec) + s.layout.attr_offset());
+}
 
 IvfScanState* state_of(IndexScanDesc scan) { return static_cast<IvfScanState*>(scan->opaque); }
 
@@ -175,13 +201,32 @@ void order_ahead(IvfScanState& s, size_t upto) {
 /// for RaBitQ into s.cands (ordered by lower bound by sort_ahead, as far
 /// as the fetching needs). False when no list is left.
 bool probe_round(IndexScanDesc scan, IvfScanState& s) {
-    const uint32 end = std::min<uint32>(s.max_lists, s.next_list + s.round);
-    if (s.next_list >= end) return false;
-    if (!s.unordered) order_ahead(s, end);
+    const uint32 want = s.round;  // lists an unfiltered round probes
+    if (s.next_list >= std::min<uint32>(s.max_lists, s.next_list + want)) return false;
     // Each further round probes twice as many lists: a filter that rejects
     // the nearest lists' rows then meets its matches in fewer, larger
     // rounds, each sorted in itself.
     s.round = std::min<uint32>(s.max_lists, s.round * 2);
+    // Where the round ends: after `want` lists, or with a filter, once it
+    // holds as many passing rows as those lists held records (at most
+    // kMaxWiden times the lists). probed: lists read; base: records of the
+    // first `want` of them; passed: rows that passed.
+    const uint32 round_start = s.next_list;
+    const uint32 last = s.filtered
+                            ? static_cast<uint32>(std::min<uint64>(
+                                  s.max_lists, static_cast<uint64>(round_start) + uint64{want} * kMaxWiden))
+                            : std::min<uint32>(s.max_lists, round_start + want);
+    uint64 base = 0, passed = 0;
+    auto more = [&]() {
+        if (s.next_list >= last) return false;
+        const uint32 probed = s.next_list - round_start;
+        if (probed >= want && (!s.filtered || passed >= base)) return false;
+        if (!s.unordered && s.next_list >= s.ordered_end) order_ahead(s, std::min(last, s.next_list + want));
+        return true;
+    };
+    auto counted = [&](uint64 records) {
+        if (s.next_list - round_start < want) base += records;
+    };
     Relation index = scan->indexRelation;
     if (s.layout.quantizer == kRabitq) {
         const nmvec::RabitqCodec& codec = *s.layout.codec;
@@ -194,10 +239,11 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
         s.cand_next = 0;
         s.fetched_round = 0;
         s.centroid.resize(s.layout.dims);
-        for (; s.next_list < end; ++s.next_list) {
+        for (; more(); ++s.next_list) {
             const uint32 list = key_index(s.order[s.next_list]);
             const ListEntry e = read_entry(index, s.layout, list);
             if (e.head == InvalidBlockNumber) continue;
+            uint64 records = 0;
             const float* c = nullptr;
             if (s.centroids) {
                 c = s.centroids->centroid(list);
@@ -223,9 +269,11 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
                 s.keys.resize(at + n);
                 Cand* cands = s.cands.data();
                 uint64* keys = s.keys.data();
+                records += n;
                 for (uint32 i = 0; i < n; ++i) {
                     const auto* h = reinterpret_cast<const RecordHeader*>(recs + i * rb);
-                    if (h->flags & kRecordDead) continue;
+                    if ((h->flags & kRecordDead) || !record_passes(s, recs + i * rb)) continue;
+                    ++passed;
                     const nmvec::RabitqEstimate& est = s.est[i];
                     const float value = l2 ? est.value : base - est.value;
                     const float lower = l2 ? est.lower : base - est.upper;
@@ -236,6 +284,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
                 s.cands.resize(at);
                 s.keys.resize(at);
             });
+            counted(records);
         }
         s.sorted_end = 0;
         s.total_cands += s.keys.size();
@@ -244,12 +293,16 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
     const hnsw::ElemDistance dist{s.layout.metric, s.layout.elem_kind, s.layout.dims, &active_kernels()};
     const void* q = s.query.data();
     s.hits.clear();
-    for (; s.next_list < end; ++s.next_list) {
+    for (; more(); ++s.next_list) {
         const ListEntry e = read_entry(index, s.layout, key_index(s.order[s.next_list]));
+        uint64 records = 0;
         s.reader->read(e, [&](const RecordHeader* h, const char* code) {
-            if (h->flags & kRecordDead) return;
+            ++records;
+            if ((h->flags & kRecordDead) || !record_passes(s, reinterpret_cast<const char*>(h))) return;
+            ++passed;
             s.hits.push_back({dist(code, q), h->heap_tid});
         });
+        counted(records);
     }
     std::sort(s.hits.begin(), s.hits.end(), [](const Hit& a, const Hit& b) {
         const uint32 ka = ordered_bits(a.dist), kb = ordered_bits(b.dist);
@@ -265,7 +318,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
 bool exact_distance(IndexScanDesc scan, IvfScanState& s, ItemPointerData tid, float* out) {
     if (s.fetch == nullptr) {
         if (scan->heapRelation == nullptr) elog(ERROR, "ivf RaBitQ scans need the table to re-rank");
-        s.attno = scan->indexRelation->rd_index->indkey.values[0];
+        s.attno = scan->indexRelation->rd_index->indkey.values[s.layout.vcol];
         if (s.attno <= 0) elog(ERROR, "ivf RaBitQ index is not on a table column");
         MemoryContext parent = GetMemoryChunkContext(&s);
         s.fetch_cxt = AllocSetContextCreate(parent, "nmvec ivf fetch", ALLOCSET_SMALL_SIZES);
@@ -395,7 +448,14 @@ void start(IndexScanDesc scan, IvfScanState& s) {
     s.max_lists = max;
     s.order.resize(s.layout.n_lists);
     std::iota(s.order.begin(), s.order.end(), uint64{0});
-    if (s.layout.dims == 0) {  // nothing ever indexed
+    s.filter = nmvec::filter::Filter();
+    s.filtered = s.recheck = false;
+    if (scan->numberOfKeys > 0) {
+        filter_from_keys(index, scan->keyData, scan->numberOfKeys, &s.filter, &s.recheck);
+        s.filter.compile(s.layout.attrs);
+        s.filtered = !s.filter.empty();
+    }
+    if (s.layout.dims == 0 || (s.filtered && s.filter.impossible())) {  // nothing indexed, or nothing passes
         s.unordered = false;
         s.max_lists = 0;
         return;
@@ -434,7 +494,8 @@ bool next_tuple(IndexScanDesc scan, IvfScanState& s) {
             if (s.next_list >= s.max_lists) return false;
             const ListEntry e = read_entry(scan->indexRelation, s.layout, key_index(s.order[s.next_list++]));
             s.reader->read(e, [&](const RecordHeader* h, const char*) {
-                if (!(h->flags & kRecordDead)) s.hits.push_back({0.0f, h->heap_tid});
+                if (!(h->flags & kRecordDead) && record_passes(s, reinterpret_cast<const char*>(h)))
+                    s.hits.push_back({0.0f, h->heap_tid});
             });
             std::reverse(s.hits.begin(), s.hits.end());
             continue;
@@ -491,7 +552,7 @@ extern "C" bool nmvec_ivf_gettuple(IndexScanDesc scan, ScanDirection dir) {
         found = next_tuple(scan, *state_of(scan));
         return 0;
     });
-    scan->xs_recheck = false;
+    scan->xs_recheck = state_of(scan)->recheck;
     scan->xs_recheckorderby = false;
     return found;
 }

@@ -103,7 +103,13 @@ void read_layout(Relation index, Layout* l) {
         (!meta.trained && meta.n_lists != 1))
         report_corrupt(index, "The meta page's list count is out of range.");
     const ElemKind kind = static_cast<ElemKind>(meta.elem_kind);
-    if (meta.dims > 0 && meta.rec_bytes != record_bytes(meta.dims, kind, quantizer, meta.bits))
+    // The filter columns the catalog gives the index must be those its
+    // records were written with.
+    nmvec::filter::RecordLayout attrs = filter_layout(index);
+    if (meta.attr_columns != attrs.columns() || meta.attr_bytes != attrs.bytes)
+        report_corrupt(index, "The meta page's filter columns do not match the index's columns.");
+    if (meta.dims > 0 &&
+        meta.rec_bytes != record_bytes(meta.dims, kind, quantizer, meta.bits, meta.attr_bytes))
         report_corrupt(index, "The meta page's record size does not match its dimensions.");
     const uint64 dir_need = (meta.n_lists + kListsPerDirPage - 1) / kListsPerDirPage;
     const uint64 cent_need =
@@ -135,6 +141,8 @@ void read_layout(Relation index, Layout* l) {
     l->dir_pages = meta.dir_pages;
     l->rows_built = meta.rows_built;
     l->nblocks = nblocks;
+    l->attrs = std::move(attrs);
+    l->vcol = vector_column(index);
 }
 
 bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, std::vector<float>& f32) {

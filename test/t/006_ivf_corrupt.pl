@@ -23,7 +23,8 @@ my %field = (
   magic => [ 0, 'V' ], version => [ 4, 'V' ], dims => [ 8, 'V' ], metric => [ 12, 'C' ],
   elem_kind => [ 13, 'C' ], quantizer => [ 14, 'C' ], trained => [ 15, 'C' ], n_lists => [ 16, 'V' ],
   rec_bytes => [ 20, 'V' ], centroid_start => [ 24, 'V' ], centroid_pages => [ 28, 'V' ],
-  dir_start => [ 32, 'V' ], dir_pages => [ 36, 'V' ], bits => [ 48, 'C' ],
+  dir_start => [ 32, 'V' ], dir_pages => [ 36, 'V' ], bits => [ 48, 'C' ], attr_columns => [ 49, 'C' ],
+  attr_bytes => [ 50, 'v' ],
   pd_special => [ 16 - $meta, 'v' ], page_id => [ 8190 - $meta, 'v' ]);
 
 # name => [ expected SQLSTATE, quantizer, [ field => value, ... ] ]
@@ -43,6 +44,9 @@ my @meta_cases = (
   [ 'centroid_pages', 'XX002', 'flat',   [ centroid_pages => 99 ] ],
   [ 'dir_start',      'XX002', 'rabitq', [ dir_start      => 999999 ] ],
   [ 'dir_pages',      'XX002', 'flat',   [ dir_pages      => 5 ] ],
+  # filter columns the catalog does not give the index (it has none)
+  [ 'attr_columns',   'XX002', 'flat',   [ attr_columns   => 3 ] ],
+  [ 'attr_bytes',     'XX002', 'rabitq', [ attr_bytes     => 12 ] ],
   [ 'special',        'XX001', 'rabitq', [ pd_special     => 8000 ] ],
   [ 'page_id',        'XX001', 'flat',   [ page_id        => 0x1234 ] ],);
 # Directory entries (20 bytes at the data area, byte 64 of the directory
