@@ -35,10 +35,17 @@ METHODS = [  # key, short name for tables and the plot, what it is
      "`hnsw.iterative_scan = relaxed_order`"),
     ("pgv_strict", "pgvector strict (forced)", "the same, `hnsw.iterative_scan = strict_order`"),
     ("pgv_planner", "pgvector relaxed (planner)", "pgvector hnsw relaxed_order, the B-trees present"),
+    ("ivf_f", "nmvec ivf filter cols (forced)", "nmvec ivf (default quantizer rabitq, default lists and "
+     "probes) with the filter columns as the table's only index: the conditions are checked on each list "
+     "record (`Index Cond`)"),
+    ("ivf_post_f", "nmvec ivf post-filter (forced)", "nmvec ivf on the vector only, the table's only index"),
+    ("pgv_ivf", "pgvector ivfflat relaxed (forced)", "pgvector ivfflat on the vector only, the same lists, "
+     "`ivfflat.probes` = nmvec's automatic probes, `ivfflat.iterative_scan = relaxed_order`"),
 ]
 FORCED_INDEX = {"filter_f": "_hnsw_filter", "filter_traverse": "_hnsw_filter", "filter_two_hop": "_hnsw_filter",
                 "filter_exact": "_hnsw_filter", "post_f": "_hnsw", "pgv_relaxed": "_pgvector_hnsw",
-                "pgv_strict": "_pgvector_hnsw"}
+                "pgv_strict": "_pgvector_hnsw", "ivf_f": "_ivf_filter", "ivf_post_f": "_ivf",
+                "pgv_ivf": "_pgvector_ivf"}
 NA = "n/a"
 
 

@@ -149,6 +149,7 @@ struct IvfScanState {
     std::vector<Hit> pool;
     nmvec::RabitqQuery rq;
     std::vector<nmvec::RabitqEstimate> est;  // one run's estimates
+    std::vector<uint32> sel;                 // the run's records that become candidates
     std::vector<float> centroid, exact;
     // The index's centroids kept by this backend (null when too big: then
     // read from the pages per query).
@@ -256,33 +257,49 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
             const size_t rb = s.layout.rec_bytes;
             s.reader->read_runs(e, [&](const char* recs, uint32 n) {
                 if (s.est.size() < n) s.est.resize(n);
-                codec.estimate_batch(s.rq, reinterpret_cast<const uint8_t*>(recs + sizeof(RecordHeader)), n,
-                                     rb, m, s.est.data());
-                // Room for the page's records first, so the loop below
-                // stores without growth checks; trimmed to the live ones.
-                if (s.cands.size() + n > UINT32_MAX)  // keys hold a candidate's index in 32 bits
+                const auto* codes = reinterpret_cast<const uint8_t*>(recs + sizeof(RecordHeader));
+                // Which records to estimate: with a filter, the live ones
+                // that pass (checked first: a record that fails costs no
+                // estimate), each run of neighbours in one kernel call;
+                // without, the page's codes at once.
+                s.sel.clear();
+                if (s.filtered) {
+                    for (uint32 i = 0; i < n; ++i)
+                        if (!(reinterpret_cast<const RecordHeader*>(recs + i * rb)->flags & kRecordDead) &&
+                            record_passes(s, recs + i * rb))
+                            s.sel.push_back(i);
+                    for (size_t a = 0, b; a < s.sel.size(); a = b) {
+                        for (b = a + 1; b < s.sel.size() && s.sel[b] == s.sel[b - 1] + 1;) ++b;
+                        codec.estimate_batch(s.rq, codes + static_cast<size_t>(s.sel[a]) * rb, b - a, rb, m,
+                                             s.est.data() + s.sel[a]);
+                    }
+                } else {
+                    codec.estimate_batch(s.rq, codes, n, rb, m, s.est.data());
+                    for (uint32 i = 0; i < n; ++i)
+                        if (!(reinterpret_cast<const RecordHeader*>(recs + i * rb)->flags & kRecordDead))
+                            s.sel.push_back(i);
+                }
+                records += n;
+                passed += s.sel.size();
+                // Room for the run's candidates first, so the loop below
+                // stores without growth checks.
+                if (s.cands.size() + s.sel.size() > UINT32_MAX)  // keys hold a candidate's index in 32 bits
                     ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                                     errmsg("ivf scan round holds more than %u candidates", UINT32_MAX),
                                     errhint("Lower ivf.probes, or use more lists.")));
                 auto at = static_cast<uint32>(s.cands.size());
-                s.cands.resize(at + n);
-                s.keys.resize(at + n);
+                s.cands.resize(at + s.sel.size());
+                s.keys.resize(at + s.sel.size());
                 Cand* cands = s.cands.data();
                 uint64* keys = s.keys.data();
-                records += n;
-                for (uint32 i = 0; i < n; ++i) {
-                    const auto* h = reinterpret_cast<const RecordHeader*>(recs + i * rb);
-                    if ((h->flags & kRecordDead) || !record_passes(s, recs + i * rb)) continue;
-                    ++passed;
+                for (const uint32 i : s.sel) {
                     const nmvec::RabitqEstimate& est = s.est[i];
                     const float value = l2 ? est.value : base - est.value;
                     const float lower = l2 ? est.lower : base - est.upper;
-                    cands[at] = {value, h->heap_tid};
+                    cands[at] = {value, reinterpret_cast<const RecordHeader*>(recs + i * rb)->heap_tid};
                     keys[at] = cand_key(lower, at);
                     ++at;
                 }
-                s.cands.resize(at);
-                s.keys.resize(at);
             });
             counted(records);
         }
