@@ -24,6 +24,10 @@ $primary->safe_psql('postgres', q{
   CREATE TABLE w (id int PRIMARY KEY, v vector(2500));
   INSERT INTO w SELECT i, ARRAY(SELECT sin(i * k) FROM generate_series(1, 2500) k) FROM generate_series(1, 40) i;
   CREATE INDEX w_l2 ON w USING ivf (v) WITH (lists = 4, quantizer = 'flat');
+  CREATE TABLE f (id int, g int, v vector(16));
+  INSERT INTO f SELECT i, i % 10, ARRAY(SELECT (hashint4(i * 31 + k) % 10000) / 10000.0 FROM generate_series(1, 16) k)
+    FROM generate_series(1, 2000) i;
+  CREATE INDEX f_gv ON f USING ivf (g, v) WITH (lists = 8);
 });
 $primary->backup('b1');
 my $standby = PostgreSQL::Test::Cluster->new('standby');
@@ -41,7 +45,8 @@ my $walk = q{SET enable_seqscan = off;
 # --- crash during a bulk insert -----------------------------------------------------------
 $primary->safe_psql('postgres',
   q{INSERT INTO t SELECT i, ARRAY(SELECT (hashint4(i * 97 + k) % 10000) / 10000.0 FROM generate_series(1, 16) k) FROM generate_series(3001, 4000) i;
-    INSERT INTO w SELECT i, ARRAY(SELECT cos(i * k) FROM generate_series(1, 2500) k) FROM generate_series(41, 60) i});
+    INSERT INTO w SELECT i, ARRAY(SELECT cos(i * k) FROM generate_series(1, 2500) k) FROM generate_series(41, 60) i;
+    INSERT INTO f SELECT i, i % 10, ARRAY(SELECT sin(i * k) FROM generate_series(1, 16) k) FROM generate_series(2001, 3000) i});
 my ($out, $err) = ('', '');
 my $bulk = IPC::Run::start(
   [ 'psql', '-X', '-d', $primary->connstr('postgres'), '-c',
@@ -68,6 +73,13 @@ is($primary->safe_psql('postgres', q{SELECT records, rows_built FROM nmvec_ivf_s
 is($primary->safe_psql('postgres', q{SET enable_seqscan = off;
   SELECT count(*) FROM w o WHERE (SELECT id FROM w ORDER BY v <-> o.v LIMIT 1) = o.id}), '60',
   'rows whose records span pages are found after recovery');
+# f: an index with a filter column (g, before the vector); every committed
+# row of a group comes back through it, and only those.
+my $fwalk = q{SET enable_seqscan = off;
+  SELECT count(*), count(DISTINCT id), count(*) FILTER (WHERE g <> 3) FROM (SELECT id, g FROM f WHERE g = 3
+    ORDER BY v <-> (SELECT v FROM f WHERE id = 1) LIMIT 1000000) s};
+is($primary->safe_psql('postgres', $fwalk), '300|300|0',
+  'a filtered walk of an index with a filter column returns the group\'s committed rows once');
 
 # --- the standby follows through WAL -------------------------------------------------------
 $primary->safe_psql('postgres', q{
@@ -75,17 +87,22 @@ $primary->safe_psql('postgres', q{
   DELETE FROM t WHERE id % 5 = 0;
   VACUUM t;
   INSERT INTO w VALUES (61, ARRAY(SELECT 1.0 / k FROM generate_series(1, 2500) k));
+  INSERT INTO f SELECT i, i % 10, ARRAY(SELECT cos(i * k) FROM generate_series(1, 16) k) FROM generate_series(3001, 3500) i;
+  DELETE FROM f WHERE id % 3 = 0;
+  VACUUM f;
 });
 $primary->wait_for_catchup($standby);
 my $q = q{SET enable_seqscan = off;
   SELECT string_agg(id::text, ',') FROM (SELECT id FROM t ORDER BY v <-> '[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8]' LIMIT 10) s;
   SELECT string_agg(id::text, ',') FROM (SELECT id FROM t ORDER BY v <=> '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]' LIMIT 10) s;
   SELECT id FROM w ORDER BY v <-> (SELECT v FROM w WHERE id = 61) LIMIT 1;
+  SELECT string_agg(id::text, ',') FROM (SELECT id FROM f WHERE g = 7 ORDER BY v <-> (SELECT v FROM f WHERE id = 5) LIMIT 10) s;
   SELECT records, dead FROM nmvec_ivf_stats('t_l2');};
 my $on_primary = $primary->safe_psql('postgres', $q);
 is($standby->safe_psql('postgres', $q), $on_primary, 'the hot standby returns the same results as the primary');
 like($on_primary, qr/\n61\n/, 'the wide row inserted last is found');
 is($standby->safe_psql('postgres', $walk), $primary->safe_psql('postgres', $walk), 'the standby walks the same rows');
+is($standby->safe_psql('postgres', $fwalk), $primary->safe_psql('postgres', $fwalk), 'the standby walks the same rows of a group');
 
 # --- a pg_basebackup copy --------------------------------------------------------------------
 $primary->backup('b2');
