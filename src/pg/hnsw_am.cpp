@@ -34,6 +34,8 @@ double g_scan_mem_multiplier = 1.0;
 int g_pending_list_limit = 4096;
 int g_merge_delay_ms = 0;
 bool g_background_merge = true;
+bool g_scan_stats = false;
+int g_dry_seeds = nmvec::hnsw::kDrySeeds;
 
 namespace {
 
@@ -281,6 +283,17 @@ void register_hnsw() {
     DefineCustomIntVariable("nmvec.merge_delay", "Test aid: pause after each element an hnsw merge links.",
                             "For crash tests only; 0 (the default) disables it.", &g_merge_delay_ms, 0, 0,
                             10000, PGC_SUSET, GUC_UNIT_MS | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "nmvec.hnsw_scan_stats",
+        "Measurement aid: each ordered hnsw index scan ends with a NOTICE of its work.",
+        "The filter mode it walked in, the estimated selectivity, distances computed (of them: the passing "
+        "seeds of a two-hop walk that ran dry, its crowd sample and the sweep), rows the graph walk returned "
+        "and the time from the scan's start.",
+        &g_scan_stats, false, PGC_USERSET, GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("nmvec.hnsw_dry_seeds",
+                            "Development aid: passing seeds a dry two-hop walk takes.",
+                            "0: none, the sweep at once.", &g_dry_seeds, nmvec::hnsw::kDrySeeds, 0, 4096,
+                            PGC_USERSET, GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("nmvec");
 }
 

@@ -64,6 +64,8 @@ extern double g_scan_mem_multiplier;
 extern int g_pending_list_limit;  // kB
 extern int g_merge_delay_ms;      // test aid: sleep after each merged element
 extern bool g_background_merge;   // nmvec.background_merge
+extern int g_dry_seeds;           // nmvec.hnsw_dry_seeds (development: IterativeSearch::Options::seeds)
+extern bool g_scan_stats;         // nmvec.hnsw_scan_stats: a NOTICE of each ordered scan's work
 /// Bytes of search state a scan keeps per element it computed a distance
 /// for (the found pool and the candidate lists): what
 /// hnsw.scan_mem_multiplier x work_mem is divided by.

@@ -34,6 +34,8 @@
 #include "filter_columns.h"
 #include "hnsw_am.h"
 
+#include <chrono>
+
 extern "C" {
 #include "access/relscan.h"
 }
@@ -102,6 +104,10 @@ struct HnswScanState {
     bool recheck = false;  // a condition on a hashed (text, uuid) column: the executor checks
     nmvec::filter::Filter filter;
     double selectivity = 1.0;  // estimated share of elements that pass
+    // The graph walk was set up (nmvec.hnsw_scan_stats reports it), and how.
+    bool walked = false;
+    nmvec::hnsw::FilterMode mode = nmvec::hnsw::FilterMode::kNone;
+    std::chrono::steady_clock::time_point t0;  // start()
 };
 
 /// Elements whose filter-column values estimate a filter's selectivity.
@@ -161,6 +167,7 @@ void scan_pending(IndexScanDesc scan, HnswScanState& s) {
 
 void start(IndexScanDesc scan, HnswScanState& s) {
     s.started = true;
+    s.t0 = std::chrono::steady_clock::now();
     read_layout(scan->indexRelation, &s.layout);
     s.access = std::make_unique<PageAccess>(scan->indexRelation, &s.layout);
     s.unordered = true;
@@ -170,6 +177,8 @@ void start(IndexScanDesc scan, HnswScanState& s) {
     s.graph_done = false;
     s.filtered = false;
     s.recheck = false;
+    s.walked = false;
+    s.selectivity = 1.0;
     if (scan->numberOfKeys > 0) {
         s.filter = nmvec::filter::Filter();
         filter_from_keys(scan->indexRelation, scan->keyData, scan->numberOfKeys, &s.filter, &s.recheck);
@@ -227,6 +236,7 @@ void start(IndexScanDesc scan, HnswScanState& s) {
             ? nmvec::hnsw::Neighbor{0.0f, s.layout.entry}
             : nmvec::hnsw::descend_levels(a, s.layout.entry, s.layout.max_level, 0);
     opt.strict_order = g_iterative_scan != kIterativeRelaxed;
+    opt.seeds = static_cast<uint32_t>(g_dry_seeds);
     // work_mem is in kB; the search state grows by kScanBytesPerVisit per visit.
     double mem_visits = static_cast<double>(work_mem) * 1024.0 * g_scan_mem_multiplier / kScanBytesPerVisit;
     opt.max_visits = static_cast<uint64_t>(g_max_scan_tuples);
@@ -235,6 +245,27 @@ void start(IndexScanDesc scan, HnswScanState& s) {
         s.mem_capped = true;
     }
     s.search->reset({start}, opt);
+    s.walked = true;
+    s.mode = opt.filter;
+}
+
+/// nmvec.hnsw_scan_stats: the NOTICE of what the graph walk of an ordered
+/// scan did (no C++ object lives here: ereport may leave).
+void report_stats(HnswScanState& s) {
+    if (!g_scan_stats || !s.started || !s.walked) return;
+    static const char* const kModes[] = {"none", "traverse", "two_hop", "exact"};
+    const auto& it = *s.search.p;
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s.t0).count();
+    ereport(
+        NOTICE,
+        (errmsg("hnsw scan: filter %s, selectivity %.4f, %llu distances, %llu seeds, %llu sampled, "
+                "%llu swept, %llu rows, %.3f ms",
+                kModes[static_cast<int>(s.mode)], s.selectivity, static_cast<unsigned long long>(it.visits()),
+                static_cast<unsigned long long>(it.seeded()),
+                static_cast<unsigned long long>(it.crowd_visits()),
+                static_cast<unsigned long long>(it.sweep_visits()),
+                static_cast<unsigned long long>(it.emitted()), ms)));
 }
 
 bool graph_next(HnswScanState& s, PageAccess& a, nmvec::hnsw::Neighbor* out);
@@ -342,6 +373,7 @@ extern "C" void nmvec_hnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, S
     (void)nkeys;
     (void)norderbys;
     HnswScanState* s = state_of(scan);
+    report_stats(*s);
     if (s->access) s->access->hold_pins(false);
     s->started = false;
     s->notified = false;
@@ -362,6 +394,7 @@ extern "C" bool nmvec_hnsw_gettuple(IndexScanDesc scan, ScanDirection dir) {
 }
 
 extern "C" void nmvec_hnsw_endscan(IndexScanDesc scan) {
+    if (scan->opaque) report_stats(*state_of(scan));
     if (scan->opaque && state_of(scan)->access) state_of(scan)->access->hold_pins(false);
     if (scan->opaque) MemoryContextDelete(GetMemoryChunkContext(scan->opaque));
     scan->opaque = nullptr;

@@ -826,3 +826,94 @@ TEST(HnswFilter, ChooseFilterMode) {
     // recent_1): the exact pass over the window's pages.
     EXPECT_EQ(choose_filter_mode(0.012, 2e5, 40, 0.012, true), FilterMode::kExact);
 }
+
+TEST(HnswFilter, DryTwoHopWalkWalksOnFromPassingSeeds) {
+    // The walk starts in another cluster than the query's, where nothing
+    // passes within two hops (the filter: the query's own cluster, 10 %), as
+    // a descent does when the filter is anti-correlated with the region it
+    // leads to. Without seeds it sweeps (a distance for each of the ~2,000
+    // passing elements); with them it walks on from passing elements spread
+    // over the ids and converges on the query from inside the passing ones:
+    // a few hundred distances, the same answers. Few elements lie closer to
+    // the query than what it found, so the walk is trusted (no sweep).
+    const size_t dim = 8, n = 20000, k = 10, ef = 40, nq = 20;
+    auto l = labeled(n, dim, 10, 33);
+    auto gp = build(l.data, dim, Metric::L2, Params{}, 1);
+    Distance dist(Metric::L2, dim);
+    uint64_t visits[2] = {0, 0}, seeded = 0, trusted = 0;
+    double hits[2] = {0, 0};
+    for (size_t qi = 0; qi < nq; ++qi) {
+        const uint32_t qid = static_cast<uint32_t>(qi * 991 % n);
+        const float* q = l.data.data() + size_t(qid) * dim;
+        const int c = l.label[qid];
+        std::function<bool(uint32_t)> pred = [&](uint32_t id) { return l.label[id] == c; };
+        // The start: an element of another cluster.
+        uint32_t start = 0;
+        while (l.label[start] == c) ++start;
+        std::vector<Neighbor> all;
+        for (uint32_t id = 0; id < n; ++id)
+            if (pred(id)) all.push_back({dist(q, l.data.data() + size_t(id) * dim), id});
+        std::partial_sort(all.begin(), all.begin() + k, all.end());
+        std::set<uint32_t> truth;
+        for (size_t i = 0; i < k; ++i) truth.insert(all[i].id);
+        for (int with_seeds = 0; with_seeds < 2; ++with_seeds) {
+            FilteredAccess a(*gp, q, pred);
+            IterativeSearch it;
+            IterativeSearch::Options o{ef, true, UINT64_MAX, FilterMode::kTwoHop};
+            o.seeds = with_seeds ? kDrySeeds : 0;
+            it.reset({{a.distance(start), start}}, o);
+            Neighbor nb;
+            for (size_t i = 0; i < k && it.next(a, &nb); ++i) hits[with_seeds] += truth.count(nb.id);
+            visits[with_seeds] += it.visits();
+            if (with_seeds) {
+                seeded += it.seeded() > 0;
+                trusted += it.seeded() > 0 && it.sweep_visits() == 0;
+            } else {
+                EXPECT_EQ(it.seeded(), 0u);
+            }
+        }
+    }
+    std::printf(
+        "  without seeds: recall %.3f, %.0f distances/query; with: %.3f, %.0f (%llu seeded, %llu of "
+        "them without a sweep)\n",
+        hits[0] / (nq * k), double(visits[0]) / nq, hits[1] / (nq * k), double(visits[1]) / nq,
+        static_cast<unsigned long long>(seeded), static_cast<unsigned long long>(trusted));
+    EXPECT_GE(seeded, nq / 2) << "the walks did not run dry";
+    EXPECT_GE(trusted, seeded - seeded / 10);
+    EXPECT_LT(visits[1] * 4, visits[0]);
+    EXPECT_GE(hits[1] / (nq * k), 0.95);
+}
+
+TEST(HnswFilter, CrowdedDryWalkSweeps) {
+    // Anti-correlated (another cluster): the passing elements lie beyond
+    // thousands of failing ones, out of the seeds' walk's reach; the
+    // sample finds the query crowded and the walk sweeps: exact answers.
+    const size_t dim = 8, n = 20000, k = 10, ef = 40;
+    auto l = labeled(n, dim, 10, 33);
+    auto gp = build(l.data, dim, Metric::L2, Params{}, 1);
+    Distance dist(Metric::L2, dim);
+    double hits = 0;
+    uint64_t swept = 0;
+    for (size_t qi = 0; qi < 10; ++qi) {
+        const float* q = l.data.data() + qi * 97 * dim;
+        const int other = (l.label[qi * 97] + 3) % 10;
+        std::function<bool(uint32_t)> pred = [&](uint32_t id) { return l.label[id] == other; };
+        std::vector<Neighbor> all;
+        for (uint32_t id = 0; id < n; ++id)
+            if (pred(id)) all.push_back({dist(q, l.data.data() + size_t(id) * dim), id});
+        std::partial_sort(all.begin(), all.begin() + k, all.end());
+        std::set<uint32_t> truth;
+        for (size_t i = 0; i < k; ++i) truth.insert(all[i].id);
+        FilteredAccess a(*gp, q, pred);
+        IterativeSearch it;
+        it.reset({gp->descend(q)}, {ef, true, UINT64_MAX, FilterMode::kTwoHop});
+        Neighbor nb;
+        for (size_t i = 0; i < k && it.next(a, &nb); ++i) hits += truth.count(nb.id);
+        if (it.seeded() > 0) {
+            EXPECT_EQ(it.crowd_visits(), kCrowdSamples);
+            swept += it.sweep_visits() > 0;
+        }
+    }
+    EXPECT_GE(swept, 5u);
+    EXPECT_GE(hits / (10.0 * k), 0.99);
+}
