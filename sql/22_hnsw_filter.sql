@@ -26,6 +26,7 @@ CREATE TABLE fe_plain AS SELECT * FROM fe;  -- the same rows, no index
 SET max_parallel_maintenance_workers = 0;
 SET nmvec.background_merge = off;
 SET timezone = 'UTC';
+SET jit = off;  -- enable_seqscan = off makes every plan cost past jit_above_cost
 CREATE INDEX fe_idx ON fe USING hnsw (embedding vector_l2_ops, tenant, cat, big, flag, d, ts, t2, host, u);
 SELECT pg_relation_size('fe_idx') > 0 AS built;
 SET enable_seqscan = off;  -- the hnsw index, whatever the planner thinks of the filter

@@ -26,6 +26,7 @@ INSERT INTO fi SELECT (fi_row(i)).* FROM generate_series(1, 3000) i;
 CREATE TABLE fi_plain AS SELECT * FROM fi;  -- the same rows, no index
 SET max_parallel_maintenance_workers = 0;
 SET timezone = 'UTC';
+SET jit = off;  -- enable_seqscan = off makes every plan cost past jit_above_cost
 CREATE INDEX fi_flat ON fi USING ivf (embedding vector_l2_ops, tenant, cat, big, flag, d, ts, t2, host, u)
   WITH (lists = 20, quantizer = 'flat');
 SET enable_seqscan = off;  -- the ivf index, whatever the planner thinks of the filter

@@ -8,7 +8,9 @@
 // Layout in ivf_page.h.
 #pragma once
 
+#include <cstddef>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "../core/ivf.h"
@@ -78,6 +80,8 @@ struct Layout {
     BlockNumber nblocks = 0;            // relation size when the meta page was read
     nmvec::filter::RecordLayout attrs;  // the filter columns (none for an index on the vector alone)
     int vcol = 0;                       // the vector's key column (0-based)
+    uint32 zone_bytes = 0;              // a list page's zone (0 without filter columns)
+    uint32 slice = kSliceBytes;         // stream bytes a list page holds (list_slice)
     uint32 code_bytes() const { return ivf::code_bytes(dims, elem_kind, quantizer, bits); }
     /// Where a record's filter values start (from the record's first byte).
     uint32 attr_offset() const { return static_cast<uint32>(sizeof(RecordHeader)) + code_bytes(); }
@@ -130,12 +134,24 @@ class ListReader {
  public:
     ListReader(Relation index, const Layout& layout) : index_(index), layout_(layout) {}
     template <typename Fn>
-    void read(const ListEntry& e, Fn&& fn);
+    uint64 read(const ListEntry& e, Fn&& fn) {
+        return read(e, fn, nullptr);
+    }
+    /// The same, skipping the pages whose zone may_pass rejects (read_runs).
+    template <typename Fn, typename MayPass>
+    uint64 read(const ListEntry& e, Fn&& fn, MayPass&& may_pass);
     /// The same records in runs: fn(records, n) gets n >= 1 whole records
     /// back to back (rec_bytes apart), valid during the call only: the
-    /// records of one page at a time, a straddling record alone.
+    /// records of one page at a time, a straddling record alone. With
+    /// may_pass (an index with zones), a page whose zone it rejects is
+    /// skipped with every record that has a byte on it. Returns the
+    /// records the chain holds, skipped ones included.
     template <typename Fn>
-    void read_runs(const ListEntry& e, Fn&& fn);
+    uint64 read_runs(const ListEntry& e, Fn&& fn) {
+        return read_runs(e, fn, nullptr);
+    }
+    template <typename Fn, typename MayPass>
+    uint64 read_runs(const ListEntry& e, Fn&& fn, MayPass&& may_pass);
 
  private:
     Relation index_;
@@ -180,31 +196,50 @@ bool page_is(Page page, PageKind kind);
 
 // ---- ListReader::read ------------------------------------------------------------------------
 
-template <typename Fn>
-void ListReader::read(const ListEntry& e, Fn&& fn) {
+template <typename Fn, typename MayPass>
+uint64 ListReader::read(const ListEntry& e, Fn&& fn, MayPass&& may_pass) {
     const uint32 rb = layout_.rec_bytes;
-    read_runs(e, [&](const char* recs, uint32 n) {
-        for (uint32 i = 0; i < n; ++i)
-            fn(reinterpret_cast<const RecordHeader*>(recs + static_cast<size_t>(i) * rb),
-               recs + static_cast<size_t>(i) * rb + sizeof(RecordHeader));
-    });
+    return read_runs(
+        e,
+        [&](const char* recs, uint32 n) {
+            for (uint32 i = 0; i < n; ++i)
+                fn(reinterpret_cast<const RecordHeader*>(recs + static_cast<size_t>(i) * rb),
+                   recs + static_cast<size_t>(i) * rb + sizeof(RecordHeader));
+        },
+        may_pass);
 }
 
-template <typename Fn>
-void ListReader::read_runs(const ListEntry& e, Fn&& fn) {
+template <typename Fn, typename MayPass>
+uint64 ListReader::read_runs(const ListEntry& e, Fn&& fn, MayPass&& may_pass) {
     const uint32 rb = layout_.rec_bytes;
+    const uint32 slice = layout_.slice;
     if (carry_.size() < rb) carry_.resize(rb);
     BlockNumber blk = e.head;
     uint64 page_start = 0;  // stream byte where the current page's slice starts
     uint64 pos = 0;         // stream byte of the next record
     uint32 carried = 0;     // bytes of a straddling record copied so far
+    uint64 total = 0;       // complete records of the chain
     for (uint32 pages = 0; blk != InvalidBlockNumber; ++pages) {
         Buffer buf = read_list_page(index_, layout_, blk, BUFFER_LOCK_SHARE);
         Page page = BufferGetPage(buf);
         const char* data = stream_data(page);
         const uint32 valid = written_bytes(page);
-        const bool full = valid == kSliceBytes;
+        const bool full = valid == slice;
         const uint64 end = page_start + valid;
+        total = end / rb;
+        if constexpr (!std::is_same_v<std::decay_t<MayPass>, std::nullptr_t>) {
+            if (layout_.zone_bytes > 0 && !may_pass(page_zone(page))) {
+                // No record with a byte here can pass: drop the one carried
+                // in, go on at the first record that starts after the page.
+                carried = 0;
+                pos = std::max(pos, (page_start + slice + rb - 1) / rb * rb);
+                blk = full ? page_opaque(page)->next : InvalidBlockNumber;
+                UnlockReleaseBuffer(buf);
+                page_start += slice;
+                if ((pages & 63) == 63) CHECK_FOR_INTERRUPTS();
+                continue;
+            }
+        }
         if (carried > 0) {  // the rest of a record begun on an earlier page
             const uint32 take = static_cast<uint32>(std::min<uint64>(rb - carried, valid));
             memcpy(carry_.data() + carried, data, take);
@@ -229,9 +264,10 @@ void ListReader::read_runs(const ListEntry& e, Fn&& fn) {
         }
         blk = full ? page_opaque(page)->next : InvalidBlockNumber;
         UnlockReleaseBuffer(buf);
-        page_start += kSliceBytes;
+        page_start += slice;
         if ((pages & 63) == 63) CHECK_FOR_INTERRUPTS();
     }
+    return total;
 }
 
 }  // namespace nmvec::pg::ivf

@@ -64,6 +64,9 @@ struct BuildState {
     uint32 dims = 0;
     int vcol = 0;                       // the vector's key column
     nmvec::filter::RecordLayout attrs;  // the filter columns (the other key columns)
+    uint32 zone_bytes = 0;              // a list page's zone (ivf_page.h)
+    uint32 slice = kSliceBytes;         // stream bytes a list page holds
+    uint32 attr_offset = 0;             // where a record's filter values start
     double heap_tuples = 0, index_tuples = 0;
     // phase 1
     uint64 sample_cap = 0;  // vectors
@@ -195,10 +198,10 @@ void train(BuildState& bs, uint32 k, uint64 n) {
                                        bs.dims);
 }
 
-Buffer new_page(Relation index, PageKind kind) {
+Buffer new_page(Relation index, PageKind kind, uint32 zone_bytes) {
     Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-    init_page(BufferGetPage(buf), kind);
+    init_page(BufferGetPage(buf), kind, zone_bytes);
     return buf;
 }
 
@@ -212,35 +215,39 @@ void finish_page(Buffer buf) {
 void build_append(BuildState& bs, uint32 list) {
     ListTail& t = bs.tails[list];
     const uint32 rb = bs.rec_bytes;
+    const uint32 slice = bs.slice;
     const uint64 pos = static_cast<uint64>(t.count) * rb;
     uint64 done = 0;
     while (done < rb) {
         const uint64 at = pos + done;
-        const uint32 slice = static_cast<uint32>(at / kSliceBytes);
+        const uint32 s = static_cast<uint32>(at / slice);
         Buffer buf;
         if (t.head == InvalidBlockNumber) {
-            buf = new_page(bs.index, kListPage);
+            buf = new_page(bs.index, kListPage, bs.zone_bytes);
             t.head = t.tail = BufferGetBlockNumber(buf);
             t.tail_slice = 0;
-        } else if (slice > t.tail_slice) {
-            Buffer nb = new_page(bs.index, kListPage);
+        } else if (s > t.tail_slice) {
+            Buffer nb = new_page(bs.index, kListPage, bs.zone_bytes);
             const BlockNumber nblk = BufferGetBlockNumber(nb);
             Buffer ob = ReadBuffer(bs.index, t.tail);
             LockBuffer(ob, BUFFER_LOCK_EXCLUSIVE);
             page_opaque(BufferGetPage(ob))->next = nblk;
             finish_page(ob);
             t.tail = nblk;
-            t.tail_slice = slice;
+            t.tail_slice = s;
             buf = nb;
         } else {
             buf = ReadBuffer(bs.index, t.tail);
             LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
         }
         Page page = BufferGetPage(buf);
-        const uint32 off = static_cast<uint32>(at - static_cast<uint64>(slice) * kSliceBytes);
-        const uint32 n = static_cast<uint32>(std::min<uint64>(rb - done, kSliceBytes - off));
+        const uint32 off = static_cast<uint32>(at - static_cast<uint64>(s) * slice);
+        const uint32 n = static_cast<uint32>(std::min<uint64>(rb - done, slice - off));
         memcpy(stream_data(page) + off, bs.rec.data() + done, n);
         cover_written(page, off + n);
+        if (bs.zone_bytes > 0)  // the page's zone covers every record with a byte on it
+            nmvec::filter::ZoneLayout::add(page_zone(page), bs.attrs,
+                                           reinterpret_cast<const uint8_t*>(bs.rec.data()) + bs.attr_offset);
         finish_page(buf);
         done += n;
     }
@@ -418,6 +425,8 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
     bs.index = index;
     bs.vcol = vector_column(index);
     bs.attrs = filter_layout(index);
+    bs.zone_bytes = bs.attrs.columns() > 0 ? nmvec::filter::ZoneLayout::bytes(bs.attrs) : 0;
+    bs.slice = list_slice(bs.zone_bytes);
     opclass_info(index, &bs.metric, &bs.kind);
     quantizer_option(index, info->ii_IndexAttrNumbers[bs.vcol] != 0, &bs.quantizer, &bs.bits);
     if (bs.quantizer == kRabitq && info->ii_IndexAttrNumbers[bs.vcol] == 0)
@@ -483,6 +492,7 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
         pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64>(rows));
         pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
         bs.rec_bytes = record_bytes(bs.dims, bs.kind, bs.quantizer, bs.bits, bs.attrs.bytes);
+        bs.attr_offset = sizeof(RecordHeader) + code_bytes(bs.dims, bs.kind, bs.quantizer, bs.bits);
         if (bs.quantizer == kRabitq) bs.codec = codec_for(bs.dims, bs.bits, kRabitqSeed);
         bs.rec.assign(bs.rec_bytes, 0);
         bs.index_tuples = 0;

@@ -41,6 +41,16 @@
 // Pages have the standard header and an 8-byte special space (next block,
 // kind, page id). Stream pages keep their unwritten data area as the page
 // hole (pd_lower at its start), so WAL images skip it.
+//
+// Zones. In an index with filter columns each list page's special space
+// also holds a zone before those 8 bytes (nmvec::filter::ZoneLayout: per
+// column whether a NULL and a value occur, the smallest and largest value,
+// a 256-bit set of value hashes) covering every record with a byte on the
+// page, widened in the WAL record that writes the record's piece; list
+// pages then carry list_slice(zone) bytes of the stream instead of
+// kSliceBytes. A filtered scan reads a page's zone first and skips the
+// page when no record on it can pass (a recent time window over rows
+// appended in time order: every page of a list but its last few).
 #pragma once
 
 #include "pg.h"
@@ -145,14 +155,30 @@ inline uint32 record_bytes(uint32 dims, ElemKind kind, Quantizer q, uint32 bits,
 }
 inline uint32 centroid_bytes(uint32 dims) { return dims * 4u; }
 
-inline IvfOpaque* page_opaque(Page page) { return reinterpret_cast<IvfOpaque*>(PageGetSpecialPointer(page)); }
+/// The 8 bytes at the end of every page (the whole special space, but for
+/// list pages with a zone before them).
+inline IvfOpaque* page_opaque(Page page) {
+    return reinterpret_cast<IvfOpaque*>(static_cast<char*>(page) + BLCKSZ - sizeof(IvfOpaque));
+}
+/// Most bytes a zone takes (32 filter columns).
+constexpr uint32 kMaxZoneBytes = 8 + 48 * 32;
+/// The special space of a list page whose zone takes zone_bytes (0: none).
+inline uint32 list_special_bytes(uint32 zone_bytes) { return MAXALIGN(sizeof(IvfOpaque) + zone_bytes); }
+/// Stream bytes a list page holds (kSliceBytes without a zone; a multiple of 64).
+inline uint32 list_slice(uint32 zone_bytes) {
+    return (BLCKSZ - list_special_bytes(zone_bytes) - kStreamOffset) / 64 * 64;
+}
+/// A list page's zone (its special space's start).
+inline uint8_t* page_zone(Page page) {
+    return reinterpret_cast<uint8_t*>(page) + reinterpret_cast<PageHeader>(page)->pd_special;
+}
 inline Meta* page_meta(Page page) { return reinterpret_cast<Meta*>(PageGetContents(page)); }
 inline char* stream_data(Page page) { return static_cast<char*>(page) + kStreamOffset; }
 inline ListEntry* dir_entries(Page page) { return reinterpret_cast<ListEntry*>(stream_data(page)); }
 
 /// Initialise a page of `kind`; stream pages (centroid, directory, list)
 /// with their data area as the hole until written (cover_written).
-void init_page(Page page, PageKind kind);
+void init_page(Page page, PageKind kind, uint32 zone_bytes = 0);
 /// Bytes of the data area written (a list page's watermark).
 inline uint32 written_bytes(Page page) {
     const uint32 lower = reinterpret_cast<PageHeader>(page)->pd_lower;

@@ -225,6 +225,8 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
         if (!s.unordered && s.next_list >= s.ordered_end) order_ahead(s, std::min(last, s.next_list + want));
         return true;
     };
+    // With a filter, pages whose zone no record of can pass are skipped.
+    auto zone_pass = [&](const uint8_t* zone) { return !s.filtered || s.filter.zone_may_pass(zone); };
     auto counted = [&](uint64 records) {
         if (s.next_list - round_start < want) base += records;
     };
@@ -244,63 +246,75 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
             const uint32 list = key_index(s.order[s.next_list]);
             const ListEntry e = read_entry(index, s.layout, list);
             if (e.head == InvalidBlockNumber) continue;
-            uint64 records = 0;
-            const float* c = nullptr;
-            if (s.centroids) {
-                c = s.centroids->centroid(list);
-            } else if (s.layout.trained) {
-                read_centroid(index, s.layout, list, s.centroid.data());
-                c = s.centroid.data();
-            }
-            codec.prepare(s.query32.data(), c, s.rq, nmvec::kRabitqScanEpsilon);
+            // The query is prepared for the list's centroid once a record
+            // of it is to be estimated (a filter may rule out every one).
+            bool prepared = false;
+            auto prepare = [&]() {
+                if (prepared) return;
+                prepared = true;
+                const float* c = nullptr;
+                if (s.centroids) {
+                    c = s.centroids->centroid(list);
+                } else if (s.layout.trained) {
+                    read_centroid(index, s.layout, list, s.centroid.data());
+                    c = s.centroid.data();
+                }
+                codec.prepare(s.query32.data(), c, s.rq, nmvec::kRabitqScanEpsilon);
+            };
             // A page's codes at once: one kernel pass over the run.
             const size_t rb = s.layout.rec_bytes;
-            s.reader->read_runs(e, [&](const char* recs, uint32 n) {
-                if (s.est.size() < n) s.est.resize(n);
-                const auto* codes = reinterpret_cast<const uint8_t*>(recs + sizeof(RecordHeader));
-                // Which records to estimate: with a filter, the live ones
-                // that pass (checked first: a record that fails costs no
-                // estimate), each run of neighbours in one kernel call;
-                // without, the page's codes at once.
-                s.sel.clear();
-                if (s.filtered) {
-                    for (uint32 i = 0; i < n; ++i)
-                        if (!(reinterpret_cast<const RecordHeader*>(recs + i * rb)->flags & kRecordDead) &&
-                            record_passes(s, recs + i * rb))
-                            s.sel.push_back(i);
-                    for (size_t a = 0, b; a < s.sel.size(); a = b) {
-                        for (b = a + 1; b < s.sel.size() && s.sel[b] == s.sel[b - 1] + 1;) ++b;
-                        codec.estimate_batch(s.rq, codes + static_cast<size_t>(s.sel[a]) * rb, b - a, rb, m,
-                                             s.est.data() + s.sel[a]);
+            const uint64 records = s.reader->read_runs(
+                e,
+                [&](const char* recs, uint32 n) {
+                    if (s.est.size() < n) s.est.resize(n);
+                    const auto* codes = reinterpret_cast<const uint8_t*>(recs + sizeof(RecordHeader));
+                    // Which records to estimate: with a filter, the live ones
+                    // that pass (checked first: a record that fails costs no
+                    // estimate), each run of neighbours in one kernel call;
+                    // without, the page's codes at once.
+                    s.sel.clear();
+                    if (s.filtered) {
+                        for (uint32 i = 0; i < n; ++i)
+                            if (!(reinterpret_cast<const RecordHeader*>(recs + i * rb)->flags &
+                                  kRecordDead) &&
+                                record_passes(s, recs + i * rb))
+                                s.sel.push_back(i);
+                        if (!s.sel.empty()) prepare();
+                        for (size_t a = 0, b; a < s.sel.size(); a = b) {
+                            for (b = a + 1; b < s.sel.size() && s.sel[b] == s.sel[b - 1] + 1;) ++b;
+                            codec.estimate_batch(s.rq, codes + static_cast<size_t>(s.sel[a]) * rb, b - a, rb,
+                                                 m, s.est.data() + s.sel[a]);
+                        }
+                    } else {
+                        prepare();
+                        codec.estimate_batch(s.rq, codes, n, rb, m, s.est.data());
+                        for (uint32 i = 0; i < n; ++i)
+                            if (!(reinterpret_cast<const RecordHeader*>(recs + i * rb)->flags & kRecordDead))
+                                s.sel.push_back(i);
                     }
-                } else {
-                    codec.estimate_batch(s.rq, codes, n, rb, m, s.est.data());
-                    for (uint32 i = 0; i < n; ++i)
-                        if (!(reinterpret_cast<const RecordHeader*>(recs + i * rb)->flags & kRecordDead))
-                            s.sel.push_back(i);
-                }
-                records += n;
-                passed += s.sel.size();
-                // Room for the run's candidates first, so the loop below
-                // stores without growth checks.
-                if (s.cands.size() + s.sel.size() > UINT32_MAX)  // keys hold a candidate's index in 32 bits
-                    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                                    errmsg("ivf scan round holds more than %u candidates", UINT32_MAX),
-                                    errhint("Lower ivf.probes, or use more lists.")));
-                auto at = static_cast<uint32>(s.cands.size());
-                s.cands.resize(at + s.sel.size());
-                s.keys.resize(at + s.sel.size());
-                Cand* cands = s.cands.data();
-                uint64* keys = s.keys.data();
-                for (const uint32 i : s.sel) {
-                    const nmvec::RabitqEstimate& est = s.est[i];
-                    const float value = l2 ? est.value : base - est.value;
-                    const float lower = l2 ? est.lower : base - est.upper;
-                    cands[at] = {value, reinterpret_cast<const RecordHeader*>(recs + i * rb)->heap_tid};
-                    keys[at] = cand_key(lower, at);
-                    ++at;
-                }
-            });
+                    passed += s.sel.size();
+                    // Room for the run's candidates first, so the loop below
+                    // stores without growth checks.
+                    if (s.cands.size() + s.sel.size() >
+                        UINT32_MAX)  // keys hold a candidate's index in 32 bits
+                        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                                        errmsg("ivf scan round holds more than %u candidates", UINT32_MAX),
+                                        errhint("Lower ivf.probes, or use more lists.")));
+                    auto at = static_cast<uint32>(s.cands.size());
+                    s.cands.resize(at + s.sel.size());
+                    s.keys.resize(at + s.sel.size());
+                    Cand* cands = s.cands.data();
+                    uint64* keys = s.keys.data();
+                    for (const uint32 i : s.sel) {
+                        const nmvec::RabitqEstimate& est = s.est[i];
+                        const float value = l2 ? est.value : base - est.value;
+                        const float lower = l2 ? est.lower : base - est.upper;
+                        cands[at] = {value, reinterpret_cast<const RecordHeader*>(recs + i * rb)->heap_tid};
+                        keys[at] = cand_key(lower, at);
+                        ++at;
+                    }
+                },
+                zone_pass);
             counted(records);
         }
         s.sorted_end = 0;
@@ -312,13 +326,14 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
     s.hits.clear();
     for (; more(); ++s.next_list) {
         const ListEntry e = read_entry(index, s.layout, key_index(s.order[s.next_list]));
-        uint64 records = 0;
-        s.reader->read(e, [&](const RecordHeader* h, const char* code) {
-            ++records;
-            if ((h->flags & kRecordDead) || !record_passes(s, reinterpret_cast<const char*>(h))) return;
-            ++passed;
-            s.hits.push_back({dist(code, q), h->heap_tid});
-        });
+        const uint64 records = s.reader->read(
+            e,
+            [&](const RecordHeader* h, const char* code) {
+                if ((h->flags & kRecordDead) || !record_passes(s, reinterpret_cast<const char*>(h))) return;
+                ++passed;
+                s.hits.push_back({dist(code, q), h->heap_tid});
+            },
+            zone_pass);
         counted(records);
     }
     std::sort(s.hits.begin(), s.hits.end(), [](const Hit& a, const Hit& b) {
@@ -510,10 +525,13 @@ bool next_tuple(IndexScanDesc scan, IvfScanState& s) {
             // Every list, rows as stored.
             if (s.next_list >= s.max_lists) return false;
             const ListEntry e = read_entry(scan->indexRelation, s.layout, key_index(s.order[s.next_list++]));
-            s.reader->read(e, [&](const RecordHeader* h, const char*) {
-                if (!(h->flags & kRecordDead) && record_passes(s, reinterpret_cast<const char*>(h)))
-                    s.hits.push_back({0.0f, h->heap_tid});
-            });
+            s.reader->read(
+                e,
+                [&](const RecordHeader* h, const char*) {
+                    if (!(h->flags & kRecordDead) && record_passes(s, reinterpret_cast<const char*>(h)))
+                        s.hits.push_back({0.0f, h->heap_tid});
+                },
+                [&](const uint8_t* zone) { return !s.filtered || s.filter.zone_may_pass(zone); });
             std::reverse(s.hits.begin(), s.hits.end());
             continue;
         }

@@ -23,8 +23,8 @@ extern "C" {
 
 namespace nmvec::pg::ivf {
 
-void init_page(Page page, PageKind kind) {
-    PageInit(page, BLCKSZ, sizeof(IvfOpaque));
+void init_page(Page page, PageKind kind, uint32 zone_bytes) {
+    PageInit(page, BLCKSZ, kind == kListPage ? list_special_bytes(zone_bytes) : sizeof(IvfOpaque));
     IvfOpaque* op = page_opaque(page);
     op->next = InvalidBlockNumber;
     op->kind = kind;
@@ -36,8 +36,12 @@ void init_page(Page page, PageKind kind) {
 }
 
 bool page_is(Page page, PageKind kind) {
-    if (PageIsNew(page) ||
-        reinterpret_cast<PageHeader>(page)->pd_special != BLCKSZ - MAXALIGN(sizeof(IvfOpaque)))
+    // List pages may have a zone before the 8 bytes (read_list_page checks
+    // its size against the index's); other pages have those 8 bytes alone.
+    const uint32 special = reinterpret_cast<PageHeader>(page)->pd_special;
+    if (PageIsNew(page) || special > BLCKSZ - MAXALIGN(sizeof(IvfOpaque)) ||
+        special < BLCKSZ - list_special_bytes(kMaxZoneBytes) ||
+        (kind != kListPage && special != BLCKSZ - MAXALIGN(sizeof(IvfOpaque))))
         return false;
     const IvfOpaque* op = page_opaque(page);
     return op->page_id == kPageId && op->kind == kind;
@@ -143,6 +147,8 @@ void read_layout(Relation index, Layout* l) {
     l->nblocks = nblocks;
     l->attrs = std::move(attrs);
     l->vcol = vector_column(index);
+    l->zone_bytes = l->attrs.columns() > 0 ? nmvec::filter::ZoneLayout::bytes(l->attrs) : 0;
+    l->slice = list_slice(l->zone_bytes);
 }
 
 bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, std::vector<float>& f32) {
@@ -350,7 +356,9 @@ Buffer read_list_page(Relation index, const Layout& layout, BlockNumber blk, int
     if (!block_exists(index, layout, blk)) report_bad_page(index, blk, kListPage);
     Buffer buf = ReadBuffer(index, blk);
     LockBuffer(buf, lock);
-    if (!page_is(BufferGetPage(buf), kListPage)) {
+    Page page = BufferGetPage(buf);
+    if (!page_is(page, kListPage) ||
+        reinterpret_cast<PageHeader>(page)->pd_special != BLCKSZ - list_special_bytes(layout.zone_bytes)) {
         UnlockReleaseBuffer(buf);
         report_bad_page(index, blk, kListPage);
     }
@@ -374,29 +382,34 @@ Buffer new_list_page(Relation index) {
 namespace {
 
 /// Write record bytes [from, to) of the stream (the record starting at
-/// stream byte pos) into the page of slice s (its data area).
-void put_piece(Page page, uint64 s, uint64 pos, const char* rec, uint64 from, uint64 to) {
-    const uint64 s_start = s * kSliceBytes;
+/// stream byte pos) into the page of slice s (its data area), and widen
+/// the page's zone to cover the record.
+void put_piece(const Layout& l, Page page, uint64 s, uint64 pos, const char* rec, uint64 from, uint64 to) {
+    const uint64 s_start = s * l.slice;
     memcpy(stream_data(page) + (from - s_start), rec + (from - pos), to - from);
     cover_written(page, static_cast<uint32>(to - s_start));
+    if (l.zone_bytes > 0)
+        nmvec::filter::ZoneLayout::add(page_zone(page), l.attrs,
+                                       reinterpret_cast<const uint8_t*>(rec) + l.attr_offset());
 }
 
 /// The pages of slices [first, last] of a record starting at stream byte
 /// pos, last first, each linked to the next and WAL-logged whole; none is
 /// reachable until the caller links the first. Returns the first's block,
 /// *last_blk the last's.
-BlockNumber write_new_pages(Relation index, uint64 first, uint64 last, uint64 pos, const char* rec, uint32 rb,
-                            BlockNumber* last_blk) {
+BlockNumber write_new_pages(Relation index, const Layout& l, uint64 first, uint64 last, uint64 pos,
+                            const char* rec, BlockNumber* last_blk) {
+    const uint32 rb = l.rec_bytes;
     BlockNumber next_blk = InvalidBlockNumber;
     *last_blk = InvalidBlockNumber;
     for (int64 s = static_cast<int64>(last); s >= static_cast<int64>(first); --s) {
         Buffer nb = new_list_page(index);
         GenericXLogState* st = GenericXLogStart(index);
         Page page = GenericXLogRegisterBuffer(st, nb, GENERIC_XLOG_FULL_IMAGE);
-        init_page(page, kListPage);
+        init_page(page, kListPage, l.zone_bytes);
         page_opaque(page)->next = next_blk;
-        const uint64 s_start = static_cast<uint64>(s) * kSliceBytes;
-        put_piece(page, s, pos, rec, std::max(pos, s_start), std::min(pos + rb, s_start + kSliceBytes));
+        const uint64 s_start = static_cast<uint64>(s) * l.slice;
+        put_piece(l, page, s, pos, rec, std::max(pos, s_start), std::min(pos + rb, s_start + l.slice));
         GenericXLogFinish(st);
         next_blk = BufferGetBlockNumber(nb);
         UnlockReleaseBuffer(nb);
@@ -416,7 +429,7 @@ Buffer lock_tail(Relation index, const Layout& layout, const ListEntry& e, uint6
     Buffer buf = read_list_page(index, layout, e.tail, BUFFER_LOCK_EXCLUSIVE);
     for (;;) {
         Page page = BufferGetPage(buf);
-        if (written_bytes(page) < kSliceBytes || page_opaque(page)->next == InvalidBlockNumber) return buf;
+        if (written_bytes(page) < layout.slice || page_opaque(page)->next == InvalidBlockNumber) return buf;
         const BlockNumber next = page_opaque(page)->next;
         UnlockReleaseBuffer(buf);
         buf = read_list_page(index, layout, next, BUFFER_LOCK_EXCLUSIVE);
@@ -440,8 +453,8 @@ void append_records(Relation index, const Layout& layout, uint32 list, const cha
         e = dir_entries(BufferGetPage(dbuf))[slot];
         if (e.head == InvalidBlockNumber) {
             BlockNumber last;
-            const uint64 last_slice = (rb - 1) / kSliceBytes;
-            const BlockNumber first = write_new_pages(index, 0, last_slice, 0, recs, rb, &last);
+            const uint64 last_slice = (rb - 1) / layout.slice;
+            const BlockNumber first = write_new_pages(index, layout, 0, last_slice, 0, recs, &last);
             GenericXLogState* st = GenericXLogStart(index);
             ListEntry& ne = dir_entries(GenericXLogRegisterBuffer(st, dbuf, 0))[slot];
             ne.head = first;
@@ -458,15 +471,15 @@ void append_records(Relation index, const Layout& layout, uint32 list, const cha
         uint64 tail_slice;
         Buffer tbuf = lock_tail(index, layout, e, &tail_slice);
         uint32 used = written_bytes(BufferGetPage(tbuf));
-        uint64 pos = tail_slice * kSliceBytes + used;
-        if (used > kSliceBytes || pos % rb != 0)
+        uint64 pos = tail_slice * layout.slice + used;
+        if (used > layout.slice || pos % rb != 0)
             report_corrupt(index, "A list page's written size is not a whole number of records.");
         // As many whole records as fit the tail page, in one WAL record.
-        if (used + rb <= kSliceBytes) {
+        if (used + rb <= layout.slice) {
             GenericXLogState* st = GenericXLogStart(index);
             Page page = GenericXLogRegisterBuffer(st, tbuf, 0);
-            while (i < n && used + rb <= kSliceBytes) {
-                put_piece(page, tail_slice, pos, recs + static_cast<size_t>(i) * rb, pos, pos + rb);
+            while (i < n && used + rb <= layout.slice) {
+                put_piece(layout, page, tail_slice, pos, recs + static_cast<size_t>(i) * rb, pos, pos + rb);
                 used += rb;
                 pos += rb;
                 ++i;
@@ -483,14 +496,15 @@ void append_records(Relation index, const Layout& layout, uint32 list, const cha
         // then the directory page; nobody holds a directory page while
         // waiting for a list page.)
         const char* rec = recs + static_cast<size_t>(i) * rb;
-        const uint64 last_slice = (pos + rb - 1) / kSliceBytes;
+        const uint64 last_slice = (pos + rb - 1) / layout.slice;
         BlockNumber last;
-        const BlockNumber first = write_new_pages(index, tail_slice + 1, last_slice, pos, rec, rb, &last);
+        const BlockNumber first = write_new_pages(index, layout, tail_slice + 1, last_slice, pos, rec, &last);
         uint32 slot;
         Buffer dbuf = lock_entry_page(index, layout, list, BUFFER_LOCK_EXCLUSIVE, &slot);
         GenericXLogState* st = GenericXLogStart(index);
         Page wt = GenericXLogRegisterBuffer(st, tbuf, 0);
-        if (used < kSliceBytes) put_piece(wt, tail_slice, pos, rec, pos, (tail_slice + 1) * kSliceBytes);
+        if (used < layout.slice)
+            put_piece(layout, wt, tail_slice, pos, rec, pos, (tail_slice + 1) * layout.slice);
         page_opaque(wt)->next = first;
         ListEntry& ne = dir_entries(GenericXLogRegisterBuffer(st, dbuf, 0))[slot];
         ne.tail = last;
@@ -512,13 +526,13 @@ uint64 mark_dead(Relation index, const Layout& layout, const ListEntry& e, Index
         Buffer buf = read_list_page(index, layout, blk, BUFFER_LOCK_EXCLUSIVE);
         Page page = BufferGetPage(buf);
         const uint32 valid = written_bytes(page);
-        const bool full = valid == kSliceBytes;
+        const bool full = valid == layout.slice;
         const uint64 end = page_start + valid;
         GenericXLogState* st = nullptr;
         Page wpage = nullptr;
         // Records whose header lies on this page (headers never straddle);
         // one that began on an earlier page was counted there.
-        for (; pos < page_start + kSliceBytes; pos += rb) {
+        for (; pos < page_start + layout.slice; pos += rb) {
             if (pos < page_start) continue;
             if (pos + sizeof(RecordHeader) > end) break;
             const uint32 off = static_cast<uint32>(pos - page_start);
@@ -539,7 +553,7 @@ uint64 mark_dead(Relation index, const Layout& layout, const ListEntry& e, Index
         if (st != nullptr) GenericXLogFinish(st);
         blk = full ? page_opaque(page)->next : InvalidBlockNumber;
         UnlockReleaseBuffer(buf);
-        page_start += kSliceBytes;
+        page_start += layout.slice;
         vacuum_delay_point();
     }
     return marked;
