@@ -98,8 +98,8 @@ char* phase_name(int64 phase) {
 /// interpolation charges k / (s N) of it (as for hnsw, hnsw_am.cpp). With
 /// conditions on the index's filter columns, a record that fails them costs
 /// its read and check, no distance, and the first round reads lists until
-/// it holds as many passing rows as its first probes hold rows (ivf_scan.cpp):
-/// a share 1/s larger of the lists.
+/// it holds half as many passing rows as its first probes hold rows
+/// (ivf_scan.cpp): a share 1/(2s) larger of the lists.
 void costestimate(PlannerInfo* root, IndexPath* path, double /*loop_count*/, Cost* startup, Cost* total,
                   Selectivity* selectivity, double* correlation, double* pages) {
     IndexOptInfo* index = path->indexinfo;
@@ -126,7 +126,7 @@ void costestimate(PlannerInfo* root, IndexPath* path, double /*loop_count*/, Cos
     const double per_read = 0.01 * seq_page_cost;  // list pages are read in sequence
     const double per_check = path->indexclauses == NIL ? 0.0 : cpu_operator_cost;
     const double sel = std::clamp(static_cast<double>(*selectivity), 1e-9, 1.0);
-    const double share = std::min(1.0, static_cast<double>(first) / lists / sel);
+    const double share = std::min(1.0, static_cast<double>(first) / lists / (2.0 * sel));
     *startup = lists * per_dist + tuples * share * (per_read + per_check + sel * per_dist);
     *total = lists * per_dist + tuples * (per_read + per_check + sel * per_dist);
     *pages = std::max(1.0, index->pages * share);
