@@ -230,6 +230,12 @@ void start(IndexScanDesc scan, HnswScanState& s) {
         // (No held pins: the exact pass keeps the node page it reads pinned
         // in filter_page(); holding every page cost more, and a walk is 2x
         // slower with them.)
+        // A two-hop walk sees fewer of the passing elements near the query
+        // than an unfiltered walk sees elements (it skips the failing ones'
+        // distances, and their links lead on only two hops): half again the
+        // bound. On fashion-mnist's latest 10 %, ef 40 gave recall 0.949-0.954,
+        // ef 60 0.970 with fewer distances than an unfiltered walk.
+        if (opt.filter == nmvec::hnsw::FilterMode::kTwoHop) opt.ef += opt.ef / 2;
     }
     const nmvec::hnsw::Neighbor start =
         opt.filter == nmvec::hnsw::FilterMode::kExact

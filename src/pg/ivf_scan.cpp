@@ -214,9 +214,9 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
     // rounds, each sorted in itself.
     s.round = std::min<uint32>(s.max_lists, s.round * 2);
     // Where the round ends: after `want` lists, or with a filter, once it
-    // holds as many passing rows as those lists held records (at most
-    // kMaxWiden times the lists). probed: lists read; base: records of the
-    // first `want` of them; passed: rows that passed.
+    // holds passing rows as many as 1/kWidenShare of those lists' records
+    // (at most kMaxWiden times the lists). probed: lists read; base:
+    // records of the first `want` of them; passed: rows that passed.
     const uint32 round_start = s.next_list;
     const uint32 last = s.filtered
                             ? static_cast<uint32>(std::min<uint64>(
@@ -299,9 +299,9 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
                     }
                     passed += s.sel.size();
                     // Room for the run's candidates first, so the loop below
-                    // stores without growth checks.
-                    if (s.cands.size() + s.sel.size() >
-                        UINT32_MAX)  // keys hold a candidate's index in 32 bits
+                    // stores without growth checks (keys hold a candidate's
+                    // index in 32 bits).
+                    if (s.cands.size() + s.sel.size() > UINT32_MAX)
                         ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                                         errmsg("ivf scan round holds more than %u candidates", UINT32_MAX),
                                         errhint("Lower ivf.probes, or use more lists.")));
