@@ -320,6 +320,20 @@ class IterativeSearch {
         return true;
     }
 
+    /// Counts a distance about to be computed (in visits(), and in *kind
+    /// when given) against the work cap; false, with capped_ set, once the
+    /// cap is reached after the first round (the first round completes:
+    /// its walk, seeds, crowd sample and sweep alike).
+    bool spend(uint64_t* kind) {
+        if (visits_ >= opt_.max_visits && !first_round_) {
+            capped_ = true;
+            return false;
+        }
+        ++visits_;
+        if (kind != nullptr) ++*kind;
+        return true;
+    }
+
     /// best_: a max-heap of the `want` closest pool elements.
     void fill_best(size_t want) {
         best_.assign(pool_.begin(), pool_.end());
@@ -356,12 +370,7 @@ class IterativeSearch {
         }
         a.prefetch(batch_.data(), batch_.size());
         for (uint32_t sid : batch_) {
-            if (visits_ >= opt_.max_visits && !first_round_) {
-                capped_ = true;
-                break;
-            }
-            ++visits_;
-            ++seeded_;
+            if (!spend(&seeded_)) break;
             const Neighbor s{a.distance(sid), sid};
             push_candidate(s);
             push_pool(s);
@@ -384,12 +393,7 @@ class IterativeSearch {
         a.prefetch(batch_.data(), batch_.size());
         uint32_t closer = 0;
         for (uint32_t id : batch_) {
-            if (visits_ >= opt_.max_visits) {
-                capped_ = true;
-                break;
-            }
-            ++visits_;
-            ++crowd_visits_;
+            if (!spend(&crowd_visits_)) break;
             const Neighbor x{a.distance(id), id};
             closer += x.dist < bound ? 1 : 0;
             if (!visited_.contains(id) && passes(a, id)) {
@@ -417,12 +421,7 @@ class IterativeSearch {
             if (batch_.size() < kSweepBatch && !end) continue;
             a.prefetch(batch_.data(), batch_.size());
             for (uint32_t b : batch_) {
-                if (visits_ >= opt_.max_visits) {
-                    capped_ = true;
-                    return;
-                }
-                ++visits_;
-                ++sweep_visits_;
+                if (!spend(&sweep_visits_)) return;
                 push_pool({a.distance(b), b});
             }
             batch_.clear();
@@ -521,14 +520,9 @@ class IterativeSearch {
             if (opt_.filter == FilterMode::kTraverse)
                 batch_.insert(batch_.end(), failed_.begin(), failed_.end());
             a.prefetch(batch_.data(), batch_.size());
-            bool stop = false;
             for (size_t i = 0; i < batch_.size(); ++i) {
                 const uint32_t nid = batch_[i];
-                if (visits_ >= opt_.max_visits && !first_round_) {
-                    stop = true;
-                    break;
-                }
-                ++visits_;
+                if (!spend(nullptr)) break;
                 Neighbor n{a.distance(nid), nid};
                 if (i >= pooled) {
                     // Failing, kTraverse: a way through, never emitted.
@@ -551,10 +545,7 @@ class IterativeSearch {
                     deferred_.push_back(n);
                 }
             }
-            if (stop) {
-                capped_ = true;
-                break;
-            }
+            if (capped_) break;
         }
     }
 

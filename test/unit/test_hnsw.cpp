@@ -2,6 +2,7 @@
 // against brute force for every metric, and the parallel build.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -43,6 +44,20 @@ std::vector<uint32_t> brute_force(const std::vector<float>& data, size_t dim, co
     std::vector<uint32_t> ids;
     for (size_t i = 0; i < k; ++i) ids.push_back(all[i].id);
     return ids;
+}
+
+/// The ids of the k nearest elements that pass pred (fewer when fewer pass).
+std::set<uint32_t> filtered_truth(const std::vector<float>& data, size_t dim, const float* q, size_t k,
+                                  const std::function<bool(uint32_t)>& pred) {
+    Distance dist(Metric::L2, dim);
+    std::vector<Neighbor> all;
+    for (uint32_t id = 0; id < data.size() / dim; ++id)
+        if (pred(id)) all.push_back({dist(q, data.data() + size_t(id) * dim), id});
+    const size_t m = std::min(k, all.size());
+    std::partial_sort(all.begin(), all.begin() + m, all.end());
+    std::set<uint32_t> truth;
+    for (size_t i = 0; i < m; ++i) truth.insert(all[i].id);
+    return truth;
 }
 
 double recall_at(const Graph& g, const std::vector<float>& data, const std::vector<float>& queries,
@@ -719,7 +734,6 @@ TEST(HnswFilter, RecallAtEverySelectivityAndCorrelation) {
          [&](uint32_t id, int c) { return l.label[id] == (c + 3) % 10 && hash(id) % 10 == 0; }},
         {"anti-correlated 50%", 0.5, [&](uint32_t id, int c) { return l.label[id] % 2 != c % 2; }},
     };
-    Distance dist(Metric::L2, dim);
     // Each case under each walking mode; the chosen one (at this size mostly
     // kExact) must reach 0.95, and so must kTraverse everywhere and kTwoHop
     // where choose_filter_mode() picks it when the table is large enough
@@ -738,13 +752,8 @@ TEST(HnswFilter, RecallAtEverySelectivityAndCorrelation) {
                 std::normal_distribution<float> g(0.0f, 1.0f);
                 for (auto& x : q) x += g(rng);
                 std::function<bool(uint32_t)> pred = [&](uint32_t id) { return cs.pred(id, c); };
-                std::vector<Neighbor> all;
-                for (uint32_t id = 0; id < n; ++id)
-                    if (pred(id)) all.push_back({dist(q.data(), l.data.data() + size_t(id) * dim), id});
-                ASSERT_GE(all.size(), k) << cs.name;
-                std::partial_sort(all.begin(), all.begin() + k, all.end());
-                std::set<uint32_t> truth;
-                for (size_t i = 0; i < k; ++i) truth.insert(all[i].id);
+                const std::set<uint32_t> truth = filtered_truth(l.data, dim, q.data(), k, pred);
+                ASSERT_EQ(truth.size(), k) << cs.name;
                 uint64_t v = 0;
                 auto got = filtered_walk(*gp, q.data(), pred, mode, k, ef, true, &v);
                 ASSERT_EQ(got.size(), k) << cs.name;  // LIMIT k gets k rows
@@ -839,7 +848,6 @@ TEST(HnswFilter, DryTwoHopWalkWalksOnFromPassingSeeds) {
     const size_t dim = 8, n = 20000, k = 10, ef = 40, nq = 20;
     auto l = labeled(n, dim, 10, 33);
     auto gp = build(l.data, dim, Metric::L2, Params{}, 1);
-    Distance dist(Metric::L2, dim);
     uint64_t visits[2] = {0, 0}, seeded = 0, trusted = 0;
     double hits[2] = {0, 0};
     for (size_t qi = 0; qi < nq; ++qi) {
@@ -850,12 +858,7 @@ TEST(HnswFilter, DryTwoHopWalkWalksOnFromPassingSeeds) {
         // The start: an element of another cluster.
         uint32_t start = 0;
         while (l.label[start] == c) ++start;
-        std::vector<Neighbor> all;
-        for (uint32_t id = 0; id < n; ++id)
-            if (pred(id)) all.push_back({dist(q, l.data.data() + size_t(id) * dim), id});
-        std::partial_sort(all.begin(), all.begin() + k, all.end());
-        std::set<uint32_t> truth;
-        for (size_t i = 0; i < k; ++i) truth.insert(all[i].id);
+        const std::set<uint32_t> truth = filtered_truth(l.data, dim, q, k, pred);
         for (int with_seeds = 0; with_seeds < 2; ++with_seeds) {
             FilteredAccess a(*gp, q, pred);
             IterativeSearch it;
@@ -891,19 +894,13 @@ TEST(HnswFilter, CrowdedDryWalkSweeps) {
     const size_t dim = 8, n = 20000, k = 10, ef = 40;
     auto l = labeled(n, dim, 10, 33);
     auto gp = build(l.data, dim, Metric::L2, Params{}, 1);
-    Distance dist(Metric::L2, dim);
     double hits = 0;
     uint64_t swept = 0;
     for (size_t qi = 0; qi < 10; ++qi) {
         const float* q = l.data.data() + qi * 97 * dim;
         const int other = (l.label[qi * 97] + 3) % 10;
         std::function<bool(uint32_t)> pred = [&](uint32_t id) { return l.label[id] == other; };
-        std::vector<Neighbor> all;
-        for (uint32_t id = 0; id < n; ++id)
-            if (pred(id)) all.push_back({dist(q, l.data.data() + size_t(id) * dim), id});
-        std::partial_sort(all.begin(), all.begin() + k, all.end());
-        std::set<uint32_t> truth;
-        for (size_t i = 0; i < k; ++i) truth.insert(all[i].id);
+        const std::set<uint32_t> truth = filtered_truth(l.data, dim, q, k, pred);
         FilteredAccess a(*gp, q, pred);
         IterativeSearch it;
         it.reset({gp->descend(q)}, {ef, true, UINT64_MAX, FilterMode::kTwoHop});
