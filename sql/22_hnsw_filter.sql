@@ -23,22 +23,6 @@ SELECT pg_relation_size('fe_idx') > 0 AS built;
 SET enable_seqscan = off;  -- the hnsw index, whatever the planner thinks of the filter
 SET hnsw.ef_search = 100;
 
--- One condition (SQL text on the columns), k rows: returned, expected
--- (min(k, matching)), wrong (returned rows that do not match), hits (of
--- the exact k nearest matching rows). The query vector is row 17's (the
--- row itself is deleted below).
-CREATE FUNCTION fe_check(cond text, k int DEFAULT 10)
-RETURNS TABLE (returned bigint, expected bigint, wrong bigint, hits bigint) LANGUAGE plpgsql AS $$
-DECLARE q vector := (fe_row(17)).embedding;
-BEGIN
-  RETURN QUERY EXECUTE format($f$
-    WITH got AS MATERIALIZED (SELECT id FROM fe WHERE %1$s ORDER BY embedding <-> $1 LIMIT %2$s),
-         exact AS (SELECT id FROM fe_plain WHERE %1$s ORDER BY embedding <-> $1, id LIMIT %2$s)
-    SELECT (SELECT count(*) FROM got),
-           (SELECT least(%2$s, count(*)) FROM fe_plain WHERE %1$s),
-           (SELECT count(*) FROM got JOIN fe_plain p USING (id) WHERE NOT coalesce(%1$s, false)),
-           (SELECT count(*) FROM got JOIN exact USING (id))$f$, cond, k) USING q;
-END $$;
 SELECT n, cond, c.* FROM fe_conds, fe_check(cond) c ORDER BY n;
 -- The same under each way of walking (hnsw.filter_mode; auto chose the
 -- exact pass for most of them at this size): totals over the conditions.

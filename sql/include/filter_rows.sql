@@ -1,7 +1,8 @@
 -- The rows and conditions sql/22_hnsw_filter and sql/24_ivf_filter check
 -- filter columns with: table fe (a column of every filter-column type),
 -- fe_row(i) (row i, a function of i alone), rows 1 to 3,000, fe_plain (the
--- same rows, no index) and fe_conds (the conditions, numbered).
+-- same rows, no index), fe_conds (the conditions, numbered) and
+-- fe_check(cond, k) (one condition against the exact answer).
 CREATE TABLE fe (id int PRIMARY KEY, embedding vector(8), tenant int4, cat int2, big int8, flag bool,
                  d date, ts timestamptz, t2 timestamp, host text, u uuid)
   WITH (autovacuum_enabled = off);
@@ -37,3 +38,19 @@ INSERT INTO fe_conds (cond) VALUES
   -- theirs (each node page's zone, widened by every insert, must keep them).
   ('ts > ''2025-10-03 02:00'''), ('ts >= ''2025-10-03 03:00'' AND tenant = 3'),
   ('ts >= ''2025-10-02 23:00'' AND ts < ''2025-10-03 05:00''');
+-- One condition (SQL text on the columns), k rows: returned, expected
+-- (min(k, matching)), wrong (returned rows that do not match), hits (of
+-- the exact k nearest matching rows). The query vector is row 17's (the
+-- row itself is deleted below).
+CREATE FUNCTION fe_check(cond text, k int DEFAULT 10)
+RETURNS TABLE (returned bigint, expected bigint, wrong bigint, hits bigint) LANGUAGE plpgsql AS $$
+DECLARE q vector := (fe_row(17)).embedding;
+BEGIN
+  RETURN QUERY EXECUTE format($f$
+    WITH got AS MATERIALIZED (SELECT id FROM fe WHERE %1$s ORDER BY embedding <-> $1 LIMIT %2$s),
+         exact AS (SELECT id FROM fe_plain WHERE %1$s ORDER BY embedding <-> $1, id LIMIT %2$s)
+    SELECT (SELECT count(*) FROM got),
+           (SELECT least(%2$s, count(*)) FROM fe_plain WHERE %1$s),
+           (SELECT count(*) FROM got JOIN fe_plain p USING (id) WHERE NOT coalesce(%1$s, false)),
+           (SELECT count(*) FROM got JOIN exact USING (id))$f$, cond, k) USING q;
+END $$;
