@@ -281,8 +281,7 @@ void make_record(BuildState& bs, size_t i, uint32 list) {
         floats_to_halfs(v, reinterpret_cast<uint16_t*>(code), bs.dims);
     }
     if (bs.attrs.bytes > 0)
-        memcpy(bs.rec.data() + sizeof(h) + code_bytes(bs.dims, bs.kind, bs.quantizer, bs.bits),
-               bs.batch_attrs.data() + i * bs.attrs.bytes, bs.attrs.bytes);
+        memcpy(bs.rec.data() + bs.attr_offset, bs.batch_attrs.data() + i * bs.attrs.bytes, bs.attrs.bytes);
 }
 
 /// Assign the batched rows to their nearest centroids (FAISS, on the build

@@ -187,6 +187,10 @@ struct IvfScanState {
 inline bool record_passes(const IvfScanState& s, const char* rec) {
     return !s.filtered || s.filter.passes(reinterpret_cast<const uint8_t*>(rec) + s.layout.attr_offset());
 }
+/// Whether a record of a list page with this zone may pass them.
+inline bool zone_passes(const IvfScanState& s, const uint8_t* zone) {
+    return !s.filtered || s.filter.zone_may_pass(zone);
+}
 
 IvfScanState* state_of(IndexScanDesc scan) { return static_cast<IvfScanState*>(scan->opaque); }
 
@@ -231,7 +235,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
         return true;
     };
     // With a filter, pages whose zone no record of can pass are skipped.
-    auto zone_pass = [&](const uint8_t* zone) { return !s.filtered || s.filter.zone_may_pass(zone); };
+    auto zone_pass = [&](const uint8_t* zone) { return zone_passes(s, zone); };
     auto counted = [&](uint64 records) {
         if (s.next_list - round_start < want) base += records;
     };
@@ -536,7 +540,7 @@ bool next_tuple(IndexScanDesc scan, IvfScanState& s) {
                     if (!(h->flags & kRecordDead) && record_passes(s, reinterpret_cast<const char*>(h)))
                         s.hits.push_back({0.0f, h->heap_tid});
                 },
-                [&](const uint8_t* zone) { return !s.filtered || s.filter.zone_may_pass(zone); });
+                [&](const uint8_t* zone) { return zone_passes(s, zone); });
             std::reverse(s.hits.begin(), s.hits.end());
             continue;
         }
