@@ -251,7 +251,12 @@ def main():
               "`-O3 -march=native`. FAISS is Debian's `libfaiss-dev`, a generic build (`OPTIMIZE GENERIC`: "
               f"its distance loops are scalar), using the BLAS `{blas}`{train} (with Debian's reference "
               "BLAS the same k-means on this data took about 68 s in pgvector's reference run, so OpenBLAS "
-              "changes FAISS's training time, not its search). Queries run on one thread.", ""]
+              "changes FAISS's training time, not its search). Queries run on one thread."
+              + (" `hnswlib hnsw-thp` is the same hnswlib with its level-0 array (links and vectors) on "
+                 "transparent huge pages (`madvise`), as the server's shared buffers are on huge pages in "
+                 "this run (`huge_pages` in the settings above); the ratios are to plain `hnswlib hnsw`, "
+                 "the default build, and the thp row shows what huge pages give the peer."
+                 if any(r["index"] == "hnsw-thp" for r in bb) else ""), ""]
 
     ref = None  # hnswlib's curve (1-thread build), when measured
     if curves or bcurves:
@@ -269,7 +274,7 @@ def main():
                   "; `param` is nprobe (ivf.probes / ivfflat.probes for the SQL kinds)."
                   + (" IVFPQ: m sub-quantizers of 8 bits." if any("ivfpq" in k for k in blists) else ""), ""]
         for (k, t), pts in bcurves.items():
-            if k.startswith("hnswlib") and t == "1":
+            if k == "hnswlib hnsw" and t == "1":
                 ref = pts
         if ref:
             L += ["QPS interpolated at fixed recall@10, and the ratio to hnswlib (1-thread build) in this run:", "",

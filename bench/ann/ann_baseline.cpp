@@ -2,8 +2,8 @@
 //
 //   ann_baseline --dir DIR --out CSV [--m 16] [--efc 64] [--lists 100] [--threads 1,2]
 //                [--ef 10,20,40,80,120,200,400,800] [--probes 1,2,4,8,16,32] [--queries N]
-//                [--systems hnswlib,faiss-hnsw,faiss-ivf,faiss-ivfsq8,faiss-ivfpq] [--pq-m 0]
-//                [--repeats 3] [--warmup 200]
+//                [--systems hnswlib,hnswlib-thp,faiss-hnsw,faiss-ivf,faiss-ivfsq8,faiss-ivfpq]
+//                [--pq-m 0] [--repeats 3] [--warmup 200]
 //
 // Every index is built once per entry of --threads (wall time), then queried
 // single-threaded, one query per call (like one SQL client), sweeping
@@ -24,6 +24,7 @@
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
 #include <hnswlib/hnswlib.h>
+#include <sys/mman.h>
 
 #include "ann_common.h"
 
@@ -42,7 +43,9 @@ const char* kUsage =
     "efConstruction) and FAISS IndexIVFFlat (--lists lists, k-means on the base); with\n"
     "--systems also faiss-ivfsq8 (IndexIVFScalarQuantizer, QT_8bit) and faiss-ivfpq\n"
     "(IndexIVFPQ, --pq-m sub-quantizers of 8 bits; 0 = the largest divisor of the dims not\n"
-    "above dims / 8, one bit a dimension at most), same lists; each\n"
+    "above dims / 8, one bit a dimension at most), same lists; and hnswlib-thp, hnswlib\n"
+    "with its level-0 array (links and vectors) on transparent huge pages (madvise), as\n"
+    "a PostgreSQL server's shared buffers are on huge pages with huge_pages = on; each\n"
     "thread count of --threads, queries each single-threaded over the first --queries\n"
     "queries (0 = all) sweeping --ef / --probes, and writes one CSV row per point to CSV\n"
     "(columns: system,index,build_threads,m,efc,lists,param_name,param,recall10,qps_median,\n"
@@ -84,11 +87,25 @@ size_t serialized_bytes(const faiss::Index* index) {
 
 class HnswlibBaseline : public Baseline {
  public:
-    HnswlibBaseline(size_t m, size_t efc) : m_(m), efc_(efc) {}
+    /// huge_pages: ask for transparent huge pages (MADV_HUGEPAGE) on the
+    /// level-0 array before the build first touches it; the build logs how
+    /// much of the process's memory the kernel then gave on huge pages.
+    HnswlibBaseline(size_t m, size_t efc, bool huge_pages = false)
+        : m_(m), efc_(efc), huge_pages_(huge_pages) {}
 
     double build(const ann::FloatMatrix& base, int threads) override {
         space_ = std::make_unique<hnswlib::L2Space>(base.d);
         index_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(space_.get(), base.n, m_, efc_);
+        if (huge_pages_) {
+            // The 2 MiB-aligned part of the array (malloc gives it its own
+            // mapping, not yet faulted in).
+            constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+            const uintptr_t lo = reinterpret_cast<uintptr_t>(index_->data_level0_memory_);
+            const uintptr_t hi = lo + index_->max_elements_ * index_->size_data_per_element_;
+            const uintptr_t a = (lo + kHuge - 1) & ~(kHuge - 1), b = hi & ~(kHuge - 1);
+            if (b > a && madvise(reinterpret_cast<void*>(a), b - a, MADV_HUGEPAGE) != 0)
+                ann::log_line("hnswlib-thp: madvise(MADV_HUGEPAGE) failed; the array stays on 4 KiB pages");
+        }
         // addPoint is thread-safe; workers take the next row from a shared counter.
         std::atomic<size_t> next{0};
         auto work = [&] {
@@ -99,6 +116,9 @@ class HnswlibBaseline : public Baseline {
         for (int t = 1; t < threads; ++t) pool.emplace_back(work);
         work();
         for (std::thread& t : pool) t.join();
+        if (huge_pages_)
+            ann::log_line(
+                ann::strprintf("hnswlib-thp: %.0f MiB of the process on huge pages", anon_huge_mib()));
         return 0.0;
     }
 
@@ -122,7 +142,20 @@ class HnswlibBaseline : public Baseline {
     }
 
  private:
+    /// AnonHugePages of /proc/self/smaps_rollup, in MiB.
+    static double anon_huge_mib() {
+        FILE* f = fopen("/proc/self/smaps_rollup", "r");
+        if (f == nullptr) return 0.0;
+        char line[256];
+        double kib = 0.0;
+        while (fgets(line, sizeof line, f) != nullptr)
+            if (sscanf(line, "AnonHugePages: %lf kB", &kib) == 1) break;
+        fclose(f);
+        return kib / 1024.0;
+    }
+
     size_t m_, efc_;
+    bool huge_pages_;
     std::unique_ptr<hnswlib::L2Space> space_;
     std::unique_ptr<hnswlib::HierarchicalNSW<float>> index_;
 };
@@ -323,8 +356,8 @@ int main(int argc, char** argv) {
         if (v < 1 || v > lists) opt.usage_error("--probes entries must be in 1..lists");
     const std::vector<std::string> systems = ann::split(systems_arg, ',');
     for (const std::string& s : systems)
-        if (s != "hnswlib" && s != "faiss-hnsw" && s != "faiss-ivf" && s != "faiss-ivfsq8" &&
-            s != "faiss-ivfpq")
+        if (s != "hnswlib" && s != "hnswlib-thp" && s != "faiss-hnsw" && s != "faiss-ivf" &&
+            s != "faiss-ivfsq8" && s != "faiss-ivfpq")
             opt.usage_error("unknown system '" + s + "'");
 
     const size_t qlimit = max_queries == 0 ? SIZE_MAX : size_t(max_queries);
@@ -368,8 +401,9 @@ int main(int argc, char** argv) {
             std::string sys_name = "faiss", index_name = "hnsw", param_name = "ef_search";
             const std::vector<long>* params = &efs;
             const bool ivf = system.compare(0, 9, "faiss-ivf") == 0;
-            if (system == "hnswlib") {
+            if (system == "hnswlib" || system == "hnswlib-thp") {
                 sys_name = "hnswlib";
+                if (system == "hnswlib-thp") index_name = "hnsw-thp";
             } else if (ivf) {
                 index_name = system == "faiss-ivf" ? "ivfflat" : system.substr(6);  // ivfsq8, ivfpq
                 param_name = "nprobe";
@@ -387,8 +421,8 @@ int main(int argc, char** argv) {
             for (long attempt = 0;; ++attempt) {
                 index.reset();
                 ann::trim_heap();
-                if (system == "hnswlib")
-                    index.reset(new HnswlibBaseline(size_t(m), size_t(efc)));
+                if (system == "hnswlib" || system == "hnswlib-thp")
+                    index.reset(new HnswlibBaseline(size_t(m), size_t(efc), system == "hnswlib-thp"));
                 else if (system == "faiss-hnsw")
                     index.reset(new FaissHnswBaseline(int(m), int(efc)));
                 else
