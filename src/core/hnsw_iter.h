@@ -108,6 +108,16 @@ struct HasPasses : std::false_type {};
 template <class A>
 struct HasPasses<A, std::void_t<decltype(std::declval<A&>().passes(uint32_t{0}))>> : std::true_type {};
 
+/// Whether Access has passing_run(id, &mask): for ids [id, id + k) (k, 1
+/// to 64, returned), bit i of mask says whether id + i passes the filter;
+/// the sweep checks a run of ids in one call instead of one id a call.
+template <class A, class = void>
+struct HasPassingRun : std::false_type {};
+template <class A>
+struct HasPassingRun<
+    A, std::void_t<decltype(std::declval<A&>().passing_run(uint32_t{0}, std::declval<uint64_t*>()))>>
+    : std::true_type {};
+
 /// Whether Access has next_candidate(id): the first id >= id that may pass
 /// the filter (whole pages skipped by a summary of their values).
 template <class A, class = void>
@@ -412,21 +422,35 @@ class IterativeSearch {
         swept_ = true;
         const uint32_t n = a.size();
         batch_.clear();
-        for (uint32_t id = next_candidate(a, 0);; id = next_candidate(a, id + 1)) {
-            const bool end = id >= n;
-            if (!end && !visited_.contains(id) && passes(a, id)) {
-                visited_.insert(id);
-                batch_.push_back(id);
-            }
-            if (batch_.size() < kSweepBatch && !end) continue;
+        // The distances of batch_'s ids into the pool; false once capped.
+        auto flush = [&]() {
             a.prefetch(batch_.data(), batch_.size());
             for (uint32_t b : batch_) {
-                if (!spend(&sweep_visits_)) return;
+                if (!spend(&sweep_visits_)) return false;
                 push_pool({a.distance(b), b});
             }
             batch_.clear();
-            if (end) return;
+            return true;
+        };
+        for (uint32_t id = next_candidate(a, 0); id < n;) {
+            uint64_t mask;
+            uint32_t run;
+            if constexpr (HasPassingRun<Access>::value) {
+                run = filtering() ? a.passing_run(id, &mask) : 1;
+                if (!filtering()) mask = 1;
+            } else {
+                run = 1;
+                mask = passes(a, id) ? 1 : 0;
+            }
+            for (; mask != 0; mask &= mask - 1) {
+                const uint32_t at = id + static_cast<uint32_t>(__builtin_ctzll(mask));
+                if (!visited_.insert(at)) continue;
+                batch_.push_back(at);
+                if (batch_.size() >= kSweepBatch && !flush()) return;
+            }
+            id = next_candidate(a, id + run);
         }
+        flush();
     }
 
     /// One round: expand until the ef_ closest of the pool are settled, then

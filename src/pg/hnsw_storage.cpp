@@ -779,6 +779,21 @@ bool PageAccess::passes(uint32 id) {
                                                             (id - attr_first_) * layout_->attr_bytes));
 }
 
+uint32 PageAccess::passing_run(uint32 id, uint64_t* mask) {
+    const uint32 n = layout_->n_elements;
+    if (filter_ == nullptr || id >= n) {
+        *mask = id < n ? 1 : 0;
+        return 1;
+    }
+    const char* data = filter_page(id);
+    const uint32 first = id - attr_first_;
+    const uint32 run = std::min({64u, layout_->nodes_per_page - first, n - id});
+    *mask = filter_->pass_mask(
+        reinterpret_cast<const uint8_t*>(data + layout_->attrs_at + first * layout_->attr_bytes),
+        layout_->attr_bytes, run);
+    return run;
+}
+
 // ---- writing ---------------------------------------------------------------------------------
 
 void write_code(uint8 quantizer, int dims, const float* centre, const float* v, char* rec) {

@@ -134,6 +134,10 @@ class PageAccess {
     /// a pin and no lock: they are written with the node record, before the
     /// element is reachable or its row visible, and never change.
     bool passes(uint32 id);
+    /// passes() of ids [id, id + k) at once, bit i of *mask for id + i; k
+    /// (returned, at least 1) runs at most to the end of id's node page and
+    /// 64 ids. For a pass over every element (an exact pass, a sweep).
+    uint32 passing_run(uint32 id, uint64_t* mask);
     /// The first id >= id whose node page's zone says an element there may
     /// pass the filter (size() when none): a pass over every element skips
     /// the pages the filter rules out. id itself without a filter or zones.

@@ -139,6 +139,24 @@ TEST(AttrFilter, MatchesPlainEvaluationOfRandomConditions) {
             EXPECT_EQ(passing, 0u) << "trial " << trial;
         }
         passing_total += passing;
+        // pass_mask over runs of 1 to 64 records of one contiguous block
+        // says of each what passes() says.
+        for (size_t from = 0; from < rows.size();) {
+            const uint32_t count =
+                static_cast<uint32_t>(std::min<size_t>(1 + rng() % 64, rows.size() - from));
+            std::vector<uint8_t> block;
+            for (uint32_t i = 0; i < count; ++i)
+                block.insert(block.end(), recs[from + i].begin(), recs[from + i].end());
+            const uint64_t mask = f.pass_mask(block.data(), l.bytes, count);
+            for (uint32_t i = 0; i < count; ++i) {
+                ASSERT_EQ((mask >> i) & 1u, f.passes(recs[from + i].data()) ? 1u : 0u)
+                    << "trial " << trial << " row " << from + i;
+            }
+            if (count < 64) {
+                EXPECT_EQ(mask >> count, 0u);
+            }
+            from += count;
+        }
     }
     EXPECT_GT(impossible, 100u);      // the generator does make contradictions
     EXPECT_GT(passing_total, 5000u);  // and filters that pass rows

@@ -914,3 +914,55 @@ TEST(HnswFilter, CrowdedDryWalkSweeps) {
     EXPECT_GE(swept, 5u);
     EXPECT_GE(hits / (10.0 * k), 0.99);
 }
+
+namespace {
+
+/// FilteredAccess that checks the filter a run of ids at a time
+/// (passing_run), runs of 1 to 64 ids as a node page would cut them.
+struct RunAccess : FilteredAccess {
+    using FilteredAccess::FilteredAccess;
+    uint32_t passing_run(uint32_t id, uint64_t* mask) const {
+        const uint32_t run = std::min<uint32_t>(1 + (id * 7919u) % 64, size() - id);
+        *mask = 0;
+        for (uint32_t i = 0; i < run; ++i) *mask |= uint64_t{pred(id + i)} << i;
+        return run;
+    }
+};
+
+}  // namespace
+
+TEST(HnswFilter, SweepByRunsEmitsWhatOneIdAtATimeDoes) {
+    // kExact (a sweep alone) and a two-hop walk that sweeps: the same
+    // elements in the same order at the same distances with passing_run as
+    // with passes(), walked to the end and cut at 10.
+    const size_t dim = 8, n = 5000;
+    auto l = labeled(n, dim, 10, 41);
+    auto gp = build(l.data, dim, Metric::L2, Params{}, 1);
+    for (size_t qi = 0; qi < 4; ++qi) {
+        const float* q = l.data.data() + qi * 211 * dim;
+        const int other = (l.label[qi * 211] + 3) % 10;
+        std::function<bool(uint32_t)> pred = [&](uint32_t id) {
+            return l.label[id] == other || (id * 2654435761u) % 97 == 0;
+        };
+        for (FilterMode mode : {FilterMode::kExact, FilterMode::kTwoHop}) {
+            for (size_t k : {size_t{0}, size_t{10}}) {
+                std::vector<Neighbor> got[2];
+                for (int runs = 0; runs < 2; ++runs) {
+                    FilteredAccess f(*gp, q, pred);
+                    RunAccess r(*gp, q, pred);
+                    IterativeSearch it;
+                    it.reset({gp->descend(q)}, {40, true, UINT64_MAX, mode});
+                    Neighbor nb;
+                    while ((k == 0 || got[runs].size() < k) && (runs ? it.next(r, &nb) : it.next(f, &nb)))
+                        got[runs].push_back(nb);
+                }
+                ASSERT_EQ(got[0].size(), got[1].size()) << int(mode) << " k " << k;
+                ASSERT_GT(got[0].size(), 0u);
+                for (size_t i = 0; i < got[0].size(); ++i) {
+                    ASSERT_EQ(got[0][i].id, got[1][i].id) << int(mode) << " at " << i;
+                    ASSERT_EQ(got[0][i].dist, got[1][i].dist);
+                }
+            }
+        }
+    }
+}
