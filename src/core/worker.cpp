@@ -46,6 +46,23 @@ void Worker::wait(Job& job) {
     if (job.error_) std::rethrow_exception(job.error_);
 }
 
+bool Worker::done(const Job& job) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return job.done_;
+}
+
+bool Worker::take(Job& job) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+        if (it->get() != &job) continue;
+        job.fn_ = nullptr;
+        job.done_ = true;
+        queue_.erase(it);  // last: *it may own the job
+        return true;
+    }
+    return false;
+}
+
 size_t Worker::completed() const {
     std::lock_guard<std::mutex> lock(mu_);
     return completed_;

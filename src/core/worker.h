@@ -40,6 +40,13 @@ class Worker {
     std::shared_ptr<Job> submit(std::function<void()> fn);
     /// Block until the job has run; rethrow what it threw.
     void wait(Job& job);
+    /// Whether the job has run (wait() would not block).
+    bool done(const Job& job) const;
+    /// Take back a job the thread has not started: it leaves the queue and
+    /// counts as done (wait() returns at once), and the caller does its
+    /// work itself (e.g. when it would otherwise wait for an older job).
+    /// False when the job has started or run.
+    bool take(Job& job);
     /// Jobs run so far (for tests).
     size_t completed() const;
 

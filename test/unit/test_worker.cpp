@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <signal.h>
 #include <stdexcept>
 #include <vector>
@@ -66,6 +68,50 @@ TEST(Worker, AJobOutlivesItsCallerViaCapturedState) {
     data.reset();  // the caller lets go; the job still holds it
     w.wait(*last);
     EXPECT_EQ(sum, 1000);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Worker, TakeBackAJobNotStarted) {
+    // The first job holds the thread until released; the second is queued
+    // behind it: take() gets it back (done, never run by the thread), a
+    // job that ran cannot be taken, and the thread goes on with the rest.
+    nmvec::Worker w;
+    std::mutex m;
+    std::condition_variable cv;
+    bool release = false, started = false;
+    std::atomic<int> ran{0};
+    auto first = w.submit([&] {
+        std::unique_lock<std::mutex> lock(m);
+        started = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return release; });
+        ran.fetch_add(1);
+    });
+    auto second = w.submit([&ran] { ran.fetch_add(10); });
+    auto third = w.submit([&ran] { ran.fetch_add(100); });
+    {
+        std::unique_lock<std::mutex> lock(m);
+        cv.wait(lock, [&] { return started; });
+    }
+    EXPECT_FALSE(w.take(*first));  // running
+    EXPECT_FALSE(w.done(*second));
+    EXPECT_TRUE(w.take(*second));
+    EXPECT_TRUE(w.done(*second));
+    EXPECT_NO_THROW(w.wait(*second));  // does not block
+    EXPECT_FALSE(w.take(*second));     // not twice
+    {
+        std::lock_guard<std::mutex> lock(m);
+        release = true;
+    }
+    cv.notify_all();
+    w.wait(*first);
+    w.wait(*third);
+    EXPECT_FALSE(w.take(*third));  // ran
+    EXPECT_EQ(ran.load(), 101);    // the taken job never ran on the thread
+    EXPECT_EQ(w.completed(), 2u);
 }
 
 }  // namespace
