@@ -122,6 +122,19 @@ SELECT count(*) AS ip_twins_in_same_list
          WHERE t.id IN (a.id, a.id + 100000)) = 2;
 SELECT (SELECT records FROM nmvec_ivf_stats('ih_h_v')) AS halfvec_records,
        (SELECT records FROM nmvec_ivf_stats('ih_ip_v')) AS ip_records;
+-- Zero vectors under cosine in the helper's batches (which normalise the
+-- rows): a third of 3,000 rows, not indexed; the other 2,000 are, and a
+-- zero vector never comes back from a scan.
+INSERT INTO ih_h SELECT i, CASE WHEN i % 3 = 0 THEN array_fill(0, ARRAY[24])::halfvec
+                           ELSE ARRAY(SELECT cos(i * 0.29 + j * 0.9) + 0.2 FROM generate_series(1, 24) j)::halfvec END
+  FROM generate_series(200001, 203000) i;
+SELECT (SELECT records FROM nmvec_ivf_stats('ih_h_v')) AS halfvec_records_with_zeros;
+SET ivf.probes = 10;
+SET enable_seqscan = off;
+SELECT count(*) AS rows_returned, count(*) FILTER (WHERE t.id % 3 = 0 AND t.id > 200000) AS zero_rows_returned
+  FROM (SELECT id FROM ih_h ORDER BY v <=> (SELECT v FROM ih_h WHERE id = 200002) LIMIT 9500) t;
+RESET enable_seqscan;
+RESET ivf.probes;
 DROP TABLE ih_h, ih_ip;
 -- The dimension limit: 16,000-d rows, 256 lists (the coded centroid search
 -- starts there), batches of 32 rows (2 MB of vectors): 100 rows through

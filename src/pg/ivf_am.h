@@ -94,7 +94,8 @@ void read_layout(Relation index, Layout* layout);
 /// length under cosine) and, for a flat index, the record's code in `out`
 /// (the element kind). False for a zero vector under cosine (not indexed).
 /// Errors when the dims differ from the index's.
-bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, std::vector<float>& f32);
+bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, std::vector<float>& f32,
+                    bool normalize = true);
 /// The code of a RaBitQ index for f32 in `list` into out; centroid is the
 /// list's (null: read from the index).
 void rabitq_encode(Relation index, const Layout& layout, uint32 list, const float* f32, const float* centroid,

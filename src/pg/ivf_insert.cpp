@@ -22,7 +22,7 @@
 //
 // The insert helper (ivf.insert_helper, on by default where there are two
 // cores or more): for a RaBitQ index whose centroids the backend has
-// cached, rows are gathered in batches (heap TID and prepared vector; up
+// cached, rows are gathered in batches (heap TID and vector, normalised by the helper; up
 // to 1,024 rows, 2 MB of vectors); a full batch goes to a helper thread of the backend (a
 // nmvec::Worker: pure computation, no Postgres calls, signals blocked),
 // which chooses each row's list and encodes it while the backend goes on
@@ -79,23 +79,33 @@ uint32 batch_rows(uint32 dims) {
 
 /// Rows whose list and code are computed together (by the helper thread or,
 /// for a batch not full at a flush, by the backend).
+/// Batch::lists entry of a row not indexed (a zero vector under cosine).
+constexpr uint32 kSkipRow = UINT32_MAX;
+
 struct Batch {
     uint32 dims = 0, code_bytes = 0, attr_bytes = 0, rows = 0;
+    nmvec::hnsw::Metric metric = nmvec::hnsw::Metric::L2;
     std::shared_ptr<const nmvec::CentroidSearch> centroids;
     std::shared_ptr<const nmvec::RabitqCodec> codec;
     std::vector<ItemPointerData> tids;
-    std::vector<float> vecs;     // rows x dims, prepared
+    std::vector<float> vecs;     // rows x dims, as float32, normalised by compute()
     std::vector<uint8_t> attrs;  // rows x attr_bytes: filter-column values
     std::vector<uint32> lists;
     std::vector<uint8_t> codes;  // rows x code_bytes
     std::shared_ptr<nmvec::Worker::Job> job;
 
-    /// Lists and codes of every row. Pure computation (any thread).
+    /// Lists and codes of every row (kSkipRow for a zero vector under
+    /// cosine, which is not indexed), after normalising the vectors as
+    /// the metric wants. Pure computation (any thread).
     void compute() {
         lists.resize(rows);
         codes.resize(static_cast<size_t>(rows) * code_bytes);
         for (uint32 r = 0; r < rows; ++r) {
-            const float* v = vecs.data() + static_cast<size_t>(r) * dims;
+            float* v = vecs.data() + static_cast<size_t>(r) * dims;
+            if (!nmvec::hnsw::normalize_for(metric, v, dims)) {
+                lists[r] = kSkipRow;
+                continue;
+            }
             lists[r] = centroids->nearest(v);
             codec->encode(v, centroids->centroid(lists[r]),
                           codes.data() + static_cast<size_t>(r) * code_bytes);
@@ -176,9 +186,10 @@ void buffer_record(Relation index, const Layout& l, uint32 list, ItemPointer tid
 /// Buffer the records of a computed batch.
 void buffer_batch(Relation index, const Layout& layout, Batch& batch) {
     for (uint32 r = 0; r < batch.rows; ++r)
-        buffer_record(index, layout, batch.lists[r], &batch.tids[r],
-                      batch.codes.data() + static_cast<size_t>(r) * batch.code_bytes,
-                      batch.attrs.data() + static_cast<size_t>(r) * batch.attr_bytes);
+        if (batch.lists[r] != kSkipRow)
+            buffer_record(index, layout, batch.lists[r], &batch.tids[r],
+                          batch.codes.data() + static_cast<size_t>(r) * batch.code_bytes,
+                          batch.attrs.data() + static_cast<size_t>(r) * batch.attr_bytes);
 }
 
 /// Collect b's oldest batch with the helper thread, if any, and buffer it.
@@ -370,6 +381,7 @@ void gather_row(Relation index, InsertState& st, ItemPointer tid) {
         }
         Batch& n = *b->pending;
         n.dims = l.dims;
+        n.metric = l.metric;
         n.code_bytes = static_cast<uint32>(l.code_bytes());
         n.attr_bytes = l.attrs.bytes;
         n.centroids = st.centroids;
@@ -454,13 +466,16 @@ extern "C" bool nmvec_ivf_insert(Relation index, Datum* values, bool* isnull, It
             int dim = reinterpret_cast<const nmvec::pg::Vector*>(PG_DETOAST_DATUM(values[vcol]))->dim;
             ensure_dims(index, &st->layout, dim);
         }
-        if (!prepare_vector(st->layout, values[vcol], st->code, st->f32))
+        // A RaBitQ index whose centroids are cached: the row goes to the
+        // helper thread's batches, which also normalise the vectors.
+        const bool helper = g_insert_helper && st->layout.quantizer == kRabitq && st->layout.trained &&
+                            !IsParallelWorker() && centroids_of(index, *st) != nullptr && worker() != nullptr;
+        if (!prepare_vector(st->layout, values[vcol], st->code, st->f32, !helper))
             return 0;  // zero vector under cosine
         st->attrs.resize(st->layout.attrs.bytes);
         if (!st->attrs.empty())
             nmvec::pg::encode_filter_columns(st->layout.attrs, index, vcol, values, isnull, st->attrs.data());
-        if (g_insert_helper && st->layout.quantizer == kRabitq && st->layout.trained && !IsParallelWorker() &&
-            centroids_of(index, *st) != nullptr && worker() != nullptr) {
+        if (helper) {
             gather_row(index, *st, heap_tid);
             inserted = true;
             return 0;

@@ -151,7 +151,8 @@ void read_layout(Relation index, Layout* l) {
     l->slice = list_slice(l->zone_bytes);
 }
 
-bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, std::vector<float>& f32) {
+bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, std::vector<float>& f32,
+                    bool normalize) {
     struct varlena* raw = PG_DETOAST_DATUM(value);
     const auto* hdr = reinterpret_cast<const Vector*>(raw);  // dim at the same offset in both types
     if (static_cast<uint32>(hdr->dim) != layout.dims)
@@ -164,6 +165,7 @@ bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, std::v
         memcpy(f32.data(), reinterpret_cast<const Vector*>(raw)->x, dims * sizeof(float));
     else
         halfs_to_floats(reinterpret_cast<const HalfVector*>(raw)->x, f32.data(), dims);
+    if (!normalize) return true;  // the caller normalises (the insert helper's batches)
     if (!nmvec::hnsw::normalize_for(layout.metric, f32.data(), dims)) return false;
     if (layout.quantizer != kFlat) return true;
     out.resize(layout.code_bytes());
