@@ -289,6 +289,18 @@ class IterativeSearch {
         }
     }
 
+    /// Which of the ids from id on pass (bit i: id + i), and how many ids
+    /// that says (at least 1): Access::passing_run's runs where it has
+    /// them and filters, else one id by passes().
+    template <class Access>
+    uint32_t passing_run(Access& a, uint32_t id, uint64_t* mask) {
+        if constexpr (HasPassingRun<Access>::value) {
+            if (filtering()) return a.passing_run(id, mask);
+        }
+        *mask = passes(a, id) ? 1 : 0;
+        return 1;
+    }
+
     template <class Access>
     uint32_t next_candidate(Access& a, uint32_t id) {
         if constexpr (HasNextCandidate<Access>::value) {
@@ -434,14 +446,7 @@ class IterativeSearch {
         };
         for (uint32_t id = next_candidate(a, 0); id < n;) {
             uint64_t mask;
-            uint32_t run;
-            if constexpr (HasPassingRun<Access>::value) {
-                run = filtering() ? a.passing_run(id, &mask) : 1;
-                if (!filtering()) mask = 1;
-            } else {
-                run = 1;
-                mask = passes(a, id) ? 1 : 0;
-            }
+            const uint32_t run = passing_run(a, id, &mask);
             for (; mask != 0; mask &= mask - 1) {
                 const uint32_t at = id + static_cast<uint32_t>(__builtin_ctzll(mask));
                 if (!visited_.insert(at)) continue;

@@ -77,11 +77,11 @@ uint32 batch_rows(uint32 dims) {
     return static_cast<uint32>(std::clamp<size_t>(rows, kBatchMinRows, kBatchMaxRows));
 }
 
-/// Rows whose list and code are computed together (by the helper thread or,
-/// for a batch not full at a flush, by the backend).
 /// Batch::lists entry of a row not indexed (a zero vector under cosine).
 constexpr uint32 kSkipRow = UINT32_MAX;
 
+/// Rows whose list and code are computed together (by the helper thread or,
+/// for a batch not full at a flush, by the backend).
 struct Batch {
     uint32 dims = 0, code_bytes = 0, attr_bytes = 0, rows = 0;
     nmvec::hnsw::Metric metric = nmvec::hnsw::Metric::L2;

@@ -651,11 +651,11 @@ struct FilteredAccess : Graph::Access {
     bool passes(uint32_t id) const { return pred(id); }
 };
 
-/// Walks under `mode` and returns the first k emitted (all when k is 0).
-std::vector<Neighbor> filtered_walk(const Graph& g, const float* q, const std::function<bool(uint32_t)>& pred,
-                                    FilterMode mode, size_t k, size_t ef, bool strict,
-                                    uint64_t* visits = nullptr, IterativeSearch* out_it = nullptr) {
-    FilteredAccess a(g, q, pred);
+/// Walks with `a` under `mode` and returns the first k emitted (all when k is 0).
+template <class Access>
+std::vector<Neighbor> walk_with(Access& a, const Graph& g, const float* q, FilterMode mode, size_t k,
+                                size_t ef, bool strict, uint64_t* visits = nullptr,
+                                IterativeSearch* out_it = nullptr) {
     IterativeSearch local;
     IterativeSearch& it = out_it ? *out_it : local;
     it.reset({g.descend(q)}, {ef, strict, UINT64_MAX, mode});
@@ -664,6 +664,14 @@ std::vector<Neighbor> filtered_walk(const Graph& g, const float* q, const std::f
     while ((k == 0 || got.size() < k) && it.next(a, &nb)) got.push_back(nb);
     if (visits) *visits = it.visits();
     return got;
+}
+
+/// walk_with a FilteredAccess of pred.
+std::vector<Neighbor> filtered_walk(const Graph& g, const float* q, const std::function<bool(uint32_t)>& pred,
+                                    FilterMode mode, size_t k, size_t ef, bool strict,
+                                    uint64_t* visits = nullptr, IterativeSearch* out_it = nullptr) {
+    FilteredAccess a(g, q, pred);
+    return walk_with(a, g, q, mode, k, ef, strict, visits, out_it);
 }
 
 }  // namespace
@@ -946,16 +954,10 @@ TEST(HnswFilter, SweepByRunsEmitsWhatOneIdAtATimeDoes) {
         };
         for (FilterMode mode : {FilterMode::kExact, FilterMode::kTwoHop}) {
             for (size_t k : {size_t{0}, size_t{10}}) {
-                std::vector<Neighbor> got[2];
-                for (int runs = 0; runs < 2; ++runs) {
-                    FilteredAccess f(*gp, q, pred);
-                    RunAccess r(*gp, q, pred);
-                    IterativeSearch it;
-                    it.reset({gp->descend(q)}, {40, true, UINT64_MAX, mode});
-                    Neighbor nb;
-                    while ((k == 0 || got[runs].size() < k) && (runs ? it.next(r, &nb) : it.next(f, &nb)))
-                        got[runs].push_back(nb);
-                }
+                FilteredAccess f(*gp, q, pred);
+                RunAccess r(*gp, q, pred);
+                const std::vector<Neighbor> got[2] = {walk_with(f, *gp, q, mode, k, 40, true),
+                                                      walk_with(r, *gp, q, mode, k, 40, true)};
                 ASSERT_EQ(got[0].size(), got[1].size()) << int(mode) << " k " << k;
                 ASSERT_GT(got[0].size(), 0u);
                 for (size_t i = 0; i < got[0].size(); ++i) {
