@@ -28,6 +28,10 @@ METHODS = [  # key, short name for tables and the plot, what it is
     ("filter_traverse", "nmvec filter cols (traverse)", "the same, `hnsw.filter_mode = traverse`"),
     ("filter_two_hop", "nmvec filter cols (two_hop)", "the same, `hnsw.filter_mode = two_hop`"),
     ("filter_exact", "nmvec filter cols (exact)", "the same, `hnsw.filter_mode = exact`"),
+    ("filter_sq8_f", "nmvec filter cols sq8 (forced)", "the same on an index `WITH (quantizer = 'sq8')`: "
+     "walk and sweep on 8-bit codes, the best candidates re-ranked exactly"),
+    ("filter_rabitq_f", "nmvec filter cols rabitq (forced)", "the same on an index `WITH (quantizer = "
+     "'rabitq')`: walk and sweep on 4-bit RaBitQ codes, re-ranked exactly"),
     ("post", "nmvec post-filter (planner)", "nmvec hnsw on the vector only, the B-trees present"),
     ("post_f", "nmvec post-filter (forced)", "nmvec hnsw on the vector only, the table's only index: "
      "the WHERE is checked on each heap row the scan returns (`Filter`)"),
@@ -43,7 +47,8 @@ METHODS = [  # key, short name for tables and the plot, what it is
      "`ivfflat.probes` = nmvec's automatic probes, `ivfflat.iterative_scan = relaxed_order`"),
 ]
 FORCED_INDEX = {"filter_f": "_hnsw_filter", "filter_traverse": "_hnsw_filter", "filter_two_hop": "_hnsw_filter",
-                "filter_exact": "_hnsw_filter", "post_f": "_hnsw", "pgv_relaxed": "_pgvector_hnsw",
+                "filter_exact": "_hnsw_filter", "filter_sq8_f": "_hnsw_filter_sq8",
+                "filter_rabitq_f": "_hnsw_filter_rabitq", "post_f": "_hnsw", "pgv_relaxed": "_pgvector_hnsw",
                 "pgv_strict": "_pgvector_hnsw", "ivf_f": "_ivf_filter", "ivf_post_f": "_ivf",
                 "pgv_ivf": "_pgvector_ivf"}
 NA = "n/a"
