@@ -208,8 +208,9 @@ void register_ivf() {
                          "How vectors are stored in the lists: flat, rabitq, rabitq4, rabitq8", nullptr,
                          validate_quantizer, AccessExclusiveLock);
     DefineCustomIntVariable("ivf.probes", "Lists an ivf index scan searches first.",
-                            "0 (the default) chooses from the index's list count: half its square root, "
-                            "at least 4. Scans probe further lists while rows are asked for.",
+                            "0 (the default) chooses from the index's list count: 8, or an eighth of its "
+                            "square root beyond 4,096 lists (never more than the lists). Scans probe "
+                            "further lists while rows are asked for.",
                             &g_probes, 0, 0, kMaxLists, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("ivf.rerank",
                             "Rows a RaBitQ ivf index scan re-ranks with exact distances, at most, per round "
