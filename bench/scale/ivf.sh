@@ -17,6 +17,14 @@
 #       --bench-queries N    pgbench draws from N further held-out queries
 #                            (default: the recall queries; many distinct
 #                            queries keep re-ranked rows from all being cached)
+#       --filters            the index carries filter columns, ivf (embedding,
+#                            tenant, category, ts), and filtered queries are
+#                            measured too (recall@10 against the exact filtered
+#                            answer, rows returned, p50/p95): the largest and
+#                            smallest tenant (Zipf), the rarest category, the
+#                            latest 1 % and 0.1 %, the largest tenant's latest
+#                            1 %. Each filter's exact answer is one more pass
+#                            over the table.
 #
 # Measures: COPY BINARY (FREEZE) into the unindexed table (generated to a
 # file first, outside the timing, unless --stream), CREATE INDEX (seconds, vectors/s per
@@ -35,7 +43,7 @@ ROOT=$(pwd)
 ROWS=${1:?usage: bash bench/scale/ivf.sh ROWS [options]}
 shift
 CMDLINE="bash bench/scale/ivf.sh $ROWS $*"
-QUANT=rabitq LISTS="" SB=4GB NQ=100 SECS=30 CLIENTS="1 8 32" FAISS=1 STREAM=0 BQ=0
+QUANT=rabitq LISTS="" SB=4GB NQ=100 SECS=30 CLIENTS="1 8 32" FAISS=1 STREAM=0 BQ=0 FILT=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --quantizer) QUANT=$2; shift 2 ;;
@@ -47,6 +55,7 @@ while [ $# -gt 0 ]; do
         --no-faiss) FAISS=0; shift ;;
         --stream) STREAM=1; shift ;;
         --bench-queries) BQ=$2; shift 2 ;;
+        --filters) FILT=1; shift ;;
         *) echo "bench/scale/ivf.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -151,7 +160,9 @@ fi
 
 # --- build ---------------------------------------------------------------------------------
 WITH="quantizer = '$QUANT'"; [ -n "$LISTS" ] && WITH="lists = $LISTS, $WITH"
-DDL="CREATE INDEX events_ivf ON events USING ivf (embedding vector_l2_ops) WITH ($WITH)"
+KEYS="embedding vector_l2_ops"
+[ "$FILT" = 1 ] && KEYS="$KEYS, tenant, category, ts"
+DDL="CREATE INDEX events_ivf ON events USING ivf ($KEYS) WITH ($WITH)"
 log "$DDL"
 endf=$RUN/.build_end
 rm -f "$endf"
@@ -224,6 +235,68 @@ rec rerank_default "$(rerank_counts)"
 for p in 4 8 16 32 64 128 256; do
     [ "$p" -le "$LISTS_USED" ] && rec "recall_$p" "$(measure "$p")"
 done
+
+# --- filtered queries (--filters) --------------------------------------------------------------
+# The index is the table's only one, so a filtered query is either a seq
+# scan + sort or the ivf scan with the conditions checked on each list
+# record (Index Cond); the planner's choice is recorded (EXPLAIN), then the
+# scan is measured with enable_seqscan = off. A returned row counts as in
+# the unfiltered recall; "short": queries that got fewer than 10 rows.
+measure_where() {  # WHERE-condition KTH-table -> "recall p50 p95 short"
+    psql -qXAt <<SQL 2>&1 | sed -n 's/.*RES //p'
+SET enable_seqscan = off;
+DO \$\$ DECLARE t0 timestamptz; ms float8[] := '{}'; hits int := 0; short int := 0; r record; got float8[];
+BEGIN
+  FOR r IN SELECT q.qid, q.embedding AS v, k.d FROM queries q JOIN $2 k USING (qid) LOOP
+    t0 := clock_timestamp();
+    SELECT array_agg(d) INTO got FROM (SELECT embedding <-> r.v AS d FROM events WHERE $1 ORDER BY embedding <-> r.v LIMIT 10) s;
+    ms := ms || extract(epoch FROM clock_timestamp() - t0) * 1000;
+    hits := hits + (SELECT count(*) FROM unnest(got) x WHERE x <= r.d * (1 + 1e-6) + 1e-6);
+    short := short + CASE WHEN coalesce(array_length(got, 1), 0) < 10 THEN 1 ELSE 0 END;
+  END LOOP;
+  RAISE NOTICE 'RES % % % %', round(hits / (10.0 * (SELECT count(*) FROM queries)), 4),
+    round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(ms) x)::numeric, 3),
+    round((SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY x) FROM unnest(ms) x)::numeric, 3), short;
+END \$\$;
+SQL
+}
+if [ "$FILT" = 1 ]; then
+    log "filter parameters"
+    # One pass for the tenants' and categories' sizes; the time bounds from
+    # the table's last pages (COPY wrote the rows in time order).
+    q "COPY (SELECT coalesce(tenant, ''), coalesce(category, ''), count(*) FROM events GROUP BY GROUPING SETS ((tenant), (category))) TO '$RUN/groups.tsv'"
+    sq() { sed "s/'/''/g"; }  # a value as the inside of an SQL literal
+    TBIG=$(awk -F'\t' '$1 != "" { print $3 "\t" $1 }' "$RUN/groups.tsv" | sort -k1,1nr -k2 | head -1 | cut -f2 | sq)
+    TSMALL=$(awk -F'\t' '$1 != "" { print $3 "\t" $1 }' "$RUN/groups.tsv" | sort -k1,1n -k2 | head -1 | cut -f2 | sq)
+    CRARE=$(awk -F'\t' '$2 != "" { print $3 "\t" $2 }' "$RUN/groups.tsv" | sort -k1,1n -k2 | head -1 | cut -f2 | sq)
+    pages=$(q "SELECT pg_relation_size('events') / 8192")
+    ts_latest() {  # SHARE -> the ts bound of the latest SHARE of the rows
+        q "SELECT ts FROM events WHERE ctid >= '($((pages - pages * 3 / 100)),0)'::tid ORDER BY ts DESC OFFSET ceil($loaded * $1) - 1 LIMIT 1"
+    }
+    TS1=$(ts_latest 0.01) TS01=$(ts_latest 0.001)
+    {
+        echo "tenant_big|tenant = '$TBIG'|the largest tenant (Zipf)"
+        echo "tenant_small|tenant = '$TSMALL'|the smallest tenant"
+        echo "category_rare|category = '$CRARE'|the rarest category: anti-correlated for most queries"
+        echo "recent_1|ts >= '$TS1'|the latest 1 % of the rows"
+        echo "recent_01|ts >= '$TS01'|the latest 0.1 %"
+        echo "tenant_big_recent_1|tenant = '$TBIG' AND ts >= '$TS1'|the largest tenant's latest 1 %"
+    } >"$RUN/filters.txt"
+    while IFS='|' read -r name where what; do
+        log "filter $name: exact answers (one pass over the table)"
+        psql -qXAt -v ON_ERROR_STOP=1 -c "COPY (SELECT embedding FROM events WHERE $where) TO STDOUT (FORMAT binary)" |
+            "$PGC" knn --queries "$RUN/queries.txt" --k 10 --out "$RUN/kth_$name.txt" 2>"$RUN/knn_$name.log"
+        # the matching rows: knn's count of the vectors it read
+        rec "filter_rows_$name" "$(grep -oE '[0-9]+ vectors, [0-9]+ queries' "$RUN/knn_$name.log" | tail -1 | cut -d' ' -f1)"
+        q "CREATE TABLE kth_$name (qid int, d float8)"
+        q "COPY kth_$name FROM '$RUN/kth_$name.txt' (DELIMITER ' ')"
+        psql -qXAt -c "EXPLAIN (COSTS OFF) SELECT id FROM events WHERE $where ORDER BY embedding <-> (SELECT embedding FROM queries LIMIT 1) LIMIT 10" \
+            >"$RUN/plan_$name.txt"
+        q "SELECT pg_prewarm('events_ivf')" >/dev/null
+        measure_where "$where" "kth_$name" >/dev/null  # warm-up
+        rec "filter_$name" "$(measure_where "$where" "kth_$name")"
+    done <"$RUN/filters.txt"
+fi
 
 # --- pgbench ----------------------------------------------------------------------------------
 # Per run, besides latency: heap blocks the clients read from outside shared

@@ -54,6 +54,26 @@ plan = os.path.join(run, "plan.txt")
 if os.path.exists(plan):
     o.append("Plan at the default settings:\n")
     o.append("```\n" + open(plan).read().strip() + "\n```\n")
+ff = os.path.join(run, "filters.txt")
+if os.path.exists(ff):
+    o.append("## Filtered queries (`--filters`: the index is `ivf (embedding, tenant, category, ts)`)\n")
+    o.append("Default settings; the ivf index is the table's only index and the scan is forced (`enable_seqscan = off`); *planner* is what the planner picks without that. recall@10 against the exact filtered answer (one pass over the matching rows, `ann_pgcopy knn`), counted as above; *short*: queries that got fewer than 10 rows. Latency as above (ms).\n")
+    o.append("| filter | WHERE | matching rows | share | recall@10 | p50 ms | p95 ms | short | planner |")
+    o.append("|---|---|---|---|---|---|---|---|---|")
+    for line in open(ff):
+        name, where, what = line.rstrip("\n").split("|", 2)
+        res = v.get(f"filter_{name}", "").split()
+        rows_f = v.get(f"filter_rows_{name}", "")
+        share = f"{int(rows_f) / n:.2%}" if rows_f.isdigit() else "?"
+        rows_s = f"{int(rows_f):,}" if rows_f.isdigit() else "?"
+        pf = os.path.join(run, f"plan_{name}.txt")
+        plan_txt = open(pf).read() if os.path.exists(pf) else ""
+        planner = "ivf index scan" if "events_ivf" in plan_txt else ("seq scan + sort" if "Seq Scan" in plan_txt else "?")
+        if len(res) == 4:
+            o.append(f"| {name}: {what} | `{where}` | {rows_s} | {share} | {res[0]} | {res[1]} | {res[2]} | {res[3]} | {planner} |")
+        else:
+            o.append(f"| {name}: {what} | `{where}` | {rows_f} | {share} | (failed) | | | | {planner} |")
+    o.append("")
 o.append("## pgbench (ivf.probes = 0, prepared, 10 nearest of a random held-out query)\n")
 io = any(k.startswith("pgbench_io_") for k in v)
 if io:
