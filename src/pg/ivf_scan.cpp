@@ -35,10 +35,22 @@
 // as many rows that pass as half the records its first `round` lists held
 // (the rows an unfiltered round would rank; all of them made a 10 % filter
 // on fashion-mnist rank 6,000 rows, p95 3.4x the unfiltered one, a quarter
-// lost top-100 hits in sql/24), and at most kMaxWiden times as many lists.
-// A selective filter thus reads more lists, each record at the cost of a
-// check (or none, when its page's zone rules it out), and computes at most
-// half as many distances as an unfiltered round.
+// lost top-100 hits in sql/24), and at most kMaxWiden times as many lists,
+// provided it holds 1/kMaxWiden of those rows by then. A selective filter
+// thus reads more lists, each record at the cost of a check (or none, when
+// its page's zone rules it out), and computes at most half as many
+// distances as an unfiltered round.
+//
+// Why the proviso: rounds come in relaxed order, so what a round returns
+// must be worth returning before the next. A filter anti-correlated with
+// the query (nm-monitor events, the rarest category: its rows cluster in
+// lists far from most queries) left the first kMaxWiden times the lists
+// with a few strays, 4 rows in 256 of 300 lists; the round returned them
+// first, the next round then found the rows nearer than all four in the
+// 44 lists left: recall@10 0.72 at 300,000 rows. A round that holds that
+// few rows at its limit goes on (to every list if need be). A filter that
+// is not anti-correlated reaches the proviso at the limit whenever its
+// selectivity is above 1 / (kWidenShare kMaxWiden^2), about 0.05 %.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -63,6 +75,11 @@ constexpr uint32 kMaxWiden = 32;
 /// A filtered round ends once it holds this share (1/kWidenShare) of the records
 /// its first lists held, as passing rows.
 constexpr uint64 kWidenShare = 2;
+/// A filtered round at its limit goes on while the second half of the
+/// lists it read held more than kRiseFactor times the first half's share
+/// of passing rows, and at least kRiseRows of them.
+constexpr double kRiseFactor = 1.5;
+constexpr uint64 kRiseRows = 20;
 
 struct Hit {
     float dist;
@@ -98,6 +115,12 @@ inline float key_value(uint64 key) {
     memcpy(&f, &u, sizeof f);
     return f;
 }
+
+/// A filtered round's totals after one of its lists: records read (pages
+/// a zone ruled out included) and rows that passed.
+struct WidenMark {
+    uint64 records, passed;
+};
 
 /// Candidate storage the backend keeps between scans. A round holds every
 /// record of its lists (~47,000 at 10M rows and 15 probes): memory of that
@@ -156,6 +179,7 @@ struct IvfScanState {
     std::vector<nmvec::RabitqEstimate> est;  // one run's estimates
     std::vector<uint32> sel;                 // the run's records that become candidates
     std::vector<float> centroid, exact;
+    std::vector<WidenMark> widen;  // the filtered round's marks (probe_round)
     // The index's centroids kept by this backend (null when too big: then
     // read from the pages per query).
     std::shared_ptr<const nmvec::CentroidSearch> centroids;
@@ -201,6 +225,20 @@ void sort_ahead(IvfScanState& s, size_t upto) {
         s.sorted_end = nmvec::extend_sorted_prefix(s.keys.data(), s.keys.size(), s.sorted_end, upto);
 }
 
+/// Whether the second half of the lists a filtered round read held a
+/// share of passing rows above kRiseFactor times the first half's (and
+/// at least kRiseRows of them): the filter's rows lie farther out.
+bool rising(const std::vector<WidenMark>& marks) {
+    if (marks.size() < 2) return false;
+    const WidenMark& mid = marks[marks.size() / 2 - 1];
+    const WidenMark& end = marks.back();
+    const uint64 rows2 = end.passed - mid.passed, recs2 = end.records - mid.records;
+    if (rows2 < kRiseRows || recs2 == 0) return false;
+    // rows2 / recs2 > kRiseFactor * mid.passed / mid.records, without division
+    return static_cast<double>(rows2) * static_cast<double>(mid.records) >
+           kRiseFactor * static_cast<double>(mid.passed) * static_cast<double>(recs2);
+}
+
 /// The lists nearest centroid first (ties: lower list) as far as `upto`.
 void order_ahead(IvfScanState& s, size_t upto) {
     if (s.ordered_end < std::min(upto, s.order.size()))
@@ -218,19 +256,27 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
     // rounds, each sorted in itself.
     s.round = std::min<uint32>(s.max_lists, s.round * 2);
     // Where the round ends: after `want` lists, or with a filter, once it
-    // holds passing rows as many as 1/kWidenShare of those lists' records
-    // (at most kMaxWiden times the lists). probed: lists read; base:
-    // records of the first `want` of them; passed: rows that passed.
+    // holds passing rows as many as 1/kWidenShare of those lists' records,
+    // or at its limit (kMaxWiden times the lists, doubled each time it goes
+    // on) unless it holds too few rows or the lists' share of passing rows
+    // still rises (see the top of the file). probed: lists read; base:
+    // records of the first `want` of them; passed: rows that passed;
+    // s.widen: records and passing rows read, after each list.
     const uint32 round_start = s.next_list;
-    const uint32 last = s.filtered
-                            ? static_cast<uint32>(std::min<uint64>(
-                                  s.max_lists, static_cast<uint64>(round_start) + uint64{want} * kMaxWiden))
-                            : std::min<uint32>(s.max_lists, round_start + want);
-    uint64 base = 0, passed = 0;
+    const uint32 last = s.filtered ? s.max_lists : std::min<uint32>(s.max_lists, round_start + want);
+    uint64 base = 0, passed = 0, limit = uint64{want} * kMaxWiden, all_records = 0;
+    s.widen.clear();
     auto more = [&]() {
         if (s.next_list >= last) return false;
         const uint32 probed = s.next_list - round_start;
-        if (probed >= want && (!s.filtered || passed * kWidenShare >= base)) return false;
+        if (probed >= want) {
+            if (!s.filtered) return false;
+            if (passed * kWidenShare >= base && !rising(s.widen)) return false;
+            if (probed >= limit) {
+                if (passed * kWidenShare * kMaxWiden >= base && !rising(s.widen)) return false;
+                limit *= 2;
+            }
+        }
         if (!s.unordered && s.next_list >= s.ordered_end) order_ahead(s, std::min(last, s.next_list + want));
         return true;
     };
@@ -238,6 +284,8 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
     auto zone_pass = [&](const uint8_t* zone) { return zone_passes(s, zone); };
     auto counted = [&](uint64 records) {
         if (s.next_list - round_start < want) base += records;
+        all_records += records;
+        if (s.filtered) s.widen.push_back({all_records, passed});
     };
     Relation index = scan->indexRelation;
     if (s.layout.quantizer == kRabitq) {
