@@ -128,12 +128,17 @@ struct HasNextCandidate<A, std::void_t<decltype(std::declval<A&>().next_candidat
 
 /// The filter mode for a filter that `selectivity` (0..1) of the `n`
 /// elements pass, for a walk at `ef`: an exact pass when few pass (at most
-/// kExactRows, or 20 ef), kTraverse when most do, kTwoHop between (its
-/// recall fell below 0.95 under 5 % in the unit tests: too few passing
-/// elements within two hops of each other to lead the walk on), and under
-/// kTwoHopSelectivity whichever of kTraverse and kExact costs less: a walk
-/// through failing elements computes about 1.6 ef / selectivity distances
-/// (measured at 1 % and 2 %), each kWalkCost times what a distance of the
+/// kExactRows, or 20 ef), kTraverse when most do, kTwoHop between, and
+/// under kTwoHopSelectivity whichever of a kTwoHop walk and kExact costs
+/// less. (Under 5 % the walk was kTraverse until two-hop walks took
+/// passing seeds when they ran dry: before that two-hop's recall fell
+/// below 0.95 there. kTraverse computes a distance for every failing
+/// element on its way, 25 times two-hop's distances at 1 % in the unit
+/// tests, and an anti-correlated filter ended its rounds among the wrong
+/// passing elements: a 4 % category of 100,000 nm-monitor events, recall@10
+/// 0.665 against two-hop's 1.0.) The walk's cost is still counted as
+/// kTraverse's, an upper bound: it computes about 1.6 ef / selectivity
+/// distances (measured at 1 % and 2 %), each kWalkCost times what a distance of the
 /// exact pass costs (a walk's vectors lie anywhere and come with neighbour
 /// lists, a visited set and heaps; the exact pass reads vectors in id order:
 /// 200,000 x 384-d, the latest 1 %: traverse 9.3 ms, the exact pass 0.65
@@ -158,7 +163,7 @@ inline FilterMode choose_filter_mode(double selectivity, double n, size_t ef, do
     if (selectivity >= kTraverseSelectivity) return FilterMode::kTraverse;
     if (selectivity >= kTwoHopSelectivity) return FilterMode::kTwoHop;
     return kWalkCost * 1.6 * e / selectivity <= exact_pass_cost(selectivity, n, check_share, zones)
-               ? FilterMode::kTraverse
+               ? FilterMode::kTwoHop
                : FilterMode::kExact;
 }
 

@@ -744,9 +744,9 @@ TEST(HnswFilter, RecallAtEverySelectivityAndCorrelation) {
     };
     // Each case under each walking mode; the chosen one (at this size mostly
     // kExact) must reach 0.95, and so must kTraverse everywhere and kTwoHop
-    // where choose_filter_mode() picks it when the table is large enough
-    // for a walk, kTwoHopSelectivity to kTraverseSelectivity. (kTwoHop at
-    // 1 %: ~0.70; at 50 % anti-correlated, where it is never picked, ~0.93.)
+    // wherever choose_filter_mode() picks it when the table is large enough
+    // for a walk: under kTraverseSelectivity. (kTwoHop at 50 %
+    // anti-correlated, where it is never picked: ~0.96.)
     for (const Case& cs : cases) {
         const FilterMode chosen = choose_filter_mode(cs.sel, double(n), k);
         for (FilterMode mode : {chosen, FilterMode::kTraverse, FilterMode::kTwoHop}) {
@@ -773,8 +773,7 @@ TEST(HnswFilter, RecallAtEverySelectivityAndCorrelation) {
             }
             const double recall = hits / double(nq * k);
             const bool must = mode == chosen || mode == FilterMode::kTraverse ||
-                              (mode == FilterMode::kTwoHop && cs.sel >= kTwoHopSelectivity &&
-                               cs.sel < kTraverseSelectivity);
+                              (mode == FilterMode::kTwoHop && cs.sel < kTraverseSelectivity);
             if (must) {
                 EXPECT_GE(recall, 0.95) << cs.name << " mode " << int(mode);
             }
@@ -815,10 +814,11 @@ TEST(HnswFilter, TwoHopComputesFewerDistancesThanTraversingWhenFewPass) {
 TEST(HnswFilter, ChooseFilterMode) {
     EXPECT_EQ(choose_filter_mode(0.001, 60000, 40), FilterMode::kExact);  // 60 rows
     EXPECT_EQ(choose_filter_mode(0.1, 1e6, 40), FilterMode::kTwoHop);
-    // ~6,400 walk distances (x kWalkCost), against 10,000 and a million checks
-    EXPECT_EQ(choose_filter_mode(0.01, 1e6, 40), FilterMode::kTraverse);
+    // ~6,400 walk distances (x kWalkCost), against 10,000 and a million
+    // checks: a walk, two-hop under 5 %
+    EXPECT_EQ(choose_filter_mode(0.01, 1e6, 40), FilterMode::kTwoHop);
     // 64,000 walk distances, against 10,000 and ten million checks
-    EXPECT_EQ(choose_filter_mode(0.001, 1e7, 40), FilterMode::kTraverse);
+    EXPECT_EQ(choose_filter_mode(0.001, 1e7, 40), FilterMode::kTwoHop);
     // 640 rows: an exact pass
     EXPECT_EQ(choose_filter_mode(0.01, 64000, 40), FilterMode::kExact);
     EXPECT_EQ(choose_filter_mode(0.002, 1e6, 40), FilterMode::kExact);  // 2,000 rows
@@ -837,7 +837,7 @@ TEST(HnswFilter, ChooseFilterMode) {
     // costs more than the walk; checking the 4 % of pages a time window
     // leaves does not.
     EXPECT_EQ(choose_filter_mode(0.05, 64000, 40, 1.0, true), FilterMode::kTwoHop);
-    EXPECT_EQ(choose_filter_mode(0.04, 64000, 40), FilterMode::kTraverse);
+    EXPECT_EQ(choose_filter_mode(0.04, 64000, 40), FilterMode::kTwoHop);
     EXPECT_EQ(choose_filter_mode(0.04, 64000, 40, 0.04, true), FilterMode::kExact);
     // The latest 1.2 % of 200,000 (2,400 rows; bench/filters' nm-events
     // recent_1): the exact pass over the window's pages.
