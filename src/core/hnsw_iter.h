@@ -128,7 +128,7 @@ struct HasNextCandidate<A, std::void_t<decltype(std::declval<A&>().next_candidat
 
 /// The filter mode for a filter that `selectivity` (0..1) of the `n`
 /// elements pass, for a walk at `ef`: an exact pass when few pass (at most
-/// kExactRows, or 20 ef), kTraverse when most do, kTwoHop between, and
+/// kExactRows, or 20 ef), kTraverse when nearly all do, kTwoHop between, and
 /// under kTwoHopSelectivity whichever of a kTwoHop walk and kExact costs
 /// less. (Under 5 % the walk was kTraverse until two-hop walks took
 /// passing seeds when they ran dry: before that two-hop's recall fell
@@ -136,7 +136,12 @@ struct HasNextCandidate<A, std::void_t<decltype(std::declval<A&>().next_candidat
 /// element on its way, 25 times two-hop's distances at 1 % in the unit
 /// tests, and an anti-correlated filter ended its rounds among the wrong
 /// passing elements: a 4 % category of 100,000 nm-monitor events, recall@10
-/// 0.665 against two-hop's 1.0.) The walk's cost is still counted as
+/// 0.665 against two-hop's 1.0. kTraverse was also the mode from 30 % up
+/// until the same happened there: on those events the 60 % category
+/// traversed at 0.81 and the 26 % one at 0.645, two-hop 0.95 and 1.0; on
+/// fashion-mnist's 50 % time windows two-hop costs 0.9-1.0 ms p95 against
+/// traverse's 0.6-0.9, recall 0.999 against 0.997. So kTraverse is left for
+/// filters nearly every element passes, where the two walk alike.) The walk's cost is still counted as
 /// kTraverse's, an upper bound: it computes about 1.6 ef / selectivity
 /// distances (measured at 1 % and 2 %), each kWalkCost times what a distance of the
 /// exact pass costs (a walk's vectors lie anywhere and come with neighbour
@@ -147,7 +152,7 @@ struct HasNextCandidate<A, std::void_t<decltype(std::declval<A&>().next_candidat
 /// all of them, or with page summaries (`zones`) the `check_share` of them
 /// on pages whose summary may pass, plus kZoneCost an element for reading
 /// every page's summary.
-constexpr double kTraverseSelectivity = 0.3;
+constexpr double kTraverseSelectivity = 0.9;
 constexpr double kTwoHopSelectivity = 0.05;
 constexpr double kExactRows = 2000;
 constexpr double kCheckCost = 1.0 / 16;

@@ -2,7 +2,7 @@
 # Filtered index scans on nm-monitor events keep their recall when the
 # filter is anti-correlated with the query: 100,000 events of 384
 # dimensions from nmvec-gen (event kinds cluster in the embedding space, so
-# most rows of a category other than the query's own lie far from it), 20
+# most rows of a category other than the query's own lie far from it), 50
 # held-out queries, for every category (0.5 % to 60 % of the rows), the
 # largest and the smallest tenant and the latest 1 %:
 #  * ivf (embedding, tenant, category, ts) with its default lists, probes
@@ -15,9 +15,13 @@
 #  * hnsw (embedding, tenant, category, ts), m 16, ef_construction 64,
 #    ef_search 40: the same for every filter under 30 % of the rows. Before
 #    filters under 5 % walked with two-hop expansion (src/core/hnsw_iter.h,
-#    choose_filter_mode), the 4 % category came out at 0.665. The 60 %
-#    category walks with `traverse` and reaches ~0.81 (unfiltered scans of
-#    this data reach ~0.945 at ef_search 40): printed, not asserted, a gap
+#    choose_filter_mode), the 4 % category came out at 0.665; before filters
+#    under 90 % did, the 26 % category at 0.645 (traversing failing elements).
+#    The 60 % category (anti-correlated for a third of the queries) must
+#    reach 0.9: traversing, it reached 0.79; two hops, 0.92. What it misses
+#    are the out-of-distribution queries (the generator's anomalies, whose
+#    nearest rows are isolated): the unfiltered scan misses three of them
+#    outright too (0.938 here, ef_search 200 reaches 0.98), a gap
 #    docs/filters.md describes.
 # Needs a running server (PGHOST, PGPORT, PGUSER, as scripts/test.sh sets)
 # and the CMake build in build/. Prints one "ok NAME" / "not ok NAME" line
@@ -39,7 +43,7 @@ q() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d $DB "$@"; }
 "$PGBIN/dropdb" --if-exists $DB >/dev/null 2>&1
 "$PGBIN/createdb" $DB
 "$GEN" --rows 100000 --dims 384 --seed 7 --format copy-binary --out "$TMP/events.pgcopy" \
-    --queries 20 --queries-out "$TMP/queries.txt" 2>/dev/null
+    --queries 50 --queries-out "$TMP/queries.txt" 2>/dev/null
 q -c "CREATE EXTENSION nmvec" \
   -c "CREATE TABLE events (id bigint, ts timestamptz, tenant text, category text, action text, \"user\" text, pid integer, payload jsonb, hash text, embedding vector(384))" \
   -c "\\copy events FROM '$TMP/events.pgcopy' (FORMAT binary)" \
@@ -49,17 +53,18 @@ q -c "CREATE EXTENSION nmvec" \
 same() {  # same NAME GOT WANT
     if [ "$2" = "$3" ]; then ok "$1"; else notok "$1" "got '$2', want '$3'"; fi
 }
-same "20 queries, 100000 rows" "$(q -c "SELECT (SELECT count(*) FROM queries) || ' ' || (SELECT count(*) FROM events)")" "20 100000"
+same "50 queries, 100000 rows" "$(q -c "SELECT (SELECT count(*) FROM queries) || ' ' || (SELECT count(*) FROM events)")" "50 100000"
 
 # The filters: name|WHERE (on events e). The exact answers by seq scan,
 # the index's with enable_seqscan = off (the ivf index is the only one).
 {
+    echo "no filter|true|100000"
     q -c "SELECT 'category ' || category || ' (' || round(100.0 * count(*) / 100000, 1) || ' %)|e.category = ' || quote_literal(category) || '|' || count(*) FROM events GROUP BY category ORDER BY count(*)"
     q -c "(SELECT 'largest tenant|e.tenant = ' || quote_literal(tenant) || '|' || count(*) FROM events GROUP BY tenant ORDER BY count(*) DESC, tenant LIMIT 1)
           UNION ALL (SELECT 'smallest tenant|e.tenant = ' || quote_literal(tenant) || '|' || count(*) FROM events GROUP BY tenant ORDER BY count(*), tenant LIMIT 1)
           UNION ALL (SELECT 'latest 1 %|e.ts >= ' || quote_literal(ts) || '|1000' FROM events ORDER BY ts DESC OFFSET 999 LIMIT 1)"
 } >"$TMP/filters.txt"
-same "ten categories and three more filters" "$(wc -l <"$TMP/filters.txt")" 13
+same "no filter, ten categories and three more filters" "$(wc -l <"$TMP/filters.txt")" 14
 for am in ivf hnsw; do
   q -c "SET client_min_messages = warning" -c "DROP INDEX IF EXISTS events_ann"
   if [ $am = ivf ]; then
@@ -86,10 +91,11 @@ SQL
     plan=$(q -c "SET enable_seqscan = off" -c "EXPLAIN (COSTS OFF) SELECT id FROM events e WHERE $where ORDER BY embedding <-> (SELECT embedding FROM queries LIMIT 1) LIMIT 10" | grep -c "Index Scan using events_ann")
     same "$name: the $am index answers" "$plan" 1
     same "$name: every query gets 10 rows" "$rows" 10
-    if [ $am = hnsw ] && [ "$rows_match" -ge 30000 ]; then
-        echo "# $name: recall@10 $recall (not asserted: traverse on an anti-correlated filter, see the top)"
-    elif awk -v r="$recall" 'BEGIN { exit !(r >= 0.95) }'; then ok "$name: recall@10 $recall >= 0.95"
-    else notok "$name: recall@10 $recall >= 0.95"; fi
+    bar=0.95
+    if [ "$where" = true ]; then bar=0.9
+    elif [ $am = hnsw ] && [ "$rows_match" -ge 30000 ]; then bar=0.9; fi
+    if awk -v r="$recall" -v b="$bar" 'BEGIN { exit !(r >= b) }'; then ok "$name: recall@10 $recall >= $bar"
+    else notok "$name: recall@10 $recall >= $bar"; fi
   done <"$TMP/filters.txt"
 done
 

@@ -745,8 +745,9 @@ TEST(HnswFilter, RecallAtEverySelectivityAndCorrelation) {
     // Each case under each walking mode; the chosen one (at this size mostly
     // kExact) must reach 0.95, and so must kTraverse everywhere and kTwoHop
     // wherever choose_filter_mode() picks it when the table is large enough
-    // for a walk: under kTraverseSelectivity. (kTwoHop at 50 %
-    // anti-correlated, where it is never picked: ~0.96.)
+    // for a walk: under kTraverseSelectivity, so at 50 % anti-correlated
+    // too (~0.96 there).
+    static_assert(kTraverseSelectivity > 0.5, "the 50 % cases are two-hop's");
     for (const Case& cs : cases) {
         const FilterMode chosen = choose_filter_mode(cs.sel, double(n), k);
         for (FilterMode mode : {chosen, FilterMode::kTraverse, FilterMode::kTwoHop}) {
@@ -821,8 +822,9 @@ TEST(HnswFilter, ChooseFilterMode) {
     EXPECT_EQ(choose_filter_mode(0.001, 1e7, 40), FilterMode::kTwoHop);
     // 640 rows: an exact pass
     EXPECT_EQ(choose_filter_mode(0.01, 64000, 40), FilterMode::kExact);
-    EXPECT_EQ(choose_filter_mode(0.002, 1e6, 40), FilterMode::kExact);  // 2,000 rows
-    EXPECT_EQ(choose_filter_mode(0.5, 1e6, 40), FilterMode::kTraverse);
+    EXPECT_EQ(choose_filter_mode(0.002, 1e6, 40), FilterMode::kExact);    // 2,000 rows
+    EXPECT_EQ(choose_filter_mode(0.5, 1e6, 40), FilterMode::kTwoHop);     // 50 %: two hops
+    EXPECT_EQ(choose_filter_mode(0.95, 1e6, 40), FilterMode::kTraverse);  // nearly all pass
     EXPECT_EQ(choose_filter_mode(0.5, 1e6, 100000), FilterMode::kExact);  // nearly all of them
     EXPECT_EQ(choose_filter_mode(0.0, 0, 40), FilterMode::kExact);
     // Page summaries: an exact pass checks the elements of the pages a
