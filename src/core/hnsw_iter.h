@@ -128,30 +128,27 @@ struct HasNextCandidate<A, std::void_t<decltype(std::declval<A&>().next_candidat
 
 /// The filter mode for a filter that `selectivity` (0..1) of the `n`
 /// elements pass, for a walk at `ef`: an exact pass when few pass (at most
-/// kExactRows, or 20 ef), kTraverse when nearly all do, kTwoHop between, and
-/// under kTwoHopSelectivity whichever of a kTwoHop walk and kExact costs
-/// less. (Under 5 % the walk was kTraverse until two-hop walks took
-/// passing seeds when they ran dry: before that two-hop's recall fell
-/// below 0.95 there. kTraverse computes a distance for every failing
-/// element on its way, 25 times two-hop's distances at 1 % in the unit
-/// tests, and an anti-correlated filter ended its rounds among the wrong
-/// passing elements: a 4 % category of 100,000 nm-monitor events, recall@10
-/// 0.665 against two-hop's 1.0. kTraverse was also the mode from 30 % up
-/// until the same happened there: on those events the 60 % category
-/// traversed at 0.81 and the 26 % one at 0.645, two-hop 0.95 and 1.0; on
-/// fashion-mnist's 50 % time windows two-hop costs 0.9-1.0 ms p95 against
-/// traverse's 0.6-0.9, recall 0.999 against 0.997. So kTraverse is left for
-/// filters nearly every element passes, where the two walk alike.) The walk's cost is still counted as
-/// kTraverse's, an upper bound: it computes about 1.6 ef / selectivity
-/// distances (measured at 1 % and 2 %), each kWalkCost times what a distance of the
-/// exact pass costs (a walk's vectors lie anywhere and come with neighbour
-/// lists, a visited set and heaps; the exact pass reads vectors in id order:
-/// 200,000 x 384-d, the latest 1 %: traverse 9.3 ms, the exact pass 0.65
-/// ms, p50), the exact pass one per passing element plus a
-/// filter check (kCheckCost of a distance) of every element it looks at:
-/// all of them, or with page summaries (`zones`) the `check_share` of them
-/// on pages whose summary may pass, plus kZoneCost an element for reading
-/// every page's summary.
+/// kExactRows, or 20 ef); kTraverse when nearly all do (kTraverseSelectivity),
+/// where it and kTwoHop walk alike; else kTwoHop, except that under
+/// kTwoHopSelectivity the exact pass is taken when it costs less.
+///
+/// Why kTwoHop so far up: traversing lost anti-correlated filters on
+/// clustered data, its way to the passing elements nearest the query
+/// leading through failing ones beyond its bound. 100,000 nm-monitor
+/// events: a 4 % category 0.665 (two hops 1.0), the 26 % one 0.645 (0.966),
+/// the 60 % one 0.786 (0.916). It costs at 50 %: fashion-mnist's time
+/// windows 0.9-1.0 ms p95 against traverse's 0.6-0.9 (docs/filters.md).
+///
+/// The walk's cost is counted as traversing's, an upper bound: about
+/// 1.6 ef / selectivity distances (measured at 1 % and 2 %), each kWalkCost
+/// times what a distance of the exact pass costs (a walk's vectors lie
+/// anywhere and come with neighbour lists, a visited set and heaps; the
+/// exact pass reads vectors in id order: 200,000 x 384-d, the latest 1 %:
+/// traverse 9.3 ms, the exact pass 0.65 ms, p50), the exact pass one per
+/// passing element plus a filter check (kCheckCost of a distance) of every
+/// element it looks at: all of them, or with page summaries (`zones`) the
+/// `check_share` of them on pages whose summary may pass, plus kZoneCost an
+/// element for reading every page's summary.
 constexpr double kTraverseSelectivity = 0.9;
 constexpr double kTwoHopSelectivity = 0.05;
 constexpr double kExactRows = 2000;
@@ -166,10 +163,9 @@ inline FilterMode choose_filter_mode(double selectivity, double n, size_t ef, do
     const double rows = selectivity * n, e = static_cast<double>(std::max<size_t>(ef, 1));
     if (rows <= kExactRows || rows <= 20.0 * e) return FilterMode::kExact;
     if (selectivity >= kTraverseSelectivity) return FilterMode::kTraverse;
-    if (selectivity >= kTwoHopSelectivity) return FilterMode::kTwoHop;
-    return kWalkCost * 1.6 * e / selectivity <= exact_pass_cost(selectivity, n, check_share, zones)
-               ? FilterMode::kTwoHop
-               : FilterMode::kExact;
+    const bool walk_cheaper =
+        kWalkCost * 1.6 * e / selectivity <= exact_pass_cost(selectivity, n, check_share, zones);
+    return selectivity >= kTwoHopSelectivity || walk_cheaper ? FilterMode::kTwoHop : FilterMode::kExact;
 }
 
 /// Passing seeds a dry two-hop walk takes (see above), and how many

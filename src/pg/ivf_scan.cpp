@@ -51,6 +51,13 @@
 // few rows at its limit goes on (to every list if need be). A filter that
 // is not anti-correlated reaches the proviso at the limit whenever its
 // selectivity is above 1 / (kWidenShare kMaxWiden^2), about 0.05 %.
+//
+// Nor does a round end, whether it holds its rows or is at its limit,
+// while the share of passing rows still rises (rising(): the second half
+// of the lists it read held more than kRiseFactor times the first half's
+// share): the filter's rows lie farther out, and what the near lists gave
+// is strays. Anti-correlated categories of 300,000 events went from
+// recall@10 0.26-0.88 to 0.94-1.0 with it (docs/filters.md).
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -75,9 +82,9 @@ constexpr uint32 kMaxWiden = 32;
 /// A filtered round ends once it holds this share (1/kWidenShare) of the records
 /// its first lists held, as passing rows.
 constexpr uint64 kWidenShare = 2;
-/// A filtered round at its limit goes on while the second half of the
-/// lists it read held more than kRiseFactor times the first half's share
-/// of passing rows, and at least kRiseRows of them.
+/// A filtered round goes on while the second half of the lists it read
+/// held more than kRiseFactor times the first half's share of passing
+/// rows, and at least kRiseRows of them (rising()).
 constexpr double kRiseFactor = 1.5;
 constexpr uint64 kRiseRows = 20;
 
