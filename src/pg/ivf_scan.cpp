@@ -176,7 +176,7 @@ struct IvfScanState {
     // ivf.rerank as the scan started (0: no cap); rows read from the table
     // this round; totals for the DEBUG1 line at the end of the scan.
     uint64 rerank_cap = 0, fetched_round = 0;
-    uint64 total_cands = 0, total_fetched = 0;
+    uint64 total_cands = 0, total_fetched = 0, total_records = 0;
     // Heap prefetching (PrefetchBuffer) of the next candidates' pages, and
     // how many of the prefetched pages were in shared buffers already.
     bool prefetch = true;
@@ -292,6 +292,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
     auto counted = [&](uint64 records) {
         if (s.next_list - round_start < want) base += records;
         all_records += records;
+        s.total_records += records;
         if (s.filtered) s.widen.push_back({all_records, passed});
     };
     Relation index = scan->indexRelation;
@@ -533,7 +534,7 @@ void start(IndexScanDesc scan, IvfScanState& s) {
     s.cand_next = s.sorted_end = 0;
     s.pool.clear();
     s.rerank_cap = static_cast<uint64>(g_rerank);
-    s.fetched_round = s.total_cands = s.total_fetched = 0;
+    s.fetched_round = s.total_cands = s.total_fetched = s.total_records = 0;
     s.prefetch = true;
     s.prefetched = s.prefetch_hits = 0;
     s.next_list = 0;
@@ -658,9 +659,10 @@ extern "C" bool nmvec_ivf_gettuple(IndexScanDesc scan, ScanDirection dir) {
 
 extern "C" void nmvec_ivf_endscan(IndexScanDesc scan) {
     if (scan->opaque && state_of(scan)->total_cands > 0)
-        elog(DEBUG1, "ivf scan: %llu candidates estimated, %llu read from the table",
+        elog(DEBUG1, "ivf scan: %llu candidates estimated, %llu read from the table, %u lists, %llu records",
              static_cast<unsigned long long>(state_of(scan)->total_cands),
-             static_cast<unsigned long long>(state_of(scan)->total_fetched));
+             static_cast<unsigned long long>(state_of(scan)->total_fetched), state_of(scan)->next_list,
+             static_cast<unsigned long long>(state_of(scan)->total_records));
     if (scan->opaque) state_of(scan)->release();
     if (scan->opaque) MemoryContextDelete(GetMemoryChunkContext(scan->opaque));
     scan->opaque = nullptr;
