@@ -302,10 +302,14 @@ double sql_distance(nmvec::hnsw::Metric metric, float d) {
 
 namespace {
 
+/// read_block's hints: for n blocks, where each was last found (hint), then
+/// n block numbers, the successor each list page of an ivf index had when
+/// read (set_block_next; 0, the meta block, for none known).
 struct BlockHints {
     uint32 n;
     Buffer hint[FLEXIBLE_ARRAY_MEMBER];
 };
+inline BlockNumber* next_blocks(BlockHints* h) { return reinterpret_cast<BlockNumber*>(h->hint + h->n); }
 
 /// How much of each vector (or code) PageAccess::prefetch hints.
 constexpr uint32 kPrefetchBytes = 512;
@@ -317,11 +321,13 @@ Buffer read_block(Relation index, BlockNumber blk) {
     if (h == nullptr || blk >= h->n) {
         uint32 n = std::max<uint32>(blk + 1, RelationGetNumberOfBlocks(index));
         n += n / 4 + 64;
+        static_assert(sizeof(Buffer) == sizeof(BlockNumber), "one allocation holds both arrays");
         auto* nh = static_cast<BlockHints*>(
-            MemoryContextAllocZero(index->rd_indexcxt, offsetof(BlockHints, hint) + sizeof(Buffer) * n));
+            MemoryContextAllocZero(index->rd_indexcxt, offsetof(BlockHints, hint) + 2 * sizeof(Buffer) * n));
         nh->n = n;
         if (h) {
             memcpy(nh->hint, h->hint, sizeof(Buffer) * h->n);
+            memcpy(next_blocks(nh), next_blocks(h), sizeof(BlockNumber) * h->n);
             pfree(h);
         }
         index->rd_amcache = h = nh;
@@ -331,6 +337,22 @@ Buffer read_block(Relation index, BlockNumber blk) {
     b = ReadBuffer(index, blk);
     h->hint[blk] = b;
     return b;
+}
+
+Buffer block_hint(Relation index, BlockNumber blk) {
+    const auto* h = static_cast<const BlockHints*>(index->rd_amcache);
+    return h != nullptr && blk < h->n ? h->hint[blk] : InvalidBuffer;
+}
+
+void set_block_next(Relation index, BlockNumber blk, BlockNumber next) {
+    auto* h = static_cast<BlockHints*>(index->rd_amcache);
+    if (h != nullptr && blk < h->n) next_blocks(h)[blk] = next == InvalidBlockNumber ? 0 : next;
+}
+
+BlockNumber block_next(Relation index, BlockNumber blk) {
+    auto* h = static_cast<BlockHints*>(index->rd_amcache);
+    const BlockNumber next = h != nullptr && blk < h->n ? next_blocks(h)[blk] : 0;
+    return next == 0 ? InvalidBlockNumber : next;
 }
 
 PageAccess::PageAccess(Relation index, Layout* layout)

@@ -71,9 +71,19 @@ struct ElemDistance {
 };
 
 /// ReadBuffer through a per-backend hint of where each block of this index
-/// last was in shared buffers (kept in rd_amcache): when the hint still holds,
-/// ReadRecentBuffer pins it without the buffer-mapping hash lookup.
+/// last was in shared buffers (kept in rd_amcache, so dropped with the
+/// relcache entry): when the hint still holds, ReadRecentBuffer pins it
+/// without the buffer-mapping hash lookup. hnsw and ivf indexes alike.
 Buffer read_block(Relation index, BlockNumber blk);
+/// The buffer read_block last found blk in (it may hold another page by
+/// now), or InvalidBuffer: for prefetching the page's memory.
+Buffer block_hint(Relation index, BlockNumber blk);
+/// A page chain's links as this backend last saw them (ivf lists): that
+/// blk was followed by next, and what blk was followed by
+/// (InvalidBlockNumber: unknown, or the end). Hints for prefetching only,
+/// kept beside read_block's (blk must have been read through it).
+void set_block_next(Relation index, BlockNumber blk, BlockNumber next);
+BlockNumber block_next(Relation index, BlockNumber blk);
 
 /// The value the SQL operator would return for a graph distance.
 double sql_distance(nmvec::hnsw::Metric metric, float d);

@@ -127,51 +127,11 @@ ListEntry read_entry(Relation index, const Layout& layout, uint32 list);
 /// many to a WAL record as fit the list's tail page.
 void append_records(Relation index, const Layout& layout, uint32 list, const char* recs, uint32 n);
 
-/// Where this backend last found an index's list pages: per block, the
-/// buffer that held it and the block that followed it in its chain, learnt
-/// as lists are read (ListReader). Hints only: a buffer is used through
-/// ReadRecentBuffer, which checks that it still holds the block (else the
-/// ordinary lookup), and a remembered successor is only prefetched, so a
-/// stale hint costs a lookup, never a wrong page. What they save: a list
-/// page read by ReadBuffer costs a buffer-table lookup and a first touch
-/// of the page's memory, both cache misses (perf of scans of a 10M-row
-/// index: two thirds of a filtered scan whose zones skip most pages, a
-/// fifth of an unfiltered one); with hints the lookup is skipped and the
-/// next pages' header, first records, zone and buffer descriptor are
-/// prefetched while this page is read. Kept per backend and index
-/// (relfilenode), in chunks of kChunk blocks allocated as they are first
-/// used, at most kMaxBytes in all (then every index's hints start over).
-class PageHints {
- public:
-    /// The index's hints; null for an index in local buffers (temporary).
-    static std::shared_ptr<PageHints> of(Relation index);
-    /// Block blk of a list, pinned and share-locked, with read_list_page's
-    /// checks; through its hint when it has one.
-    Buffer read(Relation index, const Layout& layout, BlockNumber blk);
-    /// blk's successor in its chain (InvalidBlockNumber: the last page).
-    void set_next(BlockNumber blk, BlockNumber next) {
-        if (Slot* s = slot(blk, true)) s->next = next;
-    }
-    BlockNumber next(BlockNumber blk) const {
-        const Slot* s = const_cast<PageHints*>(this)->slot(blk, false);
-        return s != nullptr ? s->next : InvalidBlockNumber;
-    }
-    /// Prefetch what reading blk will touch first, if its buffer is known.
-    void prefetch(BlockNumber blk, uint32 zone_bytes) const;
-
-    static constexpr uint32 kChunk = 4096;                // blocks
-    static constexpr size_t kMaxBytes = size_t{8} << 20;  // a backend's hints, all indexes
-
- private:
-    struct Slot {
-        Buffer buf;
-        BlockNumber next;
-    };
-    /// blk's slot; with `make`, its chunk is allocated if need be (null
-    /// when the backend's hints are at kMaxBytes).
-    Slot* slot(BlockNumber blk, bool make);
-    std::vector<std::unique_ptr<Slot[]>> chunks_;
-};
+/// Prefetch what reading list page blk touches first (its header, first
+/// records, zone and next-page link, and its buffer descriptor) when this
+/// backend knows where it is in shared buffers (block_hint: the page was
+/// read here before); nothing otherwise.
+void prefetch_list_page(Relation index, BlockNumber blk, uint32 zone_bytes);
 
 /// Reads the records of one list: fn(header, code) for each complete
 /// record of the chain starting at entry.head (the code contiguous: a
@@ -179,8 +139,7 @@ class PageHints {
 /// time.
 class ListReader {
  public:
-    ListReader(Relation index, const Layout& layout)
-        : index_(index), layout_(layout), hints_(PageHints::of(index)) {}
+    ListReader(Relation index, const Layout& layout) : index_(index), layout_(layout) {}
     template <typename Fn>
     uint64 read(const ListEntry& e, Fn&& fn) {
         return read(e, fn, nullptr);
@@ -204,7 +163,6 @@ class ListReader {
  private:
     Relation index_;
     const Layout& layout_;
-    std::shared_ptr<PageHints> hints_;
     AlignedBytes carry_;
 };
 
@@ -264,30 +222,33 @@ uint64 ListReader::read_runs(const ListEntry& e, Fn&& fn, MayPass&& may_pass) {
     const uint32 slice = layout_.slice;
     if (carry_.size() < rb) carry_.resize(rb);
     BlockNumber blk = e.head;
-    uint64 page_start = 0;    // stream byte where the current page's slice starts
-    uint64 pos = 0;           // stream byte of the next record
-    uint32 carried = 0;       // bytes of a straddling record copied so far
-    uint64 total = 0;         // complete records of the chain
-    if (hints_ != nullptr) {  // the first pages of the chain, as they were last time
-        hints_->prefetch(blk, layout_.zone_bytes);
-        hints_->prefetch(hints_->next(blk), layout_.zone_bytes);
-    }
+    uint64 page_start = 0;  // stream byte where the current page's slice starts
+    uint64 pos = 0;         // stream byte of the next record
+    uint32 carried = 0;     // bytes of a straddling record copied so far
+    uint64 total = 0;       // complete records of the chain
+    // The next two pages of the chain are prefetched while one is read: the
+    // links as this backend last saw them (block_next), the pages where it
+    // last found them (block_hint). A list's pages are not in block order
+    // (the build extends each list as its rows come), so nothing is
+    // guessed: a chain read for the first time is not prefetched.
+    prefetch_list_page(index_, blk, layout_.zone_bytes);
+    prefetch_list_page(index_, hnsw::block_next(index_, blk), layout_.zone_bytes);
     for (uint32 pages = 0; blk != InvalidBlockNumber; ++pages) {
-        Buffer buf = hints_ != nullptr ? hints_->read(index_, layout_, blk)
-                                       : read_list_page(index_, layout_, blk, BUFFER_LOCK_SHARE);
+        Buffer buf = read_list_page(index_, layout_, blk, BUFFER_LOCK_SHARE);
         Page page = BufferGetPage(buf);
         const char* data = stream_data(page);
         const uint32 valid = written_bytes(page);
         const bool full = valid == slice;
-        if (hints_ != nullptr) {
-            // The page after next, as the chain went last time (the next
-            // one was prefetched a page ago).
-            const BlockNumber next = full ? page_opaque(page)->next : InvalidBlockNumber;
-            hints_->set_next(blk, next);
-            hints_->prefetch(hints_->next(next), layout_.zone_bytes);
-        }
         const uint64 end = page_start + valid;
         total = end / rb;
+        {
+            const BlockNumber next = full ? page_opaque(page)->next : InvalidBlockNumber;
+            if (next != hnsw::block_next(index_, blk)) {  // not prefetched a page ago
+                hnsw::set_block_next(index_, blk, next);
+                prefetch_list_page(index_, next, layout_.zone_bytes);
+            }
+            prefetch_list_page(index_, hnsw::block_next(index_, next), layout_.zone_bytes);
+        }
         if constexpr (!std::is_same_v<std::decay_t<MayPass>, std::nullptr_t>) {
             if (layout_.zone_bytes > 0 && !may_pass(page_zone(page))) {
                 // No record with a byte here can pass: drop the one carried

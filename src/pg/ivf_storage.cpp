@@ -18,7 +18,6 @@
 
 extern "C" {
 #include "commands/vacuum.h"
-#include "pgstat.h"
 #include "storage/buf_internals.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
@@ -331,7 +330,7 @@ Buffer lock_entry_page(Relation index, const Layout& layout, uint32 list, int lo
     if (list >= layout.n_lists) elog(ERROR, "ivf list %u out of range", list);
     const BlockNumber blk = layout.dir_start + list / kListsPerDirPage;
     *slot = list % kListsPerDirPage;
-    Buffer buf = ReadBuffer(index, blk);
+    Buffer buf = hnsw::read_block(index, blk);
     LockBuffer(buf, lock);
     if (!page_is(BufferGetPage(buf), kDirPage)) {
         UnlockReleaseBuffer(buf);
@@ -359,7 +358,7 @@ ListEntry read_entry(Relation index, const Layout& layout, uint32 list) {
 
 Buffer read_list_page(Relation index, const Layout& layout, BlockNumber blk, int lock) {
     if (!block_exists(index, layout, blk)) report_bad_page(index, blk, kListPage);
-    Buffer buf = ReadBuffer(index, blk);
+    Buffer buf = hnsw::read_block(index, blk);  // through this backend's hint of where it is
     LockBuffer(buf, lock);
     Page page = BufferGetPage(buf);
     if (!page_is(page, kListPage) ||
@@ -370,76 +369,18 @@ Buffer read_list_page(Relation index, const Layout& layout, BlockNumber blk, int
     return buf;
 }
 
-namespace {
+namespace {}  // namespace
 
-/// The backend's PageHints, by relfilenode, and the bytes they hold.
-struct HintsEntry {
-    RelFileNode node;
-    std::shared_ptr<PageHints> hints;
-};
-std::vector<HintsEntry> g_hints;
-size_t g_hint_bytes = 0;
-
-}  // namespace
-
-std::shared_ptr<PageHints> PageHints::of(Relation index) {
-    if (RelationUsesLocalBuffers(index)) return nullptr;
-    for (const HintsEntry& e : g_hints)
-        if (same_node(e.node, index->rd_node)) return e.hints;
-    g_hints.push_back({index->rd_node, std::make_shared<PageHints>()});
-    return g_hints.back().hints;
-}
-
-PageHints::Slot* PageHints::slot(BlockNumber blk, bool make) {
-    const size_t c = blk / kChunk;
-    if (c < chunks_.size() && chunks_[c]) return &chunks_[c][blk % kChunk];
-    if (!make || blk == InvalidBlockNumber) return nullptr;
-    if (g_hint_bytes + sizeof(Slot) * kChunk > kMaxBytes) {
-        // Full: every index's hints start over (a reader holding some
-        // keeps them until it ends; they no longer count).
-        g_hints.clear();
-        g_hint_bytes = 0;
-    }
-    if (c >= chunks_.size()) chunks_.resize(c + 1);
-    chunks_[c].reset(new Slot[kChunk]);
-    for (uint32 i = 0; i < kChunk; ++i) chunks_[c][i] = {InvalidBuffer, InvalidBlockNumber};
-    g_hint_bytes += sizeof(Slot) * kChunk;
-    return &chunks_[c][blk % kChunk];
-}
-
-Buffer PageHints::read(Relation index, const Layout& layout, BlockNumber blk) {
-    Slot* s = slot(blk, false);
-    if (s != nullptr && s->buf != InvalidBuffer &&
-        ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, blk, s->buf)) {
-        const Buffer buf = s->buf;
-        // What ReadBuffer counts in the index's statistics.
-        pgstat_count_buffer_read(index);
-        pgstat_count_buffer_hit(index);
-        LockBuffer(buf, BUFFER_LOCK_SHARE);
-        Page page = BufferGetPage(buf);
-        if (!page_is(page, kListPage) || reinterpret_cast<PageHeader>(page)->pd_special !=
-                                             BLCKSZ - list_special_bytes(layout.zone_bytes)) {
-            UnlockReleaseBuffer(buf);
-            report_bad_page(index, blk, kListPage);
-        }
-        return buf;
-    }
-    const Buffer buf = read_list_page(index, layout, blk, BUFFER_LOCK_SHARE);
-    if (s == nullptr) s = slot(blk, true);
-    s->buf = buf;
-    return buf;
-}
-
-void PageHints::prefetch(BlockNumber blk, uint32 zone_bytes) const {
-    const Slot* s = const_cast<PageHints*>(this)->slot(blk, false);
-    if (s == nullptr || s->buf == InvalidBuffer) return;
-    const char* page = static_cast<const char*>(BufferGetPage(s->buf));
+void prefetch_list_page(Relation index, BlockNumber blk, uint32 zone_bytes) {
+    const Buffer buf = hnsw::block_hint(index, blk);
+    if (buf == InvalidBuffer) return;
+    const char* page = static_cast<const char*>(BufferGetPage(buf));
     __builtin_prefetch(page);       // the header
     __builtin_prefetch(page + 64);  // the first records
     // The special space: the zone, then the next-page link.
     for (uint32 at = (BLCKSZ - list_special_bytes(zone_bytes)) & ~63u; at < BLCKSZ; at += 64)
         __builtin_prefetch(page + at);
-    __builtin_prefetch(GetBufferDescriptor(s->buf - 1), 1);  // ReadRecentBuffer pins it
+    if (!BufferIsLocal(buf)) __builtin_prefetch(GetBufferDescriptor(buf - 1), 1);  // ReadRecentBuffer pins it
 }
 
 namespace {

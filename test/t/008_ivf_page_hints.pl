@@ -1,6 +1,6 @@
 # ivf scans remember, per backend, which shared buffer held each list page
-# (PageHints in ivf_am.h) and read a page through that buffer when it
-# still holds it. Here one session scans, then the index's pages are
+# and which page followed it (read_block's hints, hnsw_storage.h), read a
+# page through that buffer when it still holds it, and prefetch the next. Here one session scans, then the index's pages are
 # pushed out of a small shared_buffers (pg_prewarm of a larger table), so
 # the remembered buffers hold other pages, and the session scans again:
 # same answers. Then REINDEX (a new relfilenode) and more rows, still in
