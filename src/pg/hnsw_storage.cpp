@@ -302,14 +302,35 @@ double sql_distance(nmvec::hnsw::Metric metric, float d) {
 
 namespace {
 
-/// read_block's hints: for n blocks, where each was last found (hint), then
-/// n block numbers, the successor each list page of an ivf index had when
-/// read (set_block_next; 0, the meta block, for none known).
+/// read_block's hints, one chunk in rd_amcache (which PostgreSQL pfrees on
+/// a relcache flush): for n blocks, where each was last found (hint); once
+/// set_block_next is first called (ivf list pages), also the successor
+/// each had when read (n block numbers after the hints; 0, the meta block,
+/// for none known).
 struct BlockHints {
     uint32 n;
+    bool with_next;
     Buffer hint[FLEXIBLE_ARRAY_MEMBER];
 };
+static_assert(sizeof(Buffer) == sizeof(BlockNumber), "the successors follow the hints in one chunk");
 inline BlockNumber* next_blocks(BlockHints* h) { return reinterpret_cast<BlockNumber*>(h->hint + h->n); }
+
+/// A new chunk for n blocks (with successors or not), holding what `old`
+/// held (freed); set as the index's rd_amcache.
+BlockHints* new_hints(Relation index, BlockHints* old, uint32 n, bool with_next) {
+    auto* h = static_cast<BlockHints*>(MemoryContextAllocZero(
+        index->rd_indexcxt, offsetof(BlockHints, hint) + (with_next ? 2 : 1) * sizeof(Buffer) * n));
+    h->n = n;
+    h->with_next = with_next;
+    if (old != nullptr) {
+        memcpy(h->hint, old->hint, sizeof(Buffer) * old->n);
+        if (old->with_next && with_next)
+            memcpy(next_blocks(h), next_blocks(old), sizeof(BlockNumber) * old->n);
+        pfree(old);
+    }
+    index->rd_amcache = h;
+    return h;
+}
 
 /// How much of each vector (or code) PageAccess::prefetch hints.
 constexpr uint32 kPrefetchBytes = 512;
@@ -321,16 +342,7 @@ Buffer read_block(Relation index, BlockNumber blk) {
     if (h == nullptr || blk >= h->n) {
         uint32 n = std::max<uint32>(blk + 1, RelationGetNumberOfBlocks(index));
         n += n / 4 + 64;
-        static_assert(sizeof(Buffer) == sizeof(BlockNumber), "one allocation holds both arrays");
-        auto* nh = static_cast<BlockHints*>(
-            MemoryContextAllocZero(index->rd_indexcxt, offsetof(BlockHints, hint) + 2 * sizeof(Buffer) * n));
-        nh->n = n;
-        if (h) {
-            memcpy(nh->hint, h->hint, sizeof(Buffer) * h->n);
-            memcpy(next_blocks(nh), next_blocks(h), sizeof(BlockNumber) * h->n);
-            pfree(h);
-        }
-        index->rd_amcache = h = nh;
+        h = new_hints(index, h, n, h != nullptr && h->with_next);
     }
     Buffer b = h->hint[blk];
     if (b != InvalidBuffer && ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, blk, b)) return b;
@@ -346,12 +358,14 @@ Buffer block_hint(Relation index, BlockNumber blk) {
 
 void set_block_next(Relation index, BlockNumber blk, BlockNumber next) {
     auto* h = static_cast<BlockHints*>(index->rd_amcache);
-    if (h != nullptr && blk < h->n) next_blocks(h)[blk] = next == InvalidBlockNumber ? 0 : next;
+    if (h == nullptr || blk >= h->n) return;
+    if (!h->with_next) h = new_hints(index, h, h->n, true);
+    next_blocks(h)[blk] = next == InvalidBlockNumber ? 0 : next;
 }
 
 BlockNumber block_next(Relation index, BlockNumber blk) {
     auto* h = static_cast<BlockHints*>(index->rd_amcache);
-    const BlockNumber next = h != nullptr && blk < h->n ? next_blocks(h)[blk] : 0;
+    const BlockNumber next = h != nullptr && h->with_next && blk < h->n ? next_blocks(h)[blk] : 0;
     return next == 0 ? InvalidBlockNumber : next;
 }
 
