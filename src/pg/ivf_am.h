@@ -55,6 +55,14 @@ extern int g_ivfflat_probes;
 extern int g_ivfflat_iterative_scan;
 extern int g_ivfflat_max_probes;
 
+/// A filtered scan round (ivf_scan.cpp) ends once it holds, as passing
+/// rows, 1/kWidenShare of the records its first lists held; it reads at
+/// most kMaxWiden times those lists, provided it holds 1/kMaxWiden of the
+/// rows it wants by then (and the share of passing rows no longer rises).
+/// The cost estimate (ivf_am.cpp) follows the same rule.
+constexpr uint32 kMaxWiden = 32;
+constexpr uint64 kWidenShare = 2;
+
 /// Lists a scan probes first, and at most, for this index.
 void probe_counts(Relation index, uint32 n_lists, uint32* first, uint32* max);
 /// The automatic ivf.probes for an index of n_lists lists.

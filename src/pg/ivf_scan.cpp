@@ -76,12 +76,6 @@ extern "C" {
 namespace nmvec::pg::ivf {
 namespace {
 
-/// A filtered round reads at most this many times the lists of an
-/// unfiltered one (then the next round goes on).
-constexpr uint32 kMaxWiden = 32;
-/// A filtered round ends once it holds this share (1/kWidenShare) of the records
-/// its first lists held, as passing rows.
-constexpr uint64 kWidenShare = 2;
 /// A filtered round goes on while the second half of the lists it read
 /// held more than kRiseFactor times the first half's share of passing
 /// rows, and at least kRiseRows of them (rising()).
