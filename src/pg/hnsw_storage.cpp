@@ -304,7 +304,7 @@ namespace {
 
 /// read_block's hints, one chunk in rd_amcache (which PostgreSQL pfrees on
 /// a relcache flush): for n blocks, where each was last found (hint); once
-/// set_block_next is first called (ivf list pages), also the successor
+/// swap_block_next is first called (ivf list pages), also the successor
 /// each had when read (n block numbers after the hints; 0, the meta block,
 /// for none known).
 struct BlockHints {
@@ -356,11 +356,13 @@ Buffer block_hint(Relation index, BlockNumber blk) {
     return h != nullptr && blk < h->n ? h->hint[blk] : InvalidBuffer;
 }
 
-void set_block_next(Relation index, BlockNumber blk, BlockNumber next) {
+BlockNumber swap_block_next(Relation index, BlockNumber blk, BlockNumber next) {
     auto* h = static_cast<BlockHints*>(index->rd_amcache);
-    if (h == nullptr || blk >= h->n) return;
+    if (h == nullptr || blk >= h->n) return InvalidBlockNumber;
     if (!h->with_next) h = new_hints(index, h, h->n, true);
+    const BlockNumber old = next_blocks(h)[blk];
     next_blocks(h)[blk] = next == InvalidBlockNumber ? 0 : next;
+    return old == 0 ? InvalidBlockNumber : old;
 }
 
 BlockNumber block_next(Relation index, BlockNumber blk) {

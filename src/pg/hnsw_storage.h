@@ -78,12 +78,13 @@ Buffer read_block(Relation index, BlockNumber blk);
 /// The buffer read_block last found blk in (it may hold another page by
 /// now), or InvalidBuffer: for prefetching the page's memory.
 Buffer block_hint(Relation index, BlockNumber blk);
-/// A page chain's links as this backend last saw them (ivf lists): that
-/// blk was followed by next, and what blk was followed by
-/// (InvalidBlockNumber: unknown, or the end). Hints for prefetching only,
-/// kept beside read_block's (blk must have been read through it).
-void set_block_next(Relation index, BlockNumber blk, BlockNumber next);
+/// A page chain's links as this backend last saw them (ivf lists), hints
+/// for prefetching only, kept beside read_block's (blk must have been read
+/// through it): block_next(blk) is what followed blk (InvalidBlockNumber:
+/// unknown, or the end); swap_block_next records that next follows blk and
+/// returns what block_next said before.
 BlockNumber block_next(Relation index, BlockNumber blk);
+BlockNumber swap_block_next(Relation index, BlockNumber blk, BlockNumber next);
 
 /// The value the SQL operator would return for a graph distance.
 double sql_distance(nmvec::hnsw::Metric metric, float d);

@@ -251,10 +251,8 @@ uint64 ListReader::read_runs(const ListEntry& e, Fn&& fn, MayPass&& may_pass) {
         total = end / rb;
         {
             const BlockNumber next = full ? page_opaque(page)->next : InvalidBlockNumber;
-            if (next != hnsw::block_next(index_, blk)) {  // not prefetched a page ago
-                hnsw::set_block_next(index_, blk, next);
+            if (hnsw::swap_block_next(index_, blk, next) != next)  // not prefetched a page ago
                 prefetch_list_page(index_, next, layout_.zone_bytes);
-            }
             prefetch_list_page(index_, hnsw::block_next(index_, next), layout_.zone_bytes);
         }
         if constexpr (!std::is_same_v<std::decay_t<MayPass>, std::nullptr_t>) {

@@ -369,8 +369,6 @@ Buffer read_list_page(Relation index, const Layout& layout, BlockNumber blk, int
     return buf;
 }
 
-namespace {}  // namespace
-
 void prefetch_list_page(Relation index, BlockNumber blk, uint32 zone_bytes) {
     const Buffer buf = hnsw::block_hint(index, blk);
     if (buf == InvalidBuffer) return;

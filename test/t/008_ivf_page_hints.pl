@@ -1,9 +1,9 @@
 # ivf scans remember, per backend, which shared buffer held each list page
 # and which page followed it (read_block's hints, hnsw_storage.h), read a
-# page through that buffer when it still holds it, and prefetch the next. Here one session scans, then the index's pages are
-# pushed out of a small shared_buffers (pg_prewarm of a larger table), so
-# the remembered buffers hold other pages, and the session scans again:
-# same answers. Then REINDEX (a new relfilenode) and more rows, still in
+# page through that buffer when it still holds it, and prefetch the next.
+# Here one session scans, then the index's pages are pushed out of a small
+# shared_buffers (pg_prewarm of a larger table), so the remembered buffers
+# hold other pages, and the session scans again: same answers. Then REINDEX (a new relfilenode) and more rows, still in
 # that session: every query row is its own nearest neighbour, filtered
 # or not.
 use strict;
