@@ -31,6 +31,8 @@ namespace {
 constexpr int kRounds = 4;
 constexpr size_t kFactors = 5;
 constexpr size_t kFactorBytes = kFactors * sizeof(float);
+/// A two-stage code's own factors after its second plane (rabitq.h).
+constexpr size_t kTwoStageFactorBytes = 3 * sizeof(float);
 /// Codes per chunk of estimate_batch: the kernel's results go to the stack.
 constexpr size_t kChunk = 64;
 /// Grid points of the scale search for multi-bit codes.
@@ -405,15 +407,17 @@ RabitqCodec::RabitqCodec(uint32_t dim, uint32_t bits, uint64_t seed) : dim_(dim)
         throw Error(ErrorKind::InvalidParameter,
                     "rabitq: dimension " + std::to_string(dim) + " is out of range",
                     "The dimension must be between 1 and " + std::to_string(kRabitqMaxDim) + ".");
-    if (bits != 1 && bits != 4 && bits != 8)
+    if (bits != 1 && bits != 2 && bits != 4 && bits != 8)
         throw Error(ErrorKind::InvalidParameter,
                     "rabitq: " + std::to_string(bits) + " bits per dimension is not supported",
-                    "The number of bits must be 1, 4 or 8.");
+                    "The number of bits must be 1, 2 (two-stage), 4 or 8.");
     padded_ = (dim + 63) / 64 * 64;
     block_ = 1;
     while (block_ * 2 <= padded_) block_ *= 2;
     code_bytes_ = rabitq_code_bytes(dim, bits);
     static_assert(rabitq_code_bytes(64, 8) == 64 + kFactorBytes, "code layout: bits, then the factors");
+    static_assert(rabitq_code_bytes(64, 2) == 2 * (8 + kFactorBytes) - 2 * sizeof(float),
+                  "two-stage layout: a 1-bit code, the second plane, 3 factors");
     scale_ = static_cast<float>(1.0 / std::sqrt(static_cast<double>(block_)));
 
     // 2 * kRounds diagonals of +-1, 64 signs per generator output; the
@@ -504,7 +508,7 @@ void RabitqCodec::encode(const float* x, const float* centroid, uint8_t* out, Ra
     double s;
     if (!max_residual(x, centroid, dim_, &s)) throw_non_finite(x, centroid, dim_, "vector");
     const int levels = 1 << (bits_ - 1);
-    const size_t nb = bit_bytes();
+    const size_t nb = scan_bit_bytes();
     float f[kFactors] = {0, 0, 0, 0, 0};
     if (s == 0.0) {
         // Zero residual: all factors 0 make every estimate exact; the digits
@@ -513,6 +517,11 @@ void RabitqCodec::encode(const float* x, const float* centroid, uint8_t* out, Ra
             case 1:
                 std::memset(out, 0xff, nb);
                 break;
+            case 2:
+                std::memset(out, 0xff, code_bytes_);
+                std::memset(out + nb, 0, kFactorBytes);
+                std::memset(out + 2 * nb + kFactorBytes, 0, kTwoStageFactorBytes);
+                return;
             case 4:
                 std::memset(out, levels * 0x11, nb);
                 break;
@@ -550,7 +559,7 @@ void RabitqCodec::encode(const float* x, const float* centroid, uint8_t* out, Ra
     // o = v * inv; u_i's sign side is o_i >= 0, i.e. v_i >= 0 (inv > 0, and
     // -0 >= 0 either way).
     double yo = 0.0, yy = 0.0;
-    if (bits_ == 1) {
+    if (bits_ <= 2) {
         for (size_t i = 0; i < d; ++i) yo += 0.5 * std::fabs(static_cast<double>(v[i]) * inv);
         yy = 0.25 * static_cast<double>(d);
         const __m128 zero = _mm_setzero_ps();
@@ -581,43 +590,78 @@ void RabitqCodec::encode(const float* x, const float* centroid, uint8_t* out, Ra
             }
         }
     }
-    const double ynorm = std::sqrt(yy);
-    const double alpha = std::min(1.0, yo / ynorm);  // > 0: y agrees with o in sign everywhere
     const double rnorm = s * std::sqrt(rn2);
-    const double fd[kFactors] = {
-        rnorm,
-        cr,
-        rnorm / (alpha * ynorm),
-        rnorm * std::sqrt(std::max(0.0, 1.0 - alpha * alpha)) /
-            (alpha * std::sqrt(static_cast<double>(d - 1))),
-        rnorm / alpha,
+    // The factors of digits y with <y, |o|> = yo and ||y||^2 = yy: the last
+    // three (rabitq.h, "Layout") into out[0, 3).
+    auto scaled = [&](double yo_, double yy_, double* out3) {
+        const double ynorm = std::sqrt(yy_);
+        const double alpha = std::min(1.0, yo_ / ynorm);  // > 0: y agrees with o in sign everywhere
+        out3[0] = rnorm / (alpha * ynorm);
+        out3[1] = rnorm * std::sqrt(std::max(0.0, 1.0 - alpha * alpha)) /
+                  (alpha * std::sqrt(static_cast<double>(d - 1)));
+        out3[2] = rnorm / alpha;
     };
-    for (size_t k = 0; k < kFactors; ++k) {
-        if (!(std::fabs(fd[k]) <= FLT_MAX))
-            throw Error(ErrorKind::OutOfRange, "rabitq: vector is too large to quantize",
-                        "Its distance from the centroid, or its inner product with the centroid, "
-                        "exceeds the range of float.");
-        f[k] = static_cast<float>(fd[k]);
+    auto store = [](const double* fd, size_t n, uint8_t* to) {
+        float fl[kFactors];
+        for (size_t k = 0; k < n; ++k) {
+            if (!(std::fabs(fd[k]) <= FLT_MAX))
+                throw Error(ErrorKind::OutOfRange, "rabitq: vector is too large to quantize",
+                            "Its distance from the centroid, or its inner product with the centroid, "
+                            "exceeds the range of float.");
+            fl[k] = static_cast<float>(fd[k]);
+        }
+        std::memcpy(to, fl, n * sizeof(float));
+    };
+    double fd[kFactors] = {rnorm, cr, 0, 0, 0};
+    scaled(yo, yy, fd + 2);
+    store(fd, kFactors, out + nb);
+    if (bits_ == 2) {
+        // The second plane: 2-bit digits whose high bit is the sign the
+        // first plane holds (u = 2 + m for o_i >= 0, 1 - m below, m in
+        // {0, 1} from the scale search), so <u, w> = 2 <plane 1, w> +
+        // <plane 2, w>; plane 2 holds the low bits.
+        double amax = 0.0;
+        for (size_t i = 0; i < d; ++i) {
+            a[i] = std::fabs(static_cast<double>(v[i]) * inv);
+            amax = std::max(amax, a[i]);
+        }
+        double yo2 = 0.0, yy2 = 0.0;
+        const double best_t = search_scale(a, d, 2, amax, &yo2, &yy2, kernels);
+        uint8_t* low = out + nb + kFactorBytes;
+        std::memset(low, 0, nb);
+        for (size_t i = 0; i < d; ++i) {
+            const unsigned m = best_t * a[i] >= 1.0 ? 1u : 0u;
+            const unsigned u = v[i] >= 0.0f ? 2u + m : 1u - m;
+            low[i / 8] = static_cast<uint8_t>(low[i / 8] | (u & 1u) << (i % 8));
+        }
+        double gd[3];
+        scaled(yo2, yy2, gd);
+        store(gd, 3, low + nb);
     }
-    std::memcpy(out + nb, f, kFactorBytes);
 }
 
 void RabitqCodec::decode(const uint8_t* code, const float* centroid, float* out) const {
     const size_t d = padded_;
-    const size_t nb = bit_bytes();
+    const size_t nb = scan_bit_bytes();
     const double rnorm = load_float(code + nb);
-    const double f4 = load_float(code + nb + 4 * sizeof(float));
+    // Two-stage codes decode from both planes (their own last factor).
+    const uint8_t* low = bits_ == 2 ? code + nb + kFactorBytes : nullptr;
+    const double f4 =
+        low ? load_float(low + nb + 2 * sizeof(float)) : load_float(code + nb + 4 * sizeof(float));
+    auto digit_at = [&](size_t i) -> double {
+        if (low) return 2.0 * digit(code, 1, i) + digit(low, 1, i) - 1.5;
+        return digit(code, bits_, i) - ((1 << bits_) - 1) / 2.0;
+    };
     std::vector<float> v(d, 0.0f);
     if (f4 > 0.0) {
-        const double half_span = ((1 << bits_) - 1) / 2.0;
         double yy = 0.0;
         for (size_t i = 0; i < d; ++i) {
-            const double y = digit(code, bits_, i) - half_span;
+            const double y = digit_at(i);
             yy += y * y;
         }
         // ||r|| a / ||y|| with a = ||r|| / f4.
         const double scale = rnorm * (rnorm / f4) / std::sqrt(yy);
-        for (size_t i = 0; i < d; ++i) v[i] = static_cast<float>((digit(code, bits_, i) - half_span) * scale);
+        for (size_t i = 0; i < d; ++i) v[i] = static_cast<float>(digit_at(i) * scale);
         unrotate_in_place(v.data());
     }
     for (uint32_t i = 0; i < dim_; ++i) out[i] = v[i] + (centroid ? centroid[i] : 0.0f);
@@ -639,7 +683,8 @@ void RabitqCodec::prepare(const float* q, const float* centroid, RabitqQuery& st
     st.epsilon = epsilon0;
     st.rotated.resize(d);
     st.residual.resize(d);
-    if (bits_ == 1) {
+    const uint32_t sbits = bits_ == 2 ? 1 : bits_;  // a two-stage code is scanned as 1 bit
+    if (sbits == 1) {
         st.planes.resize(4 * words);
     } else {
         st.w16.resize(d);
@@ -688,7 +733,7 @@ void RabitqCodec::prepare(const float* q, const float* centroid, RabitqQuery& st
     const double omax = _mm_cvtss_f32(vmax);
 
     const double inv = 1.0 / std::sqrt(on2);
-    const int top = bits_ == 1 ? 7 : 32767;
+    const int top = sbits == 1 ? 7 : 32767;
     const double delta = omax * inv / top;
     const double to_w = 1.0 / delta;
     double* e2s = t;  // t is used up: per-element squared errors
@@ -702,7 +747,7 @@ void RabitqCodec::prepare(const float* q, const float* centroid, RabitqQuery& st
         alignas(16) int32_t lanes[4];
         _mm_store_si128(reinterpret_cast<__m128i*>(lanes), ws);
         wsum += static_cast<int64_t>(lanes[0]) + lanes[1] + lanes[2] + lanes[3];
-        if (bits_ == 1) {
+        if (sbits == 1) {
             // The nibbles' bit k of 64 dimensions: w as bytes, bit k moved
             // to each byte's top, gathered by movemask.
             uint64_t plane[4] = {0, 0, 0, 0};
@@ -717,7 +762,7 @@ void RabitqCodec::prepare(const float* q, const float* centroid, RabitqQuery& st
                 plane[3] |= static_cast<uint64_t>(_mm_movemask_epi8(_mm_slli_epi16(w8, 4))) << g;
             }
             for (size_t k = 0; k < 4; ++k) st.planes[k * words + base / 64] = plane[k];
-        } else if (bits_ == 4) {
+        } else if (sbits == 4) {
             for (size_t i = 0; i < 64; ++i) st.w16[base + (i % 2) * 32 + i / 2] = static_cast<int16_t>(w[i]);
         } else {
             for (size_t i = 0; i < 64; ++i) st.w16[base + i] = static_cast<int16_t>(w[i]);
@@ -727,7 +772,7 @@ void RabitqCodec::prepare(const float* q, const float* centroid, RabitqQuery& st
     for (size_t i = 0; i < d; ++i) e2 += e2s[i];
     st.q_norm = s * std::sqrt(rn2);
     st.delta = delta;
-    st.w_offset = ((1 << bits_) - 1) / 2.0 * static_cast<double>(wsum);
+    st.w_offset = ((1 << sbits) - 1) / 2.0 * static_cast<double>(wsum);
     st.err_query = std::sqrt(e2 / static_cast<double>(d));
 }
 
@@ -748,13 +793,14 @@ void RabitqCodec::estimate_batch(const RabitqQuery& st, const uint8_t* codes, si
     if (st.padded_dim != padded_ || st.bits != bits_)
         throw Error(ErrorKind::Internal, "rabitq: query state was prepared for another codec");
     if (stride == 0) stride = code_bytes_;
-    const size_t nb = bit_bytes();
+    const size_t nb = scan_bit_bytes();
     int64_t dots[kChunk];
     for (size_t start = 0; start < n; start += kChunk) {
         const size_t m = std::min(kChunk, n - start);
         const uint8_t* chunk = codes + start * stride;
         switch (bits_) {
             case 1:
+            case 2:
                 kernels.dot_b1(st.planes.data(), padded_ / 64, chunk, m, stride, dots);
                 break;
             case 4:
@@ -768,6 +814,43 @@ void RabitqCodec::estimate_batch(const RabitqQuery& st, const uint8_t* codes, si
         else
             finish<RabitqMetric::InnerProduct>(st, chunk, m, stride, nb, dots, out + start);
     }
+}
+
+RabitqEstimate RabitqCodec::refine(const RabitqQuery& st, const uint8_t* code, RabitqMetric metric) const {
+    return refine(st, code, metric, rabitq_active_kernels());
+}
+
+RabitqEstimate RabitqCodec::refine(const RabitqQuery& st, const uint8_t* code, RabitqMetric metric,
+                                   const RabitqKernels& kernels) const {
+    if (bits_ != 2) throw Error(ErrorKind::Internal, "rabitq: only two-stage codes can be refined");
+    if (st.padded_dim != padded_ || st.bits != bits_)
+        throw Error(ErrorKind::Internal, "rabitq: query state was prepared for another codec");
+    const size_t nb = scan_bit_bytes();
+    // Plane 1 at code, plane 2 one 1-bit code's length after it: one kernel
+    // call over "two codes" gives both products.
+    int64_t dots[2];
+    kernels.dot_b1(st.planes.data(), padded_ / 64, code, 2, nb + kFactorBytes, dots);
+    const uint8_t* f = code + nb;                     // ||r||, <c, r>, ...
+    const uint8_t* g = code + 2 * nb + kFactorBytes;  // the 2-bit digits' factors
+    // <y, w> = <u, w> - 3/2 sum(w), and w_offset is 1/2 sum(w) (the scan's 1 bit).
+    const double yw = static_cast<double>(2 * dots[0] + dots[1]) - 3.0 * st.w_offset;
+    const double qn = st.q_norm;
+    const double ip = qn * st.delta * load_float(g) * yw;
+    const double err = st.epsilon * qn * (load_float(g + 4) + load_float(g + 8) * st.err_query);
+    RabitqEstimate e;
+    if (metric == RabitqMetric::L2Squared) {
+        const double f0 = load_float(f);
+        const double val = qn * qn + f0 * f0 - 2.0 * ip;
+        e.value = saturate(val);
+        e.lower = saturate(std::max(val - 2.0 * err, 0.0));
+        e.upper = saturate(val + 2.0 * err);
+    } else {
+        const double val = st.qc + load_float(f + 4) + ip;
+        e.value = saturate(val);
+        e.lower = saturate(val - err);
+        e.upper = saturate(val + err);
+    }
+    return e;
 }
 
 }  // namespace nmvec

@@ -34,6 +34,23 @@
 // where D = padded_dim(). E.g. 1 bit, 384 dims: 48 + 20 = 68 bytes; 784 dims
 // pad to 832: 104 + 20 = 124 bytes; 4 bits, 384 dims: 212; 8 bits: 404.
 //
+// ## Two-stage codes (bits = 2)
+//
+// A 1-bit code, then a second bit plane and three more factors:
+//   [padded_dim / 8 bytes]   plane 1: the 1-bit code's bits (o_i >= 0)
+//   [5 float32]              the 1-bit code's factors, as above
+//   [padded_dim / 8 bytes]   plane 2: the low bits of 2-bit digits
+//   [3 float32]              ||r||/(a2 ||y2||), ||r|| sqrt(1-a2^2)/(a2
+//                            sqrt(D-1)), ||r||/a2 for those digits
+// e.g. 384 dims: 68 + 48 + 12 = 128 bytes. The 2-bit digit u = 2 p1 + p2
+// (y2 = u - 3/2, magnitudes 1/2 and 3/2 from the scale search) has plane 1
+// as its high bit, so the first 68 bytes are exactly the 1-bit code of the
+// same vector: estimate_batch reads only them (the scan's pass over every
+// record costs what a 1-bit code's does), and refine() reads both planes
+// for the few records that might rank: a2 is ~0.94 against ~0.80, which
+// makes the bound's code term sqrt(1-a^2)/a ~0.36 against ~0.75. The
+// query's 4-bit planes serve both.
+//
 // ## Estimator (the paper's)
 //
 // With q_r = q - c and q' = P q_r / ||q_r||, <o, q'> is estimated without bias
@@ -147,7 +164,8 @@ constexpr uint32_t kRabitqMaxDim = 16000;
 /// RabitqCodec::code_bytes() returns this; index pages size their records
 /// with it without building a codec.
 constexpr uint32_t rabitq_code_bytes(uint32_t dim, uint32_t bits) {
-    return (dim + 63u) / 64u * 64u * bits / 8u + 5u * static_cast<uint32_t>(sizeof(float));
+    return bits == 2 ? (dim + 63u) / 64u * 64u / 4u + 8u * static_cast<uint32_t>(sizeof(float))
+                     : (dim + 63u) / 64u * 64u * bits / 8u + 5u * static_cast<uint32_t>(sizeof(float));
 }
 
 /// What an estimate is of.
@@ -196,7 +214,8 @@ struct RabitqScratch {
 /// The codec: immutable, deterministic from (dim, bits, seed).
 class RabitqCodec {
  public:
-    /// dim in 1..kRabitqMaxDim, bits in {1, 4, 8}; otherwise throws
+    /// dim in 1..kRabitqMaxDim, bits in {1, 2, 4, 8} (2: two-stage, see
+    /// "Two-stage codes"); otherwise throws
     /// nmvec::Error(InvalidParameter). Builds the rotation (O(dim) time).
     RabitqCodec(uint32_t dim, uint32_t bits, uint64_t seed);
 
@@ -249,6 +268,14 @@ class RabitqCodec {
     void estimate_batch(const RabitqQuery& state, const uint8_t* codes, size_t n, size_t stride,
                         RabitqMetric metric, RabitqEstimate* out, const RabitqKernels& kernels) const;
 
+    /// A two-stage code's (bits() == 2) refined estimate from both planes,
+    /// its bound about half as wide as estimate's (see "Two-stage codes").
+    /// Throws Error(Internal) for another codec or a state from another.
+    RabitqEstimate refine(const RabitqQuery& state, const uint8_t* code, RabitqMetric metric) const;
+    /// The same with the kernels of a given level (tests, benchmarks).
+    RabitqEstimate refine(const RabitqQuery& state, const uint8_t* code, RabitqMetric metric,
+                          const RabitqKernels& kernels) const;
+
     /// The rotation P: dim floats in, padded_dim floats out.
     void rotate(const float* x, float* out) const;
     /// Its inverse, keeping the first dim coordinates: padded_dim in, dim out.
@@ -257,7 +284,10 @@ class RabitqCodec {
  private:
     void rotate_in_place(float* v, const RabitqKernels& kernels) const;
     void unrotate_in_place(float* v) const;
-    size_t bit_bytes() const noexcept { return static_cast<size_t>(padded_) * bits_ / 8; }
+    /// Bytes of the digits estimate_batch reads (a two-stage code's first plane).
+    size_t scan_bit_bytes() const noexcept {
+        return static_cast<size_t>(padded_) * (bits_ == 2 ? 1 : bits_) / 8;
+    }
 
     uint32_t dim_;
     uint32_t bits_;

@@ -83,7 +83,7 @@ Clustered make_clustered(size_t n, size_t dim, size_t clusters, uint32_t seed) {
 // ---- construction, determinism --------------------------------------------
 
 TEST(Rabitq, RejectsBadParameters) {
-    for (auto [dim, bits] : {std::pair<uint32_t, uint32_t>{0, 1}, {16001, 1}, {10, 2}, {10, 0}, {10, 16}}) {
+    for (auto [dim, bits] : {std::pair<uint32_t, uint32_t>{0, 1}, {16001, 1}, {10, 3}, {10, 0}, {10, 16}}) {
         try {
             RabitqCodec c(dim, bits, 1);
             FAIL() << "dim " << dim << " bits " << bits << " accepted";
@@ -100,6 +100,7 @@ TEST(Rabitq, RejectsBadParameters) {
 
 TEST(Rabitq, CodeSizes) {
     EXPECT_EQ(RabitqCodec(384, 1, 0).code_bytes(), 48u + 20u);
+    EXPECT_EQ(RabitqCodec(384, 2, 0).code_bytes(), 48u + 20u + 48u + 12u);
     EXPECT_EQ(RabitqCodec(384, 4, 0).code_bytes(), 192u + 20u);
     EXPECT_EQ(RabitqCodec(384, 8, 0).code_bytes(), 384u + 20u);
     EXPECT_EQ(RabitqCodec(784, 1, 0).padded_dim(), 832u);
@@ -199,12 +200,14 @@ struct Accuracy {
     double z_stddev = 0;       ///< its standard deviation
     double coverage_l2 = 0;    ///< fraction of true values inside [lower, upper]
     double coverage_ip = 0;
+    double mean_width_l2 = 0;  ///< mean (upper - lower) / true, L2
     size_t pairs = 0;
 };
 
 Accuracy measure(const RabitqCodec& codec, const std::vector<float>& points,
                  const std::vector<float>& centroids, const std::vector<uint32_t>& assign,
-                 const std::vector<float>& queries, float epsilon0 = kRabitqDefaultEpsilon) {
+                 const std::vector<float>& queries, float epsilon0 = kRabitqDefaultEpsilon,
+                 bool refined = false) {
     const size_t dim = codec.dim();
     const size_t n = points.size() / dim, nq = queries.size() / dim;
     const size_t cb = codec.code_bytes();
@@ -226,12 +229,16 @@ Accuracy measure(const RabitqCodec& codec, const std::vector<float>& points,
             const double qr = std::sqrt(l2sq(q, c ? c : zero.data(), dim));
             for (size_t i = 0; i < n; ++i) {
                 if (assign[i] != g) continue;
-                const RabitqEstimate l2 = codec.estimate(st, &codes[i * cb], RabitqMetric::L2Squared);
-                const RabitqEstimate ip = codec.estimate(st, &codes[i * cb], RabitqMetric::InnerProduct);
+                const uint8_t* code = &codes[i * cb];
+                const RabitqEstimate l2 = refined ? codec.refine(st, code, RabitqMetric::L2Squared)
+                                                  : codec.estimate(st, code, RabitqMetric::L2Squared);
+                const RabitqEstimate ip = refined ? codec.refine(st, code, RabitqMetric::InnerProduct)
+                                                  : codec.estimate(st, code, RabitqMetric::InnerProduct);
                 const float* x = &points[i * dim];
                 const double t_l2 = l2sq(q, x, dim), t_ip = dot(q, x, dim);
                 const double xr = std::sqrt(l2sq(x, c ? c : zero.data(), dim));
                 acc.mean_rel_err += std::fabs(l2.value - t_l2) / t_l2;
+                acc.mean_width_l2 += (static_cast<double>(l2.upper) - l2.lower) / t_l2;
                 const double z = (l2.value - t_l2) / (2.0 * qr * xr);
                 sum_z += z;
                 sum_z2 += z * z;
@@ -245,6 +252,7 @@ Accuracy measure(const RabitqCodec& codec, const std::vector<float>& points,
     }
     const double m = static_cast<double>(acc.pairs);
     acc.mean_rel_err /= m;
+    acc.mean_width_l2 /= m;
     acc.mean_signed_z = sum_z / m;
     acc.z_stddev = std::sqrt(std::max(0.0, sum_z2 / m - acc.mean_signed_z * acc.mean_signed_z));
     acc.coverage_l2 = in_l2 / m;
@@ -336,6 +344,130 @@ TEST(Rabitq, ScanConfidenceCoverage) {
         EXPECT_GE(a.coverage_ip, 0.995) << dim;
         EXPECT_LE(a.coverage_l2, 0.9995) << dim;  // narrower than the default (3: ~0.9998)
     }
+}
+
+// ---- two-stage codes ----------------------------------------------------------
+
+/// A two-stage code begins with the 1-bit code of the same vector, byte for
+/// byte (so CodecIsPinned pins it too), and its scan estimate is the 1-bit one.
+TEST(Rabitq, TwoStageCodeBeginsWithTheOneBitCode) {
+    std::mt19937 rng(77);
+    for (uint32_t dim : {1u, 64u, 100u, 384u, 784u, 2000u}) {
+        const RabitqCodec one(dim, 1, 99), two(dim, 2, 99);
+        ASSERT_EQ(two.code_bytes(), 2 * one.code_bytes() - 8);
+        for (int rep = 0; rep < 20; ++rep) {
+            const std::vector<float> x = gaussian(dim, rng), c = gaussian(dim, rng), q = gaussian(dim, rng);
+            std::vector<uint8_t> a(one.code_bytes()), b(two.code_bytes());
+            one.encode(x.data(), rep % 2 ? c.data() : nullptr, a.data());
+            two.encode(x.data(), rep % 2 ? c.data() : nullptr, b.data());
+            ASSERT_TRUE(std::equal(a.begin(), a.end(), b.begin())) << "dim " << dim << " rep " << rep;
+            RabitqQuery s1, s2;
+            one.prepare(q.data(), c.data(), s1);
+            two.prepare(q.data(), c.data(), s2);
+            for (const RabitqMetric m : {RabitqMetric::L2Squared, RabitqMetric::InnerProduct}) {
+                const RabitqEstimate e1 = one.estimate(s1, a.data(), m), e2 = two.estimate(s2, b.data(), m);
+                EXPECT_EQ(e1.value, e2.value);
+                EXPECT_EQ(e1.lower, e2.lower);
+                EXPECT_EQ(e1.upper, e2.upper);
+            }
+        }
+    }
+}
+
+/// The refined estimate: unbiased, its bound covers at the scan's
+/// confidence as the 1-bit one does, and is much narrower; decoding from
+/// both planes is closer than from one.
+TEST(Rabitq, TwoStageRefinementIsBoundedAndNarrower) {
+    for (const bool clustered : {false, true}) {
+        for (const uint32_t dim : {64u, 384u, 784u}) {
+            const size_t n = 400, nq = 25;
+            std::vector<float> points, centroids, queries;
+            std::vector<uint32_t> assign(n, 0);
+            if (clustered) {
+                Clustered data = make_clustered(n + nq, dim, 8, 99 + dim);
+                points.assign(data.points.begin(), data.points.begin() + n * dim);
+                queries.assign(data.points.begin() + n * dim, data.points.end());
+                centroids = data.centres;
+                std::copy(data.assign.begin(), data.assign.begin() + n, assign.begin());
+            } else {
+                std::mt19937 rng(dim);
+                points = gaussian(n * dim, rng);
+                queries = gaussian(nq * dim, rng);
+            }
+            const RabitqCodec codec(dim, 2, 31);
+            const Accuracy first = measure(codec, points, centroids, assign, queries, kRabitqScanEpsilon);
+            const Accuracy refined =
+                measure(codec, points, centroids, assign, queries, kRabitqScanEpsilon, true);
+            const std::string what = "dim " + std::to_string(dim) + (clustered ? " clustered" : " gaussian");
+            std::printf(
+                "  %-22s 1-bit: err %.5f width %.4f cov %.4f | refined: err %.5f width %.4f cov %.4f/%.4f"
+                " (width x%.2f)\n",
+                what.c_str(), first.mean_rel_err, first.mean_width_l2, first.coverage_l2,
+                refined.mean_rel_err, refined.mean_width_l2, refined.coverage_l2, refined.coverage_ip,
+                refined.mean_width_l2 / first.mean_width_l2);
+            EXPECT_LT(std::fabs(refined.mean_signed_z), 0.15 * refined.z_stddev + 1e-6) << what;
+            EXPECT_GE(refined.coverage_l2, 0.995) << what;
+            EXPECT_GE(refined.coverage_ip, 0.995) << what;
+            EXPECT_LT(refined.mean_rel_err, 0.6 * first.mean_rel_err) << what;
+            EXPECT_LT(refined.mean_width_l2, 0.7 * first.mean_width_l2) << what;
+
+            const RabitqCodec one(dim, 1, 31);
+            std::vector<uint8_t> c1(one.code_bytes()), c2(codec.code_bytes());
+            std::vector<float> d1(dim), d2(dim);
+            double e1 = 0, e2 = 0;
+            for (size_t i = 0; i < 50; ++i) {
+                const float* x = &points[i * dim];
+                const float* c = centroids.empty() ? nullptr : &centroids[assign[i] * dim];
+                one.encode(x, c, c1.data());
+                codec.encode(x, c, c2.data());
+                one.decode(c1.data(), c, d1.data());
+                codec.decode(c2.data(), c, d2.data());
+                e1 += l2sq(x, d1.data(), dim);
+                e2 += l2sq(x, d2.data(), dim);
+            }
+            EXPECT_LT(e2, 0.5 * e1) << what;
+        }
+    }
+}
+
+/// Every SIMD level's kernel gives the same refined estimate; a zero
+/// residual refines exactly; refine refuses other codecs and states.
+TEST(Rabitq, TwoStageRefineEdges) {
+    std::mt19937 rng(5);
+    const uint32_t dim = 200;
+    const RabitqCodec codec(dim, 2, 8), one(dim, 1, 8);
+    const std::vector<float> x = gaussian(dim, rng), c = gaussian(dim, rng), q = gaussian(dim, rng);
+    std::vector<uint8_t> code(codec.code_bytes());
+    codec.encode(x.data(), c.data(), code.data());
+    RabitqQuery st;
+    codec.prepare(q.data(), c.data(), st, kRabitqScanEpsilon);
+    const RabitqEstimate ref =
+        codec.refine(st, code.data(), RabitqMetric::L2Squared, rabitq_kernels_scalar());
+    for (const SimdLevel level : {SimdLevel::AVX2, SimdLevel::AVX512}) {
+        if (!cpu_supports(level)) continue;
+        const RabitqEstimate e =
+            codec.refine(st, code.data(), RabitqMetric::L2Squared, rabitq_kernels(level));
+        EXPECT_EQ(e.value, ref.value);
+        EXPECT_EQ(e.lower, ref.lower);
+    }
+    if (cpu_supports(SimdLevel::AVX512) && cpu_has_vpopcntdq()) {
+        const RabitqEstimate e =
+            codec.refine(st, code.data(), RabitqMetric::L2Squared, rabitq_kernels_avx512_vpopcnt());
+        EXPECT_EQ(e.value, ref.value);
+    }
+    const RabitqEstimate act = codec.refine(st, code.data(), RabitqMetric::L2Squared);
+    EXPECT_EQ(act.value, ref.value);
+    // x == c: exact.
+    codec.encode(c.data(), c.data(), code.data());
+    const double t = l2sq(q.data(), c.data(), dim);
+    const RabitqEstimate z = codec.refine(st, code.data(), RabitqMetric::L2Squared);
+    EXPECT_NEAR(z.value, t, 1e-4 * t);
+    EXPECT_EQ(z.lower, z.upper);
+    // Another codec's state, a 1-bit codec.
+    RabitqQuery st1;
+    one.prepare(q.data(), c.data(), st1);
+    EXPECT_THROW(codec.refine(st1, code.data(), RabitqMetric::L2Squared), Error);
+    EXPECT_THROW(one.refine(st1, code.data(), RabitqMetric::L2Squared), Error);
 }
 
 /// recall@10 after re-ranking the 50 best estimates exactly, IVF style:
