@@ -159,9 +159,34 @@ CREATE INDEX iv_expr ON iv USING ivf ((v::halfvec(16)) halfvec_l2_ops) WITH (lis
 EXPLAIN (COSTS OFF) SELECT id FROM iv ORDER BY v::halfvec(16) <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 5;
 SELECT count(*) FROM (SELECT id FROM iv ORDER BY v::halfvec(16) <-> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 5) s;
 DROP INDEX iv_expr;
-INSERT INTO iv VALUES (9003, 0, array_fill(1e38::real, ARRAY[16])::vector, NULL);
-SET ivf.probes = 20;
+-- Two-stage codes (rabitq2): 1-bit codes refined from a second bit plane
+-- for the rows that may rank. Every list probed, each operator class gives
+-- the exact order, also for rows inserted after the build, and 100 rows
+-- deep (past the rows a round refines, fetched on 1-bit bounds).
 DROP INDEX iv_r1, iv_r4, iv_r8, iv_rh, iv_rhc, iv_rhi;
+CREATE INDEX iv_r2 ON iv USING ivf (v vector_l2_ops) WITH (lists = 20, quantizer = 'rabitq2');
+CREATE INDEX iv_r2i ON iv USING ivf (v vector_ip_ops) WITH (lists = 20, quantizer = 'rabitq2');
+CREATE INDEX iv_r2h ON iv USING ivf (h halfvec_cosine_ops) WITH (lists = 20, quantizer = 'rabitq2');
+INSERT INTO iv SELECT 20000 + id, 0, v, h FROM iv WHERE id BETWEEN 101 AND 140 AND v IS NOT NULL;
+SET ivf.probes = 20;
+SELECT iv_same_as_exact('v', '<->', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS rabitq2_l2,
+       iv_same_as_exact('v', '<#>', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS rabitq2_ip,
+       iv_same_as_exact('h', '<=>', '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]') AS rabitq2_half_cos,
+       iv_same_as_exact('v', '<->', (SELECT v::text FROM iv WHERE id = 20105)) AS rabitq2_inserted;
+SELECT (SELECT array_agg(round(d::numeric, 3)) FROM (SELECT v <-> '[0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1]' AS d FROM iv
+          ORDER BY v <-> '[0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1]' LIMIT 100) s) =
+       (SELECT array_agg(round(d::numeric, 3) ORDER BY d) FROM (SELECT v <-> '[0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1]' AS d
+          FROM iv WHERE v IS NOT NULL ORDER BY (v <-> '[0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1]') + 0 LIMIT 100) s)
+         AS rabitq2_100_in_order;
+SELECT lists, records FROM nmvec_ivf_stats('iv_r2');
+DELETE FROM iv WHERE id > 20000;
+RESET ivf.probes;
+SELECT count(*) AS rabitq2_self_first_of_100 FROM iv p WHERE p.id <= 300 AND
+  (SELECT q.id FROM iv q ORDER BY q.v <-> p.v LIMIT 1) = p.id;
+-- RaBitQ codes must be finite.
+INSERT INTO iv VALUES (9003, 0, array_fill(1e38::real, ARRAY[16])::vector, NULL);
+DROP INDEX iv_r2, iv_r2i, iv_r2h;
+SET ivf.probes = 20;
 -- Distances are the operators' values.
 SELECT round((v <#> '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]')::numeric, 4) =
        round((SELECT v <#> '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]' FROM iv ORDER BY v <#> '[1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0]' LIMIT 1)::numeric, 4)

@@ -44,8 +44,11 @@ bool parse_quantizer(const char* value, Quantizer* q, uint32* bits) {
         const char* name;
         Quantizer q;
         uint32 bits;
-    } kNames[] = {
-        {"flat", kFlat, 0}, {"rabitq", kRabitq, 1}, {"rabitq4", kRabitq, 4}, {"rabitq8", kRabitq, 8}};
+    } kNames[] = {{"flat", kFlat, 0},
+                  {"rabitq", kRabitq, 1},
+                  {"rabitq2", kRabitq, 2},
+                  {"rabitq4", kRabitq, 4},
+                  {"rabitq8", kRabitq, 8}};
     for (const auto& n : kNames)
         if (strcmp(value, n.name) == 0) {
             *q = n.q;
@@ -63,7 +66,8 @@ void validate_quantizer(const char* value) {
                     errmsg("invalid value for ivf option \"quantizer\": \"%s\"", value),
                     errdetail("Valid values: \"flat\" (the vectors themselves), \"rabitq\", \"rabitq4\", "
                               "\"rabitq8\" (RaBitQ codes of 1, 4 or 8 bits per dimension, re-ranked with the "
-                              "table's vectors).")));
+                              "table's vectors), \"rabitq2\" (1-bit codes with a second bit per dimension "
+                              "read for the rows that may rank).")));
 }
 
 bytea* options(Datum reloptions, bool validate) {
@@ -215,8 +219,8 @@ void register_ivf() {
                       "Number of inverted lists (default: derived from the row count)", -1, 1, kMaxLists,
                       AccessExclusiveLock);
     add_string_reloption(g_relopt_kind, "quantizer",
-                         "How vectors are stored in the lists: flat, rabitq, rabitq4, rabitq8", nullptr,
-                         validate_quantizer, AccessExclusiveLock);
+                         "How vectors are stored in the lists: flat, rabitq, rabitq2, rabitq4, rabitq8",
+                         nullptr, validate_quantizer, AccessExclusiveLock);
     DefineCustomIntVariable("ivf.probes", "Lists an ivf index scan searches first.",
                             "0 (the default) chooses from the index's list count: 8, or an eighth of its "
                             "square root beyond 4,096 lists (never more than the lists). Scans probe "

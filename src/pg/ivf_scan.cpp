@@ -20,7 +20,10 @@
 // hold (with the probability of the codec's confidence parameter). Rows
 // the snapshot cannot see are skipped (the executor would drop them).
 // Heap pages of the next candidates are prefetched (until 64 prefetches in
-// a row found their pages in shared buffers already).
+// a row found their pages in shared buffers already). With two-stage codes
+// (quantizer rabitq2) the records that may rank first are refined from
+// their second bit plane as they are read (kRefineRows): bounds about half
+// as wide, so fewer rows are read from the table.
 //
 // A NULL query (or a zero query under cosine) returns every indexed row,
 // in no particular order.
@@ -117,6 +120,16 @@ inline float key_value(uint64 key) {
     return f;
 }
 
+/// Two-stage codes: records of a round are refined (RabitqCodec::refine,
+/// both bit planes) while their 1-bit lower bound is below the
+/// kRefineRows-th smallest refined upper bound seen so far, so the rows a
+/// round returns first, up to kRefineRows of them, are fetched in the
+/// refined bounds' order. A record not refined keeps its 1-bit bounds,
+/// which are valid too: rows past the kRefineRows-th are fetched on those,
+/// as with 1-bit codes. Refining costs two 1-bit kernel passes; a table
+/// read saved is a heap page's visit.
+constexpr size_t kRefineRows = 40;
+
 /// A filtered round's totals after one of its lists: records read (pages
 /// a zone ruled out included) and rows that passed.
 struct WidenMark {
@@ -170,7 +183,11 @@ struct IvfScanState {
     // ivf.rerank as the scan started (0: no cap); rows read from the table
     // this round; totals for the DEBUG1 line at the end of the scan.
     uint64 rerank_cap = 0, fetched_round = 0;
-    uint64 total_cands = 0, total_fetched = 0, total_records = 0;
+    uint64 total_cands = 0, total_fetched = 0, total_records = 0, total_refined = 0;
+    // Two-stage codes (rabitq2): the round's kRefineRows smallest refined
+    // upper bounds (a max-heap, in the distance's order); a record whose
+    // 1-bit lower bound is below the largest of them is refined.
+    std::vector<float> refine_bar;
     // Heap prefetching (PrefetchBuffer) of the next candidates' pages, and
     // how many of the prefetched pages were in shared buffers already.
     bool prefetch = true;
@@ -300,6 +317,23 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
         s.keys.clear();
         s.cand_next = 0;
         s.fetched_round = 0;
+        s.refine_bar.clear();
+        const bool two_stage = s.layout.bits == 2;
+        // Whether a record with this 1-bit lower bound is to be refined; a
+        // refined upper bound joins the kRefineRows smallest.
+        auto below_bar = [&](float lower) {
+            return s.refine_bar.size() < kRefineRows || lower < s.refine_bar.front();
+        };
+        auto add_to_bar = [&](float upper) {
+            if (s.refine_bar.size() < kRefineRows) {
+                s.refine_bar.push_back(upper);
+                std::push_heap(s.refine_bar.begin(), s.refine_bar.end());
+            } else if (upper < s.refine_bar.front()) {
+                std::pop_heap(s.refine_bar.begin(), s.refine_bar.end());
+                s.refine_bar.back() = upper;
+                std::push_heap(s.refine_bar.begin(), s.refine_bar.end());
+            }
+        };
         s.centroid.resize(s.layout.dims);
         for (; more(); ++s.next_list) {
             const uint32 list = key_index(s.order[s.next_list]);
@@ -365,7 +399,12 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
                     Cand* cands = s.cands.data();
                     uint64* keys = s.keys.data();
                     for (const uint32 i : s.sel) {
-                        const nmvec::RabitqEstimate& est = s.est[i];
+                        nmvec::RabitqEstimate est = s.est[i];
+                        if (two_stage && below_bar(l2 ? est.lower : base - est.upper)) {
+                            est = codec.refine(s.rq, codes + static_cast<size_t>(i) * rb, m);
+                            add_to_bar(l2 ? est.upper : base - est.lower);
+                            ++s.total_refined;
+                        }
                         const float value = l2 ? est.value : base - est.value;
                         const float lower = l2 ? est.lower : base - est.upper;
                         cands[at] = {value, reinterpret_cast<const RecordHeader*>(recs + i * rb)->heap_tid};
@@ -653,10 +692,13 @@ extern "C" bool nmvec_ivf_gettuple(IndexScanDesc scan, ScanDirection dir) {
 
 extern "C" void nmvec_ivf_endscan(IndexScanDesc scan) {
     if (scan->opaque && state_of(scan)->total_cands > 0)
-        elog(DEBUG1, "ivf scan: %llu candidates estimated, %llu read from the table, %u lists, %llu records",
+        elog(DEBUG1,
+             "ivf scan: %llu candidates estimated, %llu read from the table, %u lists, %llu records, %llu "
+             "refined",
              static_cast<unsigned long long>(state_of(scan)->total_cands),
              static_cast<unsigned long long>(state_of(scan)->total_fetched), state_of(scan)->next_list,
-             static_cast<unsigned long long>(state_of(scan)->total_records));
+             static_cast<unsigned long long>(state_of(scan)->total_records),
+             static_cast<unsigned long long>(state_of(scan)->total_refined));
     if (scan->opaque) state_of(scan)->release();
     if (scan->opaque) MemoryContextDelete(GetMemoryChunkContext(scan->opaque));
     scan->opaque = nullptr;

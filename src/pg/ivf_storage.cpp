@@ -101,7 +101,7 @@ void read_layout(Relation index, Layout* l) {
     if ((metric != Metric::L2 && metric != Metric::InnerProduct && metric != Metric::Cosine) ||
         (meta.elem_kind != kFloat32 && meta.elem_kind != kFloat16) ||
         (quantizer != kFlat && quantizer != kRabitq) ||
-        (quantizer == kRabitq && meta.bits != 1 && meta.bits != 4 && meta.bits != 8) ||
+        (quantizer == kRabitq && meta.bits != 1 && meta.bits != 2 && meta.bits != 4 && meta.bits != 8) ||
         meta.dims > static_cast<uint32>(nmvec::kMaxDims) || meta.trained > 1)
         report_corrupt(index,
                        "The meta page's metric, element kind, quantizer or dimensions are out of range.");
