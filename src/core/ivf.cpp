@@ -404,4 +404,58 @@ uint32_t CentroidSearch::nearest(const float* q, size_t* scanned, size_t* exact)
     return id;
 }
 
+size_t CentroidSearch::distances_ranked(const float* q, size_t nearest, std::vector<float>& out) const {
+    if (group_begin_.empty() || nearest >= k_) {
+        distances(q, out);
+        return k_;
+    }
+    out.resize(k_);
+    struct Scratch {
+        CodedQuery cq;
+        std::vector<int32_t> dots;
+        std::vector<double> lo_b, hi_b, top;
+    };
+    thread_local Scratch scratch;
+    CodedQuery& cq = scratch.cq;
+    prepare(cq, q, dim_, member_codes_.stride);
+    if (!std::isfinite(cq.norm2) || !std::isfinite(cq.rq)) {
+        distances(q, out);
+        return k_;
+    }
+    scratch.dots.resize(k_);
+    scratch.lo_b.resize(k_);
+    scratch.hi_b.resize(k_);
+    const hnsw::Metric metric = dist_.metric();
+    const bool l2 = metric == hnsw::Metric::L2;
+    const double a0 = l2 ? cq.norm2 : metric == hnsw::Metric::Cosine ? 1.0 : 0.0, m = l2 ? 2.0 : 1.0;
+    sq8::active_kernels().dot_u8_i8_rows(member_codes_.codes.data(), k_, cq.w.data(), member_codes_.stride,
+                                         scratch.dots.data());
+    const double* lo = scratch.lo_b.data();
+    const double* hi = scratch.hi_b.data();
+    row_bounds(arrays(member_codes_, 0), k_, cq, scratch.dots.data(), l2, a0, m, scratch.lo_b.data(),
+               scratch.hi_b.data());
+    // bar: the nearest-th smallest upper bound. A row whose lower bound is
+    // below it may be among the nearest: its float32 distance; the others
+    // are farther than all of those, and their estimate is at least bar.
+    scratch.top.assign(hi, hi + k_);
+    std::nth_element(scratch.top.begin(), scratch.top.begin() + static_cast<std::ptrdiff_t>(nearest - 1),
+                     scratch.top.end());
+    const double bar = scratch.top[nearest - 1];
+    if (!std::isfinite(bar)) {
+        distances(q, out);
+        return k_;
+    }
+    size_t exact = 0;
+    for (size_t r = 0; r < k_; ++r) {
+        const uint32_t id = member_ids_[r];
+        if (lo[r] < bar) {
+            out[id] = dist_(members_.data() + r * dim_, q);
+            ++exact;
+        } else {
+            out[id] = static_cast<float>(std::max(bar, 0.5 * (lo[r] + hi[r])));
+        }
+    }
+    return exact;
+}
+
 }  // namespace nmvec

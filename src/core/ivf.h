@@ -56,6 +56,14 @@ class CentroidSearch {
     /// Every centroid's distance to q (the index's distance: L2 squared,
     /// -dot, 1 - dot), into out.
     void distances(const float* q, std::vector<float>& out) const;
+    /// The same for list ordering, reading a quarter of the memory: the
+    /// `nearest` (>= 1) nearest centroids, and any that may tie with them,
+    /// get their exact distance; every other one an estimate from its 8-bit
+    /// code, no smaller than any of those nearest distances, so the first
+    /// `nearest` of the order by out are exactly the true first ones. Exact
+    /// everywhere when not coded (or nearest >= size()). Returns how many
+    /// distances are exact.
+    size_t distances_ranked(const float* q, size_t nearest, std::vector<float>& out) const;
 
     size_t size() const { return k_; }
     size_t dim() const { return dim_; }

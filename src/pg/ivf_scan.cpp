@@ -130,6 +130,11 @@ inline float key_value(uint64 key) {
 /// read saved is a heap page's visit.
 constexpr size_t kRefineRows = 40;
 
+/// Lists whose centroid distance a scan computes exactly at least (the
+/// nearest; CentroidSearch::distances_ranked), besides four times its first
+/// round's.
+constexpr size_t kExactLists = 64;
+
 /// A filtered round's totals after one of its lists: records read (pages
 /// a zone ruled out included) and rows that passed.
 struct WidenMark {
@@ -600,8 +605,12 @@ void start(IndexScanDesc scan, IvfScanState& s) {
     }
     s.unordered = false;
     s.centroids = s.layout.trained ? cached_centroids(index, s.layout, s.centroid) : nullptr;
+    // The lists the first rounds read in exact order; the farther ones by
+    // their centroids' 8-bit codes, which read a quarter of the memory (at
+    // 10M rows, 4.9 MB of float32 centroids a query, a twelfth of its time).
     if (s.centroids)
-        s.centroids->distances(s.query32.data(), s.cdist);
+        s.centroids->distances_ranked(s.query32.data(), std::max<size_t>(kExactLists, 4 * size_t{s.round}),
+                                      s.cdist);
     else
         centroid_distances(index, s.layout, s.query32.data(), s.cdist);
     for (uint32 i = 0; i < s.layout.n_lists; ++i) s.order[i] = cand_key(s.cdist[i], i);

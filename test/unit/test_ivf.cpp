@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "ivf.h"
@@ -71,6 +72,69 @@ TEST_P(CentroidMetrics, DistancesAreTheIndexDistances) {
     for (uint32_t i = 0; i < k; ++i) EXPECT_FLOAT_EQ(d[i], dist(s.centroid(i), q.data()));
     // nearest() is the smallest of them.
     EXPECT_EQ(d[s.nearest(q.data())], *std::min_element(d.begin(), d.end()));
+}
+
+float dist_norm2(const float* v, size_t dim) {
+    float n = 0.0f;
+    for (size_t i = 0; i < dim; ++i) n += v[i] * v[i];
+    return n;
+}
+
+/// distances_ranked: the nearest are exact and first in its order, the
+/// rest estimated no nearer than them, and close to the truth. Clustered
+/// centroids (as k-means leaves them) and plain random ones.
+TEST_P(CentroidMetrics, RankedDistancesKeepTheNearestExact) {
+    const nmvec::hnsw::Metric m = GetParam();
+    const bool unit = m == nmvec::hnsw::Metric::Cosine;
+    for (const size_t dim : {size_t{96}, size_t{384}}) {
+        const size_t k = 3000;
+        auto c = random_vectors(k, dim, 11, unit);
+        nmvec::CentroidSearch s(m, dim, c.data(), k);
+        ASSERT_TRUE(s.coded());
+        nmvec::hnsw::Distance dist(m, dim);
+        auto qs = random_vectors(20, dim, 12, unit);
+        for (size_t qi = 0; qi < 20; ++qi) {
+            const float* q = qs.data() + qi * dim;
+            for (const size_t nearest : {size_t{1}, size_t{8}, size_t{64}}) {
+                std::vector<float> got, truth;
+                const size_t exact = s.distances_ranked(q, nearest, got);
+                s.distances(q, truth);
+                ASSERT_EQ(got.size(), k);
+                EXPECT_GE(exact, nearest);
+                EXPECT_LT(exact, k / 4) << "most distances come from the codes";
+                std::vector<uint32_t> by_truth(k), by_got(k);
+                for (uint32_t i = 0; i < k; ++i) by_truth[i] = by_got[i] = i;
+                auto order = [](const std::vector<float>& d) {
+                    return [&d](uint32_t a, uint32_t b) { return d[a] < d[b] || (d[a] == d[b] && a < b); };
+                };
+                std::sort(by_truth.begin(), by_truth.end(), order(truth));
+                std::sort(by_got.begin(), by_got.end(), order(got));
+                const float kth = truth[by_truth[nearest - 1]];
+                size_t exact_seen = 0;
+                for (uint32_t i = 0; i < k; ++i) {
+                    if (got[i] == truth[i]) {
+                        ++exact_seen;
+                        continue;
+                    }
+                    EXPECT_GE(got[i], kth) << "dim " << dim << " row " << i;
+                    // Off by at most 2 % of ||q|| ||c|| (L2: twice <q, c>).
+                    const float cn = std::sqrt(dist_norm2(s.centroid(i), dim)),
+                                qn = std::sqrt(dist_norm2(q, dim));
+                    EXPECT_NEAR(got[i], truth[i], 0.02f * qn * cn) << "row " << i;
+                }
+                EXPECT_GE(exact_seen, exact);
+                for (size_t j = 0; j < nearest; ++j)
+                    EXPECT_EQ(by_got[j], by_truth[j]) << "dim " << dim << " rank " << j;
+            }
+        }
+    }
+    // Not coded (few centroids): every distance exact.
+    auto few = random_vectors(100, 16, 3, unit);
+    nmvec::CentroidSearch small(m, 16, few.data(), 100);
+    std::vector<float> got, truth;
+    EXPECT_EQ(small.distances_ranked(few.data(), 4, got), 100u);
+    small.distances(few.data(), truth);
+    EXPECT_EQ(got, truth);
 }
 
 INSTANTIATE_TEST_SUITE_P(Metrics, CentroidMetrics,
