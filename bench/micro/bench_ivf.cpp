@@ -7,6 +7,10 @@
 //   nearest/<k>      nearest() per query; counters: codes estimated and
 //                    float32 distances computed per query
 //   exhaustive/<k>   distances() to every centroid, then the least
+//   ranked/<k>       distances_ranked(), exact for the 64 nearest (the ivf
+//                    scan's list order); counter: float32 distances a query
+//   */<k>/copies:8   the same over 8 copies of the centroids in turn (39 MB
+//                    at 3,162: more than the cache, as 8 backends' copies)
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -35,9 +39,12 @@ std::vector<float> clustered(size_t n, size_t topics, float spread, uint32_t see
     return v;
 }
 
+constexpr size_t kCopies = 8;
+
 struct Fixture {
     std::vector<float> queries;
     std::unique_ptr<nmvec::CentroidSearch> search;
+    std::vector<std::unique_ptr<nmvec::CentroidSearch>> copies;  // kCopies of the same centroids
 };
 
 const Fixture& fixture(size_t k) {
@@ -47,9 +54,17 @@ const Fixture& fixture(size_t k) {
     Fixture f;
     auto c = clustered(k, 60, 0.5f, 1);
     f.search = std::make_unique<nmvec::CentroidSearch>(nmvec::hnsw::Metric::Cosine, kDim, c.data(), k);
+    for (size_t i = 0; i < kCopies; ++i)
+        f.copies.push_back(
+            std::make_unique<nmvec::CentroidSearch>(nmvec::hnsw::Metric::Cosine, kDim, c.data(), k));
     f.queries = clustered(kQueries, 60, 0.7f, 1);
     cache.emplace_back(k, std::move(f));
     return cache.back().second;
+}
+
+/// The search a pass uses: the one copy, or with range(1) the copies in turn.
+const nmvec::CentroidSearch& pick(const Fixture& f, const benchmark::State& state, size_t i) {
+    return state.range(1) > 1 ? *f.copies[i % kCopies] : *f.search;
 }
 
 void nearest(benchmark::State& state) {
@@ -71,13 +86,27 @@ void exhaustive(benchmark::State& state) {
     std::vector<float> d;
     size_t i = 0;
     for (auto _ : state) {
-        f.search->distances(f.queries.data() + (i++ % kQueries) * kDim, d);
+        pick(f, state, i).distances(f.queries.data() + (i % kQueries) * kDim, d);
+        ++i;
         benchmark::DoNotOptimize(std::min_element(d.begin(), d.end()));
     }
 }
 
-BENCHMARK(nearest)->Arg(1000)->Arg(3162);
-BENCHMARK(exhaustive)->Arg(1000)->Arg(3162);
+void ranked(benchmark::State& state) {
+    const Fixture& f = fixture(static_cast<size_t>(state.range(0)));
+    std::vector<float> d;
+    size_t i = 0, exact = 0;
+    for (auto _ : state) {
+        exact += pick(f, state, i).distances_ranked(f.queries.data() + (i % kQueries) * kDim, 64, d);
+        ++i;
+        benchmark::DoNotOptimize(std::min_element(d.begin(), d.end()));
+    }
+    state.counters["float32"] = static_cast<double>(exact) / static_cast<double>(std::max<size_t>(i, 1));
+}
+
+BENCHMARK(nearest)->Args({1000, 1})->Args({3162, 1});
+BENCHMARK(exhaustive)->ArgNames({"", "copies"})->Args({1000, 1})->Args({3162, 1})->Args({3162, 8});
+BENCHMARK(ranked)->ArgNames({"", "copies"})->Args({1000, 1})->Args({3162, 1})->Args({3162, 8});
 
 }  // namespace
 

@@ -132,7 +132,8 @@ constexpr size_t kRefineRows = 40;
 
 /// Lists whose centroid distance a scan computes exactly at least (the
 /// nearest; CentroidSearch::distances_ranked), besides four times its first
-/// round's.
+/// round's; with a filter, as many as its first round may widen to
+/// (kMaxWiden times its first lists).
 constexpr size_t kExactLists = 64;
 
 /// A filtered round's totals after one of its lists: records read (pages
@@ -609,8 +610,9 @@ void start(IndexScanDesc scan, IvfScanState& s) {
     // their centroids' 8-bit codes, which read a quarter of the memory (at
     // 10M rows, 4.9 MB of float32 centroids a query, a twelfth of its time).
     if (s.centroids)
-        s.centroids->distances_ranked(s.query32.data(), std::max<size_t>(kExactLists, 4 * size_t{s.round}),
-                                      s.cdist);
+        s.centroids->distances_ranked(
+            s.query32.data(), std::max<size_t>(kExactLists, size_t{s.round} * (s.filtered ? kMaxWiden : 4)),
+            s.cdist);
     else
         centroid_distances(index, s.layout, s.query32.data(), s.cdist);
     for (uint32 i = 0; i < s.layout.n_lists; ++i) s.order[i] = cand_key(s.cdist[i], i);
