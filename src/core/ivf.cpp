@@ -283,6 +283,25 @@ RowArrays arrays(const Rows& r, size_t begin) {
             r.dev.data() + begin, r.norm2.data() + begin, r.norm.data() + begin};
 }
 
+/// The index's distance as a - m <q, c> (row_bounds): L2 a = ||q||^2 +
+/// ||c||^2, m = 2; cosine a = 1, m = 1 (unit vectors); inner product a = 0,
+/// m = 1. Sets a0 (a without ||c||^2) and m; returns whether it is L2.
+bool distance_form(hnsw::Metric metric, const CodedQuery& cq, double* a0, double* m) {
+    const bool l2 = metric == hnsw::Metric::L2;
+    *a0 = l2 ? cq.norm2 : metric == hnsw::Metric::Cosine ? 1.0 : 0.0;
+    *m = l2 ? 2.0 : 1.0;
+    return l2;
+}
+
+/// Bounds of rows [b, b + n) of a CodedRows (their integer dots into dots).
+template <class Rows>
+void bound_rows(const Rows& rows, size_t b, size_t n, const CodedQuery& cq, bool l2, double a0, double m,
+                int32_t* dots, double* lo, double* hi) {
+    sq8::active_kernels().dot_u8_i8_rows(rows.codes.data() + b * rows.stride, n, cq.w.data(), rows.stride,
+                                         dots);
+    row_bounds(arrays(rows, b), n, cq, dots, l2, a0, m, lo, hi);
+}
+
 }  // namespace
 
 uint32_t CentroidSearch::nearest(const float* q, size_t* scanned, size_t* exact) const {
@@ -307,12 +326,9 @@ uint32_t CentroidSearch::nearest(const float* q, size_t* scanned, size_t* exact)
     std::vector<Cand>& cand = scratch.cand;
     prepare(cq, q, dim_, member_codes_.stride);
     if (!std::isfinite(cq.norm2) || !std::isfinite(cq.rq)) return nearest_exhaustive(q, scanned, exact);
-    const hnsw::Metric metric = dist_.metric();
-    const bool cosine = metric == hnsw::Metric::Cosine, l2 = metric == hnsw::Metric::L2;
-    // distance = a - m <q, c>: L2 a = ||q||^2 + ||c||^2, m = 2; cosine a = 1,
-    // m = 1 (unit vectors); inner product a = 0, m = 1.
-    const double a0 = l2 ? cq.norm2 : cosine ? 1.0 : 0.0, m = l2 ? 2.0 : 1.0;
-    const sq8::Kernels& sk = sq8::active_kernels();
+    const bool cosine = dist_.metric() == hnsw::Metric::Cosine;
+    double a0, m;
+    const bool l2 = distance_form(dist_.metric(), cq, &a0, &m);
     const DistanceKernels& kern = active_kernels();
     const size_t g_count = group_begin_.size() - 1;
     if (dots.size() < scratch_rows_) {
@@ -325,10 +341,7 @@ uint32_t CentroidSearch::nearest(const float* q, size_t* scanned, size_t* exact)
     if (prune_) {
         // Groups nearest-centre first, by the centres' estimated Euclidean
         // distances; a lower bound of each for the skipping.
-        sk.dot_u8_i8_rows(centre_codes_.codes.data(), g_count, cq.w.data(), centre_codes_.stride,
-                          dots.data());
-        row_bounds(arrays(centre_codes_, 0), g_count, cq, dots.data(), true, cq.norm2, 2.0, lo_b.data(),
-                   hi_b.data());
+        bound_rows(centre_codes_, 0, g_count, cq, true, cq.norm2, 2.0, dots.data(), lo_b.data(), hi_b.data());
         float mid[kMaxGroups];
         for (size_t g = 0; g < g_count; ++g) {
             e_lo[g] = static_cast<float>(std::sqrt(std::max(0.0, lo_b[g])));
@@ -359,9 +372,7 @@ uint32_t CentroidSearch::nearest(const float* q, size_t* scanned, size_t* exact)
             if (std::sqrt(kern.f32_l2sq(q, centres_.data() + g * dim_, dim_)) - radius_[g] > limit) continue;
         }
         const size_t b = group_begin_[g], e = group_begin_[g + 1];
-        sk.dot_u8_i8_rows(member_codes_.codes.data() + b * member_codes_.stride, e - b, cq.w.data(),
-                          member_codes_.stride, dots.data());
-        row_bounds(arrays(member_codes_, b), e - b, cq, dots.data(), l2, a0, m, lo_b.data(), hi_b.data());
+        bound_rows(member_codes_, b, e - b, cq, l2, a0, m, dots.data(), lo_b.data(), hi_b.data());
         size_t gi = 0;
         for (size_t i = 1; i < e - b; ++i)
             if (hi_b[i] < hi_b[gi]) gi = i;
@@ -425,15 +436,12 @@ size_t CentroidSearch::distances_ranked(const float* q, size_t nearest, std::vec
     scratch.dots.resize(k_);
     scratch.lo_b.resize(k_);
     scratch.hi_b.resize(k_);
-    const hnsw::Metric metric = dist_.metric();
-    const bool l2 = metric == hnsw::Metric::L2;
-    const double a0 = l2 ? cq.norm2 : metric == hnsw::Metric::Cosine ? 1.0 : 0.0, m = l2 ? 2.0 : 1.0;
-    sq8::active_kernels().dot_u8_i8_rows(member_codes_.codes.data(), k_, cq.w.data(), member_codes_.stride,
-                                         scratch.dots.data());
+    double a0, m;
+    const bool l2 = distance_form(dist_.metric(), cq, &a0, &m);
+    bound_rows(member_codes_, 0, k_, cq, l2, a0, m, scratch.dots.data(), scratch.lo_b.data(),
+               scratch.hi_b.data());
     const double* lo = scratch.lo_b.data();
     const double* hi = scratch.hi_b.data();
-    row_bounds(arrays(member_codes_, 0), k_, cq, scratch.dots.data(), l2, a0, m, scratch.lo_b.data(),
-               scratch.hi_b.data());
     // bar: the nearest-th smallest upper bound. A row whose lower bound is
     // below it may be among the nearest: its float32 distance; the others
     // are farther than all of those, and their estimate is at least bar.

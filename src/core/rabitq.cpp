@@ -287,6 +287,26 @@ inline float saturate(double v) noexcept {
     return static_cast<float>(std::min(std::max(v, -FLT_MAX_D), FLT_MAX_D));
 }
 
+/// The estimate of a code whose factors start at f (||r||, <c, r>, ...)
+/// from <q_r, r>~ = ip and the half-width err of its bound; qn2 = ||q_r||^2,
+/// qc = <q, c>.
+template <RabitqMetric kMetric>
+inline void set_estimate(double qn2, double qc, const uint8_t* f, double ip, double err,
+                         RabitqEstimate& e) noexcept {
+    if (kMetric == RabitqMetric::L2Squared) {
+        const double f0 = load_float(f);
+        const double val = qn2 + f0 * f0 - 2.0 * ip;
+        e.value = saturate(val);
+        e.lower = saturate(std::max(val - 2.0 * err, 0.0));
+        e.upper = saturate(val + 2.0 * err);
+    } else {
+        const double val = qc + load_float(f + 4) + ip;
+        e.value = saturate(val);
+        e.lower = saturate(val - err);
+        e.upper = saturate(val + err);
+    }
+}
+
 /// Turns the kernels' integers <u, w> of m codes into estimates (rabitq.h):
 /// per code a few double operations on the stored factors.
 template <RabitqMetric kMetric>
@@ -304,19 +324,7 @@ void finish(const RabitqQuery& st, const uint8_t* codes, size_t m, size_t stride
         // <q_r, r>~ = ||q_r|| * f2 * delta * <y, w>
         const double ip = scale * load_float(f + 8) * (static_cast<double>(dots[j]) - w_offset);
         const double err = err_scale * (load_float(f + 12) + load_float(f + 16) * err_query);
-        RabitqEstimate& e = out[j];
-        if (kMetric == RabitqMetric::L2Squared) {
-            const double f0 = load_float(f);
-            const double val = qn2 + f0 * f0 - 2.0 * ip;
-            e.value = saturate(val);
-            e.lower = saturate(std::max(val - 2.0 * err, 0.0));
-            e.upper = saturate(val + 2.0 * err);
-        } else {
-            const double val = ip_base + load_float(f + 4) + ip;
-            e.value = saturate(val);
-            e.lower = saturate(val - err);
-            e.upper = saturate(val + err);
-        }
+        set_estimate<kMetric>(qn2, ip_base, f, ip, err, out[j]);
     }
 }
 
@@ -556,6 +564,15 @@ void RabitqCodec::encode(const float* x, const float* centroid, uint8_t* out, Ra
     for (size_t i = dim_; i < d; ++i) on2 += static_cast<double>(v[i]) * v[i];
     const double inv = 1.0 / std::sqrt(on2);
 
+    // |o| into a, for the multi-bit scale search; returns its largest.
+    auto magnitudes = [&]() {
+        double amax = 0.0;
+        for (size_t i = 0; i < d; ++i) {
+            a[i] = std::fabs(static_cast<double>(v[i]) * inv);
+            amax = std::max(amax, a[i]);
+        }
+        return amax;
+    };
     // o = v * inv; u_i's sign side is o_i >= 0, i.e. v_i >= 0 (inv > 0, and
     // -0 >= 0 either way).
     double yo = 0.0, yy = 0.0;
@@ -569,12 +586,7 @@ void RabitqCodec::encode(const float* x, const float* centroid, uint8_t* out, Ra
             out[i / 8] = static_cast<uint8_t>(lo | hi << 4);
         }
     } else {
-        double amax = 0.0;
-        for (size_t i = 0; i < d; ++i) {
-            a[i] = std::fabs(static_cast<double>(v[i]) * inv);
-            amax = std::max(amax, a[i]);
-        }
-        const double best_t = search_scale(a, d, bits_, amax, &yo, &yy, kernels);
+        const double best_t = search_scale(a, d, bits_, magnitudes(), &yo, &yy, kernels);
         const double top = levels - 1;
         for (size_t i = 0; i < d; i += 2) {
             unsigned u[2];
@@ -620,13 +632,8 @@ void RabitqCodec::encode(const float* x, const float* centroid, uint8_t* out, Ra
         // first plane holds (u = 2 + m for o_i >= 0, 1 - m below, m in
         // {0, 1} from the scale search), so <u, w> = 2 <plane 1, w> +
         // <plane 2, w>; plane 2 holds the low bits.
-        double amax = 0.0;
-        for (size_t i = 0; i < d; ++i) {
-            a[i] = std::fabs(static_cast<double>(v[i]) * inv);
-            amax = std::max(amax, a[i]);
-        }
         double yo2 = 0.0, yy2 = 0.0;
-        const double best_t = search_scale(a, d, 2, amax, &yo2, &yy2, kernels);
+        const double best_t = search_scale(a, d, 2, magnitudes(), &yo2, &yy2, kernels);
         uint8_t* low = out + nb + kFactorBytes;
         std::memset(low, 0, nb);
         for (size_t i = 0; i < d; ++i) {
@@ -838,18 +845,10 @@ RabitqEstimate RabitqCodec::refine(const RabitqQuery& st, const uint8_t* code, R
     const double ip = qn * st.delta * load_float(g) * yw;
     const double err = st.epsilon * qn * (load_float(g + 4) + load_float(g + 8) * st.err_query);
     RabitqEstimate e;
-    if (metric == RabitqMetric::L2Squared) {
-        const double f0 = load_float(f);
-        const double val = qn * qn + f0 * f0 - 2.0 * ip;
-        e.value = saturate(val);
-        e.lower = saturate(std::max(val - 2.0 * err, 0.0));
-        e.upper = saturate(val + 2.0 * err);
-    } else {
-        const double val = st.qc + load_float(f + 4) + ip;
-        e.value = saturate(val);
-        e.lower = saturate(val - err);
-        e.upper = saturate(val + err);
-    }
+    if (metric == RabitqMetric::L2Squared)
+        set_estimate<RabitqMetric::L2Squared>(qn * qn, st.qc, f, ip, err, e);
+    else
+        set_estimate<RabitqMetric::InnerProduct>(qn * qn, st.qc, f, ip, err, e);
     return e;
 }
 
