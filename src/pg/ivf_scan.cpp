@@ -20,7 +20,8 @@
 // hold (with the probability of the codec's confidence parameter). Rows
 // the snapshot cannot see are skipped (the executor would drop them).
 // Heap pages of the next candidates are prefetched (until 64 prefetches in
-// a row found their pages in shared buffers already). With two-stage codes
+// a row found their pages in shared buffers already); without a filter, so
+// are the next list page's records while one page's codes are estimated. With two-stage codes
 // (quantizer rabitq2) the records that may rank first are refined from
 // their second bit plane as they are read (kRefineRows): bounds about half
 // as wide, so fewer rows are read from the table.
@@ -591,6 +592,7 @@ void start(IndexScanDesc scan, IvfScanState& s) {
         s.filter.compile(s.layout.attrs);
         s.filtered = !s.filter.empty();
     }
+    s.reader->set_prefetch_records(!s.filtered);
     if (s.layout.dims == 0 || (s.filtered && s.filter.impossible())) {  // nothing indexed, or nothing passes
         s.unordered = false;
         s.max_lists = 0;

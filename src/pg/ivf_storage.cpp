@@ -369,6 +369,15 @@ Buffer read_list_page(Relation index, const Layout& layout, BlockNumber blk, int
     return buf;
 }
 
+void prefetch_list_records(Relation index, BlockNumber blk, uint32 zone_bytes) {
+    const Buffer buf = hnsw::block_hint(index, blk);
+    if (buf == InvalidBuffer) return;
+    const char* page = static_cast<const char*>(BufferGetPage(buf));
+    // prefetch_list_page has the first two lines; the rest of the records.
+    const uint32 end = BLCKSZ - list_special_bytes(zone_bytes);
+    for (uint32 at = 128; at < end; at += 64) __builtin_prefetch(page + at);
+}
+
 void prefetch_list_page(Relation index, BlockNumber blk, uint32 zone_bytes) {
     const Buffer buf = hnsw::block_hint(index, blk);
     if (buf == InvalidBuffer) return;
