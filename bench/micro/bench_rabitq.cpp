@@ -11,6 +11,8 @@
 //                                   index calls)
 //   dots/<level>/<bits>/<dim>       the integer kernel alone over the same
 //                                   codes (estimate minus the float finish)
+//   finish/<level>/<dim>            the float finish alone (1-bit codes'
+//                                   factors 80 bytes apart, as in a list)
 //   rotate/<dim>                    the rotation alone (active level)
 //   fwht/<level>/<n>                one Walsh-Hadamard transform of n floats
 //   exact_l2/<dim>                  active_kernels().f32_l2sq over kCodes
@@ -131,6 +133,37 @@ void bench_dots(benchmark::State& state, uint32_t bits, size_t dim, const nmvec:
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kCodes));
 }
 
+/// The float finish alone (a level's RabitqKernels::finish) over the 1-bit
+/// codes' factors, stored 80 bytes apart as in an ivf list page, from
+/// precomputed integers: estimate minus dots, measured directly.
+void bench_finish(benchmark::State& state, size_t dim, const nmvec::RabitqKernels* kernels) {
+    const Data& d = data_for(dim);
+    const nmvec::RabitqCodec codec(static_cast<uint32_t>(dim), 1, 42);
+    const size_t cb = codec.code_bytes(), stride = cb + 12, pd = codec.padded_dim();
+    std::vector<uint8_t> codes(kCodes * stride);
+    for (size_t i = 0; i < kCodes; ++i)
+        codec.encode(&d.vectors[i * dim], d.centroid.data(), &codes[i * stride]);
+    nmvec::RabitqQuery st;
+    codec.prepare(d.query.data(), d.centroid.data(), st);
+    std::vector<int64_t> dots(kCodes);
+    kernels->dot_b1(st.planes.data(), pd / 64, codes.data(), kCodes, stride, dots.data());
+    const nmvec::RabitqFinish p{st.q_norm * st.q_norm,
+                                st.qc,
+                                st.q_norm * st.delta,
+                                st.epsilon * st.q_norm,
+                                st.err_query,
+                                st.w_offset,
+                                pd / 8,
+                                true};
+    std::vector<nmvec::RabitqEstimate> out(kCodes);
+    for (auto _ : state) {
+        kernels->finish(p, codes.data(), kCodes, stride, dots.data(), out.data());
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kCodes));
+}
+
 /// The rotation alone (codec.rotate: the active level's transform).
 void bench_rotate(benchmark::State& state, size_t dim) {
     const Data& d = data_for(dim);
@@ -192,6 +225,15 @@ int main(int argc, char** argv) {
                     ("dots/" + std::string(nmvec::simd_level_name(level)) + "/" + bs + "/" + ds).c_str(),
                     bench_dots, bits, dim, &nmvec::rabitq_kernels(level))
                     ->Unit(benchmark::kMicrosecond);
+            }
+            if (bits == 1) {
+                for (SimdLevel level : {SimdLevel::Scalar, SimdLevel::AVX2, SimdLevel::AVX512}) {
+                    if (!nmvec::cpu_supports(level)) continue;
+                    benchmark::RegisterBenchmark(
+                        ("finish/" + std::string(nmvec::simd_level_name(level)) + "/" + ds).c_str(),
+                        bench_finish, dim, &nmvec::rabitq_kernels(level))
+                        ->Unit(benchmark::kMicrosecond);
+                }
             }
             if (bits == 1 && nmvec::cpu_has_vpopcntdq()) {
                 benchmark::RegisterBenchmark(("estimate/avx512_vpopcntdq/" + bs + "/" + ds).c_str(),

@@ -310,21 +310,14 @@ inline void set_estimate(double qn2, double qc, const uint8_t* f, double ip, dou
 /// Turns the kernels' integers <u, w> of m codes into estimates (rabitq.h):
 /// per code a few double operations on the stored factors.
 template <RabitqMetric kMetric>
-void finish(const RabitqQuery& st, const uint8_t* codes, size_t m, size_t stride, size_t nb,
-            const int64_t* dots, RabitqEstimate* out) noexcept {
-    const double qn = st.q_norm;
-    const double qn2 = qn * qn;
-    const double scale = qn * st.delta;
-    const double err_scale = st.epsilon * qn;
-    const double err_query = st.err_query;
-    const double w_offset = st.w_offset;
-    const double ip_base = st.qc;
+void finish(const RabitqFinish& p, const uint8_t* codes, size_t m, size_t stride, const int64_t* dots,
+            RabitqEstimate* out) noexcept {
     for (size_t j = 0; j < m; ++j) {
-        const uint8_t* f = codes + j * stride + nb;
+        const uint8_t* f = codes + j * stride + p.nb;
         // <q_r, r>~ = ||q_r|| * f2 * delta * <y, w>
-        const double ip = scale * load_float(f + 8) * (static_cast<double>(dots[j]) - w_offset);
-        const double err = err_scale * (load_float(f + 12) + load_float(f + 16) * err_query);
-        set_estimate<kMetric>(qn2, ip_base, f, ip, err, out[j]);
+        const double ip = p.scale * load_float(f + 8) * (static_cast<double>(dots[j]) - p.w_offset);
+        const double err = p.err_scale * (load_float(f + 12) + load_float(f + 16) * p.err_query);
+        set_estimate<kMetric>(p.qn2, p.qc, f, ip, err, out[j]);
     }
 }
 
@@ -374,6 +367,18 @@ void dot_b8_scalar(const int16_t* w16, size_t padded_dim, const uint8_t* codes, 
     }
 }
 
+}  // namespace
+
+void rabitq_finish_scalar(const RabitqFinish& p, const uint8_t* codes, size_t m, size_t stride,
+                          const int64_t* dots, RabitqEstimate* out) {
+    if (p.l2)
+        finish<RabitqMetric::L2Squared>(p, codes, m, stride, dots, out);
+    else
+        finish<RabitqMetric::InnerProduct>(p, codes, m, stride, dots, out);
+}
+
+namespace {
+
 /// The baseline's transform: SSE2, four floats at a time.
 void fwht_sse2(float* v, size_t n, const uint32_t* flip, float scale) {
     rabitq_fwht::Fwht<4>::run<8>(v, n, flip, scale);
@@ -382,8 +387,8 @@ void fwht_sse2(float* v, size_t n, const uint32_t* flip, float scale) {
 }  // namespace
 
 const RabitqKernels& rabitq_kernels_scalar() {
-    static const RabitqKernels k = {dot_b1_scalar, dot_b4_scalar,       dot_b8_scalar,
-                                    fwht_sse2,     scale_residual_sse2, score_scales_sse2};
+    static const RabitqKernels k = {dot_b1_scalar,       dot_b4_scalar,     dot_b8_scalar,       fwht_sse2,
+                                    scale_residual_sse2, score_scales_sse2, rabitq_finish_scalar};
     return k;
 }
 
@@ -800,7 +805,9 @@ void RabitqCodec::estimate_batch(const RabitqQuery& st, const uint8_t* codes, si
     if (st.padded_dim != padded_ || st.bits != bits_)
         throw Error(ErrorKind::Internal, "rabitq: query state was prepared for another codec");
     if (stride == 0) stride = code_bytes_;
-    const size_t nb = scan_bit_bytes();
+    const double qn = st.q_norm;
+    const RabitqFinish fin{qn * qn,      st.qc,       qn * st.delta,    st.epsilon * qn,
+                           st.err_query, st.w_offset, scan_bit_bytes(), metric == RabitqMetric::L2Squared};
     int64_t dots[kChunk];
     for (size_t start = 0; start < n; start += kChunk) {
         const size_t m = std::min(kChunk, n - start);
@@ -816,10 +823,7 @@ void RabitqCodec::estimate_batch(const RabitqQuery& st, const uint8_t* codes, si
             default:
                 kernels.dot_b8(st.w16.data(), padded_, chunk, m, stride, dots);
         }
-        if (metric == RabitqMetric::L2Squared)
-            finish<RabitqMetric::L2Squared>(st, chunk, m, stride, nb, dots, out + start);
-        else
-            finish<RabitqMetric::InnerProduct>(st, chunk, m, stride, nb, dots, out + start);
+        kernels.finish(fin, chunk, m, stride, dots, out + start);
     }
 }
 

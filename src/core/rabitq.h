@@ -118,7 +118,9 @@
 //
 // estimate_batch = one integer kernel pass per code (1 bit: 4 AND+popcount
 // passes over padded_dim bits; 4/8 bits: padded_dim 16-bit multiply-adds)
-// plus ~15 double operations on the code's factors. prepare = one rotation
+// plus ~15 double operations on the code's factors (8 codes at a time at
+// AVX-512, the factors gathered from the records, the same bits as the
+// scalar loop). prepare = one rotation
 // plus O(D) quantisation. encode = one rotation, plus for 4/8 bits the scale
 // search (96 evaluations of O(D), run as 32 scales per SIMD pass), which
 // makes multi-bit encoding ~6x the cost of 1-bit encoding. Both encode and

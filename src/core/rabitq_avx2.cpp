@@ -10,9 +10,13 @@
 // 4/8 bits: digits widened to 16 bits and multiplied with the int16 query by
 // vpmaddwd; int32 lanes are widened to int64 every kRabitqFlushDims
 // dimensions, before they could overflow (rabitq_impl.h).
+// The float finish: 4 codes at a time in double, the same bits as the
+// reference (see finish below).
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cfloat>
+#include <cstring>
 
 #include "rabitq_fwht.h"
 #include "rabitq_impl.h"
@@ -163,10 +167,74 @@ void score_scales(const double* a, size_t n, double top, const double* ts, size_
     });
 }
 
+/// Keeps the compiler from fusing a product into the addition after it
+/// (this file's flags allow FMA; the reference has one rounding each).
+inline __m256d unfused(__m256d x) {
+    __asm__("" : "+v"(x));
+    return x;
+}
+
+/// finish (rabitq_impl.h) for 4 codes at a time, as the AVX-512 kernel
+/// does 8: each code's first four factors in one 16-byte load, transposed
+/// to a vector per factor, the fifth loaded alone, then the reference's
+/// operations lane by lane in its order (max/min operands as there).
+void finish(const RabitqFinish& p, const uint8_t* codes, size_t m, size_t stride, const int64_t* dots,
+            RabitqEstimate* out) {
+    const __m256d qn2 = _mm256_set1_pd(p.qn2), qc = _mm256_set1_pd(p.qc), scale = _mm256_set1_pd(p.scale);
+    const __m256d err_scale = _mm256_set1_pd(p.err_scale), err_query = _mm256_set1_pd(p.err_query);
+    const __m256d w_offset = _mm256_set1_pd(p.w_offset), two = _mm256_set1_pd(2.0),
+                  zero = _mm256_setzero_pd();
+    const __m256d lo_sat = _mm256_set1_pd(-static_cast<double>(FLT_MAX));
+    const __m256d hi_sat = _mm256_set1_pd(static_cast<double>(FLT_MAX));
+    auto saturate = [&](__m256d v) {
+        return _mm256_cvtpd_ps(_mm256_min_pd(hi_sat, _mm256_max_pd(lo_sat, v)));
+    };
+    size_t j = 0;
+    for (; j + 4 <= m; j += 4) {
+        const uint8_t* f = codes + j * stride + p.nb;
+        __m128 r0 = _mm_loadu_ps(reinterpret_cast<const float*>(f));
+        __m128 r1 = _mm_loadu_ps(reinterpret_cast<const float*>(f + stride));
+        __m128 r2 = _mm_loadu_ps(reinterpret_cast<const float*>(f + 2 * stride));
+        __m128 r3 = _mm_loadu_ps(reinterpret_cast<const float*>(f + 3 * stride));
+        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);  // r0 = factor 0 of the four codes, ...
+        auto f4_of = [&](size_t k) {
+            float v;
+            std::memcpy(&v, f + k * stride + 16, sizeof v);
+            return v;
+        };
+        const __m256d f2 = _mm256_cvtps_pd(r2), f3 = _mm256_cvtps_pd(r3);
+        const __m256d f4 = _mm256_cvtps_pd(_mm_setr_ps(f4_of(0), f4_of(1), f4_of(2), f4_of(3)));
+        const __m256d d = _mm256_setr_pd(static_cast<double>(dots[j]), static_cast<double>(dots[j + 1]),
+                                         static_cast<double>(dots[j + 2]), static_cast<double>(dots[j + 3]));
+        const __m256d ip = _mm256_mul_pd(unfused(_mm256_mul_pd(scale, f2)), _mm256_sub_pd(d, w_offset));
+        const __m256d err =
+            _mm256_mul_pd(err_scale, _mm256_add_pd(f3, unfused(_mm256_mul_pd(f4, err_query))));
+        __m256d val, lower, upper;
+        if (p.l2) {
+            const __m256d f0 = _mm256_cvtps_pd(r0);
+            val = _mm256_sub_pd(_mm256_add_pd(qn2, unfused(_mm256_mul_pd(f0, f0))),
+                                unfused(_mm256_mul_pd(two, ip)));
+            const __m256d err2 = unfused(_mm256_mul_pd(two, err));
+            lower = _mm256_max_pd(zero, _mm256_sub_pd(val, err2));
+            upper = _mm256_add_pd(val, err2);
+        } else {
+            val = _mm256_add_pd(_mm256_add_pd(qc, _mm256_cvtps_pd(r1)), ip);
+            lower = _mm256_sub_pd(val, err);
+            upper = _mm256_add_pd(val, err);
+        }
+        alignas(16) float v[3][4];
+        _mm_store_ps(v[0], saturate(val));
+        _mm_store_ps(v[1], saturate(lower));
+        _mm_store_ps(v[2], saturate(upper));
+        for (int k = 0; k < 4; ++k) out[j + k] = RabitqEstimate{v[0][k], v[1][k], v[2][k]};
+    }
+    rabitq_finish_scalar(p, codes + j * stride, m - j, stride, dots + j, out + j);
+}
+
 }  // namespace
 
 const RabitqKernels& rabitq_kernels_avx2() {
-    static const RabitqKernels k = {dot_b1, dot_b4, dot_b8, fwht, scale_residual, score_scales};
+    static const RabitqKernels k = {dot_b1, dot_b4, dot_b8, fwht, scale_residual, score_scales, finish};
     return k;
 }
 

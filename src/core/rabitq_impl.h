@@ -5,9 +5,9 @@
 // exact integer <u, w> of the code's digits u with the prepared query's
 // integer vector w (see rabitq.h), into out[j]. Results are exact integers,
 // so every variant must agree with the scalar one bit for bit. The float
-// arithmetic that turns them into estimates is shared (rabitq.cpp). The
-// codec's kernels (fwht, scale_residual, score_scales) must also agree bit
-// for bit: they do the scalar operations per element, in the same order.
+// arithmetic that turns them into estimates (finish) and the codec's
+// kernels (fwht, scale_residual, score_scales) must also agree bit for
+// bit: they do the scalar operations per element, in the same order.
 //
 // Each rabitq_<isa>.cpp is compiled with that ISA's flags (file-name suffix)
 // and is the only place where its intrinsics appear. Only rabitq.cpp and the
@@ -21,6 +21,21 @@
 #include "simd.h"
 
 namespace nmvec {
+
+/// What turns a code's integer <u, w> into its estimate (rabitq.h,
+/// "Estimator"), from the prepared query: ||q_r||^2, <q, c>, ||q_r|| delta,
+/// epsilon0 ||q_r||, ||e|| / sqrt(D), the offset of <y, w> from <u, w>;
+/// nb: the bytes before a code's factors; l2: L2 squared, else inner product.
+struct RabitqFinish {
+    double qn2, qc, scale, err_scale, err_query, w_offset;
+    size_t nb;
+    bool l2;
+};
+
+/// The scalar reference of RabitqKernels::finish (rabitq.cpp): the other
+/// levels hand it the codes their vectors do not fill.
+void rabitq_finish_scalar(const RabitqFinish& p, const uint8_t* codes, size_t m, size_t stride,
+                          const int64_t* dots, RabitqEstimate* out);
 
 struct RabitqKernels {
     /// 1-bit codes: w has 4-bit two's complement digits in bit planes
@@ -49,6 +64,13 @@ struct RabitqKernels {
     /// of i. The same bits at every level.
     void (*score_scales)(const double* a, size_t n, double top, const double* ts, size_t nt, double* num,
                          double* den);
+    /// The estimates of m codes (`stride` bytes apart, factors nb bytes into
+    /// each) from their integers dots[j]. Every level does the scalar
+    /// reference's double operations in its order, no product fused into
+    /// an addition, min and max with std::min/std::max's operand order
+    /// (NaN included), so the same bits.
+    void (*finish)(const RabitqFinish& p, const uint8_t* codes, size_t m, size_t stride, const int64_t* dots,
+                   RabitqEstimate* out);
 };
 
 /// The table of one level; throws nmvec::Error(Internal) for a level not

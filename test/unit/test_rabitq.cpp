@@ -1118,6 +1118,44 @@ TEST_P(RabitqKernelTest, MatchesScalar) {
     }
 }
 
+/// The float finish at the edges: factors of 0, denormal, huge, infinite
+/// and NaN (a corrupt page can hold any bytes), integers of either sign
+/// and far from the offset, both metrics: every level's estimates are the
+/// reference's bit for bit, saturation and NaN included.
+TEST_P(RabitqKernelTest, FinishMatchesScalarOnEdgeFactors) {
+    const KernelVariant variant = GetParam();
+    if (!variant_supported(variant)) GTEST_SKIP() << variant_name(variant) << " not supported by this CPU";
+    const RabitqKernels& simd = variant_kernels(variant);
+    const float specials[] = {0.0f,   -0.0f,   1e-45f,   1e-38f,   1.0f,      -1.0f,         3e38f,
+                              -3e38f, FLT_MAX, -FLT_MAX, INFINITY, -INFINITY, std::nanf(""), 0.5f};
+    const size_t nb = 48, stride = nb + 20 + 5, n = 203;  // 25 full groups of 8 and a tail of 3
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<size_t> pick(0, std::size(specials) - 1);
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    std::vector<uint8_t> codes(n * stride + 1);
+    std::vector<int64_t> dots(n);
+    for (size_t i = 0; i < n; ++i) {
+        for (size_t k = 0; k < 5; ++k) {
+            const float v = (i + k) % 3 == 0 ? specials[pick(rng)] : g(rng);
+            std::memcpy(&codes[1 + i * stride + nb + 4 * k], &v, 4);
+        }
+        dots[i] = static_cast<int64_t>(g(rng) * 1000.0f) * ((i % 11 == 0) ? (int64_t{1} << 40) : 1);
+    }
+    for (bool l2 : {true, false}) {
+        for (double scale : {0.013, 1e300}) {
+            const RabitqFinish p{2.5, -0.75, scale, 0.04, 0.003, 12.5, nb, l2};
+            std::vector<RabitqEstimate> a(n), b(n);
+            rabitq_finish_scalar(p, codes.data() + 1, n, stride, dots.data(), a.data());
+            simd.finish(p, codes.data() + 1, n, stride, dots.data(), b.data());
+            for (size_t i = 0; i < n; ++i)
+                ASSERT_EQ(0, std::memcmp(&a[i], &b[i], sizeof(RabitqEstimate)))
+                    << "code " << i << " l2 " << l2 << " scale " << scale << ": " << a[i].value << " "
+                    << a[i].lower << " " << a[i].upper << " vs " << b[i].value << " " << b[i].lower << " "
+                    << b[i].upper;
+        }
+    }
+}
+
 /// Extreme integers: every digit at its maximum against a query of +-32767
 /// at the largest dimension, where an int32 accumulator would overflow.
 TEST_P(RabitqKernelTest, ExtremeDigitsDoNotOverflow) {
