@@ -15,7 +15,6 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cfloat>
 #include <cstring>
 
 #include "rabitq_fwht.h"
@@ -167,27 +166,20 @@ void score_scales(const double* a, size_t n, double top, const double* ts, size_
     });
 }
 
-/// Keeps the compiler from fusing a product into the addition after it
-/// (this file's flags allow FMA; the reference has one rounding each).
-inline __m256d unfused(__m256d x) {
-    __asm__("" : "+v"(x));
-    return x;
-}
-
 /// finish (rabitq_impl.h) for 4 codes at a time, as the AVX-512 kernel
 /// does 8: each code's first four factors in one 16-byte load, transposed
-/// to a vector per factor, the fifth loaded alone, then the reference's
-/// operations lane by lane in its order (max/min operands as there).
+/// to a vector per factor, the fifth loaded alone, then
+/// rabitq_fwht::finish_lanes. The last m % 4 codes: the reference.
 void finish(const RabitqFinish& p, const uint8_t* codes, size_t m, size_t stride, const int64_t* dots,
             RabitqEstimate* out) {
-    const __m256d qn2 = _mm256_set1_pd(p.qn2), qc = _mm256_set1_pd(p.qc), scale = _mm256_set1_pd(p.scale);
-    const __m256d err_scale = _mm256_set1_pd(p.err_scale), err_query = _mm256_set1_pd(p.err_query);
-    const __m256d w_offset = _mm256_set1_pd(p.w_offset), two = _mm256_set1_pd(2.0),
-                  zero = _mm256_setzero_pd();
-    const __m256d lo_sat = _mm256_set1_pd(-static_cast<double>(FLT_MAX));
-    const __m256d hi_sat = _mm256_set1_pd(static_cast<double>(FLT_MAX));
-    auto saturate = [&](__m256d v) {
-        return _mm256_cvtpd_ps(_mm256_min_pd(hi_sat, _mm256_max_pd(lo_sat, v)));
+    using F = rabitq_fwht::DoubleVectors<4>::F;
+    auto wide = [](__m128 x) { return reinterpret_cast<F>(_mm256_cvtps_pd(x)); };
+    // std::max(a, b) = (b > a ? b : a) = vmaxpd(b, a); std::min likewise.
+    auto max = [](F a, F b) {
+        return reinterpret_cast<F>(_mm256_max_pd(reinterpret_cast<__m256d>(b), reinterpret_cast<__m256d>(a)));
+    };
+    auto min = [](F a, F b) {
+        return reinterpret_cast<F>(_mm256_min_pd(reinterpret_cast<__m256d>(b), reinterpret_cast<__m256d>(a)));
     };
     size_t j = 0;
     for (; j + 4 <= m; j += 4) {
@@ -202,31 +194,11 @@ void finish(const RabitqFinish& p, const uint8_t* codes, size_t m, size_t stride
             std::memcpy(&v, f + k * stride + 16, sizeof v);
             return v;
         };
-        const __m256d f2 = _mm256_cvtps_pd(r2), f3 = _mm256_cvtps_pd(r3);
-        const __m256d f4 = _mm256_cvtps_pd(_mm_setr_ps(f4_of(0), f4_of(1), f4_of(2), f4_of(3)));
-        const __m256d d = _mm256_setr_pd(static_cast<double>(dots[j]), static_cast<double>(dots[j + 1]),
-                                         static_cast<double>(dots[j + 2]), static_cast<double>(dots[j + 3]));
-        const __m256d ip = _mm256_mul_pd(unfused(_mm256_mul_pd(scale, f2)), _mm256_sub_pd(d, w_offset));
-        const __m256d err =
-            _mm256_mul_pd(err_scale, _mm256_add_pd(f3, unfused(_mm256_mul_pd(f4, err_query))));
-        __m256d val, lower, upper;
-        if (p.l2) {
-            const __m256d f0 = _mm256_cvtps_pd(r0);
-            val = _mm256_sub_pd(_mm256_add_pd(qn2, unfused(_mm256_mul_pd(f0, f0))),
-                                unfused(_mm256_mul_pd(two, ip)));
-            const __m256d err2 = unfused(_mm256_mul_pd(two, err));
-            lower = _mm256_max_pd(zero, _mm256_sub_pd(val, err2));
-            upper = _mm256_add_pd(val, err2);
-        } else {
-            val = _mm256_add_pd(_mm256_add_pd(qc, _mm256_cvtps_pd(r1)), ip);
-            lower = _mm256_sub_pd(val, err);
-            upper = _mm256_add_pd(val, err);
-        }
-        alignas(16) float v[3][4];
-        _mm_store_ps(v[0], saturate(val));
-        _mm_store_ps(v[1], saturate(lower));
-        _mm_store_ps(v[2], saturate(upper));
-        for (int k = 0; k < 4; ++k) out[j + k] = RabitqEstimate{v[0][k], v[1][k], v[2][k]};
+        const F d = {static_cast<double>(dots[j]), static_cast<double>(dots[j + 1]),
+                     static_cast<double>(dots[j + 2]), static_cast<double>(dots[j + 3])};
+        rabitq_fwht::finish_lanes<4>(p, d, wide(p.l2 ? r0 : r1), wide(r2), wide(r3),
+                                     wide(_mm_setr_ps(f4_of(0), f4_of(1), f4_of(2), f4_of(3))), out + j, max,
+                                     min);
     }
     rabitq_finish_scalar(p, codes + j * stride, m - j, stride, dots + j, out + j);
 }

@@ -19,7 +19,6 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cfloat>
 #include <cstring>
 
 #include "rabitq_fwht.h"
@@ -236,29 +235,20 @@ void score_scales(const double* a, size_t n, double top, const double* ts, size_
     });
 }
 
-/// Keeps the compiler from fusing a product into the addition after it
-/// (these files' flags allow FMA; the reference has one rounding each).
-inline __m512d unfused(__m512d x) {
-    __asm__("" : "+v"(x));
-    return x;
-}
-
 /// finish (rabitq_impl.h) for 8 codes at a time: each code's first four
-/// factors in one 16-byte load, transposed to a vector per factor (gathers
-/// were slower on AMD's Zen 4), the fifth loaded alone; then the
-/// reference's operations lane by lane in its order. std::max(a, b) is
-/// (a < b ? b : a), which _mm512_max_pd(b, a) gives for NaN too;
-/// std::min(a, b) likewise. The last m % 8 codes: the reference.
+/// factors in one 16-byte load, transposed to a vector per factor, the
+/// fifth loaded alone, then rabitq_fwht::finish_lanes. The last m % 8
+/// codes: the reference.
 void finish(const RabitqFinish& p, const uint8_t* codes, size_t m, size_t stride, const int64_t* dots,
             RabitqEstimate* out) {
-    const __m512d qn2 = _mm512_set1_pd(p.qn2), qc = _mm512_set1_pd(p.qc), scale = _mm512_set1_pd(p.scale);
-    const __m512d err_scale = _mm512_set1_pd(p.err_scale), err_query = _mm512_set1_pd(p.err_query);
-    const __m512d w_offset = _mm512_set1_pd(p.w_offset), two = _mm512_set1_pd(2.0),
-                  zero = _mm512_setzero_pd();
-    const __m512d lo_sat = _mm512_set1_pd(-static_cast<double>(FLT_MAX));
-    const __m512d hi_sat = _mm512_set1_pd(static_cast<double>(FLT_MAX));
-    auto saturate = [&](__m512d v) {
-        return _mm512_cvtpd_ps(_mm512_min_pd(hi_sat, _mm512_max_pd(lo_sat, v)));
+    using F = rabitq_fwht::DoubleVectors<8>::F;
+    auto wide = [](__m256 x) { return reinterpret_cast<F>(_mm512_cvtps_pd(x)); };
+    // std::max(a, b) = (b > a ? b : a) = vmaxpd(b, a); std::min likewise.
+    auto max = [](F a, F b) {
+        return reinterpret_cast<F>(_mm512_max_pd(reinterpret_cast<__m512d>(b), reinterpret_cast<__m512d>(a)));
+    };
+    auto min = [](F a, F b) {
+        return reinterpret_cast<F>(_mm512_min_pd(reinterpret_cast<__m512d>(b), reinterpret_cast<__m512d>(a)));
     };
     size_t j = 0;
     for (; j + 8 <= m; j += 8) {
@@ -275,34 +265,13 @@ void finish(const RabitqFinish& p, const uint8_t* codes, size_t m, size_t stride
             std::memcpy(&v, f + k * stride + 16, sizeof v);
             return v;
         };
-        const __m512d f2 = _mm512_cvtps_pd(_mm256_shuffle_ps(t1, t3, 0x44));
-        const __m512d f3 = _mm512_cvtps_pd(_mm256_shuffle_ps(t1, t3, 0xee));
-        const __m512d f4 = _mm512_cvtps_pd(
-            _mm256_setr_ps(f4_of(0), f4_of(1), f4_of(2), f4_of(3), f4_of(4), f4_of(5), f4_of(6), f4_of(7)));
-        const __m512d d = _mm512_cvtepi64_pd(_mm512_loadu_si512(dots + j));
-        // ip = scale * f2 * (<u, w> - offset); err = eps ||q_r|| (f3 + f4 err_query)
-        const __m512d ip = _mm512_mul_pd(unfused(_mm512_mul_pd(scale, f2)), _mm512_sub_pd(d, w_offset));
-        const __m512d err =
-            _mm512_mul_pd(err_scale, _mm512_add_pd(f3, unfused(_mm512_mul_pd(f4, err_query))));
-        __m512d val, lower, upper;
-        if (p.l2) {
-            const __m512d f0 = _mm512_cvtps_pd(_mm256_shuffle_ps(t0, t2, 0x44));
-            val = _mm512_sub_pd(_mm512_add_pd(qn2, unfused(_mm512_mul_pd(f0, f0))),
-                                unfused(_mm512_mul_pd(two, ip)));
-            const __m512d err2 = unfused(_mm512_mul_pd(two, err));
-            lower = _mm512_max_pd(zero, _mm512_sub_pd(val, err2));
-            upper = _mm512_add_pd(val, err2);
-        } else {
-            const __m512d f1 = _mm512_cvtps_pd(_mm256_shuffle_ps(t0, t2, 0xee));
-            val = _mm512_add_pd(_mm512_add_pd(qc, f1), ip);
-            lower = _mm512_sub_pd(val, err);
-            upper = _mm512_add_pd(val, err);
-        }
-        alignas(32) float v[3][8];
-        _mm256_store_ps(v[0], saturate(val));
-        _mm256_store_ps(v[1], saturate(lower));
-        _mm256_store_ps(v[2], saturate(upper));
-        for (int k = 0; k < 8; ++k) out[j + k] = RabitqEstimate{v[0][k], v[1][k], v[2][k]};
+        const __m256 f4 =
+            _mm256_setr_ps(f4_of(0), f4_of(1), f4_of(2), f4_of(3), f4_of(4), f4_of(5), f4_of(6), f4_of(7));
+        rabitq_fwht::finish_lanes<8>(
+            p, reinterpret_cast<F>(_mm512_cvtepi64_pd(_mm512_loadu_si512(dots + j))),
+            wide(p.l2 ? _mm256_shuffle_ps(t0, t2, 0x44) : _mm256_shuffle_ps(t0, t2, 0xee)),
+            wide(_mm256_shuffle_ps(t1, t3, 0x44)), wide(_mm256_shuffle_ps(t1, t3, 0xee)), wide(f4), out + j,
+            max, min);
     }
     rabitq_finish_scalar(p, codes + j * stride, m - j, stride, dots + j, out + j);
 }

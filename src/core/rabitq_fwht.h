@@ -3,8 +3,9 @@
 // Walsh-Hadamard transform behind RabitqCodec's rotation (rabitq.h),
 // instantiated by rabitq.cpp (4 floats: SSE2, the baseline),
 // rabitq_avx2.cpp (8) and rabitq_avx512.cpp (16), each compiled with its own
-// ISA flags; the residual's scaling and the scale search's scores (AVX2 and
-// AVX-512 only; the baseline has its own SSE2 versions).
+// ISA flags; the residual's scaling, the scale search's scores and the
+// estimates' float finish (AVX2 and AVX-512 only; the baseline has its own
+// versions).
 //
 // Bit-identical at every width: every output is produced by exactly the
 // additions and subtractions of the textbook radix-2 transform, level by
@@ -24,8 +25,11 @@
 // memory two levels at a time (the same operations as two passes).
 #pragma once
 
+#include <cfloat>
 #include <cstddef>
 #include <cstdint>
+
+#include "rabitq_impl.h"
 
 namespace nmvec {
 namespace rabitq_fwht {
@@ -196,11 +200,56 @@ struct DoubleVectors;
 template <>
 struct DoubleVectors<4> {
     typedef double F __attribute__((vector_size(32)));
+    typedef float Narrow __attribute__((vector_size(16)));
 };
 template <>
 struct DoubleVectors<8> {
     typedef double F __attribute__((vector_size(64)));
+    typedef float Narrow __attribute__((vector_size(32)));
 };
+
+/// RabitqKernels::finish (rabitq_impl.h) on W codes at once, lane by lane
+/// in the scalar reference's order (rabitq.cpp, finish), from each code's
+/// integer <u, w> as a double (d) and its factors: fa = ||r|| under L2,
+/// <c, r> under inner product; f2, f3, f4 the bound's. Each product is kept
+/// from the addition after it by an empty asm (no FMA: the reference
+/// rounds twice; a fused ip + (<q, c> + <c, r>) turned an overflowing
+/// product's inf - inf = NaN into inf in the unit test). max(a, b) and min(a, b) come from the ISA file: they
+/// must be std::max / std::min lane by lane, NaN included ((a < b) ? b : a; a vector ?: here was compiled to
+/// the instruction with the other operand order, which turned NaN into FLT_MAX: the unit test caught it). The
+/// ISA file loads and transposes the factors (gathers were slower).
+template <int W, class Max, class Min>
+inline void finish_lanes(const RabitqFinish& p, typename DoubleVectors<W>::F d,
+                         typename DoubleVectors<W>::F fa, typename DoubleVectors<W>::F f2,
+                         typename DoubleVectors<W>::F f3, typename DoubleVectors<W>::F f4,
+                         RabitqEstimate* out, Max max, Min min) {
+    using F = typename DoubleVectors<W>::F;
+    auto unfused = [](F x) {
+        __asm__("" : "+v"(x));
+        return x;
+    };
+    auto saturate = [&](F v) {
+        return __builtin_convertvector(
+            min(max(v, F{} - static_cast<double>(FLT_MAX)), F{} + static_cast<double>(FLT_MAX)),
+            typename DoubleVectors<W>::Narrow);
+    };
+    // ip = scale * f2 * (<u, w> - offset); err = eps ||q_r|| (f3 + f4 err_query)
+    const F ip = unfused(unfused(p.scale * f2) * (d - p.w_offset));
+    const F err = unfused(p.err_scale * (f3 + unfused(f4 * p.err_query)));
+    F val, lower, upper;
+    if (p.l2) {
+        val = (p.qn2 + unfused(fa * fa)) - unfused(2.0 * ip);
+        const F err2 = unfused(2.0 * err);
+        lower = max(val - err2, F{});
+        upper = val + err2;
+    } else {
+        val = (p.qc + fa) + ip;
+        lower = val - err;
+        upper = val + err;
+    }
+    const auto v = saturate(val), lo = saturate(lower), up = saturate(upper);
+    for (int k = 0; k < W; ++k) out[k] = RabitqEstimate{v[k], lo[k], up[k]};
+}
 
 /// The multi-bit scale search's scores (rabitq.cpp, score_scales): for each
 /// of nt scales t (nt a multiple of 4 W), num = sum y_i a_i and den = sum
