@@ -214,10 +214,12 @@ struct DoubleVectors<8> {
 /// <c, r> under inner product; f2, f3, f4 the bound's. Each product is kept
 /// from the addition after it by an empty asm (no FMA: the reference
 /// rounds twice; a fused ip + (<q, c> + <c, r>) turned an overflowing
-/// product's inf - inf = NaN into inf in the unit test). max(a, b) and min(a, b) come from the ISA file: they
-/// must be std::max / std::min lane by lane, NaN included ((a < b) ? b : a; a vector ?: here was compiled to
-/// the instruction with the other operand order, which turned NaN into FLT_MAX: the unit test caught it). The
-/// ISA file loads and transposes the factors (gathers were slower).
+/// product's inf - inf = NaN into inf in the unit test). max(a, b) and
+/// min(a, b) come from the ISA file, as its max/min instructions with the
+/// operands in the order that makes them std::max / std::min lane by lane,
+/// NaN included ((a < b) ? b : a), rather than left to how the compiler
+/// maps a vector ?:. The ISA file loads and transposes the factors
+/// (gathers were slower).
 template <int W, class Max, class Min>
 inline void finish_lanes(const RabitqFinish& p, typename DoubleVectors<W>::F d,
                          typename DoubleVectors<W>::F fa, typename DoubleVectors<W>::F f2,
