@@ -138,16 +138,13 @@ void append_records(Relation index, const Layout& layout, uint32 list, const cha
 /// Prefetch what reading list page blk touches first (its header, first
 /// records, zone and next-page link, and its buffer descriptor) when this
 /// backend knows where it is in shared buffers (block_hint: the page was
-/// read here before); nothing otherwise.
-void prefetch_list_page(Relation index, BlockNumber blk, uint32 zone_bytes);
-
-/// Prefetch the rest of list page blk's records (the same condition): the
-/// next page's, while a reader estimates the current one's codes. Without
-/// it the 1-bit kernel waited on memory for most of its time: each page is
-/// a new 8 KB stretch of shared buffers, which the hardware prefetcher
-/// learns anew (10M events, 50 queries, one client: p50 1.9-2.0 ms ->
-/// 1.3-1.4 ms; see docs/ivf.md).
-void prefetch_list_records(Relation index, BlockNumber blk, uint32 zone_bytes);
+/// read here before); nothing otherwise. With records, every record line
+/// too: for the next page while a reader estimates the current one's codes.
+/// Without that the 1-bit kernel waited on memory for most of its time:
+/// each page is a new 8 KB stretch of shared buffers, which the hardware
+/// prefetcher learns anew (10M events, 50 queries, one client: p50 1.7-2.0
+/// ms -> 1.3-1.5 ms; see docs/ivf.md).
+void prefetch_list_page(Relation index, BlockNumber blk, uint32 zone_bytes, bool records = false);
 
 /// Reads the records of one list: fn(header, code) for each complete
 /// record of the chain starting at entry.head (the code contiguous: a
@@ -157,8 +154,8 @@ class ListReader {
  public:
     ListReader(Relation index, const Layout& layout) : index_(index), layout_(layout) {}
     /// Whether a page's successor is prefetched whole while the page is
-    /// read (prefetch_list_records): for readers that go through every
-    /// page's records; off for one whose zone checks skip most pages.
+    /// read (prefetch_list_page's records): for readers that go through
+    /// every page's records; off for one whose zone checks skip most pages.
     void set_prefetch_records(bool on) { prefetch_records_ = on; }
     template <typename Fn>
     uint64 read(const ListEntry& e, Fn&& fn) {
@@ -264,11 +261,13 @@ uint64 ListReader::read_runs(const ListEntry& e, Fn&& fn, MayPass&& may_pass) {
         total = end / rb;
         {
             const BlockNumber next = full ? page_opaque(page)->next : InvalidBlockNumber;
-            if (hnsw::swap_block_next(index_, blk, next) != next)  // not prefetched a page ago
-                prefetch_list_page(index_, next, layout_.zone_bytes);
+            // The next page's first lines were prefetched a page ago if its
+            // link was known then; a reader that prefetches records takes
+            // all of its lines now.
+            const bool known = hnsw::swap_block_next(index_, blk, next) == next;
+            if (prefetch_records_ || !known)
+                prefetch_list_page(index_, next, layout_.zone_bytes, prefetch_records_);
             prefetch_list_page(index_, hnsw::block_next(index_, next), layout_.zone_bytes);
-            if (prefetch_records_ && next != InvalidBlockNumber)
-                prefetch_list_records(index_, next, layout_.zone_bytes);
         }
         if constexpr (!std::is_same_v<std::decay_t<MayPass>, std::nullptr_t>) {
             if (layout_.zone_bytes > 0 && !may_pass(page_zone(page))) {

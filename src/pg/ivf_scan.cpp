@@ -21,10 +21,10 @@
 // the snapshot cannot see are skipped (the executor would drop them).
 // Heap pages of the next candidates are prefetched (until 64 prefetches in
 // a row found their pages in shared buffers already); without a filter, so
-// are the next list page's records while one page's codes are estimated. With two-stage codes
-// (quantizer rabitq2) the records that may rank first are refined from
-// their second bit plane as they are read (kRefineRows): bounds about half
-// as wide, so fewer rows are read from the table.
+// are the next list page's records while one page's codes are estimated.
+// With two-stage codes (quantizer rabitq2) the records that may rank first
+// are refined from their second bit plane as they are read (kRefineRows):
+// bounds about half as wide, so fewer rows are read from the table.
 //
 // A NULL query (or a zero query under cosine) returns every indexed row,
 // in no particular order.

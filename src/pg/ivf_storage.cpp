@@ -369,24 +369,15 @@ Buffer read_list_page(Relation index, const Layout& layout, BlockNumber blk, int
     return buf;
 }
 
-void prefetch_list_records(Relation index, BlockNumber blk, uint32 zone_bytes) {
+void prefetch_list_page(Relation index, BlockNumber blk, uint32 zone_bytes, bool records) {
     const Buffer buf = hnsw::block_hint(index, blk);
     if (buf == InvalidBuffer) return;
     const char* page = static_cast<const char*>(BufferGetPage(buf));
-    // prefetch_list_page has the first two lines; the rest of the records.
-    const uint32 end = BLCKSZ - list_special_bytes(zone_bytes);
-    for (uint32 at = 128; at < end; at += 64) __builtin_prefetch(page + at);
-}
-
-void prefetch_list_page(Relation index, BlockNumber blk, uint32 zone_bytes) {
-    const Buffer buf = hnsw::block_hint(index, blk);
-    if (buf == InvalidBuffer) return;
-    const char* page = static_cast<const char*>(BufferGetPage(buf));
-    __builtin_prefetch(page);       // the header
-    __builtin_prefetch(page + 64);  // the first records
-    // The special space: the zone, then the next-page link.
-    for (uint32 at = (BLCKSZ - list_special_bytes(zone_bytes)) & ~63u; at < BLCKSZ; at += 64)
-        __builtin_prefetch(page + at);
+    // The header and the first records, or every record; then the special
+    // space: the zone, then the next-page link.
+    const uint32 special = BLCKSZ - list_special_bytes(zone_bytes);
+    for (uint32 at = 0; at < (records ? special : 128u); at += 64) __builtin_prefetch(page + at);
+    for (uint32 at = special & ~63u; at < BLCKSZ; at += 64) __builtin_prefetch(page + at);
     if (!BufferIsLocal(buf)) __builtin_prefetch(GetBufferDescriptor(buf - 1), 1);  // ReadRecentBuffer pins it
 }
 
