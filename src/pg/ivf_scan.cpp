@@ -19,9 +19,15 @@
 // candidate's lower bound, so a round's order is exact whenever the bounds
 // hold (with the probability of the codec's confidence parameter). Rows
 // the snapshot cannot see are skipped (the executor would drop them).
-// Heap pages of the next candidates are prefetched (until 64 prefetches in
-// a row found their pages in shared buffers already); without a filter, so
-// are the next list page's records while one page's codes are estimated.
+// From a heap table the scan reads the rows through the buffer manager
+// itself, kAhead candidates ahead: each buffer is looked up once
+// (PrefetchBuffer, which starts the read of a page not in shared buffers),
+// its page's lines prefetched, and pinned again by ReadRecentBuffer when
+// its turn comes (read_ahead, heap_row_distance). Other table AMs go
+// through table_index_fetch_tuple, with PrefetchBuffer ahead until 64
+// prefetches in a row found their pages in shared buffers already. Without
+// a filter, the next list page's records are prefetched while one page's
+// codes are estimated.
 // With two-stage codes (quantizer rabitq2) the records that may rank first
 // are refined from their second bit plane as they are read (kRefineRows):
 // bounds about half as wide, so fewer rows are read from the table.
@@ -71,9 +77,14 @@
 #include "select.h"
 
 extern "C" {
+#include "access/heapam.h"
 #include "access/relscan.h"
 #include "access/tableam.h"
 #include "executor/tuptable.h"
+#include "pgstat.h"
+#include "storage/buf_internals.h"
+#include "storage/bufmgr.h"
+#include "utils/datum.h"
 #include "utils/memutils.h"
 }
 
@@ -137,6 +148,12 @@ constexpr size_t kRefineRows = 40;
 /// (kMaxWiden times its first lists).
 constexpr size_t kExactLists = 64;
 
+/// Heap re-ranking reads ahead: the buffer of the candidate kAhead positions
+/// on is looked up (PrefetchBuffer: a read is started if it is not in
+/// shared buffers) and its page header, line pointer and descriptor
+/// prefetched; kAhead / 2 on, its tuple's lines.
+constexpr size_t kAhead = 8;
+
 /// A filtered round's totals after one of its lists: records read (pages
 /// a zone ruled out included) and rows that passed.
 struct WidenMark {
@@ -199,6 +216,14 @@ struct IvfScanState {
     // how many of the prefetched pages were in shared buffers already.
     bool prefetch = true;
     uint64 prefetched = 0, prefetch_hits = 0;
+    // A heap table: rows are read through the buffer manager directly
+    // (heap_row_distance). ahead_end: candidates (by key position) whose
+    // buffer was looked up (PrefetchBuffer) already, their buffers in
+    // `ahead` by position modulo kAhead (InvalidBuffer: not in shared
+    // buffers then).
+    bool heap = false;
+    size_t ahead_end = 0;
+    Buffer ahead[kAhead] = {};
     std::vector<Hit> pool;
     nmvec::RabitqQuery rq;
     std::vector<nmvec::RabitqEstimate> est;  // one run's estimates
@@ -322,7 +347,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
         const float base = s.layout.metric == Metric::Cosine ? 1.0f : 0.0f;
         s.cands.clear();
         s.keys.clear();
-        s.cand_next = 0;
+        s.cand_next = s.ahead_end = 0;
         s.fetched_round = 0;
         s.refine_bar.clear();
         const bool two_stage = s.layout.bits == 2;
@@ -449,56 +474,153 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
     return true;
 }
 
-/// The exact distance of the row at tid, read from the table with the
-/// scan's snapshot; false when the snapshot does not see it (or its vector
-/// is NULL or cannot be placed, as a zero vector under cosine).
-bool exact_distance(IndexScanDesc scan, IvfScanState& s, ItemPointerData tid, float* out) {
-    if (s.fetch == nullptr) {
-        if (scan->heapRelation == nullptr) elog(ERROR, "ivf RaBitQ scans need the table to re-rank");
-        s.attno = scan->indexRelation->rd_index->indkey.values[s.layout.vcol];
-        if (s.attno <= 0) elog(ERROR, "ivf RaBitQ index is not on a table column");
-        MemoryContext parent = GetMemoryChunkContext(&s);
-        s.fetch_cxt = AllocSetContextCreate(parent, "nmvec ivf fetch", ALLOCSET_SMALL_SIZES);
+/// The table-fetch state: the vector's column, a memory context reset per
+/// row, and for a table that is not a heap, the table AM's fetch and slot.
+void begin_fetch(IndexScanDesc scan, IvfScanState& s) {
+    if (s.fetch_cxt != nullptr) return;
+    if (scan->heapRelation == nullptr) elog(ERROR, "ivf RaBitQ scans need the table to re-rank");
+    s.attno = scan->indexRelation->rd_index->indkey.values[s.layout.vcol];
+    if (s.attno <= 0) elog(ERROR, "ivf RaBitQ index is not on a table column");
+    MemoryContext parent = GetMemoryChunkContext(&s);
+    s.fetch_cxt = AllocSetContextCreate(parent, "nmvec ivf fetch", ALLOCSET_SMALL_SIZES);
+    if (!s.heap) {
         MemoryContext old = MemoryContextSwitchTo(parent);
         s.slot = table_slot_create(scan->heapRelation, nullptr);
         s.fetch = table_index_fetch_begin(scan->heapRelation);
         MemoryContextSwitchTo(old);
     }
+}
+
+/// The distance of a row's vector (a plain varlena of the index's element
+/// type) to the query; false when it cannot be placed (wrong dimension, a
+/// zero vector under cosine).
+bool vector_distance(IvfScanState& s, const struct varlena* raw, float* out) {
+    const auto* hdr = reinterpret_cast<const Vector*>(raw);
+    if (static_cast<uint32>(hdr->dim) != s.layout.dims) return false;
+    // float32 not under cosine: the tuple's own bytes; otherwise a float32
+    // copy, converted and normalised.
+    const float* x = hdr->x;
+    if (s.layout.elem_kind != kFloat32 || s.layout.metric == Metric::Cosine) {
+        s.exact.resize(s.layout.dims);
+        if (s.layout.elem_kind == kFloat32)
+            memcpy(s.exact.data(), hdr->x, sizeof(float) * s.layout.dims);
+        else
+            halfs_to_floats(reinterpret_cast<const HalfVector*>(raw)->x, s.exact.data(), s.layout.dims);
+        if (!nmvec::hnsw::normalize_for(s.layout.metric, s.exact.data(), s.layout.dims)) return false;
+        x = s.exact.data();
+    }
+    const nmvec::hnsw::Distance dist(s.layout.metric, s.layout.dims);
+    *out = dist(x, s.query32.data());
+    return true;
+}
+
+/// The exact distance of the row at tid, read from the table with the
+/// scan's snapshot through the table AM; false when the snapshot does not
+/// see it (or its vector is NULL or cannot be placed).
+bool exact_distance(IndexScanDesc scan, IvfScanState& s, ItemPointerData tid, float* out) {
+    begin_fetch(scan, s);
     MemoryContext old = MemoryContextSwitchTo(s.fetch_cxt);
     bool call_again = false, all_dead = false, ok = false;
     if (table_index_fetch_tuple(s.fetch, &tid, scan->xs_snapshot, s.slot, &call_again, &all_dead)) {
         bool isnull;
         Datum d = slot_getattr(s.slot, s.attno, &isnull);
-        if (!isnull) {
-            struct varlena* raw = PG_DETOAST_DATUM(d);
-            const auto* hdr = reinterpret_cast<const Vector*>(raw);
-            if (static_cast<uint32>(hdr->dim) == s.layout.dims) {
-                // float32 not under cosine: the tuple's own bytes; otherwise
-                // a float32 copy, converted and normalised.
-                const float* x = hdr->x;
-                bool placed = true;  // false: a zero vector under cosine
-                if (s.layout.elem_kind != kFloat32 || s.layout.metric == Metric::Cosine) {
-                    s.exact.resize(s.layout.dims);
-                    if (s.layout.elem_kind == kFloat32)
-                        memcpy(s.exact.data(), hdr->x, sizeof(float) * s.layout.dims);
-                    else
-                        halfs_to_floats(reinterpret_cast<const HalfVector*>(raw)->x, s.exact.data(),
-                                        s.layout.dims);
-                    placed = nmvec::hnsw::normalize_for(s.layout.metric, s.exact.data(), s.layout.dims);
-                    x = s.exact.data();
-                }
-                if (placed) {
-                    const nmvec::hnsw::Distance dist(s.layout.metric, s.layout.dims);
-                    *out = dist(x, s.query32.data());
-                    ok = true;
-                }
-            }
-        }
+        if (!isnull) ok = vector_distance(s, PG_DETOAST_DATUM(d), out);
     }
     ExecClearTuple(s.slot);
     MemoryContextSwitchTo(old);
     MemoryContextReset(s.fetch_cxt);
     return ok;
+}
+
+/// The same from a heap table, through the buffer manager: the buffer
+/// looked up ahead (`hint`, pinned again only if it still holds the page:
+/// no second lookup), the visible member of the row's HOT chain, and the
+/// distance computed on the page under its share lock (a compressed or
+/// external vector is copied out and detoasted after the lock is let go).
+/// heapam's own fetch does the same, plus an opportunistic prune of the
+/// page, which is left to the executor's fetch of the rows returned.
+bool heap_row_distance(IndexScanDesc scan, IvfScanState& s, ItemPointerData tid, Buffer hint, float* out) {
+    begin_fetch(scan, s);
+    Relation heap = scan->heapRelation;
+    const BlockNumber blk = ItemPointerGetBlockNumber(&tid);
+    Buffer buf;
+    if (BufferIsValid(hint) && ReadRecentBuffer(heap->rd_node, MAIN_FORKNUM, blk, hint)) {
+        buf = hint;
+        pgstat_count_buffer_hit(heap);
+    } else {
+        buf = ReadBuffer(heap, blk);
+    }
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    HeapTupleData tuple;
+    bool all_dead = false, ok = false, copied = false;
+    Datum copy = 0;
+    if (heap_hot_search_buffer(&tid, heap, buf, scan->xs_snapshot, &tuple, &all_dead, true)) {
+        bool isnull;
+        const Datum d = heap_getattr(&tuple, s.attno, RelationGetDescr(heap), &isnull);
+        if (!isnull) {
+            const auto* v = reinterpret_cast<const struct varlena*>(DatumGetPointer(d));
+            if (!VARATT_IS_EXTENDED(v)) {
+                ok = vector_distance(s, v, out);
+            } else {
+                MemoryContext old = MemoryContextSwitchTo(s.fetch_cxt);
+                copy = datumCopy(d, false, -1);
+                MemoryContextSwitchTo(old);
+                copied = true;
+            }
+        }
+    }
+    LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+    ReleaseBuffer(buf);
+    if (copied) {
+        MemoryContext old = MemoryContextSwitchTo(s.fetch_cxt);
+        ok = vector_distance(s, PG_DETOAST_DATUM(copy), out);
+        MemoryContextSwitchTo(old);
+        MemoryContextReset(s.fetch_cxt);
+    }
+    return ok;
+}
+
+/// Heap tables: looks up the buffers of the candidates up to kAhead
+/// positions past cand_next (PrefetchBuffer, which starts a read of a page
+/// not in shared buffers), prefetching each found page's header, the row's
+/// line pointer and the buffer's descriptor; and prefetches the tuple of
+/// the candidate kAhead / 2 on, as its line pointer reads then. The page
+/// memory is read without a pin, only to pick what to prefetch: a buffer
+/// reused meanwhile costs a wasted prefetch, never a wrong row.
+void read_ahead(IndexScanDesc scan, IvfScanState& s) {
+    const size_t end = std::min(s.keys.size(), s.cand_next + kAhead);
+    sort_ahead(s, end);
+    s.ahead_end = std::max(s.ahead_end, s.cand_next);
+    for (; s.ahead_end < end; ++s.ahead_end) {
+        const ItemPointerData& tid = s.cands[key_index(s.keys[s.ahead_end])].tid;
+        const PrefetchBufferResult r =
+            PrefetchBuffer(scan->heapRelation, MAIN_FORKNUM, ItemPointerGetBlockNumber(&tid));
+        s.ahead[s.ahead_end % kAhead] = r.recent_buffer;
+        if (!BufferIsValid(r.recent_buffer)) continue;
+        if (!BufferIsLocal(r.recent_buffer))
+            __builtin_prefetch(GetBufferDescriptor(r.recent_buffer - 1), 1);  // ReadRecentBuffer pins it
+        const char* page = static_cast<const char*>(BufferGetBlock(r.recent_buffer));
+        __builtin_prefetch(page);
+        const OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(&tid);
+        if (off >= FirstOffsetNumber && off <= MaxHeapTuplesPerPage)
+            __builtin_prefetch(page + SizeOfPageHeaderData + (off - 1) * sizeof(ItemIdData));
+    }
+    const size_t mid = s.cand_next + kAhead / 2;
+    if (mid >= s.ahead_end) return;
+    const Buffer b = s.ahead[mid % kAhead];
+    if (!BufferIsValid(b)) return;
+    const ItemPointerData& tid = s.cands[key_index(s.keys[mid])].tid;
+    const OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(&tid);
+    if (off < FirstOffsetNumber || off > MaxHeapTuplesPerPage) return;
+    const char* page = static_cast<const char*>(BufferGetBlock(b));
+    const uint32 raw = __atomic_load_n(
+        reinterpret_cast<const uint32*>(page + SizeOfPageHeaderData + (off - 1) * sizeof(ItemIdData)),
+        __ATOMIC_RELAXED);
+    ItemIdData lp;
+    memcpy(&lp, &raw, sizeof lp);
+    const uint32 from = lp.lp_off, to = from + lp.lp_len;
+    if (!ItemIdIsNormal(&lp) || to > uint32{BLCKSZ}) return;
+    for (uint32 at = from & ~63u; at < to; at += 64) __builtin_prefetch(page + at);
 }
 
 /// RaBitQ: the next row in exact order (see the file comment). With
@@ -512,7 +634,11 @@ bool next_rabitq(IndexScanDesc scan, IvfScanState& s, Hit* out) {
         while (!capped && s.cand_next < s.keys.size() &&
                (sort_ahead(s, s.cand_next + 16),
                 s.pool.empty() || key_value(s.keys[s.cand_next]) < s.pool.front().dist)) {
-            if (s.cand_next % 8 == 0 && s.prefetch) {  // the heap pages of the next candidates
+            Buffer hint = InvalidBuffer;
+            if (s.heap) {
+                read_ahead(scan, s);
+                hint = s.ahead[s.cand_next % kAhead];
+            } else if (s.cand_next % 8 == 0 && s.prefetch) {  // the heap pages of the next candidates
                 const size_t to = std::min(s.keys.size(), s.cand_next + 16);
                 for (size_t i = s.cand_next + 8; i < to; ++i) {
                     const PrefetchBufferResult r =
@@ -530,7 +656,7 @@ bool next_rabitq(IndexScanDesc scan, IvfScanState& s, Hit* out) {
             float d;
             ++s.fetched_round;
             ++s.total_fetched;
-            if (exact_distance(scan, s, c.tid, &d)) {
+            if (s.heap ? heap_row_distance(scan, s, c.tid, hint, &d) : exact_distance(scan, s, c.tid, &d)) {
                 s.pool.push_back({d, c.tid});
                 std::push_heap(s.pool.begin(), s.pool.end(), later);
             }
@@ -541,6 +667,7 @@ bool next_rabitq(IndexScanDesc scan, IvfScanState& s, Hit* out) {
                     s.keys[i] = cand_key(s.cands[index].est, index);
                 }
                 s.sorted_end = s.cand_next;  // re-keyed: sorted again as far as read
+                s.ahead_end = s.cand_next;   // the buffers looked up were for other keys
                 break;
             }
         }
@@ -571,8 +698,9 @@ void start(IndexScanDesc scan, IvfScanState& s) {
     s.hits.clear();
     s.cands.clear();
     s.keys.clear();
-    s.cand_next = s.sorted_end = 0;
+    s.cand_next = s.sorted_end = s.ahead_end = 0;
     s.pool.clear();
+    s.heap = scan->heapRelation != nullptr && scan->heapRelation->rd_tableam == GetHeapamTableAmRoutine();
     s.rerank_cap = static_cast<uint64>(g_rerank);
     s.fetched_round = s.total_cands = s.total_fetched = s.total_records = 0;
     s.prefetch = true;
