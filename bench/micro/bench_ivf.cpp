@@ -11,9 +11,19 @@
 //                    scan's list order); counter: float32 distances a query
 //   */<k>/copies:8   the same over 8 copies of the centroids in turn (39 MB
 //                    at 3,162: more than the cache, as 8 backends' copies)
+//   list_pages/run:<r>  what an ivf list's page layout costs a scan: 330
+//                    pages of 8 KB a query (8 lists at 10M rows), each read
+//                    whole with the next one prefetched, out of a 1 GiB
+//                    arena (a 10M index in shared buffers), in runs of r
+//                    consecutive pages at random places; per page. Run 1 is
+//                    lists appended as rows came (pages interleaved), 41
+//                    a list laid out in a row by the build (ivf_build.cpp);
+//                    counter per_page: seconds a page
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -104,9 +114,42 @@ void ranked(benchmark::State& state) {
     state.counters["float32"] = static_cast<double>(exact) / static_cast<double>(std::max<size_t>(i, 1));
 }
 
+void list_pages(benchmark::State& state) {
+    constexpr size_t kArena = size_t{1} << 30, kPage = 8192, kPagesPerQuery = 330;
+    static std::vector<uint64_t, nmvec::CacheLineAllocator<uint64_t>> arena(kArena / sizeof(uint64_t), 1);
+    const auto run = static_cast<size_t>(state.range(0));
+    const size_t pages = kArena / kPage;
+    std::mt19937_64 rng(7);
+    std::vector<size_t> order;  // 64 queries' pages
+    for (size_t q = 0; q < 64; ++q)
+        for (size_t r = 0; r < kPagesPerQuery / run; ++r) {
+            const size_t first = rng() % (pages - run);
+            for (size_t k = 0; k < run; ++k) order.push_back(first + k);
+        }
+    const char* base = reinterpret_cast<const char*>(arena.data());
+    uint64_t sum = 0;
+    size_t done = 0;
+    for (auto _ : state) {
+        for (size_t i = 0; i < order.size(); ++i) {
+            if (i + 1 < order.size()) {
+                const char* next = base + order[i + 1] * kPage;
+                for (size_t at = 0; at < kPage; at += 64) __builtin_prefetch(next + at);
+            }
+            const auto* page = reinterpret_cast<const uint64_t*>(base + order[i] * kPage);
+            for (size_t w = 0; w < kPage / sizeof(uint64_t); w += 8) sum += page[w];
+        }
+        done += order.size();
+    }
+    benchmark::DoNotOptimize(sum);
+    state.SetItemsProcessed(static_cast<int64_t>(done));
+    state.counters["per_page"] = benchmark::Counter(
+        static_cast<double>(done), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 BENCHMARK(nearest)->Args({1000, 1})->Args({3162, 1});
 BENCHMARK(exhaustive)->ArgNames({"", "copies"})->Args({1000, 1})->Args({3162, 1})->Args({3162, 8});
 BENCHMARK(ranked)->ArgNames({"", "copies"})->Args({1000, 1})->Args({3162, 1})->Args({3162, 8});
+BENCHMARK(list_pages)->ArgName("run")->Arg(1)->Arg(41);
 
 }  // namespace
 

@@ -246,9 +246,10 @@ uint64 ListReader::read_runs(const ListEntry& e, Fn&& fn, MayPass&& may_pass) {
     uint64 total = 0;       // complete records of the chain
     // The next two pages of the chain are prefetched while one is read: the
     // links as this backend last saw them (block_next), the pages where it
-    // last found them (block_hint). A list's pages are not in block order
-    // (the build extends each list as its rows come), so nothing is
-    // guessed: a chain read for the first time is not prefetched.
+    // last found them (block_hint). The build lays each list's pages out
+    // in a row, but pages added by inserts since go at the end of the
+    // index, so nothing is guessed: a chain read for the first time is not
+    // prefetched.
     prefetch_list_page(index_, blk, layout_.zone_bytes);
     prefetch_list_page(index_, hnsw::block_next(index_, blk), layout_.zone_bytes);
     for (uint32 pages = 0; blk != InvalidBlockNumber; ++pages) {

@@ -13,10 +13,24 @@
 //     spherical (unit-length centroids) under cosine. Threads never call
 //     Postgres; a cancel stops FAISS at its next check.
 //  3. assigning rows: a second heap scan; each vector goes to its nearest
-//     centroid's list, its record appended to the list's page chain through
-//     shared buffers.
-//  4. writing pages: the directory and meta page, then one
-//     log_newpage_range over the whole index.
+//     centroid's list, its record spooled to a temporary file (BufFile) and
+//     counted.
+//  4. writing pages: each list's pages, as many as its records fill, are
+//     laid out one list after another, in list order; the spooled records
+//     are appended to their lists (in table order, so zones of an
+//     append-only column stay narrow) through shared buffers; then the
+//     directory and meta page, and one log_newpage_range over the whole
+//     index.
+//
+// Why the spool: appended as rows came, the lists' pages interleaved, so
+// reading one list touched pages scattered over the index, and the
+// backend's block-indexed page hints (hnsw::block_hint, block_next) with
+// them; each page's first touch then cost a walk of the page tables. A
+// list's pages in a row are read in order (the operating system's
+// read-ahead too), and its hints are neighbours. Reading 8 KB pages whole
+// in runs of 41 was 2.3x faster than the same pages scattered over 1 GB on
+// these VMs (395 against 890 ns a page). Pages that inserts add after the
+// build go at the end of the index, as before.
 #include <algorithm>
 #include <thread>
 
@@ -26,6 +40,7 @@ extern "C" {
 #include "access/tableam.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
+#include "storage/buffile.h"
 #include "commands/progress.h"
 #include "miscadmin.h"
 #include "optimizer/plancat.h"
@@ -79,6 +94,11 @@ struct BuildState {
     bool trained = false;
     std::vector<float> centroids;
     std::vector<ListTail> tails;
+    // phase 3-4: the spooled records (list number, then the record), how
+    // many each list got, and the first block of each list's pages.
+    BufFile* spool = nullptr;
+    std::vector<uint32> counts;
+    std::vector<BlockNumber> first_block;
     std::vector<float> batch;  // rows waiting for their lists
     std::vector<ItemPointerData> batch_tids;
     std::vector<uint8_t> batch_attrs;  // their filter values, attrs.bytes each
@@ -210,6 +230,20 @@ void finish_page(Buffer buf) {
     UnlockReleaseBuffer(buf);
 }
 
+/// Pages list `list` needs for `count` records.
+uint64 list_pages(const BuildState& bs, uint64 count) {
+    return (count * bs.rec_bytes + bs.slice - 1) / bs.slice;
+}
+
+/// The page of slice s of list `list`, from the run laid out for it,
+/// locked exclusively.
+Buffer list_page(BuildState& bs, uint32 list, uint32 s) {
+    if (s >= list_pages(bs, bs.counts[list])) elog(ERROR, "ivf build: list %u outgrew its pages", list);
+    Buffer buf = ReadBuffer(bs.index, bs.first_block[list] + s);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    return buf;
+}
+
 /// Append bs.rec to list `list` (build time: through shared buffers, no WAL
 /// record per change; log_newpage_range covers the index at the end).
 void build_append(BuildState& bs, uint32 list) {
@@ -223,11 +257,11 @@ void build_append(BuildState& bs, uint32 list) {
         const uint32 s = static_cast<uint32>(at / slice);
         Buffer buf;
         if (t.head == InvalidBlockNumber) {
-            buf = new_page(bs.index, kListPage, bs.zone_bytes);
+            buf = list_page(bs, list, 0);
             t.head = t.tail = BufferGetBlockNumber(buf);
             t.tail_slice = 0;
         } else if (s > t.tail_slice) {
-            Buffer nb = new_page(bs.index, kListPage, bs.zone_bytes);
+            Buffer nb = list_page(bs, list, s);
             const BlockNumber nblk = BufferGetBlockNumber(nb);
             Buffer ob = ReadBuffer(bs.index, t.tail);
             LockBuffer(ob, BUFFER_LOCK_EXCLUSIVE);
@@ -322,7 +356,10 @@ void flush_batch(BuildState& bs) {
         const int32_t list = bs.labels[i];
         if (list < 0 || static_cast<uint32>(list) >= bs.n_lists) elog(ERROR, "ivf assignment out of range");
         make_record(bs, i, static_cast<uint32>(list));
-        build_append(bs, static_cast<uint32>(list));
+        uint32 l = static_cast<uint32>(list);
+        BufFileWrite(bs.spool, &l, sizeof l);
+        BufFileWrite(bs.spool, bs.rec.data(), bs.rec_bytes);
+        ++bs.counts[l];
     }
     bs.index_tuples += static_cast<double>(n);
     pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(bs.index_tuples));
@@ -344,6 +381,42 @@ void assign_callback(Relation index, ItemPointer tid, Datum* values, bool* isnul
         encode_filter_columns(bs.attrs, index, bs.vcol, values, isnull, bs.batch_attrs.data() + at);
     }
     if (bs.batch_tids.size() >= kAssignBatch) flush_batch(bs);
+}
+
+/// Phase 4's list pages: each list's run of pages after the fixed pages,
+/// list after list, initialised empty; then the spooled records appended
+/// to them in the order they were spooled.
+void write_lists(BuildState& bs) {
+    BlockNumber next = RelationGetNumberOfBlocks(bs.index);
+    bs.first_block.assign(bs.n_lists, InvalidBlockNumber);
+    for (uint32 l = 0; l < bs.n_lists; ++l) {
+        const uint64 pages = list_pages(bs, bs.counts[l]);
+        if (pages == 0) continue;
+        if (static_cast<uint64>(next) + pages >= MaxBlockNumber)
+            ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                            errmsg("ivf index \"%s\" would exceed the largest relation size",
+                                   RelationGetRelationName(bs.index))));
+        bs.first_block[l] = next;
+        for (uint64 p = 0; p < pages; ++p, ++next) {
+            Buffer buf = new_page(bs.index, kListPage, bs.zone_bytes);
+            if (BufferGetBlockNumber(buf) != next) elog(ERROR, "ivf build: list pages are not contiguous");
+            finish_page(buf);
+            if ((next & 1023) == 0) CHECK_FOR_INTERRUPTS();
+        }
+    }
+    if (BufFileSeek(bs.spool, 0, 0, SEEK_SET) != 0)
+        ereport(ERROR, (errcode_for_file_access(), errmsg("could not rewind the ivf build's spool file")));
+    for (uint64 i = 0; i < static_cast<uint64>(bs.index_tuples); ++i) {
+        uint32 l;
+        if (BufFileRead(bs.spool, &l, sizeof l) != sizeof l ||
+            BufFileRead(bs.spool, bs.rec.data(), bs.rec_bytes) != bs.rec_bytes)
+            ereport(ERROR, (errcode_for_file_access(), errmsg("could not read the ivf build's spool file")));
+        if (l >= bs.n_lists) elog(ERROR, "ivf build: spooled list %u out of range", l);
+        build_append(bs, l);
+        if ((i & 4095) == 0) CHECK_FOR_INTERRUPTS();
+    }
+    BufFileClose(bs.spool);
+    bs.spool = nullptr;
 }
 
 /// Meta page contents.
@@ -496,12 +569,15 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
         bs.rec.assign(bs.rec_bytes, 0);
         bs.index_tuples = 0;
         bs.heap_tuples = 0;
+        bs.counts.assign(bs.n_lists, 0);
+        bs.spool = BufFileCreateTemp(false);
         table_index_build_scan(heap, index, info, true, true, assign_callback, &bs, nullptr);
         flush_batch(bs);
     }
 
-    // 4. Directory and meta.
+    // 4. List pages, directory and meta.
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
+    if (bs.spool != nullptr) write_lists(bs);
     {
         Buffer mbuf = ReadBuffer(index, kMetaBlock);
         LockBuffer(mbuf, BUFFER_LOCK_EXCLUSIVE);
