@@ -270,6 +270,14 @@ CREATE INDEX iv_big_i ON iv_big USING ivf (v) WITH (lists = 100);
 SELECT lists, records FROM nmvec_ivf_stats('iv_big_i');
 DROP INDEX iv_big_i;
 RESET maintenance_work_mem;
+-- The build spools the assigned records to a temporary file before it lays
+-- the lists out (~160 bytes a row here): temp_file_limit applies to it.
+SET temp_file_limit = '64kB';
+CREATE INDEX iv_big_i ON iv_big USING ivf (v) WITH (lists = 10);
+RESET temp_file_limit;
+CREATE INDEX iv_big_i ON iv_big USING ivf (v) WITH (lists = 10);
+SELECT lists, records FROM nmvec_ivf_stats('iv_big_i');
+DROP INDEX iv_big_i;
 
 -- Inserts are buffered per list in the inserting backend and written before
 -- the transaction commits; the backend's own scans write them first.
