@@ -70,6 +70,14 @@ SELECT count(*) AS old_vector_hits FROM
                                        FROM generate_series(1, 64) d)::vector LIMIT 1) s
   WHERE id = 10;
 
+-- The rows read count in pg_statio as the table's blocks fetched and hit,
+-- as ReadBuffer counts them (pg_statio's heap_blks_read is the difference).
+SELECT pg_stat_reset_single_table_counters('rr'::regclass);
+SELECT count(*) FROM (SELECT id FROM rr ORDER BY w <=> (SELECT w FROM rr WHERE id = 9) LIMIT 10) s;
+SELECT pg_stat_force_next_flush();
+SELECT heap_blks_read >= 0 AS reads_not_negative, heap_blks_hit >= 10 AS hits_counted
+  FROM pg_statio_user_tables WHERE relname = 'rr';
+
 -- Rows deleted in the open transaction are not seen; after ROLLBACK they are.
 BEGIN;
 DELETE FROM rr WHERE id % 2 = 1;

@@ -546,6 +546,7 @@ bool heap_row_distance(IndexScanDesc scan, IvfScanState& s, ItemPointerData tid,
     Buffer buf;
     if (BufferIsValid(hint) && ReadRecentBuffer(heap->rd_node, MAIN_FORKNUM, blk, hint)) {
         buf = hint;
+        pgstat_count_buffer_read(heap);  // as ReadBuffer counts a hit: fetched and hit
         pgstat_count_buffer_hit(heap);
     } else {
         buf = ReadBuffer(heap, blk);
