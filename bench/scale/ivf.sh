@@ -36,7 +36,8 @@
 # disk at each client count, COPY of the stream's last 200,000
 # rows into the indexed table against an unindexed one (wall and CPU time), and FAISS's in-process IndexIVFFlat (and IVFSQ8/IVFPQ when
 # bench/ann/ann_baseline has them) built with the same lists on the same
-# vectors, in the same run. Writes bench/results/scale-ivf-<rows>-<date>.md.
+# vectors, in the same run. Writes bench/results/scale-ivf-<rows>-<date>.md
+# (scale-ivf-<rows>-filters-<date>.md with --filters).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -61,7 +62,10 @@ while [ $# -gt 0 ]; do
 done
 DIMS=384
 NAME=scale-ivf-$ROWS
-OUT=$ROOT/bench/results/$NAME-$(date -u +%F).md
+# A run with --filters builds another index: its own results file.
+SUFFIX=""
+if [ "$FILT" = 1 ]; then SUFFIX=-filters; fi
+OUT=$ROOT/bench/results/$NAME$SUFFIX-$(date -u +%F).md
 RUN=$ROOT/bench/data/runs/$NAME-$(date -u +%Y%m%dT%H%M%S)
 mkdir -p "$RUN"
 chmod a+rwx "$RUN"
