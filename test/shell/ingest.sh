@@ -65,6 +65,10 @@ same "appended lines load, once" "$(digest events)" "$(digest ref4000)"
 # --- kill -9 in the middle of a load, then a restart -------------------------
 gen --rows 20000 --dims 16 --seed 5 --hosts 7 --out "$TMP/big.jsonl"
 q -c "CREATE TABLE big ($COLS)"
+# a row trigger that sleeps keeps the load running until the kill lands (an
+# unthrottled load of 20,000 rows can finish between two polls)
+q -c "CREATE FUNCTION slow_row() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN PERFORM pg_sleep(0.001); RETURN NEW; END\$\$" \
+  -c "CREATE TRIGGER slow BEFORE INSERT ON big FOR EACH ROW EXECUTE FUNCTION slow_row()"
 "$ING" --dsn "$DSN" --table big --batch 100 --source big "$TMP/big.jsonl" 2>"$TMP/kill.err" &
 pid=$!
 for _ in $(seq 600); do
@@ -75,6 +79,7 @@ done
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 n_killed=$(q -c "SELECT count(*) FROM big")
+q -c "DROP TRIGGER slow ON big"
 if [ "$n_killed" -gt 0 ] && [ "$n_killed" -lt 20000 ]; then ok "killed mid-load ($n_killed of 20000 rows in)"; else notok "killed mid-load" "$n_killed rows in"; fi
 "$ING" --dsn "$DSN" --table big --batch 100 --source big "$TMP/big.jsonl" 2>"$TMP/resume.err"
 same "restart after kill -9 exits 0" "$?" 0
@@ -85,12 +90,14 @@ same "after kill -9 and restart: every row once" "$(digest big)" "$(digest ref20
 PGDATA_DIR=$(q -c "SHOW data_directory")
 as_owner() { if [ "$(id -u)" -eq 0 ]; then runuser -u "$(stat -c %U "$PGDATA_DIR")" -- "$@"; else "$@"; fi; }
 gen --rows 60000 --dims 16 --seed 5 --hosts 7 --out "$TMP/big60.jsonl"  # long enough to be running when the server goes
-q -c "CREATE TABLE big2 ($COLS)"
+q -c "CREATE TABLE big2 ($COLS)" \
+  -c "CREATE TRIGGER slow BEFORE INSERT ON big2 FOR EACH ROW EXECUTE FUNCTION slow_row()"  # until the restart is done
 "$ING" --dsn "$DSN" --table big2 --batch 100 --source big2 --retry-seconds 60 "$TMP/big60.jsonl" 2>"$TMP/restart.err" &
 pid=$!
 wait_n() { for _ in $(seq 600); do [ "$(q -c "SELECT count(*) FROM $1")" -ge "$2" ] && return 0; sleep 0.05; done; return 1; }
 wait_n big2 2000
 check "server restarted during a load" as_owner "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGDATA_DIR/../server.log" -m fast -w restart
+q -c "DROP TRIGGER slow ON big2"
 wait $pid
 same "after the server restart: exit 0" "$?" 0
 reference ref60000 60000
