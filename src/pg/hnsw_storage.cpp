@@ -7,6 +7,7 @@
 #include "../core/vector_text.h"
 
 extern "C" {
+#include "pgstat.h"
 #include "storage/buf_internals.h"
 #include "storage/lmgr.h"
 }
@@ -345,7 +346,13 @@ Buffer read_block(Relation index, BlockNumber blk) {
         h = new_hints(index, h, n, h != nullptr && h->with_next);
     }
     Buffer b = h->hint[blk];
-    if (b != InvalidBuffer && ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, blk, b)) return b;
+    if (b != InvalidBuffer && ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, blk, b)) {
+        // ReadRecentBuffer has no relation to count the pin against: count
+        // it as ReadBuffer would, a block fetched and found (pg_statio).
+        pgstat_count_buffer_read(index);
+        pgstat_count_buffer_hit(index);
+        return b;
+    }
     b = ReadBuffer(index, blk);
     h->hint[blk] = b;
     return b;

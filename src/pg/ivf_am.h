@@ -84,6 +84,8 @@ struct Layout {
     uint32 rec_bytes = 0;
     BlockNumber centroid_start = InvalidBlockNumber, dir_start = InvalidBlockNumber;
     uint32 centroid_pages = 0, dir_pages = 0;
+    BlockNumber summary_start = InvalidBlockNumber;  // list summaries (ivf_page.h), if summary_pages > 0
+    uint32 summary_pages = 0;
     uint64 rows_built = 0;
     BlockNumber nblocks = 0;            // relation size when the meta page was read
     nmvec::filter::RecordLayout attrs;  // the filter columns (none for an index on the vector alone)
@@ -128,6 +130,10 @@ std::shared_ptr<const nmvec::RabitqCodec> codec_for(uint32 dims, uint32 bits, ui
 /// for an untrained index one 0.
 void centroid_distances(Relation index, const Layout& layout, const float* q, std::vector<float>& out);
 
+/// The summary of `list` (ivf_page.h) into *sum and its zone into zone
+/// (layout.zone_bytes); false when the index has no summaries.
+bool read_summary(Relation index, const Layout& layout, uint32 list, ListSummary* sum, uint8_t* zone);
+
 /// Copy the directory entry of `list`.
 ListEntry read_entry(Relation index, const Layout& layout, uint32 list);
 
@@ -163,7 +169,8 @@ class ListReader {
     }
     /// The same, skipping the pages whose zone may_pass rejects (read_runs).
     template <typename Fn, typename MayPass>
-    uint64 read(const ListEntry& e, Fn&& fn, MayPass&& may_pass);
+    uint64 read(const ListEntry& e, Fn&& fn, MayPass&& may_pass, BlockNumber first = InvalidBlockNumber,
+                uint32 first_slice = 0);
     /// The same records in runs: fn(records, n) gets n >= 1 whole records
     /// back to back (rec_bytes apart), valid during the call only: the
     /// records of one page at a time, a straddling record alone. With
@@ -174,8 +181,13 @@ class ListReader {
     uint64 read_runs(const ListEntry& e, Fn&& fn) {
         return read_runs(e, fn, nullptr);
     }
+    /// With first (not InvalidBlockNumber): the chain is read from its
+    /// page number first_slice at block `first` (a list summary's resume
+    /// page), the records before the first to start there skipped as if a
+    /// zone had ruled out every earlier page.
     template <typename Fn, typename MayPass>
-    uint64 read_runs(const ListEntry& e, Fn&& fn, MayPass&& may_pass);
+    uint64 read_runs(const ListEntry& e, Fn&& fn, MayPass&& may_pass, BlockNumber first = InvalidBlockNumber,
+                     uint32 first_slice = 0);
 
  private:
     Relation index_;
@@ -222,7 +234,8 @@ bool page_is(Page page, PageKind kind);
 // ---- ListReader::read ------------------------------------------------------------------------
 
 template <typename Fn, typename MayPass>
-uint64 ListReader::read(const ListEntry& e, Fn&& fn, MayPass&& may_pass) {
+uint64 ListReader::read(const ListEntry& e, Fn&& fn, MayPass&& may_pass, BlockNumber first,
+                        uint32 first_slice) {
     const uint32 rb = layout_.rec_bytes;
     return read_runs(
         e,
@@ -231,19 +244,22 @@ uint64 ListReader::read(const ListEntry& e, Fn&& fn, MayPass&& may_pass) {
                 fn(reinterpret_cast<const RecordHeader*>(recs + static_cast<size_t>(i) * rb),
                    recs + static_cast<size_t>(i) * rb + sizeof(RecordHeader));
         },
-        may_pass);
+        may_pass, first, first_slice);
 }
 
 template <typename Fn, typename MayPass>
-uint64 ListReader::read_runs(const ListEntry& e, Fn&& fn, MayPass&& may_pass) {
+uint64 ListReader::read_runs(const ListEntry& e, Fn&& fn, MayPass&& may_pass, BlockNumber first,
+                             uint32 first_slice) {
     const uint32 rb = layout_.rec_bytes;
     const uint32 slice = layout_.slice;
     if (carry_.size() < rb) carry_.resize(rb);
-    BlockNumber blk = e.head;
-    uint64 page_start = 0;  // stream byte where the current page's slice starts
-    uint64 pos = 0;         // stream byte of the next record
-    uint32 carried = 0;     // bytes of a straddling record copied so far
-    uint64 total = 0;       // complete records of the chain
+    const bool resume = first != InvalidBlockNumber;
+    BlockNumber blk = resume ? first : e.head;
+    // stream byte where the current page's slice starts
+    uint64 page_start = resume ? static_cast<uint64>(first_slice) * slice : 0;
+    uint64 pos = (page_start + rb - 1) / rb * rb;  // stream byte of the next record
+    uint32 carried = 0;                            // bytes of a straddling record copied so far
+    uint64 total = 0;                              // complete records of the chain
     // The next two pages of the chain are prefetched while one is read: the
     // links as this backend last saw them (block_next), the pages where it
     // last found them (block_hint). The build lays each list's pages out

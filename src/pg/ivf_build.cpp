@@ -99,6 +99,9 @@ struct BuildState {
     BufFile* spool = nullptr;
     std::vector<uint32> counts;
     std::vector<BlockNumber> first_block;
+    // With filter columns, each list's summary zone (zone_bytes a list):
+    // every record with a byte on a page of the list but its last.
+    std::vector<uint8_t> summary_zones;
     std::vector<float> batch;  // rows waiting for their lists
     std::vector<ItemPointerData> batch_tids;
     std::vector<uint8_t> batch_attrs;  // their filter values, attrs.bytes each
@@ -279,9 +282,14 @@ void build_append(BuildState& bs, uint32 list) {
         const uint32 n = static_cast<uint32>(std::min<uint64>(rb - done, slice - off));
         memcpy(stream_data(page) + off, bs.rec.data() + done, n);
         cover_written(page, off + n);
-        if (bs.zone_bytes > 0)  // the page's zone covers every record with a byte on it
-            nmvec::filter::ZoneLayout::add(page_zone(page), bs.attrs,
-                                           reinterpret_cast<const uint8_t*>(bs.rec.data()) + bs.attr_offset);
+        if (bs.zone_bytes > 0) {  // the page's zone covers every record with a byte on it
+            const auto* attrs = reinterpret_cast<const uint8_t*>(bs.rec.data()) + bs.attr_offset;
+            nmvec::filter::ZoneLayout::add(page_zone(page), bs.attrs, attrs);
+            // and so does the list's summary, but for its last page
+            if (s + 1 < list_pages(bs, bs.counts[list]))
+                nmvec::filter::ZoneLayout::add(
+                    bs.summary_zones.data() + static_cast<size_t>(list) * bs.zone_bytes, bs.attrs, attrs);
+        }
         finish_page(buf);
         done += n;
     }
@@ -417,6 +425,36 @@ void write_lists(BuildState& bs) {
     }
     BufFileClose(bs.spool);
     bs.spool = nullptr;
+}
+
+/// The list summaries (ivf_page.h), on pages after the lists; returns the
+/// first of them.
+BlockNumber write_summaries(BuildState& bs, uint32* pages) {
+    const uint32 per = summaries_per_page(bs.zone_bytes);
+    const uint32 sb = summary_bytes(bs.zone_bytes);
+    *pages = (bs.n_lists + per - 1) / per;
+    BlockNumber start = InvalidBlockNumber;
+    for (uint32 p = 0; p < *pages; ++p) {
+        Buffer buf = new_page(bs.index, kSummaryPage, 0);
+        if (p == 0) start = BufferGetBlockNumber(buf);
+        Page page = BufferGetPage(buf);
+        const uint32 n = std::min(per, bs.n_lists - p * per);
+        for (uint32 i = 0; i < n; ++i) {
+            const uint32 list = p * per + i;
+            const uint64 lp = list_pages(bs, bs.counts[list]);
+            ListSummary sum{};
+            sum.covered = lp > 1 ? static_cast<uint32>(lp - 1) : 0;
+            sum.resume =
+                lp > 1 ? static_cast<BlockNumber>(bs.first_block[list] + lp - 1) : InvalidBlockNumber;
+            char* at = stream_data(page) + static_cast<size_t>(i) * sb;
+            memcpy(at, &sum, sizeof sum);
+            memcpy(at + sizeof sum, bs.summary_zones.data() + static_cast<size_t>(list) * bs.zone_bytes,
+                   bs.zone_bytes);
+        }
+        cover_written(page, n * sb);
+        finish_page(buf);
+    }
+    return start;
 }
 
 /// Meta page contents.
@@ -577,12 +615,20 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
 
     // 4. List pages, directory and meta.
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
-    if (bs.spool != nullptr) write_lists(bs);
+    BlockNumber summary_start = InvalidBlockNumber;
+    uint32 summary_pages = 0;
+    if (bs.spool != nullptr) {
+        if (bs.zone_bytes > 0) bs.summary_zones.assign(static_cast<size_t>(bs.n_lists) * bs.zone_bytes, 0);
+        write_lists(bs);
+        if (bs.zone_bytes > 0) summary_start = write_summaries(bs, &summary_pages);
+    }
     {
         Buffer mbuf = ReadBuffer(index, kMetaBlock);
         LockBuffer(mbuf, BUFFER_LOCK_EXCLUSIVE);
         Meta* m = page_meta(BufferGetPage(mbuf));
         m->rows_built = static_cast<uint64>(bs.index_tuples);
+        m->summary_start = summary_start;
+        m->summary_pages = summary_pages;
         m->dims = bs.dims;
         m->rec_bytes =
             bs.dims > 0 ? record_bytes(bs.dims, bs.kind, bs.quantizer, bs.bits, bs.attrs.bytes) : 0;

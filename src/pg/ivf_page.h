@@ -38,6 +38,12 @@
 // (a flag in the header, in place); their space is not reused until
 // REINDEX.
 //
+// Then, after the lists CREATE INDEX writes, in an index with filter
+// columns: summary pages, one ListSummary per list (the zone of the pages
+// of its chain that were full, which stay as they are), so a filtered scan
+// skips a list none of whose built records can pass with one page read
+// (the rarest category of nm-monitor events lies in few lists).
+//
 // Pages have the standard header and an 8-byte special space (next block,
 // kind, page id). Stream pages keep their unwritten data area as the page
 // hole (pd_lower at its start), so WAL images skip it.
@@ -80,7 +86,13 @@ constexpr uint32 kFormatVersion = 2;   // 2: list lengths from page watermarks
 constexpr uint16 kPageId = 0xFF8F;
 constexpr BlockNumber kMetaBlock = 0;
 
-enum PageKind : uint16 { kMetaPage = 11, kCentroidPage = 12, kDirPage = 13, kListPage = 14 };
+enum PageKind : uint16 {
+    kMetaPage = 11,
+    kCentroidPage = 12,
+    kDirPage = 13,
+    kListPage = 14,
+    kSummaryPage = 15
+};
 
 struct IvfOpaque {
     BlockNumber next;  // list pages: the next page of the list, or InvalidBlockNumber
@@ -117,6 +129,11 @@ struct Meta {
     uint16 attr_bytes;   // bytes of their values in a record (nmvec::filter::RecordLayout)
     uint8 unused2[4];
     uint64 seed;  // kRabitq: the codec's rotation seed
+    // List summaries (an index with filter columns, built with rows): the
+    // first of summary_pages pages after the lists; 0 pages: none (an index
+    // built before they existed reads 0 here, the page's zeroed bytes).
+    BlockNumber summary_start;
+    uint32 summary_pages;
 };
 static_assert(sizeof(Meta) <= kSliceBytes, "meta fits in a page");
 
@@ -131,6 +148,23 @@ struct ListEntry {
     uint32 built;  // records CREATE INDEX put there
 };
 constexpr uint32 kListsPerDirPage = kSliceBytes / sizeof(ListEntry);
+
+/// One list's summary, written by CREATE INDEX: the zone of every record
+/// with a byte on the first `covered` pages of its chain (the pages that
+/// were full then: records are only ever appended, so no record joins
+/// them) follows it, zone_bytes long. A filtered scan whose conditions the
+/// zone rules out starts the list at `resume`, chain page `covered` (the
+/// build's last page, which inserts may have appended to), instead of at
+/// its head. covered 0: the list had one page or none (nothing to skip).
+struct ListSummary {
+    uint32 covered;
+    BlockNumber resume;
+};
+static_assert(sizeof(ListSummary) == 8, "a summary's header is 8 bytes");
+/// Bytes of one list's summary and how many a summary page holds (none
+/// straddles pages).
+inline uint32 summary_bytes(uint32 zone_bytes) { return sizeof(ListSummary) + zone_bytes; }
+inline uint32 summaries_per_page(uint32 zone_bytes) { return kSliceBytes / summary_bytes(zone_bytes); }
 
 /// Record header; the code follows.
 struct RecordHeader {

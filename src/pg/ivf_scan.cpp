@@ -230,6 +230,10 @@ struct IvfScanState {
     std::vector<uint32> sel;                 // the run's records that become candidates
     std::vector<float> centroid, exact;
     std::vector<WidenMark> widen;  // the filtered round's marks (probe_round)
+    // A list's summary zone (filtered scans of an index with summaries),
+    // and the lists whose built pages it let the scan skip.
+    std::vector<uint8_t> summary_zone;
+    uint64 lists_skipped = 0;
     // The index's centroids kept by this backend (null when too big: then
     // read from the pages per query).
     std::shared_ptr<const nmvec::CentroidSearch> centroids;
@@ -330,8 +334,23 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
         if (!s.unordered && s.next_list >= s.ordered_end) order_ahead(s, std::min(last, s.next_list + want));
         return true;
     };
-    // With a filter, pages whose zone no record of can pass are skipped.
+    // With a filter, pages whose zone no record of can pass are skipped,
+    // and so are a list's built pages when its summary rules them out: the
+    // list is read from its resume page (start).
     auto zone_pass = [&](const uint8_t* zone) { return zone_passes(s, zone); };
+    const bool summaries = s.filtered && s.layout.summary_pages > 0;
+    if (summaries) s.summary_zone.resize(s.layout.zone_bytes);
+    auto start = [&](uint32 list, BlockNumber* first, uint32* first_slice) {
+        *first = InvalidBlockNumber;
+        *first_slice = 0;
+        ListSummary sum;
+        if (!summaries || !read_summary(scan->indexRelation, s.layout, list, &sum, s.summary_zone.data()) ||
+            sum.covered == 0 || zone_passes(s, s.summary_zone.data()))
+            return;
+        *first = sum.resume;
+        *first_slice = sum.covered;
+        ++s.lists_skipped;
+    };
     auto counted = [&](uint64 records) {
         if (s.next_list - round_start < want) base += records;
         all_records += records;
@@ -371,6 +390,9 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
             const uint32 list = key_index(s.order[s.next_list]);
             const ListEntry e = read_entry(index, s.layout, list);
             if (e.head == InvalidBlockNumber) continue;
+            BlockNumber first;
+            uint32 first_slice;
+            start(list, &first, &first_slice);
             // The query is prepared for the list's centroid once a record
             // of it is to be estimated (a filter may rule out every one).
             bool prepared = false;
@@ -444,7 +466,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
                         ++at;
                     }
                 },
-                zone_pass);
+                zone_pass, first, first_slice);
             counted(records);
         }
         s.sorted_end = 0;
@@ -455,7 +477,11 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
     const void* q = s.query.data();
     s.hits.clear();
     for (; more(); ++s.next_list) {
-        const ListEntry e = read_entry(index, s.layout, key_index(s.order[s.next_list]));
+        const uint32 list = key_index(s.order[s.next_list]);
+        const ListEntry e = read_entry(index, s.layout, list);
+        BlockNumber first = InvalidBlockNumber;
+        uint32 first_slice = 0;
+        if (e.head != InvalidBlockNumber) start(list, &first, &first_slice);
         const uint64 records = s.reader->read(
             e,
             [&](const RecordHeader* h, const char* code) {
@@ -463,7 +489,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
                 ++passed;
                 s.hits.push_back({dist(code, q), h->heap_tid});
             },
-            zone_pass);
+            zone_pass, first, first_slice);
         counted(records);
     }
     std::sort(s.hits.begin(), s.hits.end(), [](const Hit& a, const Hit& b) {
@@ -836,11 +862,12 @@ extern "C" void nmvec_ivf_endscan(IndexScanDesc scan) {
     if (scan->opaque && state_of(scan)->total_cands > 0)
         elog(DEBUG1,
              "ivf scan: %llu candidates estimated, %llu read from the table, %u lists, %llu records, %llu "
-             "refined",
+             "refined, %llu lists skipped by their summary",
              static_cast<unsigned long long>(state_of(scan)->total_cands),
              static_cast<unsigned long long>(state_of(scan)->total_fetched), state_of(scan)->next_list,
              static_cast<unsigned long long>(state_of(scan)->total_records),
-             static_cast<unsigned long long>(state_of(scan)->total_refined));
+             static_cast<unsigned long long>(state_of(scan)->total_refined),
+             static_cast<unsigned long long>(state_of(scan)->lists_skipped));
     if (scan->opaque) state_of(scan)->release();
     if (scan->opaque) MemoryContextDelete(GetMemoryChunkContext(scan->opaque));
     scan->opaque = nullptr;

@@ -53,6 +53,7 @@ void report_bad_page(Relation index, BlockNumber blk, PageKind kind) {
     const char* name = kind == kMetaPage       ? "meta"
                        : kind == kCentroidPage ? "centroid"
                        : kind == kDirPage      ? "directory"
+                       : kind == kSummaryPage  ? "summary"
                                                : "list";
     ereport(ERROR,
             (errcode(ERRCODE_DATA_CORRUPTED),
@@ -151,6 +152,17 @@ void read_layout(Relation index, Layout* l) {
     l->vcol = vector_column(index);
     l->zone_bytes = l->attrs.columns() > 0 ? nmvec::filter::ZoneLayout::bytes(l->attrs) : 0;
     l->slice = list_slice(l->zone_bytes);
+    l->summary_start = InvalidBlockNumber;
+    l->summary_pages = 0;
+    if (meta.summary_pages > 0) {
+        const uint32 per = l->zone_bytes > 0 ? summaries_per_page(l->zone_bytes) : 0;
+        if (per == 0 || meta.summary_pages != (meta.n_lists + per - 1) / per ||
+            meta.summary_start <= kMetaBlock ||
+            static_cast<uint64>(meta.summary_start) + meta.summary_pages > nblocks)
+            report_corrupt(index, "The meta page's list summaries lie outside the index.");
+        l->summary_start = meta.summary_start;
+        l->summary_pages = meta.summary_pages;
+    }
 }
 
 bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, std::vector<float>& f32,
@@ -354,6 +366,27 @@ ListEntry read_entry(Relation index, const Layout& layout, uint32 list) {
     UnlockReleaseBuffer(buf);
     check_entry(index, layout, e);
     return e;
+}
+
+bool read_summary(Relation index, const Layout& layout, uint32 list, ListSummary* sum, uint8_t* zone) {
+    if (layout.summary_pages == 0) return false;
+    if (list >= layout.n_lists) elog(ERROR, "ivf list %u out of range", list);
+    const uint32 per = summaries_per_page(layout.zone_bytes);
+    const BlockNumber blk = layout.summary_start + list / per;
+    Buffer buf = hnsw::read_block(index, blk);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buf);
+    if (!page_is(page, kSummaryPage)) {
+        UnlockReleaseBuffer(buf);
+        report_bad_page(index, blk, kSummaryPage);
+    }
+    const char* at = stream_data(page) + static_cast<size_t>(list % per) * summary_bytes(layout.zone_bytes);
+    memcpy(sum, at, sizeof(ListSummary));
+    memcpy(zone, at + sizeof(ListSummary), layout.zone_bytes);
+    UnlockReleaseBuffer(buf);
+    if (sum->covered > 0 && !block_exists(index, layout, sum->resume))
+        report_corrupt(index, "A list's summary names a page outside the index.");
+    return true;
 }
 
 Buffer read_list_page(Relation index, const Layout& layout, BlockNumber blk, int lock) {

@@ -1,0 +1,108 @@
+-- ivf list summaries: CREATE INDEX writes, per list, the zone of the pages of
+-- its chain that are full (every page but the last), and a filtered scan
+-- whose conditions that zone rules out reads the list from its last built
+-- page on. Rows appended after the build, to that page or to new ones, are
+-- still found; the skip shows in the index blocks a scan reads.
+CREATE TABLE sm (id int PRIMARY KEY, cat int, ts timestamptz, v vector(8)) WITH (autovacuum_enabled = off);
+-- 20 clusters along the first coordinate; cat is the cluster (a category
+-- that clusters in the embedding space, as nm-monitor's do); ts rises with id.
+INSERT INTO sm SELECT i, i % 20, timestamptz '2026-01-01' + i * interval '1 minute',
+  ARRAY[(i % 20) * 10 + (i % 7) * 0.1, sin(i), cos(i), sin(i * 0.3), cos(i * 0.7), sin(i * 1.1), (i % 11) * 0.1,
+        (i % 13) * 0.1]::vector(8)
+  FROM generate_series(1, 80000) i;
+CREATE INDEX sm_ivf ON sm USING ivf (v vector_l2_ops, cat, ts) WITH (lists = 20);
+VACUUM ANALYZE sm;
+-- Every list spans several pages (so a summary has pages to cover).
+SELECT lists, records, empty_lists, pg_relation_size('sm_ivf') / 8192 > 20 * 4 AS pages_per_list_over_4
+  FROM nmvec_ivf_stats('sm_ivf');
+
+-- Whether the index scan returns the exact order's first k rows (distances
+-- compared, rounded: ties may come in either order), all distinct.
+CREATE FUNCTION sm_same_as_exact(q text, cond text, k int DEFAULT 10) RETURNS bool LANGUAGE plpgsql AS $$
+DECLARE a numeric[]; b numeric[]; ids int[]; query text;
+BEGIN
+  query := format('SELECT array_agg(round((v <-> %1$L)::numeric, 3)), array_agg(id) FROM
+                     (SELECT id, v FROM sm WHERE %2$s ORDER BY v <-> %1$L LIMIT %3$s) s', q, cond, k);
+  SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexscan = on;
+  EXECUTE query INTO a, ids;
+  IF coalesce(array_length(ids, 1), 0) <> k OR (SELECT count(DISTINCT x) FROM unnest(ids) x) <> k THEN
+    RETURN false;
+  END IF;
+  SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = on;
+  EXECUTE query INTO b;
+  RETURN a = b;
+END $$;
+-- Index blocks a query reads (this transaction's counts, as ReadBuffer
+-- counts them).
+CREATE FUNCTION sm_blocks(q text, cond text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE before bigint; n bigint;
+BEGIN
+  SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off;
+  before := pg_stat_get_xact_blocks_fetched('sm_ivf'::regclass);
+  EXECUTE format('SELECT count(*) FROM (SELECT id FROM sm WHERE %2$s ORDER BY v <-> %1$L LIMIT 10) s', q, cond)
+    INTO n;
+  RETURN pg_stat_get_xact_blocks_fetched('sm_ivf'::regclass) - before;
+END $$;
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM sm WHERE cat = 7 ORDER BY v <-> '[0,0,0,0,0,0,0,0]' LIMIT 10;
+RESET enable_seqscan;
+
+-- A category queried from the far end of the space (anti-correlated): its
+-- rows lie in one list, which the scan reaches after skipping the built
+-- pages of every list whose summary lacks it. Right rows, and a small
+-- share of the index's blocks read. A time window as narrow (a row in each
+-- list) is not ruled out by any summary (every list spans the whole time
+-- range), so the scan reads every page of the lists it reads, though their
+-- zones rule out all but one.
+SELECT sm_same_as_exact('[0,0,0,0,0,0,0,0]', 'cat = 17') AS far_category,
+       sm_same_as_exact('[190,0,0,0,0,0,0,0]', 'cat = 0') AS far_category_2,
+       sm_same_as_exact('[95,0,0,0,0,0,0,0]', 'cat IN (1, 18)') AS two_far_categories,
+       sm_same_as_exact('[0,0,0,0,0,0,0,0]', 'cat = 17 AND ts < timestamptz ''2026-01-10''') AS category_and_window;
+SELECT sm_blocks('[0,0,0,0,0,0,0,0]', 'cat = 17') * 3 < pg_relation_size('sm_ivf') / 8192 AS few_blocks_read,
+       sm_blocks('[0,0,0,0,0,0,0,0]', 'cat = 17') * 3 <
+         sm_blocks('[0,0,0,0,0,0,0,0]', 'ts >= timestamptz ''2026-01-10'' AND ts < timestamptz ''2026-01-10 00:20''')
+         AS fewer_than_a_window;
+
+-- Rows inserted after the build: a category no list held (99) in every
+-- list, and 800 rows of category 17 in the list of category 3 (more than
+-- its last built page holds: new pages). The summaries know none of them;
+-- the scans find them all.
+INSERT INTO sm SELECT 100000 + i, 99, now(), ARRAY[(i % 20) * 10 + 0.05, 0, 0, 0, 0, 0, 0, 0]::vector(8)
+  FROM generate_series(0, 39) i;
+INSERT INTO sm SELECT 200000 + i, 17, now(), ARRAY[30 + (i % 7) * 0.1, sin(i), cos(i), 0, 0, 0, 0, 0]::vector(8)
+  FROM generate_series(0, 799) i;
+SET enable_seqscan = off;
+SELECT count(*) AS new_category_rows FROM (SELECT id FROM sm WHERE cat = 99 ORDER BY v <-> '[0,0,0,0,0,0,0,0]' LIMIT 100) s;
+RESET enable_seqscan;
+SELECT sm_same_as_exact('[0,0,0,0,0,0,0,0]', 'cat = 99', 40) AS new_category_exact,
+       sm_same_as_exact('[30,0,0,0,0,0,0,0]', 'cat = 17', 50) AS inserted_into_another_list,
+       sm_same_as_exact('[31,0,0,0,0,0,0,0]', 'cat = 17 AND id >= 200700', 10) AS on_the_new_pages;
+
+-- Deletes and VACUUM leave the summaries as they are (they only cover more
+-- than is live); REINDEX writes them anew.
+DELETE FROM sm WHERE cat = 5;
+VACUUM sm;
+INSERT INTO sm SELECT 300000 + i, 5, now(), ARRAY[150 + (i % 7) * 0.1, 0, 0, 0, 0, 0, 0, 0]::vector(8)
+  FROM generate_series(0, 19) i;
+SELECT sm_same_as_exact('[50,0,0,0,0,0,0,0]', 'cat = 5', 20) AS after_vacuum;
+REINDEX INDEX sm_ivf;
+SELECT sm_same_as_exact('[0,0,0,0,0,0,0,0]', 'cat = 99', 40) AS reindexed_new_category,
+       sm_same_as_exact('[30,0,0,0,0,0,0,0]', 'cat = 17', 50) AS reindexed_17,
+       sm_same_as_exact('[50,0,0,0,0,0,0,0]', 'cat = 5', 20) AS reindexed_5;
+SELECT sm_blocks('[0,0,0,0,0,0,0,0]', 'cat = 17') * 3 < pg_relation_size('sm_ivf') / 8192 AS reindexed_few_blocks;
+
+-- An index without filter columns, or built on an empty table, has no
+-- summaries; its filtered scans (the conditions checked on the heap) are
+-- unchanged.
+CREATE INDEX sm_plain ON sm USING ivf (v vector_l2_ops) WITH (lists = 5);
+DROP INDEX sm_ivf;
+SELECT sm_same_as_exact('[0,0,0,0,0,0,0,0]', 'cat = 99', 20) AS plain_index;
+DROP INDEX sm_plain;
+CREATE TABLE sm_empty (id int, cat int, v vector(8));
+CREATE INDEX ON sm_empty USING ivf (v vector_l2_ops, cat);
+INSERT INTO sm_empty SELECT i, i % 3, ARRAY[i, 0, 0, 0, 0, 0, 0, 0]::vector(8) FROM generate_series(1, 3000) i;
+SET enable_seqscan = off;
+SELECT array_agg(id) AS empty_built FROM (SELECT id FROM sm_empty WHERE cat = 2 ORDER BY v <-> '[0,0,0,0,0,0,0,0]' LIMIT 3) s;
+RESET enable_seqscan;
+DROP TABLE sm, sm_empty;
+DROP FUNCTION sm_same_as_exact, sm_blocks;
