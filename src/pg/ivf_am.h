@@ -86,6 +86,8 @@ struct Layout {
     uint32 centroid_pages = 0, dir_pages = 0;
     BlockNumber summary_start = InvalidBlockNumber;  // list summaries (ivf_page.h), if summary_pages > 0
     uint32 summary_pages = 0;
+    BlockNumber map_start = InvalidBlockNumber;  // their zone maps
+    uint32 map_pages = 0;
     uint64 rows_built = 0;
     BlockNumber nblocks = 0;            // relation size when the meta page was read
     nmvec::filter::RecordLayout attrs;  // the filter columns (none for an index on the vector alone)
@@ -133,6 +135,9 @@ void centroid_distances(Relation index, const Layout& layout, const float* q, st
 /// The summary of `list` (ivf_page.h) into *sum and its zone into zone
 /// (layout.zone_bytes); false when the index has no summaries.
 bool read_summary(Relation index, const Layout& layout, uint32 list, ListSummary* sum, uint8_t* zone);
+/// A list's zone map: the zones of its `covered` built pages (a summary's
+/// map_first, covered) into out (covered * layout.zone_bytes).
+void read_zone_map(Relation index, const Layout& layout, const ListSummary& sum, uint8_t* out);
 
 /// Copy the directory entry of `list`.
 ListEntry read_entry(Relation index, const Layout& layout, uint32 list);
@@ -152,6 +157,15 @@ void append_records(Relation index, const Layout& layout, uint32 list, const cha
 /// ms -> 1.3-1.5 ms; see docs/ivf.md).
 void prefetch_list_page(Relation index, BlockNumber blk, uint32 zone_bytes, bool records = false);
 
+/// Which of a list's built pages a reader leaves unread, from its summary
+/// (ListSummary): pages [0, covered) of the chain, laid out in a row from
+/// its head, all full; pass[i] 0: no record with a byte on page i can pass
+/// (its zone in the map rules the scan's conditions out).
+struct BuiltPages {
+    uint32 covered = 0;
+    const uint8_t* pass = nullptr;
+};
+
 /// Reads the records of one list: fn(header, code) for each complete
 /// record of the chain starting at entry.head (the code contiguous: a
 /// record that straddles pages is copied). Pages are share-locked one at a
@@ -169,8 +183,7 @@ class ListReader {
     }
     /// The same, skipping the pages whose zone may_pass rejects (read_runs).
     template <typename Fn, typename MayPass>
-    uint64 read(const ListEntry& e, Fn&& fn, MayPass&& may_pass, BlockNumber first = InvalidBlockNumber,
-                uint32 first_slice = 0);
+    uint64 read(const ListEntry& e, Fn&& fn, MayPass&& may_pass, const BuiltPages* built = nullptr);
     /// The same records in runs: fn(records, n) gets n >= 1 whole records
     /// back to back (rec_bytes apart), valid during the call only: the
     /// records of one page at a time, a straddling record alone. With
@@ -181,13 +194,10 @@ class ListReader {
     uint64 read_runs(const ListEntry& e, Fn&& fn) {
         return read_runs(e, fn, nullptr);
     }
-    /// With first (not InvalidBlockNumber): the chain is read from its
-    /// page number first_slice at block `first` (a list summary's resume
-    /// page), the records before the first to start there skipped as if a
-    /// zone had ruled out every earlier page.
+    /// With built: the built pages it marks are skipped as if their zone
+    /// had ruled them out, without reading them.
     template <typename Fn, typename MayPass>
-    uint64 read_runs(const ListEntry& e, Fn&& fn, MayPass&& may_pass, BlockNumber first = InvalidBlockNumber,
-                     uint32 first_slice = 0);
+    uint64 read_runs(const ListEntry& e, Fn&& fn, MayPass&& may_pass, const BuiltPages* built = nullptr);
 
  private:
     Relation index_;
@@ -234,8 +244,7 @@ bool page_is(Page page, PageKind kind);
 // ---- ListReader::read ------------------------------------------------------------------------
 
 template <typename Fn, typename MayPass>
-uint64 ListReader::read(const ListEntry& e, Fn&& fn, MayPass&& may_pass, BlockNumber first,
-                        uint32 first_slice) {
+uint64 ListReader::read(const ListEntry& e, Fn&& fn, MayPass&& may_pass, const BuiltPages* built) {
     const uint32 rb = layout_.rec_bytes;
     return read_runs(
         e,
@@ -244,31 +253,53 @@ uint64 ListReader::read(const ListEntry& e, Fn&& fn, MayPass&& may_pass, BlockNu
                 fn(reinterpret_cast<const RecordHeader*>(recs + static_cast<size_t>(i) * rb),
                    recs + static_cast<size_t>(i) * rb + sizeof(RecordHeader));
         },
-        may_pass, first, first_slice);
+        may_pass, built);
 }
 
 template <typename Fn, typename MayPass>
-uint64 ListReader::read_runs(const ListEntry& e, Fn&& fn, MayPass&& may_pass, BlockNumber first,
-                             uint32 first_slice) {
+uint64 ListReader::read_runs(const ListEntry& e, Fn&& fn, MayPass&& may_pass, const BuiltPages* built) {
     const uint32 rb = layout_.rec_bytes;
     const uint32 slice = layout_.slice;
     if (carry_.size() < rb) carry_.resize(rb);
-    const bool resume = first != InvalidBlockNumber;
-    BlockNumber blk = resume ? first : e.head;
-    // stream byte where the current page's slice starts
-    uint64 page_start = resume ? static_cast<uint64>(first_slice) * slice : 0;
-    uint64 pos = (page_start + rb - 1) / rb * rb;  // stream byte of the next record
-    uint32 carried = 0;                            // bytes of a straddling record copied so far
-    uint64 total = 0;                              // complete records of the chain
-    // The next two pages of the chain are prefetched while one is read: the
-    // links as this backend last saw them (block_next), the pages where it
-    // last found them (block_hint). The build lays each list's pages out
-    // in a row, but pages added by inserts since go at the end of the
-    // index, so nothing is guessed: a chain read for the first time is not
-    // prefetched.
-    prefetch_list_page(index_, blk, layout_.zone_bytes);
-    prefetch_list_page(index_, hnsw::block_next(index_, blk), layout_.zone_bytes);
+    BlockNumber blk = e.head;
+    uint64 page_start = 0;  // stream byte where the current page's slice starts
+    uint64 pos = 0;         // stream byte of the next record
+    uint32 carried = 0;     // bytes of a straddling record copied so far
+    uint64 total = 0;       // complete records of the chain
+    // Built pages the mask leaves unread: chain page i < covered is block
+    // head + i, and page `covered` (the build's last) is always read.
+    const uint32 covered = built != nullptr && e.head != InvalidBlockNumber ? built->covered : 0;
+    auto unread = [&](uint32 i) { return i < covered && built->pass[i] == 0; };
+    auto next_read = [&](uint32 i) {  // the first chain page from i on that is read
+        while (unread(i)) ++i;
+        return i;
+    };
+    // The next two pages of the chain that are read are prefetched while
+    // one is read: built pages by their place, others by the links as this
+    // backend last saw them (block_next), the pages where it last found
+    // them (block_hint). The build lays each list's pages out in a row,
+    // but pages added by inserts since go at the end of the index, so
+    // nothing is guessed: a chain read for the first time is not prefetched.
+    auto block_after = [&](uint32 i, BlockNumber b) {  // the page read after chain page i, at block b
+        const uint32 n = next_read(i + 1);
+        return n <= covered ? e.head + n : hnsw::block_next(index_, b);
+    };
+    {
+        const uint32 f = next_read(0);
+        const BlockNumber fb = covered > 0 ? e.head + f : blk;
+        prefetch_list_page(index_, fb, layout_.zone_bytes);
+        prefetch_list_page(index_, block_after(f, fb), layout_.zone_bytes);
+    }
     for (uint32 pages = 0; blk != InvalidBlockNumber; ++pages) {
+        if ((pages & 63) == 63) CHECK_FOR_INTERRUPTS();
+        if (unread(pages)) {
+            // As for a page whose zone rules it out (below), unread.
+            carried = 0;
+            pos = std::max(pos, (page_start + slice + rb - 1) / rb * rb);
+            blk = e.head + pages + 1;
+            page_start += slice;
+            continue;
+        }
         Buffer buf = read_list_page(index_, layout_, blk, BUFFER_LOCK_SHARE);
         Page page = BufferGetPage(buf);
         const char* data = stream_data(page);
@@ -276,15 +307,26 @@ uint64 ListReader::read_runs(const ListEntry& e, Fn&& fn, MayPass&& may_pass, Bl
         const bool full = valid == slice;
         const uint64 end = page_start + valid;
         total = end / rb;
+        const BlockNumber next = full ? page_opaque(page)->next : InvalidBlockNumber;
+        if (pages < covered && (!full || next != blk + 1)) {
+            UnlockReleaseBuffer(buf);
+            ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                            errmsg("ivf index \"%s\" is corrupted", RelationGetRelationName(index_)),
+                            errdetail_internal(
+                                "Built list page %u is not full or not followed by the next block.", blk),
+                            errhint("REINDEX the index.")));
+        }
         {
-            const BlockNumber next = full ? page_opaque(page)->next : InvalidBlockNumber;
             // The next page's first lines were prefetched a page ago if its
-            // link was known then; a reader that prefetches records takes
-            // all of its lines now.
+            // link was known then (or it is a built page the mask skips
+            // to); a reader that prefetches records takes all of its lines
+            // now.
             const bool known = hnsw::swap_block_next(index_, blk, next) == next;
+            const uint32 n = next_read(pages + 1);
+            const BlockNumber nb = n <= covered ? e.head + n : next;
             if (prefetch_records_ || !known)
-                prefetch_list_page(index_, next, layout_.zone_bytes, prefetch_records_);
-            prefetch_list_page(index_, hnsw::block_next(index_, next), layout_.zone_bytes);
+                prefetch_list_page(index_, nb, layout_.zone_bytes, prefetch_records_);
+            if (nb != InvalidBlockNumber) prefetch_list_page(index_, block_after(n, nb), layout_.zone_bytes);
         }
         if constexpr (!std::is_same_v<std::decay_t<MayPass>, std::nullptr_t>) {
             if (layout_.zone_bytes > 0 && !may_pass(page_zone(page))) {
@@ -292,10 +334,9 @@ uint64 ListReader::read_runs(const ListEntry& e, Fn&& fn, MayPass&& may_pass, Bl
                 // in, go on at the first record that starts after the page.
                 carried = 0;
                 pos = std::max(pos, (page_start + slice + rb - 1) / rb * rb);
-                blk = full ? page_opaque(page)->next : InvalidBlockNumber;
+                blk = next;
                 UnlockReleaseBuffer(buf);
                 page_start += slice;
-                if ((pages & 63) == 63) CHECK_FOR_INTERRUPTS();
                 continue;
             }
         }
@@ -321,10 +362,9 @@ uint64 ListReader::read_runs(const ListEntry& e, Fn&& fn, MayPass&& may_pass, Bl
                 memcpy(carry_.data(), data + (pos - page_start), carried);
             }
         }
-        blk = full ? page_opaque(page)->next : InvalidBlockNumber;
+        blk = next;
         UnlockReleaseBuffer(buf);
         page_start += slice;
-        if ((pages & 63) == 63) CHECK_FOR_INTERRUPTS();
     }
     return total;
 }

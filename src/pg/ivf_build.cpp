@@ -427,34 +427,76 @@ void write_lists(BuildState& bs) {
     bs.spool = nullptr;
 }
 
-/// The list summaries (ivf_page.h), on pages after the lists; returns the
-/// first of them.
-BlockNumber write_summaries(BuildState& bs, uint32* pages) {
+/// The list summaries (ivf_page.h) on pages after the lists, then their
+/// zone maps (the zones of each list's built pages but the last, list after
+/// list, copied from those pages).
+void write_summaries(BuildState& bs, BlockNumber* sum_start, uint32* sum_pages, BlockNumber* map_start,
+                     uint32* map_pages) {
     const uint32 per = summaries_per_page(bs.zone_bytes);
     const uint32 sb = summary_bytes(bs.zone_bytes);
-    *pages = (bs.n_lists + per - 1) / per;
-    BlockNumber start = InvalidBlockNumber;
-    for (uint32 p = 0; p < *pages; ++p) {
+    const uint32 zb = bs.zone_bytes;
+    auto covered = [&](uint32 list) {
+        const uint64 lp = list_pages(bs, bs.counts[list]);
+        return lp > 1 ? static_cast<uint32>(lp - 1) : 0u;
+    };
+    *sum_pages = (bs.n_lists + per - 1) / per;
+    *sum_start = InvalidBlockNumber;
+    uint64 map_first = 0;
+    for (uint32 p = 0; p < *sum_pages; ++p) {
         Buffer buf = new_page(bs.index, kSummaryPage, 0);
-        if (p == 0) start = BufferGetBlockNumber(buf);
+        if (p == 0) *sum_start = BufferGetBlockNumber(buf);
         Page page = BufferGetPage(buf);
         const uint32 n = std::min(per, bs.n_lists - p * per);
         for (uint32 i = 0; i < n; ++i) {
             const uint32 list = p * per + i;
-            const uint64 lp = list_pages(bs, bs.counts[list]);
             ListSummary sum{};
-            sum.covered = lp > 1 ? static_cast<uint32>(lp - 1) : 0;
-            sum.resume =
-                lp > 1 ? static_cast<BlockNumber>(bs.first_block[list] + lp - 1) : InvalidBlockNumber;
+            sum.covered = covered(list);
+            sum.resume = sum.covered > 0 ? bs.first_block[list] + sum.covered : InvalidBlockNumber;
+            sum.map_first = map_first;
+            map_first += sum.covered;
             char* at = stream_data(page) + static_cast<size_t>(i) * sb;
             memcpy(at, &sum, sizeof sum);
-            memcpy(at + sizeof sum, bs.summary_zones.data() + static_cast<size_t>(list) * bs.zone_bytes,
-                   bs.zone_bytes);
+            memcpy(at + sizeof sum, bs.summary_zones.data() + static_cast<size_t>(list) * zb, zb);
         }
         cover_written(page, n * sb);
         finish_page(buf);
     }
-    return start;
+    // The zone maps: a byte stream of map_first zones, kSliceBytes a page.
+    *map_pages = static_cast<uint32>((map_first * zb + kSliceBytes - 1) / kSliceBytes);
+    *map_start = InvalidBlockNumber;
+    Buffer out = InvalidBuffer;
+    uint64 pos = 0;  // stream byte
+    auto put = [&](const uint8_t* bytes, uint32 len) {
+        while (len > 0) {
+            const uint32 off = static_cast<uint32>(pos % kSliceBytes);
+            if (off == 0) {
+                if (out != InvalidBuffer) finish_page(out);
+                out = new_page(bs.index, kZoneMapPage, 0);
+                if (*map_start == InvalidBlockNumber) *map_start = BufferGetBlockNumber(out);
+            }
+            const uint32 n = std::min(len, kSliceBytes - off);
+            memcpy(stream_data(BufferGetPage(out)) + off, bytes, n);
+            cover_written(BufferGetPage(out), off + n);
+            bytes += n;
+            len -= n;
+            pos += n;
+        }
+    };
+    std::vector<uint8_t> zone(zb);
+    for (uint32 list = 0; list < bs.n_lists; ++list) {
+        for (uint32 i = 0, c = covered(list); i < c; ++i) {
+            Buffer buf = ReadBuffer(bs.index, bs.first_block[list] + i);
+            LockBuffer(buf, BUFFER_LOCK_SHARE);
+            memcpy(zone.data(), page_zone(BufferGetPage(buf)), zb);
+            UnlockReleaseBuffer(buf);
+            put(zone.data(), zb);
+        }
+        if ((list & 255) == 0) CHECK_FOR_INTERRUPTS();
+    }
+    if (out != InvalidBuffer) finish_page(out);
+    if (pos != map_first * zb)
+        elog(ERROR, "ivf build: zone maps of %llu bytes, %llu expected", static_cast<unsigned long long>(pos),
+             static_cast<unsigned long long>(map_first * zb));
 }
 
 /// Meta page contents.
@@ -615,12 +657,12 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
 
     // 4. List pages, directory and meta.
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
-    BlockNumber summary_start = InvalidBlockNumber;
-    uint32 summary_pages = 0;
+    BlockNumber summary_start = InvalidBlockNumber, map_start = InvalidBlockNumber;
+    uint32 summary_pages = 0, map_pages = 0;
     if (bs.spool != nullptr) {
         if (bs.zone_bytes > 0) bs.summary_zones.assign(static_cast<size_t>(bs.n_lists) * bs.zone_bytes, 0);
         write_lists(bs);
-        if (bs.zone_bytes > 0) summary_start = write_summaries(bs, &summary_pages);
+        if (bs.zone_bytes > 0) write_summaries(bs, &summary_start, &summary_pages, &map_start, &map_pages);
     }
     {
         Buffer mbuf = ReadBuffer(index, kMetaBlock);
@@ -629,6 +671,8 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
         m->rows_built = static_cast<uint64>(bs.index_tuples);
         m->summary_start = summary_start;
         m->summary_pages = summary_pages;
+        m->map_start = map_start;
+        m->map_pages = map_pages;
         m->dims = bs.dims;
         m->rec_bytes =
             bs.dims > 0 ? record_bytes(bs.dims, bs.kind, bs.quantizer, bs.bits, bs.attrs.bytes) : 0;

@@ -40,9 +40,13 @@
 //
 // Then, after the lists CREATE INDEX writes, in an index with filter
 // columns: summary pages, one ListSummary per list (the zone of the pages
-// of its chain that were full, which stay as they are), so a filtered scan
-// skips a list none of whose built records can pass with one page read
-// (the rarest category of nm-monitor events lies in few lists).
+// of its chain that were full, which stay as they are), then zone map
+// pages: those pages' own zones in a row, list after list (a byte stream,
+// kSliceBytes a page, a zone may straddle two). A filtered scan skips a
+// list none of whose built records can pass with one page read (the rarest
+// category of nm-monitor events lies in few lists), and reads of the
+// others only the built pages whose zone may pass (a recent time window:
+// the last), having read their zones in a row instead of page by page.
 //
 // Pages have the standard header and an 8-byte special space (next block,
 // kind, page id). Stream pages keep their unwritten data area as the page
@@ -91,7 +95,8 @@ enum PageKind : uint16 {
     kCentroidPage = 12,
     kDirPage = 13,
     kListPage = 14,
-    kSummaryPage = 15
+    kSummaryPage = 15,
+    kZoneMapPage = 16
 };
 
 struct IvfOpaque {
@@ -134,6 +139,10 @@ struct Meta {
     // built before they existed reads 0 here, the page's zeroed bytes).
     BlockNumber summary_start;
     uint32 summary_pages;
+    // The zone maps (pages after the summaries): map_pages pages, 0 with
+    // no summaries.
+    BlockNumber map_start;
+    uint32 map_pages;
 };
 static_assert(sizeof(Meta) <= kSliceBytes, "meta fits in a page");
 
@@ -149,18 +158,23 @@ struct ListEntry {
 };
 constexpr uint32 kListsPerDirPage = kSliceBytes / sizeof(ListEntry);
 
-/// One list's summary, written by CREATE INDEX: the zone of every record
-/// with a byte on the first `covered` pages of its chain (the pages that
-/// were full then: records are only ever appended, so no record joins
-/// them) follows it, zone_bytes long. A filtered scan whose conditions the
-/// zone rules out starts the list at `resume`, chain page `covered` (the
-/// build's last page, which inserts may have appended to), instead of at
-/// its head. covered 0: the list had one page or none (nothing to skip).
+/// One list's summary, written by CREATE INDEX. The pages of its chain that
+/// were full then (all but the last: `covered` of them, laid out in a row
+/// from the list's head) never take another record, since records are only
+/// ever appended. Their zones, copied in a row, are the list's zone map
+/// (zone map_first on, of the map pages' stream), and the zone that
+/// follows this header (zone_bytes long) covers them all. A filtered scan
+/// whose conditions that zone rules out starts the list at `resume` (chain
+/// page `covered`, the build's last page, which inserts may have appended
+/// to); otherwise it reads only the covered pages whose zone in the map
+/// may pass, without touching the others. covered 0: the list had one page
+/// or none (nothing to skip).
 struct ListSummary {
     uint32 covered;
-    BlockNumber resume;
+    BlockNumber resume;  // head + covered
+    uint64 map_first;
 };
-static_assert(sizeof(ListSummary) == 8, "a summary's header is 8 bytes");
+static_assert(sizeof(ListSummary) == 16, "a summary's header is 16 bytes");
 /// Bytes of one list's summary and how many a summary page holds (none
 /// straddles pages).
 inline uint32 summary_bytes(uint32 zone_bytes) { return sizeof(ListSummary) + zone_bytes; }

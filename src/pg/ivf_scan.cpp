@@ -232,8 +232,11 @@ struct IvfScanState {
     std::vector<WidenMark> widen;  // the filtered round's marks (probe_round)
     // A list's summary zone (filtered scans of an index with summaries),
     // and the lists whose built pages it let the scan skip.
-    std::vector<uint8_t> summary_zone;
-    uint64 lists_skipped = 0;
+    // and the built pages of the list being read that its zone map lets
+    // the scan leave unread (BuiltPages), with a zone map's bytes; lists
+    // whose summary ruled them out, built pages left unread.
+    std::vector<uint8_t> summary_zone, zone_map, page_pass;
+    uint64 lists_skipped = 0, pages_skipped = 0;
     // The index's centroids kept by this backend (null when too big: then
     // read from the pages per query).
     std::shared_ptr<const nmvec::CentroidSearch> centroids;
@@ -334,22 +337,42 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
         if (!s.unordered && s.next_list >= s.ordered_end) order_ahead(s, std::min(last, s.next_list + want));
         return true;
     };
-    // With a filter, pages whose zone no record of can pass are skipped,
-    // and so are a list's built pages when its summary rules them out: the
-    // list is read from its resume page (start).
+    // With a filter, pages whose zone no record of can pass are skipped.
+    // With list summaries, a list's built pages are skipped unread: all of
+    // them when its summary rules the filter out, else those whose zone in
+    // its zone map does (built_pages).
     auto zone_pass = [&](const uint8_t* zone) { return zone_passes(s, zone); };
     const bool summaries = s.filtered && s.layout.summary_pages > 0;
     if (summaries) s.summary_zone.resize(s.layout.zone_bytes);
-    auto start = [&](uint32 list, BlockNumber* first, uint32* first_slice) {
-        *first = InvalidBlockNumber;
-        *first_slice = 0;
+    BuiltPages built;
+    auto built_pages = [&](uint32 list, const ListEntry& e) -> const BuiltPages* {
         ListSummary sum;
-        if (!summaries || !read_summary(scan->indexRelation, s.layout, list, &sum, s.summary_zone.data()) ||
-            sum.covered == 0 || zone_passes(s, s.summary_zone.data()))
-            return;
-        *first = sum.resume;
-        *first_slice = sum.covered;
-        ++s.lists_skipped;
+        if (!summaries || e.head == InvalidBlockNumber ||
+            !read_summary(scan->indexRelation, s.layout, list, &sum, s.summary_zone.data()) ||
+            sum.covered == 0)
+            return nullptr;
+        if (sum.resume != e.head + sum.covered)
+            ereport(ERROR,
+                    (errcode(ERRCODE_INDEX_CORRUPTED),
+                     errmsg("ivf index \"%s\" is corrupted", RelationGetRelationName(scan->indexRelation)),
+                     errdetail_internal("List %u's summary does not match its directory entry.", list),
+                     errhint("REINDEX the index.")));
+        s.page_pass.assign(sum.covered, 0);
+        if (!zone_passes(s, s.summary_zone.data())) {
+            ++s.lists_skipped;
+            s.pages_skipped += sum.covered;
+        } else {
+            const uint32 zb = s.layout.zone_bytes;
+            s.zone_map.resize(static_cast<size_t>(sum.covered) * zb);
+            read_zone_map(scan->indexRelation, s.layout, sum, s.zone_map.data());
+            for (uint32 i = 0; i < sum.covered; ++i) {
+                s.page_pass[i] = zone_passes(s, s.zone_map.data() + static_cast<size_t>(i) * zb) ? 1 : 0;
+                s.pages_skipped += 1 - s.page_pass[i];
+            }
+        }
+        built.covered = sum.covered;
+        built.pass = s.page_pass.data();
+        return &built;
     };
     auto counted = [&](uint64 records) {
         if (s.next_list - round_start < want) base += records;
@@ -390,9 +413,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
             const uint32 list = key_index(s.order[s.next_list]);
             const ListEntry e = read_entry(index, s.layout, list);
             if (e.head == InvalidBlockNumber) continue;
-            BlockNumber first;
-            uint32 first_slice;
-            start(list, &first, &first_slice);
+            const BuiltPages* bp = built_pages(list, e);
             // The query is prepared for the list's centroid once a record
             // of it is to be estimated (a filter may rule out every one).
             bool prepared = false;
@@ -466,7 +487,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
                         ++at;
                     }
                 },
-                zone_pass, first, first_slice);
+                zone_pass, bp);
             counted(records);
         }
         s.sorted_end = 0;
@@ -479,9 +500,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
     for (; more(); ++s.next_list) {
         const uint32 list = key_index(s.order[s.next_list]);
         const ListEntry e = read_entry(index, s.layout, list);
-        BlockNumber first = InvalidBlockNumber;
-        uint32 first_slice = 0;
-        if (e.head != InvalidBlockNumber) start(list, &first, &first_slice);
+        const BuiltPages* bp = built_pages(list, e);
         const uint64 records = s.reader->read(
             e,
             [&](const RecordHeader* h, const char* code) {
@@ -489,7 +508,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
                 ++passed;
                 s.hits.push_back({dist(code, q), h->heap_tid});
             },
-            zone_pass, first, first_slice);
+            zone_pass, bp);
         counted(records);
     }
     std::sort(s.hits.begin(), s.hits.end(), [](const Hit& a, const Hit& b) {
@@ -862,12 +881,13 @@ extern "C" void nmvec_ivf_endscan(IndexScanDesc scan) {
     if (scan->opaque && state_of(scan)->total_cands > 0)
         elog(DEBUG1,
              "ivf scan: %llu candidates estimated, %llu read from the table, %u lists, %llu records, %llu "
-             "refined, %llu lists skipped by their summary",
+             "refined, %llu lists skipped by their summary, %llu built pages left unread",
              static_cast<unsigned long long>(state_of(scan)->total_cands),
              static_cast<unsigned long long>(state_of(scan)->total_fetched), state_of(scan)->next_list,
              static_cast<unsigned long long>(state_of(scan)->total_records),
              static_cast<unsigned long long>(state_of(scan)->total_refined),
-             static_cast<unsigned long long>(state_of(scan)->lists_skipped));
+             static_cast<unsigned long long>(state_of(scan)->lists_skipped),
+             static_cast<unsigned long long>(state_of(scan)->pages_skipped));
     if (scan->opaque) state_of(scan)->release();
     if (scan->opaque) MemoryContextDelete(GetMemoryChunkContext(scan->opaque));
     scan->opaque = nullptr;

@@ -54,6 +54,7 @@ void report_bad_page(Relation index, BlockNumber blk, PageKind kind) {
                        : kind == kCentroidPage ? "centroid"
                        : kind == kDirPage      ? "directory"
                        : kind == kSummaryPage  ? "summary"
+                       : kind == kZoneMapPage  ? "zone map"
                                                : "list";
     ereport(ERROR,
             (errcode(ERRCODE_DATA_CORRUPTED),
@@ -160,8 +161,13 @@ void read_layout(Relation index, Layout* l) {
             meta.summary_start <= kMetaBlock ||
             static_cast<uint64>(meta.summary_start) + meta.summary_pages > nblocks)
             report_corrupt(index, "The meta page's list summaries lie outside the index.");
+        if (meta.map_pages > 0 &&
+            (meta.map_start <= kMetaBlock || static_cast<uint64>(meta.map_start) + meta.map_pages > nblocks))
+            report_corrupt(index, "The meta page's zone maps lie outside the index.");
         l->summary_start = meta.summary_start;
         l->summary_pages = meta.summary_pages;
+        l->map_start = meta.map_start;
+        l->map_pages = meta.map_pages;
     }
 }
 
@@ -384,9 +390,31 @@ bool read_summary(Relation index, const Layout& layout, uint32 list, ListSummary
     memcpy(sum, at, sizeof(ListSummary));
     memcpy(zone, at + sizeof(ListSummary), layout.zone_bytes);
     UnlockReleaseBuffer(buf);
-    if (sum->covered > 0 && !block_exists(index, layout, sum->resume))
-        report_corrupt(index, "A list's summary names a page outside the index.");
+    const uint64 map_zones = static_cast<uint64>(layout.map_pages) * kSliceBytes / layout.zone_bytes;
+    if (sum->covered > 0 && (!block_exists(index, layout, sum->resume) || sum->resume < sum->covered ||
+                             sum->map_first > map_zones || sum->covered > map_zones - sum->map_first))
+        report_corrupt(index, "A list's summary names pages outside the index.");
     return true;
+}
+
+void read_zone_map(Relation index, const Layout& layout, const ListSummary& sum, uint8_t* out) {
+    const uint64 begin = sum.map_first * layout.zone_bytes;
+    const uint64 end = begin + static_cast<uint64>(sum.covered) * layout.zone_bytes;
+    for (uint64 pos = begin; pos < end;) {
+        const BlockNumber blk = layout.map_start + static_cast<BlockNumber>(pos / kSliceBytes);
+        const uint32 off = static_cast<uint32>(pos % kSliceBytes);
+        const uint32 n = static_cast<uint32>(std::min<uint64>(end - pos, kSliceBytes - off));
+        Buffer buf = hnsw::read_block(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buf);
+        if (!page_is(page, kZoneMapPage) || written_bytes(page) < off + n) {
+            UnlockReleaseBuffer(buf);
+            report_bad_page(index, blk, kZoneMapPage);
+        }
+        memcpy(out + (pos - begin), stream_data(page) + off, n);
+        UnlockReleaseBuffer(buf);
+        pos += n;
+    }
 }
 
 Buffer read_list_page(Relation index, const Layout& layout, BlockNumber blk, int lock) {
