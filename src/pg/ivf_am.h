@@ -135,6 +135,20 @@ void centroid_distances(Relation index, const Layout& layout, const float* q, st
 /// The summary of `list` (ivf_page.h) into *sum and its zone into zone
 /// (layout.zone_bytes); false when the index has no summaries.
 bool read_summary(Relation index, const Layout& layout, uint32 list, ListSummary* sum, uint8_t* zone);
+/// Every list's summary (ivf_page.h), kept by this backend until the
+/// index's relfilenode changes (summaries change only with REINDEX or
+/// TRUNCATE, which give it a new one): a filtered scan checks each list's
+/// zone in memory, and looks a few lists ahead to prefetch the page of a
+/// list whose built pages it will skip.
+struct Summaries {
+    std::vector<ListSummary> lists;
+    std::vector<uint8_t> zones;  // zone_bytes a list
+    uint32 zone_bytes = 0;
+    const uint8_t* zone(uint32 list) const { return zones.data() + static_cast<size_t>(list) * zone_bytes; }
+};
+/// The index's summaries (null when it has none; at most 51 MB: 32,768
+/// lists of 32 filter columns).
+std::shared_ptr<const Summaries> cached_summaries(Relation index, const Layout& layout);
 /// A list's zone map: the zones of its `covered` built pages (a summary's
 /// map_first, covered) into out (covered * layout.zone_bytes).
 void read_zone_map(Relation index, const Layout& layout, const ListSummary& sum, uint8_t* out);

@@ -154,6 +154,10 @@ constexpr size_t kExactLists = 64;
 /// prefetched; kAhead / 2 on, its tuple's lines.
 constexpr size_t kAhead = 8;
 
+/// A filtered scan prefetches the last built page of the list kListsAhead
+/// lists on when its summary rules the list's built pages out.
+constexpr uint32 kListsAhead = 4;
+
 /// A filtered round's totals after one of its lists: records read (pages
 /// a zone ruled out included) and rows that passed.
 struct WidenMark {
@@ -235,7 +239,8 @@ struct IvfScanState {
     // and the built pages of the list being read that its zone map lets
     // the scan leave unread (BuiltPages), with a zone map's bytes; lists
     // whose summary ruled them out, built pages left unread.
-    std::vector<uint8_t> summary_zone, zone_map, page_pass;
+    std::shared_ptr<const Summaries> summaries;  // filtered scans of an index with them
+    std::vector<uint8_t> zone_map, page_pass;
     uint64 lists_skipped = 0, pages_skipped = 0;
     // The index's centroids kept by this backend (null when too big: then
     // read from the pages per query).
@@ -342,15 +347,15 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
     // them when its summary rules the filter out, else those whose zone in
     // its zone map does (built_pages).
     auto zone_pass = [&](const uint8_t* zone) { return zone_passes(s, zone); };
-    const bool summaries = s.filtered && s.layout.summary_pages > 0;
-    if (summaries) s.summary_zone.resize(s.layout.zone_bytes);
+    const Summaries* sums = s.filtered ? s.summaries.get() : nullptr;
     BuiltPages built;
+    // Whether list's summary rules the filter out (its built pages skipped).
+    auto ruled_out = [&](uint32 list) {
+        return sums->lists[list].covered > 0 && !zone_passes(s, sums->zone(list));
+    };
     auto built_pages = [&](uint32 list, const ListEntry& e) -> const BuiltPages* {
-        ListSummary sum;
-        if (!summaries || e.head == InvalidBlockNumber ||
-            !read_summary(scan->indexRelation, s.layout, list, &sum, s.summary_zone.data()) ||
-            sum.covered == 0)
-            return nullptr;
+        if (sums == nullptr || e.head == InvalidBlockNumber || sums->lists[list].covered == 0) return nullptr;
+        const ListSummary& sum = sums->lists[list];
         if (sum.resume != e.head + sum.covered)
             ereport(ERROR,
                     (errcode(ERRCODE_INDEX_CORRUPTED),
@@ -358,7 +363,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
                      errdetail_internal("List %u's summary does not match its directory entry.", list),
                      errhint("REINDEX the index.")));
         s.page_pass.assign(sum.covered, 0);
-        if (!zone_passes(s, s.summary_zone.data())) {
+        if (ruled_out(list)) {
             ++s.lists_skipped;
             s.pages_skipped += sum.covered;
         } else {
@@ -373,6 +378,16 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
         built.covered = sum.covered;
         built.pass = s.page_pass.data();
         return &built;
+    };
+    // kListsAhead lists on (as far as the order is sorted), a list the scan
+    // will skip to its last built page: that page's first lines and zone
+    // are prefetched (a first touch of a page cost as much as the rest of
+    // the skip; the rarest category of 10M events skips 3,133 lists).
+    auto look_ahead = [&]() {
+        if (sums == nullptr || s.unordered || s.next_list + kListsAhead >= s.ordered_end) return;
+        const uint32 list = key_index(s.order[s.next_list + kListsAhead]);
+        if (ruled_out(list))
+            prefetch_list_page(scan->indexRelation, sums->lists[list].resume, s.layout.zone_bytes);
     };
     auto counted = [&](uint64 records) {
         if (s.next_list - round_start < want) base += records;
@@ -413,6 +428,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
             const uint32 list = key_index(s.order[s.next_list]);
             const ListEntry e = read_entry(index, s.layout, list);
             if (e.head == InvalidBlockNumber) continue;
+            look_ahead();
             const BuiltPages* bp = built_pages(list, e);
             // The query is prepared for the list's centroid once a record
             // of it is to be estimated (a filter may rule out every one).
@@ -500,6 +516,7 @@ bool probe_round(IndexScanDesc scan, IvfScanState& s) {
     for (; more(); ++s.next_list) {
         const uint32 list = key_index(s.order[s.next_list]);
         const ListEntry e = read_entry(index, s.layout, list);
+        look_ahead();
         const BuiltPages* bp = built_pages(list, e);
         const uint64 records = s.reader->read(
             e,
@@ -767,6 +784,7 @@ void start(IndexScanDesc scan, IvfScanState& s) {
         s.filtered = !s.filter.empty();
     }
     s.reader->set_prefetch_records(!s.filtered);
+    s.summaries = s.filtered ? cached_summaries(index, s.layout) : nullptr;
     if (s.layout.dims == 0 || (s.filtered && s.filter.impossible())) {  // nothing indexed, or nothing passes
         s.unordered = false;
         s.max_lists = 0;

@@ -397,6 +397,42 @@ bool read_summary(Relation index, const Layout& layout, uint32 list, ListSummary
     return true;
 }
 
+namespace {
+struct CachedSummaries {
+    Oid index;
+    RelFileNode node;
+    std::shared_ptr<const Summaries> summaries;
+};
+std::vector<CachedSummaries>* g_summaries = nullptr;
+constexpr size_t kSummaryCacheEntries = 8;
+}  // namespace
+
+std::shared_ptr<const Summaries> cached_summaries(Relation index, const Layout& layout) {
+    if (layout.summary_pages == 0) return nullptr;
+    if (g_summaries == nullptr) g_summaries = new std::vector<CachedSummaries>();
+    for (const CachedSummaries& c : *g_summaries)
+        if (c.index == RelationGetRelid(index) && same_node(c.node, index->rd_node) &&
+            c.summaries->lists.size() == layout.n_lists && c.summaries->zone_bytes == layout.zone_bytes)
+            return c.summaries;
+    auto sums = std::make_shared<Summaries>();
+    sums->zone_bytes = layout.zone_bytes;
+    sums->lists.resize(layout.n_lists);
+    sums->zones.resize(static_cast<size_t>(layout.n_lists) * layout.zone_bytes);
+    for (uint32 list = 0; list < layout.n_lists; ++list) {
+        read_summary(index, layout, list, &sums->lists[list],
+                     sums->zones.data() + static_cast<size_t>(list) * layout.zone_bytes);
+        if ((list & 1023) == 0) CHECK_FOR_INTERRUPTS();
+    }
+    for (auto it = g_summaries->begin(); it != g_summaries->end(); ++it)
+        if (it->index == RelationGetRelid(index)) {
+            g_summaries->erase(it);
+            break;
+        }
+    if (g_summaries->size() >= kSummaryCacheEntries) g_summaries->erase(g_summaries->begin());
+    g_summaries->push_back({RelationGetRelid(index), index->rd_node, sums});
+    return sums;
+}
+
 void read_zone_map(Relation index, const Layout& layout, const ListSummary& sum, uint8_t* out) {
     const uint64 begin = sum.map_first * layout.zone_bytes;
     const uint64 end = begin + static_cast<uint64>(sum.covered) * layout.zone_bytes;
