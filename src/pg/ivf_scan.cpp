@@ -62,6 +62,11 @@
 // is not anti-correlated reaches the proviso at the limit whenever its
 // selectivity is above 1 / (kWidenShare kMaxWiden^2), about 0.05 %.
 //
+// A list's built pages that cannot hold a passing row are not read at all
+// (ivf_page.h: list summaries and zone maps): all of them when the list's
+// summary rules the filter out, else those whose zone in the list's map
+// does (built_pages).
+//
 // Nor does a round end, whether it holds its rows or is at its limit,
 // while the share of passing rows still rises (rising(): the second half
 // of the lists it read held more than kRiseFactor times the first half's
