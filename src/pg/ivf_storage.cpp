@@ -242,19 +242,51 @@ void rabitq_encode(Relation index, const Layout& layout, uint32 list, const floa
 
 namespace {
 
-/// The centroids of the indexes this backend used lately, for inserts (the
-/// nearest list) and scans (the order of the lists, RaBitQ's residuals),
-/// keyed by relfilenode: they never change until REINDEX, which gives the
-/// index a new one. Building one costs milliseconds; a backend doing
-/// one-row inserts pays it once per index, not once per statement.
-struct CachedCentroids {
-    Oid index;
-    RelFileNode node;
-    std::shared_ptr<const nmvec::CentroidSearch> search;
+/// What this backend keeps of the indexes it used lately, keyed by index
+/// and relfilenode (what CREATE INDEX writes never changes until REINDEX
+/// or TRUNCATE, which give the index a new one): at most 8 indexes, the
+/// oldest dropped first.
+template <typename T>
+class NodeCache {
+ public:
+    /// The value kept for the index, if ok(value) says it still fits.
+    template <typename Ok>
+    std::shared_ptr<const T> find(Relation index, Ok&& ok) const {
+        for (const Entry& e : entries_)
+            if (e.index == RelationGetRelid(index) && same_node(e.node, index->rd_node) && ok(*e.value))
+                return e.value;
+        return nullptr;
+    }
+    /// Keep value for the index (in place of what was kept for it).
+    void put(Relation index, std::shared_ptr<const T> value) {
+        for (auto it = entries_.begin(); it != entries_.end(); ++it)
+            if (it->index == RelationGetRelid(index)) {
+                entries_.erase(it);
+                break;
+            }
+        if (entries_.size() >= kEntries) entries_.erase(entries_.begin());
+        entries_.push_back({RelationGetRelid(index), index->rd_node, std::move(value)});
+    }
+
+ private:
+    static constexpr size_t kEntries = 8;
+    struct Entry {
+        Oid index;
+        RelFileNode node;
+        std::shared_ptr<const T> value;
+    };
+    std::vector<Entry> entries_;
 };
-std::vector<CachedCentroids>* g_centroids = nullptr;
+
+/// The centroids, for inserts (the nearest list) and scans (the order of
+/// the lists, RaBitQ's residuals). Building them costs milliseconds; a
+/// backend doing one-row inserts pays it once per index, not once per
+/// statement.
+NodeCache<nmvec::CentroidSearch>& centroid_cache() {
+    static NodeCache<nmvec::CentroidSearch> cache;
+    return cache;
+}
 constexpr size_t kCentroidCacheBytes = 64u << 20;
-constexpr size_t kCentroidCacheEntries = 8;
 
 /// Copy every centroid (the stream pages in order) into out.
 void load_centroids(Relation index, const Layout& l, std::vector<float>& out) {
@@ -281,22 +313,15 @@ void load_centroids(Relation index, const Layout& l, std::vector<float>& out) {
 std::shared_ptr<const nmvec::CentroidSearch> cached_centroids(Relation index, const Layout& l,
                                                               std::vector<float>& tmp) {
     if (static_cast<size_t>(l.n_lists) * centroid_bytes(l.dims) > kCentroidCacheBytes) return nullptr;
-    if (g_centroids == nullptr) g_centroids = new std::vector<CachedCentroids>();
-    for (const CachedCentroids& c : *g_centroids)
-        if (c.index == RelationGetRelid(index) && same_node(c.node, index->rd_node) &&
-            c.search->dim() == l.dims && c.search->size() == l.n_lists)
-            return c.search;
+    if (auto kept = centroid_cache().find(index, [&](const nmvec::CentroidSearch& c) {
+            return c.dim() == l.dims && c.size() == l.n_lists;
+        }))
+        return kept;
     load_centroids(index, l, tmp);
     auto search = std::make_shared<const nmvec::CentroidSearch>(l.metric, l.dims, tmp.data(), l.n_lists);
     tmp.clear();
     tmp.shrink_to_fit();
-    for (auto it = g_centroids->begin(); it != g_centroids->end(); ++it)
-        if (it->index == RelationGetRelid(index)) {
-            g_centroids->erase(it);
-            break;
-        }
-    if (g_centroids->size() >= kCentroidCacheEntries) g_centroids->erase(g_centroids->begin());
-    g_centroids->push_back({RelationGetRelid(index), index->rd_node, search});
+    centroid_cache().put(index, search);
     return search;
 }
 
@@ -398,22 +423,18 @@ bool read_summary(Relation index, const Layout& layout, uint32 list, ListSummary
 }
 
 namespace {
-struct CachedSummaries {
-    Oid index;
-    RelFileNode node;
-    std::shared_ptr<const Summaries> summaries;
-};
-std::vector<CachedSummaries>* g_summaries = nullptr;
-constexpr size_t kSummaryCacheEntries = 8;
+NodeCache<Summaries>& summary_cache() {
+    static NodeCache<Summaries> cache;
+    return cache;
+}
 }  // namespace
 
 std::shared_ptr<const Summaries> cached_summaries(Relation index, const Layout& layout) {
     if (layout.summary_pages == 0) return nullptr;
-    if (g_summaries == nullptr) g_summaries = new std::vector<CachedSummaries>();
-    for (const CachedSummaries& c : *g_summaries)
-        if (c.index == RelationGetRelid(index) && same_node(c.node, index->rd_node) &&
-            c.summaries->lists.size() == layout.n_lists && c.summaries->zone_bytes == layout.zone_bytes)
-            return c.summaries;
+    if (auto kept = summary_cache().find(index, [&](const Summaries& c) {
+            return c.lists.size() == layout.n_lists && c.zone_bytes == layout.zone_bytes;
+        }))
+        return kept;
     auto sums = std::make_shared<Summaries>();
     sums->zone_bytes = layout.zone_bytes;
     sums->lists.resize(layout.n_lists);
@@ -423,13 +444,7 @@ std::shared_ptr<const Summaries> cached_summaries(Relation index, const Layout& 
                      sums->zones.data() + static_cast<size_t>(list) * layout.zone_bytes);
         if ((list & 1023) == 0) CHECK_FOR_INTERRUPTS();
     }
-    for (auto it = g_summaries->begin(); it != g_summaries->end(); ++it)
-        if (it->index == RelationGetRelid(index)) {
-            g_summaries->erase(it);
-            break;
-        }
-    if (g_summaries->size() >= kSummaryCacheEntries) g_summaries->erase(g_summaries->begin());
-    g_summaries->push_back({RelationGetRelid(index), index->rd_node, sums});
+    summary_cache().put(index, sums);
     return sums;
 }
 
