@@ -65,6 +65,23 @@ for my $name (keys %quant) {
     CREATE INDEX t_${name}_v ON t_$name USING ivf (v) WITH (lists = 4, quantizer = '$quant{$name}');
   });
 }
+# List summaries and zone maps (an index with a filter column, 20 pages a
+# list): filtered scans, which read them, must fail with an error when the
+# meta page's count of summary pages, a summary's page count or its last
+# page, or a zone map page's own header is wrong.
+my @sum_cases = ([ 'sum_pages', 'XX002' ], [ 'sum_covered', 'XX002' ], [ 'sum_resume', 'XX002' ],
+  [ 'map_page_id', 'XX001' ]);
+for my $case (@sum_cases) {
+  my $name = $case->[0];
+  $node->safe_psql('postgres', qq{
+    CREATE TABLE s_$name (id int, g int, v vector(8));
+    INSERT INTO s_$name SELECT i, i % 5, ARRAY(SELECT sin(i * 7 + k * 3) FROM generate_series(1, 8) k)
+      FROM generate_series(1, 20000) i;
+    CREATE INDEX s_${name}_v ON s_$name USING ivf (v, g) WITH (lists = 4);
+  });
+}
+my %spath = map { $_->[0] => $node->data_dir . '/'
+    . $node->safe_psql('postgres', "SELECT pg_relation_filepath('s_$_->[0]_v')") } @sum_cases;
 my $checksums = $node->safe_psql('postgres', 'SHOW data_checksums');
 my %path = map { $_ => $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('t_${_}_v')") }
   keys %quant;
@@ -117,6 +134,29 @@ for my $case (@meta_cases) {
   cmp_ok($changed, '>', 0, 'list pages changed');
 }
 
+# Meta: summary_start at 64, summary_pages 68, map_start 72, map_pages 76;
+# a summary (16 bytes, then a 56-byte zone for one column) at byte 64 of
+# its page: covered, resume, map_first.
+{
+  open(my $fh, '+<:raw', $spath{sum_pages}) or die;
+  poke($fh, $meta + 68, 'V', 99);
+  close($fh);
+  open($fh, '+<:raw', $spath{sum_covered}) or die;
+  my $sstart = peek($fh, $meta + 64, 'V', 4);
+  cmp_ok(peek($fh, $sstart * 8192 + 64, 'V', 4), '>', 1, 'list 0 has built pages to skip');
+  poke($fh, $sstart * 8192 + 64, 'V', 999999);
+  close($fh);
+  open($fh, '+<:raw', $spath{sum_resume}) or die;
+  $sstart = peek($fh, $meta + 64, 'V', 4);
+  poke($fh, $sstart * 8192 + 64 + 4, 'V', peek($fh, $sstart * 8192 + 64 + 4, 'V', 4) + 1);
+  close($fh);
+  open($fh, '+<:raw', $spath{map_page_id}) or die;
+  my ($mstart, $mpages) = (peek($fh, $meta + 72, 'V', 4), peek($fh, $meta + 76, 'V', 4));
+  cmp_ok($mpages, '>', 0, 'the index has zone map pages');
+  poke($fh, $_ * 8192 + 8190, 'v', 0x1234) for $mstart .. $mstart + $mpages - 1;
+  close($fh);
+}
+
 $node->start;
 my $started = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
 
@@ -135,6 +175,12 @@ for my $case (@meta_cases, @other_cases) {
     $state, "$name: ordered scan");
   fails_with("DELETE FROM t_$name WHERE id % 10 = 0; VACUUM (INDEX_CLEANUP ON) t_$name", $state, "$name: VACUUM");
   fails_with("SELECT * FROM nmvec_ivf_stats('t_${name}_v')", $state, "$name: nmvec_ivf_stats");
+}
+
+for my $case (@sum_cases) {
+  my ($name, $state) = @$case;
+  fails_with("SET enable_seqscan = off; SELECT id FROM s_$name WHERE g = 3 ORDER BY v <-> '$q' LIMIT 3",
+    $state, "$name: filtered scan");
 }
 
 is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'), $started, 'the server never restarted');
