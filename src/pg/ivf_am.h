@@ -146,8 +146,9 @@ struct Summaries {
     uint32 zone_bytes = 0;
     const uint8_t* zone(uint32 list) const { return zones.data() + static_cast<size_t>(list) * zone_bytes; }
 };
-/// The index's summaries (null when it has none; at most 51 MB: 32,768
-/// lists of 32 filter columns).
+/// The index's summaries (null when it has none), kept when they take at
+/// most 8 MB, else read anew (at most 51 MB: 32,768 lists of 32 filter
+/// columns).
 std::shared_ptr<const Summaries> cached_summaries(Relation index, const Layout& layout);
 /// A list's zone map: the zones of its `covered` built pages (a summary's
 /// map_first, covered) into out (covered * layout.zone_bytes).

@@ -423,6 +423,7 @@ bool read_summary(Relation index, const Layout& layout, uint32 list, ListSummary
 }
 
 namespace {
+constexpr size_t kSummaryCacheBytes = 8u << 20;
 NodeCache<Summaries>& summary_cache() {
     static NodeCache<Summaries> cache;
     return cache;
@@ -444,7 +445,11 @@ std::shared_ptr<const Summaries> cached_summaries(Relation index, const Layout& 
                      sums->zones.data() + static_cast<size_t>(list) * layout.zone_bytes);
         if ((list & 1023) == 0) CHECK_FOR_INTERRUPTS();
     }
-    summary_cache().put(index, sums);
+    // Kept only when small (at most 8 MB: 32,768 lists of three filter
+    // columns take 5.5 MB), so a backend keeps at most 64 MB of them; a
+    // bigger set is read again by each scan (a page pin per list).
+    if (sums->zones.size() + sums->lists.size() * sizeof(ListSummary) <= kSummaryCacheBytes)
+        summary_cache().put(index, sums);
     return sums;
 }
 
