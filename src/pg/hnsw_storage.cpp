@@ -338,6 +338,15 @@ constexpr uint32 kPrefetchBytes = 512;
 
 }  // namespace
 
+Buffer read_buffer_hinted(Relation rel, BlockNumber blk, Buffer hint) {
+    if (BufferIsValid(hint) && ReadRecentBuffer(rel->rd_node, MAIN_FORKNUM, blk, hint)) {
+        pgstat_count_buffer_read(rel);
+        pgstat_count_buffer_hit(rel);
+        return hint;
+    }
+    return ReadBuffer(rel, blk);
+}
+
 Buffer read_block(Relation index, BlockNumber blk) {
     auto* h = static_cast<BlockHints*>(index->rd_amcache);
     if (h == nullptr || blk >= h->n) {
@@ -345,17 +354,7 @@ Buffer read_block(Relation index, BlockNumber blk) {
         n += n / 4 + 64;
         h = new_hints(index, h, n, h != nullptr && h->with_next);
     }
-    Buffer b = h->hint[blk];
-    if (b != InvalidBuffer && ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, blk, b)) {
-        // ReadRecentBuffer has no relation to count the pin against: count
-        // it as ReadBuffer would, a block fetched and found (pg_statio).
-        pgstat_count_buffer_read(index);
-        pgstat_count_buffer_hit(index);
-        return b;
-    }
-    b = ReadBuffer(index, blk);
-    h->hint[blk] = b;
-    return b;
+    return h->hint[blk] = read_buffer_hinted(index, blk, h->hint[blk]);
 }
 
 Buffer block_hint(Relation index, BlockNumber blk) {

@@ -70,6 +70,11 @@ struct ElemDistance {
     size_t elem_size() const { return kind == kFloat16 ? 2 : 4; }
 };
 
+/// ReadBuffer(rel, blk), but first the buffer `hint` (where blk was found
+/// before, or InvalidBuffer) pinned again if it still holds the block: no
+/// buffer-mapping lookup. Counted in pg_statio as ReadBuffer counts it
+/// (ReadRecentBuffer has no relation to count against): fetched and hit.
+Buffer read_buffer_hinted(Relation rel, BlockNumber blk, Buffer hint);
 /// ReadBuffer through a per-backend hint of where each block of this index
 /// last was in shared buffers (kept in rd_amcache, so dropped with the
 /// relcache entry): when the hint still holds, ReadRecentBuffer pins it

@@ -239,12 +239,11 @@ struct IvfScanState {
     std::vector<uint32> sel;                 // the run's records that become candidates
     std::vector<float> centroid, exact;
     std::vector<WidenMark> widen;  // the filtered round's marks (probe_round)
-    // A list's summary zone (filtered scans of an index with summaries),
-    // and the lists whose built pages it let the scan skip.
-    // and the built pages of the list being read that its zone map lets
-    // the scan leave unread (BuiltPages), with a zone map's bytes; lists
-    // whose summary ruled them out, built pages left unread.
-    std::shared_ptr<const Summaries> summaries;  // filtered scans of an index with them
+    // The index's list summaries (filtered scans of an index with them);
+    // the zones of the list being read (its zone map) and which of its
+    // built pages may pass (BuiltPages); lists whose summary ruled them
+    // out and built pages left unread, for the DEBUG1 line.
+    std::shared_ptr<const Summaries> summaries;
     std::vector<uint8_t> zone_map, page_pass;
     uint64 lists_skipped = 0, pages_skipped = 0;
     // The index's centroids kept by this backend (null when too big: then
@@ -610,14 +609,7 @@ bool heap_row_distance(IndexScanDesc scan, IvfScanState& s, ItemPointerData tid,
     begin_fetch(scan, s);
     Relation heap = scan->heapRelation;
     const BlockNumber blk = ItemPointerGetBlockNumber(&tid);
-    Buffer buf;
-    if (BufferIsValid(hint) && ReadRecentBuffer(heap->rd_node, MAIN_FORKNUM, blk, hint)) {
-        buf = hint;
-        pgstat_count_buffer_read(heap);  // as ReadBuffer counts a hit: fetched and hit
-        pgstat_count_buffer_hit(heap);
-    } else {
-        buf = ReadBuffer(heap, blk);
-    }
+    Buffer buf = hnsw::read_buffer_hinted(heap, blk, hint);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     HeapTupleData tuple;
     bool all_dead = false, ok = false, copied = false;
