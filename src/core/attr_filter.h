@@ -160,6 +160,36 @@ struct ZoneLayout {
         memcpy(zone, &has_null, 4);
         memcpy(zone + 4, &has_value, 4);
     }
+    /// Widens zone to cover every record `other` covers (the zone of both
+    /// sets of records: add() over the two in any order gives the same bytes).
+    static void merge(uint8_t* zone, const RecordLayout& l, const uint8_t* other) {
+        uint32_t has_null, has_value, o_null, o_value;
+        memcpy(&has_null, zone, 4);
+        memcpy(&has_value, zone + 4, 4);
+        memcpy(&o_null, other, 4);
+        memcpy(&o_value, other + 4, 4);
+        for (size_t c = 0; c < l.columns(); ++c) {
+            const uint32_t bit = 1u << c;
+            if (!(o_value & bit)) continue;
+            uint8_t* col = zone + kHeader + kPerColumn * c;
+            const uint8_t* ocol = other + kHeader + kPerColumn * c;
+            int64_t lo, hi, olo, ohi;
+            memcpy(&lo, col, 8);
+            memcpy(&hi, col + 8, 8);
+            memcpy(&olo, ocol, 8);
+            memcpy(&ohi, ocol + 8, 8);
+            if (!(has_value & bit)) lo = olo, hi = ohi;
+            lo = std::min(lo, olo);
+            hi = std::max(hi, ohi);
+            memcpy(col, &lo, 8);
+            memcpy(col + 8, &hi, 8);
+            for (uint32_t b = 0; b < kBitBytes; ++b) col[16 + b] |= ocol[16 + b];
+        }
+        has_null |= o_null;
+        has_value |= o_value;
+        memcpy(zone, &has_null, 4);
+        memcpy(zone + 4, &has_value, 4);
+    }
 };
 
 enum class Op : uint8_t { kLt, kLe, kEq, kGe, kGt, kNe, kIn, kIsNull, kIsNotNull };

@@ -99,9 +99,6 @@ struct BuildState {
     BufFile* spool = nullptr;
     std::vector<uint32> counts;
     std::vector<BlockNumber> first_block;
-    // With filter columns, each list's summary zone (zone_bytes a list):
-    // every record with a byte on a page of the list but its last.
-    std::vector<uint8_t> summary_zones;
     std::vector<float> batch;  // rows waiting for their lists
     std::vector<ItemPointerData> batch_tids;
     std::vector<uint8_t> batch_attrs;  // their filter values, attrs.bytes each
@@ -282,14 +279,9 @@ void build_append(BuildState& bs, uint32 list) {
         const uint32 n = static_cast<uint32>(std::min<uint64>(rb - done, slice - off));
         memcpy(stream_data(page) + off, bs.rec.data() + done, n);
         cover_written(page, off + n);
-        if (bs.zone_bytes > 0) {  // the page's zone covers every record with a byte on it
-            const auto* attrs = reinterpret_cast<const uint8_t*>(bs.rec.data()) + bs.attr_offset;
-            nmvec::filter::ZoneLayout::add(page_zone(page), bs.attrs, attrs);
-            // and so does the list's summary, but for its last page
-            if (s + 1 < list_pages(bs, bs.counts[list]))
-                nmvec::filter::ZoneLayout::add(
-                    bs.summary_zones.data() + static_cast<size_t>(list) * bs.zone_bytes, bs.attrs, attrs);
-        }
+        if (bs.zone_bytes > 0)  // the page's zone covers every record with a byte on it
+            nmvec::filter::ZoneLayout::add(page_zone(page), bs.attrs,
+                                           reinterpret_cast<const uint8_t*>(bs.rec.data()) + bs.attr_offset);
         finish_page(buf);
         done += n;
     }
@@ -427,42 +419,16 @@ void write_lists(BuildState& bs) {
     bs.spool = nullptr;
 }
 
-/// The list summaries (ivf_page.h) on pages after the lists, then their
-/// zone maps (the zones of each list's built pages but the last, list after
-/// list, copied from those pages).
+/// The zone maps (the zones of each list's built pages but the last, copied
+/// from those pages, list after list) on pages after the lists, then the
+/// list summaries (ivf_page.h), each the union of its list's zones in the
+/// map.
 void write_summaries(BuildState& bs, BlockNumber* sum_start, uint32* sum_pages, BlockNumber* map_start,
                      uint32* map_pages) {
-    const uint32 per = summaries_per_page(bs.zone_bytes);
-    const uint32 sb = summary_bytes(bs.zone_bytes);
     const uint32 zb = bs.zone_bytes;
-    auto covered = [&](uint32 list) {
-        const uint64 lp = list_pages(bs, bs.counts[list]);
-        return lp > 1 ? static_cast<uint32>(lp - 1) : 0u;
-    };
-    *sum_pages = (bs.n_lists + per - 1) / per;
-    *sum_start = InvalidBlockNumber;
-    uint64 map_first = 0;
-    for (uint32 p = 0; p < *sum_pages; ++p) {
-        Buffer buf = new_page(bs.index, kSummaryPage, 0);
-        if (p == 0) *sum_start = BufferGetBlockNumber(buf);
-        Page page = BufferGetPage(buf);
-        const uint32 n = std::min(per, bs.n_lists - p * per);
-        for (uint32 i = 0; i < n; ++i) {
-            const uint32 list = p * per + i;
-            ListSummary sum{};
-            sum.covered = covered(list);
-            sum.resume = sum.covered > 0 ? bs.first_block[list] + sum.covered : InvalidBlockNumber;
-            sum.map_first = map_first;
-            map_first += sum.covered;
-            char* at = stream_data(page) + static_cast<size_t>(i) * sb;
-            memcpy(at, &sum, sizeof sum);
-            memcpy(at + sizeof sum, bs.summary_zones.data() + static_cast<size_t>(list) * zb, zb);
-        }
-        cover_written(page, n * sb);
-        finish_page(buf);
-    }
-    // The zone maps: a byte stream of map_first zones, kSliceBytes a page.
-    *map_pages = static_cast<uint32>((map_first * zb + kSliceBytes - 1) / kSliceBytes);
+    std::vector<ListSummary> sums(bs.n_lists);
+    std::vector<uint8_t> zones(static_cast<size_t>(bs.n_lists) * zb, 0);
+    // The zone maps: a byte stream of zones, kSliceBytes a page.
     *map_start = InvalidBlockNumber;
     Buffer out = InvalidBuffer;
     uint64 pos = 0;  // stream byte
@@ -483,20 +449,46 @@ void write_summaries(BuildState& bs, BlockNumber* sum_start, uint32* sum_pages, 
         }
     };
     std::vector<uint8_t> zone(zb);
+    uint64 map_first = 0;
     for (uint32 list = 0; list < bs.n_lists; ++list) {
-        for (uint32 i = 0, c = covered(list); i < c; ++i) {
+        const uint64 lp = list_pages(bs, bs.counts[list]);
+        ListSummary& sum = sums[list];
+        sum.covered = lp > 1 ? static_cast<uint32>(lp - 1) : 0u;
+        sum.resume = sum.covered > 0 ? bs.first_block[list] + sum.covered : InvalidBlockNumber;
+        sum.map_first = map_first;
+        map_first += sum.covered;
+        for (uint32 i = 0; i < sum.covered; ++i) {
             Buffer buf = ReadBuffer(bs.index, bs.first_block[list] + i);
             LockBuffer(buf, BUFFER_LOCK_SHARE);
             memcpy(zone.data(), page_zone(BufferGetPage(buf)), zb);
             UnlockReleaseBuffer(buf);
             put(zone.data(), zb);
+            nmvec::filter::ZoneLayout::merge(zones.data() + static_cast<size_t>(list) * zb, bs.attrs,
+                                             zone.data());
         }
         if ((list & 255) == 0) CHECK_FOR_INTERRUPTS();
     }
     if (out != InvalidBuffer) finish_page(out);
-    if (pos != map_first * zb)
-        elog(ERROR, "ivf build: zone maps of %llu bytes, %llu expected", static_cast<unsigned long long>(pos),
-             static_cast<unsigned long long>(map_first * zb));
+    *map_pages = static_cast<uint32>((pos + kSliceBytes - 1) / kSliceBytes);
+    // The summaries, a whole number to a page.
+    const uint32 per = summaries_per_page(zb);
+    const uint32 sb = summary_bytes(zb);
+    *sum_pages = (bs.n_lists + per - 1) / per;
+    *sum_start = InvalidBlockNumber;
+    for (uint32 p = 0; p < *sum_pages; ++p) {
+        Buffer buf = new_page(bs.index, kSummaryPage, 0);
+        if (p == 0) *sum_start = BufferGetBlockNumber(buf);
+        Page page = BufferGetPage(buf);
+        const uint32 n = std::min(per, bs.n_lists - p * per);
+        for (uint32 i = 0; i < n; ++i) {
+            const uint32 list = p * per + i;
+            char* at = stream_data(page) + static_cast<size_t>(i) * sb;
+            memcpy(at, &sums[list], sizeof(ListSummary));
+            memcpy(at + sizeof(ListSummary), zones.data() + static_cast<size_t>(list) * zb, zb);
+        }
+        cover_written(page, n * sb);
+        finish_page(buf);
+    }
 }
 
 /// Meta page contents.
@@ -660,7 +652,6 @@ IndexBuildResult* build(Relation heap, Relation index, IndexInfo* info) {
     BlockNumber summary_start = InvalidBlockNumber, map_start = InvalidBlockNumber;
     uint32 summary_pages = 0, map_pages = 0;
     if (bs.spool != nullptr) {
-        if (bs.zone_bytes > 0) bs.summary_zones.assign(static_cast<size_t>(bs.n_lists) * bs.zone_bytes, 0);
         write_lists(bs);
         if (bs.zone_bytes > 0) write_summaries(bs, &summary_start, &summary_pages, &map_start, &map_pages);
     }

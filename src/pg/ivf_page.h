@@ -39,10 +39,10 @@
 // REINDEX.
 //
 // Then, after the lists CREATE INDEX writes, in an index with filter
-// columns: summary pages, one ListSummary per list (the zone of the pages
-// of its chain that were full, which stay as they are), then zone map
-// pages: those pages' own zones in a row, list after list (a byte stream,
-// kSliceBytes a page, a zone may straddle two). A filtered scan skips a
+// columns: zone map pages, the zones of the pages of each list's chain that
+// were full (which stay as they are) in a row, list after list (a byte
+// stream, kSliceBytes a page, a zone may straddle two); then summary pages,
+// one ListSummary per list (the union of its zones). A filtered scan skips a
 // list none of whose built records can pass with one page read (the rarest
 // category of nm-monitor events lies in few lists), and reads of the
 // others only the built pages whose zone may pass (a recent time window:
@@ -135,12 +135,13 @@ struct Meta {
     uint8 unused2[4];
     uint64 seed;  // kRabitq: the codec's rotation seed
     // List summaries (an index with filter columns, built with rows): the
-    // first of summary_pages pages after the lists; 0 pages: none (an index
-    // built before they existed reads 0 here, the page's zeroed bytes).
+    // first of summary_pages pages after the zone maps; 0 pages: none (an
+    // index built before they existed reads 0 here, the page's zeroed
+    // bytes).
     BlockNumber summary_start;
     uint32 summary_pages;
-    // The zone maps (pages after the summaries): map_pages pages, 0 with
-    // no summaries.
+    // The zone maps (pages after the lists): map_pages pages, 0 when no
+    // list has more than one page.
     BlockNumber map_start;
     uint32 map_pages;
 };

@@ -260,6 +260,53 @@ TEST(AttrFilter, ZoneNeverRulesOutAPassingRecord) {
     EXPECT_GT(pruned, empty_zones / 3);
 }
 
+TEST(AttrFilter, MergedZoneIsTheZoneOfBothRecordSets) {
+    // Zones of random record sets (NULLs, empty sets, one column always
+    // NULL in some sets) merged pairwise and in a chain: the same bytes as
+    // one zone that every record was added to, whichever order.
+    const std::vector<uint8_t> widths = {2, 8, 1};
+    auto l = RecordLayout::of(widths);
+    const uint32_t zb = ZoneLayout::bytes(l);
+    std::mt19937_64 rng(23);
+    for (int trial = 0; trial < 500; ++trial) {
+        const size_t sets = 1 + rng() % 6;
+        std::vector<uint8_t> all(zb, 0), chain(zb, 0), reverse(zb, 0);
+        std::vector<std::vector<uint8_t>> zones;
+        for (size_t s = 0; s < sets; ++s) {
+            std::vector<uint8_t> z(zb, 0);
+            const size_t nrec = rng() % 8;  // 0: an empty zone
+            const bool col2_null = rng() % 3 == 0;
+            for (size_t i = 0; i < nrec; ++i) {
+                std::vector<uint8_t> rec(l.bytes);
+                for (size_t c = 0; c < widths.size(); ++c) {
+                    const int64_t lim = widths[c] == 1 ? 100 : widths[c] == 2 ? 30000 : 100000;
+                    const int64_t v = static_cast<int64_t>(rng() % (2 * lim)) - lim;
+                    l.set(rec.data(), c, (c == 2 && col2_null) || rng() % 7 == 0, v);
+                }
+                ZoneLayout::add(z.data(), l, rec.data());
+                ZoneLayout::add(all.data(), l, rec.data());
+            }
+            zones.push_back(z);
+        }
+        for (const auto& z : zones) ZoneLayout::merge(chain.data(), l, z.data());
+        for (size_t s = sets; s-- > 0;) ZoneLayout::merge(reverse.data(), l, zones[s].data());
+        ASSERT_EQ(chain, all) << "trial " << trial;
+        ASSERT_EQ(reverse, all) << "trial " << trial;
+    }
+    // Merging an empty zone changes nothing; into an empty one, copies.
+    std::vector<uint8_t> z(zb, 0), empty(zb, 0), copy(zb, 0);
+    std::vector<uint8_t> rec(l.bytes);
+    l.set(rec.data(), 0, false, -5);
+    l.set(rec.data(), 1, true, 0);
+    l.set(rec.data(), 2, false, 7);
+    ZoneLayout::add(z.data(), l, rec.data());
+    const std::vector<uint8_t> before = z;
+    ZoneLayout::merge(z.data(), l, empty.data());
+    EXPECT_EQ(z, before);
+    ZoneLayout::merge(copy.data(), l, z.data());
+    EXPECT_EQ(copy, z);
+}
+
 TEST(AttrFilter, ZonesPruneTimeWindowsAndAbsentTenants) {
     // Rows appended in time order, 50 to a zone, 100 tenants in turn: a
     // window over 1 % of the time range leaves 1 or 2 zones of 100; a tenant
