@@ -132,9 +132,6 @@ std::shared_ptr<const nmvec::RabitqCodec> codec_for(uint32 dims, uint32 bits, ui
 /// for an untrained index one 0.
 void centroid_distances(Relation index, const Layout& layout, const float* q, std::vector<float>& out);
 
-/// The summary of `list` (ivf_page.h) into *sum and its zone into zone
-/// (layout.zone_bytes); false when the index has no summaries.
-bool read_summary(Relation index, const Layout& layout, uint32 list, ListSummary* sum, uint8_t* zone);
 /// Every list's summary (ivf_page.h), kept by this backend until the
 /// index's relfilenode changes (summaries change only with REINDEX or
 /// TRUNCATE, which give it a new one): a filtered scan checks each list's

@@ -399,29 +399,6 @@ ListEntry read_entry(Relation index, const Layout& layout, uint32 list) {
     return e;
 }
 
-bool read_summary(Relation index, const Layout& layout, uint32 list, ListSummary* sum, uint8_t* zone) {
-    if (layout.summary_pages == 0) return false;
-    if (list >= layout.n_lists) elog(ERROR, "ivf list %u out of range", list);
-    const uint32 per = summaries_per_page(layout.zone_bytes);
-    const BlockNumber blk = layout.summary_start + list / per;
-    Buffer buf = hnsw::read_block(index, blk);
-    LockBuffer(buf, BUFFER_LOCK_SHARE);
-    Page page = BufferGetPage(buf);
-    if (!page_is(page, kSummaryPage)) {
-        UnlockReleaseBuffer(buf);
-        report_bad_page(index, blk, kSummaryPage);
-    }
-    const char* at = stream_data(page) + static_cast<size_t>(list % per) * summary_bytes(layout.zone_bytes);
-    memcpy(sum, at, sizeof(ListSummary));
-    memcpy(zone, at + sizeof(ListSummary), layout.zone_bytes);
-    UnlockReleaseBuffer(buf);
-    const uint64 map_zones = static_cast<uint64>(layout.map_pages) * kSliceBytes / layout.zone_bytes;
-    if (sum->covered > 0 && (!block_exists(index, layout, sum->resume) || sum->resume < sum->covered ||
-                             sum->map_first > map_zones || sum->covered > map_zones - sum->map_first))
-        report_corrupt(index, "A list's summary names pages outside the index.");
-    return true;
-}
-
 namespace {
 constexpr size_t kSummaryCacheBytes = 8u << 20;
 NodeCache<Summaries>& summary_cache() {
@@ -436,15 +413,34 @@ std::shared_ptr<const Summaries> cached_summaries(Relation index, const Layout& 
             return c.lists.size() == layout.n_lists && c.zone_bytes == layout.zone_bytes;
         }))
         return kept;
+    const uint32 zb = layout.zone_bytes, per = summaries_per_page(zb);
     auto sums = std::make_shared<Summaries>();
-    sums->zone_bytes = layout.zone_bytes;
+    sums->zone_bytes = zb;
     sums->lists.resize(layout.n_lists);
-    sums->zones.resize(static_cast<size_t>(layout.n_lists) * layout.zone_bytes);
-    for (uint32 list = 0; list < layout.n_lists; ++list) {
-        read_summary(index, layout, list, &sums->lists[list],
-                     sums->zones.data() + static_cast<size_t>(list) * layout.zone_bytes);
-        if ((list & 1023) == 0) CHECK_FOR_INTERRUPTS();
+    sums->zones.resize(static_cast<size_t>(layout.n_lists) * zb);
+    for (uint32 p = 0; p < layout.summary_pages; ++p) {
+        const BlockNumber blk = layout.summary_start + p;
+        Buffer buf = hnsw::read_block(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buf);
+        if (!page_is(page, kSummaryPage)) {
+            UnlockReleaseBuffer(buf);
+            report_bad_page(index, blk, kSummaryPage);
+        }
+        const uint32 first = p * per, n = std::min(per, layout.n_lists - first);
+        for (uint32 i = 0; i < n; ++i) {
+            const char* at = stream_data(page) + static_cast<size_t>(i) * summary_bytes(zb);
+            memcpy(&sums->lists[first + i], at, sizeof(ListSummary));
+            memcpy(sums->zones.data() + static_cast<size_t>(first + i) * zb, at + sizeof(ListSummary), zb);
+        }
+        UnlockReleaseBuffer(buf);
     }
+    // Every summary names pages within the index and zones within the maps.
+    const uint64 map_zones = static_cast<uint64>(layout.map_pages) * kSliceBytes / zb;
+    for (const ListSummary& sum : sums->lists)
+        if (sum.covered > 0 && (!block_exists(index, layout, sum.resume) || sum.resume < sum.covered ||
+                                sum.map_first > map_zones || sum.covered > map_zones - sum.map_first))
+            report_corrupt(index, "A list's summary names pages outside the index.");
     // Kept only when small (at most 8 MB: 32,768 lists of three filter
     // columns take 5.5 MB), so a backend keeps at most 64 MB of them; a
     // bigger set is read again by each scan (a page pin per list).
