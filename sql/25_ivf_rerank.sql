@@ -25,32 +25,18 @@ CREATE INDEX rr_w ON rr USING ivf (w vector_cosine_ops) WITH (lists = 10);
 CREATE INDEX rr_z ON rr USING ivf (z vector_ip_ops) WITH (lists = 10);
 SET ivf.probes = 10;
 
--- Whether the index scan's first 10 rows are the exact order's (distances
--- compared, rounded: ties may come in either order) and all distinct.
-CREATE FUNCTION rr_same_as_exact(col text, op text, q text, cond text DEFAULT 'true', tab text DEFAULT 'rr')
-RETURNS bool LANGUAGE plpgsql AS $$
-DECLARE a numeric[]; b numeric[]; ids int[]; query text;
-BEGIN
-  query := format('SELECT array_agg(round((%1$s %2$s %3$L)::numeric, 3)), array_agg(id) FROM
-                     (SELECT id, %1$s FROM %5$I WHERE %4$s ORDER BY %1$s %2$s %3$L LIMIT 10) s',
-                  col, op, q, cond, tab);
-  SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off;
-  SET LOCAL enable_indexscan = on;
-  EXECUTE query INTO a, ids;
-  IF array_length(ids, 1) <> 10 OR (SELECT count(DISTINCT x) FROM unnest(ids) x) <> 10 THEN
-    RETURN false;
-  END IF;
-  SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = on;
-  EXECUTE query INTO b;
-  RETURN a = b;
-END $$;
+-- same_as_exact(tab, col, op, q, cond, k): the index scan's first k rows
+-- against the exact order's (shared with sql/26_ivf_summaries).
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set same_as_exact :abs_srcdir '/sql/include/same_as_exact.sql'
+\i :same_as_exact
 -- The index is used for each column.
 SET enable_seqscan = off;
 EXPLAIN (COSTS OFF) SELECT id FROM rr ORDER BY w <=> (SELECT w FROM rr WHERE id = 5) LIMIT 10;
 RESET enable_seqscan;
-SELECT bool_and(rr_same_as_exact('v', '<->', (SELECT v::text FROM rr WHERE id = q))) AS inline_l2,
-       bool_and(rr_same_as_exact('w', '<=>', (SELECT w::text FROM rr WHERE id = q))) AS external_cosine,
-       bool_and(rr_same_as_exact('z', '<#>', (SELECT z::text FROM rr WHERE id = q))) AS compressed_ip
+SELECT bool_and(same_as_exact('rr', 'v', '<->', (SELECT v::text FROM rr WHERE id = q))) AS inline_l2,
+       bool_and(same_as_exact('rr', 'w', '<=>', (SELECT w::text FROM rr WHERE id = q))) AS external_cosine,
+       bool_and(same_as_exact('rr', 'z', '<#>', (SELECT z::text FROM rr WHERE id = q))) AS compressed_ip
   FROM generate_series(1, 1900, 211) q;
 
 -- Updates: a HOT update (tag is in no index; fillfactor 50 leaves room) keeps
@@ -60,8 +46,8 @@ SELECT bool_and(rr_same_as_exact('v', '<->', (SELECT v::text FROM rr WHERE id = 
 UPDATE rr SET tag = 1 WHERE id % 3 = 0;
 UPDATE rr SET v = (SELECT array_agg(sin(id * 1.3 + d))::real[] FROM generate_series(1, 64) d)::vector
   WHERE id % 5 = 0;
-SELECT bool_and(rr_same_as_exact('v', '<->', (SELECT v::text FROM rr WHERE id = q))) AS after_updates_l2,
-       bool_and(rr_same_as_exact('v', '<->', (SELECT v::text FROM rr WHERE id = q), 'tag = 1'))
+SELECT bool_and(same_as_exact('rr', 'v', '<->', (SELECT v::text FROM rr WHERE id = q))) AS after_updates_l2,
+       bool_and(same_as_exact('rr', 'v', '<->', (SELECT v::text FROM rr WHERE id = q), 'tag = 1'))
          AS updated_rows_only
   FROM generate_series(3, 1900, 215) q;
 -- The old vector of an updated row finds the row only by its new vector.
@@ -92,7 +78,7 @@ CREATE TEMP TABLE rr_tmp AS SELECT id, v FROM rr;
 CREATE INDEX ON rr_tmp USING ivf (v vector_l2_ops) WITH (lists = 10);
 SET enable_seqscan = off;
 EXPLAIN (COSTS OFF) SELECT id FROM rr_tmp ORDER BY v <-> (SELECT v FROM rr WHERE id = 1) LIMIT 10;
-SELECT bool_and(rr_same_as_exact('v', '<->', (SELECT v::text FROM rr WHERE id = q), 'true', 'rr_tmp'))
+SELECT bool_and(same_as_exact('rr_tmp', 'v', '<->', (SELECT v::text FROM rr WHERE id = q)))
          AS temp_table_l2
   FROM generate_series(1, 1900, 237) q;
 RESET enable_seqscan;
@@ -100,3 +86,4 @@ DROP TABLE rr_tmp;
 
 RESET ivf.probes;
 DROP TABLE rr;
+DROP FUNCTION same_as_exact;

@@ -18,22 +18,11 @@ VACUUM ANALYZE sm;
 SELECT lists, records, empty_lists, pg_relation_size('sm_ivf') / 8192 > 20 * 4 AS pages_per_list_over_4
   FROM nmvec_ivf_stats('sm_ivf');
 
--- Whether the index scan returns the exact order's first k rows (distances
--- compared, rounded: ties may come in either order), all distinct.
-CREATE FUNCTION sm_same_as_exact(q text, cond text, k int DEFAULT 10) RETURNS bool LANGUAGE plpgsql AS $$
-DECLARE a numeric[]; b numeric[]; ids int[]; query text;
-BEGIN
-  query := format('SELECT array_agg(round((v <-> %1$L)::numeric, 3)), array_agg(id) FROM
-                     (SELECT id, v FROM sm WHERE %2$s ORDER BY v <-> %1$L LIMIT %3$s) s', q, cond, k);
-  SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexscan = on;
-  EXECUTE query INTO a, ids;
-  IF coalesce(array_length(ids, 1), 0) <> k OR (SELECT count(DISTINCT x) FROM unnest(ids) x) <> k THEN
-    RETURN false;
-  END IF;
-  SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = on;
-  EXECUTE query INTO b;
-  RETURN a = b;
-END $$;
+-- same_as_exact(tab, col, op, q, cond, k): the index scan's first k rows
+-- against the exact order's (shared with sql/25_ivf_rerank).
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set same_as_exact :abs_srcdir '/sql/include/same_as_exact.sql'
+\i :same_as_exact
 -- Index blocks a query reads (this transaction's counts, as ReadBuffer
 -- counts them).
 CREATE FUNCTION sm_blocks(q text, cond text) RETURNS bigint LANGUAGE plpgsql AS $$
@@ -56,11 +45,11 @@ RESET enable_seqscan;
 -- time range), and its zone map leaves unread every built page but the
 -- window's. Right rows, and a small share of the index's blocks read (at
 -- least one a list: the counts count).
-SELECT sm_same_as_exact('[0,0,0,0,0,0,0,0]', 'cat = 17') AS far_category,
-       sm_same_as_exact('[190,0,0,0,0,0,0,0]', 'cat = 0') AS far_category_2,
-       sm_same_as_exact('[95,0,0,0,0,0,0,0]', 'cat IN (1, 18)') AS two_far_categories,
-       sm_same_as_exact('[0,0,0,0,0,0,0,0]', 'cat = 17 AND ts < timestamptz ''2026-01-10''') AS category_and_window,
-       sm_same_as_exact('[0,0,0,0,0,0,0,0]',
+SELECT same_as_exact('sm', 'v', '<->', '[0,0,0,0,0,0,0,0]', 'cat = 17') AS far_category,
+       same_as_exact('sm', 'v', '<->', '[190,0,0,0,0,0,0,0]', 'cat = 0') AS far_category_2,
+       same_as_exact('sm', 'v', '<->', '[95,0,0,0,0,0,0,0]', 'cat IN (1, 18)') AS two_far_categories,
+       same_as_exact('sm', 'v', '<->', '[0,0,0,0,0,0,0,0]', 'cat = 17 AND ts < timestamptz ''2026-01-10''') AS category_and_window,
+       same_as_exact('sm', 'v', '<->', '[0,0,0,0,0,0,0,0]',
                         'ts >= timestamptz ''2026-01-10'' AND ts < timestamptz ''2026-01-10 00:20''') AS narrow_window;
 SELECT sm_blocks('[0,0,0,0,0,0,0,0]', 'cat = 17') BETWEEN 20 AND pg_relation_size('sm_ivf') / 8192 / 3
          AS category_few_blocks,
@@ -78,9 +67,9 @@ INSERT INTO sm SELECT 200000 + i, 17, now(), ARRAY[30 + (i % 7) * 0.1, sin(i), c
 SET enable_seqscan = off;
 SELECT count(*) AS new_category_rows FROM (SELECT id FROM sm WHERE cat = 99 ORDER BY v <-> '[0,0,0,0,0,0,0,0]' LIMIT 100) s;
 RESET enable_seqscan;
-SELECT sm_same_as_exact('[0,0,0,0,0,0,0,0]', 'cat = 99', 40) AS new_category_exact,
-       sm_same_as_exact('[30,0,0,0,0,0,0,0]', 'cat = 17', 50) AS inserted_into_another_list,
-       sm_same_as_exact('[31,0,0,0,0,0,0,0]', 'cat = 17 AND id >= 200700', 10) AS on_the_new_pages;
+SELECT same_as_exact('sm', 'v', '<->', '[0,0,0,0,0,0,0,0]', 'cat = 99', 40) AS new_category_exact,
+       same_as_exact('sm', 'v', '<->', '[30,0,0,0,0,0,0,0]', 'cat = 17', 50) AS inserted_into_another_list,
+       same_as_exact('sm', 'v', '<->', '[31,0,0,0,0,0,0,0]', 'cat = 17 AND id >= 200700', 10) AS on_the_new_pages;
 
 -- Deletes and VACUUM leave the summaries as they are (they only cover more
 -- than is live); REINDEX writes them anew.
@@ -88,11 +77,11 @@ DELETE FROM sm WHERE cat = 5;
 VACUUM sm;
 INSERT INTO sm SELECT 300000 + i, 5, now(), ARRAY[150 + (i % 7) * 0.1, 0, 0, 0, 0, 0, 0, 0]::vector(8)
   FROM generate_series(0, 19) i;
-SELECT sm_same_as_exact('[50,0,0,0,0,0,0,0]', 'cat = 5', 20) AS after_vacuum;
+SELECT same_as_exact('sm', 'v', '<->', '[50,0,0,0,0,0,0,0]', 'cat = 5', 20) AS after_vacuum;
 REINDEX INDEX sm_ivf;
-SELECT sm_same_as_exact('[0,0,0,0,0,0,0,0]', 'cat = 99', 40) AS reindexed_new_category,
-       sm_same_as_exact('[30,0,0,0,0,0,0,0]', 'cat = 17', 50) AS reindexed_17,
-       sm_same_as_exact('[50,0,0,0,0,0,0,0]', 'cat = 5', 20) AS reindexed_5;
+SELECT same_as_exact('sm', 'v', '<->', '[0,0,0,0,0,0,0,0]', 'cat = 99', 40) AS reindexed_new_category,
+       same_as_exact('sm', 'v', '<->', '[30,0,0,0,0,0,0,0]', 'cat = 17', 50) AS reindexed_17,
+       same_as_exact('sm', 'v', '<->', '[50,0,0,0,0,0,0,0]', 'cat = 5', 20) AS reindexed_5;
 SELECT sm_blocks('[0,0,0,0,0,0,0,0]', 'cat = 17') BETWEEN 20 AND pg_relation_size('sm_ivf') / 8192 / 3
          AS reindexed_few_blocks;
 
@@ -101,7 +90,7 @@ SELECT sm_blocks('[0,0,0,0,0,0,0,0]', 'cat = 17') BETWEEN 20 AND pg_relation_siz
 -- unchanged.
 CREATE INDEX sm_plain ON sm USING ivf (v vector_l2_ops) WITH (lists = 5);
 DROP INDEX sm_ivf;
-SELECT sm_same_as_exact('[0,0,0,0,0,0,0,0]', 'cat = 99', 20) AS plain_index;
+SELECT same_as_exact('sm', 'v', '<->', '[0,0,0,0,0,0,0,0]', 'cat = 99', 20) AS plain_index;
 DROP INDEX sm_plain;
 CREATE TABLE sm_empty (id int, cat int, v vector(8));
 CREATE INDEX ON sm_empty USING ivf (v vector_l2_ops, cat);
@@ -110,4 +99,4 @@ SET enable_seqscan = off;
 SELECT array_agg(id) AS empty_built FROM (SELECT id FROM sm_empty WHERE cat = 2 ORDER BY v <-> '[0,0,0,0,0,0,0,0]' LIMIT 3) s;
 RESET enable_seqscan;
 DROP TABLE sm, sm_empty;
-DROP FUNCTION sm_same_as_exact, sm_blocks;
+DROP FUNCTION same_as_exact, sm_blocks;
