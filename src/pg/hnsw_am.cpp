@@ -361,8 +361,8 @@ NMVEC_FUNCTION(nmvec_index_stats) {
     // that crashed before writing its node is neither live nor deleted.
     int64 live = 0, deleted = 0;
     if (meta.n_elements > 0) {
-        const uint32 npp = meta_nodes_per_page(meta), nb = node_bytes(meta.m),
-                     records_at = meta_zone_bytes(meta) + npp * meta_attr_bytes(meta);
+        const NodePageGeometry geo = meta_node_geometry(meta);
+        const uint32 npp = geo.nodes_per_page, nb = node_bytes(meta.m), records_at = geo.records_at;
         uint32 id = 0;
         for (uint32 e = 0; e < meta.n_node_extents && id < meta.n_elements; ++e) {
             for (uint32 p = 0; p < meta.node_extents[e].pages && id < meta.n_elements; ++p) {

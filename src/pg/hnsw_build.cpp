@@ -56,7 +56,7 @@ struct BuildState {
     std::vector<uint8_t> attr_tmp;
     std::vector<float> tmp;
     std::vector<float> code_tmp;  // write_code_of_elem's
-    std::vector<float> centre;    // quantizer = 'rabitq': the loaded vectors' mean (empty: origin)
+    std::vector<float> centre;    // rabitq or sweep codes: the loaded vectors' mean (empty: origin)
     BufFile* spill = nullptr;
     uint64 spilled = 0;
     double heap_tuples = 0;
@@ -175,14 +175,21 @@ void write_code_of_elem(BuildState& bs, char* rec) {
     write_code(bs.quantizer, bs.dims, bs.centre.empty() ? nullptr : bs.centre.data(), f.data(), rec);
 }
 
-/// quantizer = 'rabitq': the centre of the codes, the mean of the loaded
+/// Whether the index gets sweep codes (hnsw_page.h): with filter columns,
+/// under a metric RaBitQ estimates, from kSweepMinDims dimensions.
+bool has_sweep_codes(const BuildState& bs) {
+    return bs.attrs.bytes > 0 && bs.metric != nmvec::hnsw::Metric::L1 &&
+           static_cast<uint32>(bs.dims) >= kSweepMinDims;
+}
+
+/// quantizer = 'rabitq' or sweep codes: the centre of the codes, the mean of the loaded
 /// vectors (as the graph holds them: normalised under cosine). RaBitQ codes
 /// the direction from the centre, so a centre inside the data matters: data
 /// far from the origin (pixels, all positive) coded from the origin would
 /// all point one way.
 void compute_centre(BuildState& bs, const nmvec::hnsw::Graph& g, size_t n) {
     bs.centre.clear();
-    if (bs.quantizer != kQuantRabitq || n == 0) return;
+    if ((bs.quantizer != kQuantRabitq && !has_sweep_codes(bs)) || n == 0) return;
     const size_t d = static_cast<size_t>(bs.dims);
     std::vector<double> sum(d, 0.0);
     for (size_t i = 0; i < n; ++i) {
@@ -252,6 +259,10 @@ void write_meta(Page page, const BuildState& bs, const nmvec::hnsw::Graph* g, ui
         meta->zone_marker = kZoneMarker;
         meta->zone_bytes = nmvec::filter::ZoneLayout::bytes(bs.attrs);
     }
+    if (has_sweep_codes(bs)) {
+        meta->sweep_marker = kSweepMarker;
+        meta->sweep_bytes = sweep_code_bytes(static_cast<uint32>(bs.dims));
+    }
     if (centre != InvalidBlockNumber) {
         meta->centre_marker = kCentreMarker;
         meta->centre_start = centre;
@@ -306,9 +317,17 @@ void write_graph(Relation index, BuildState& bs, const nmvec::hnsw::Graph& g) {
 
     // Node pages.
     // Each page's data: its zone, its elements' filter-column values, their
-    // node records (hnsw_page.h).
+    // sweep codes, their node records (hnsw_page.h).
     const uint32 ab = bs.attrs.bytes, zb = ab > 0 ? nmvec::filter::ZoneLayout::bytes(bs.attrs) : 0,
-                 npp = nodes_per_page(m, ab, zb), nb = node_bytes(m), records_at = zb + npp * ab;
+                 sb = has_sweep_codes(bs) ? sweep_code_bytes(static_cast<uint32>(bs.dims)) : 0,
+                 nb = node_bytes(m);
+    const NodePageGeometry geo = node_page_geometry(m, ab, zb, sb);
+    const uint32 npp = geo.nodes_per_page, records_at = geo.records_at;
+    Layout code_layout;  // what write_sweep_code reads: dims, the centre, the code's size
+    code_layout.dims = static_cast<uint32>(bs.dims);
+    code_layout.centre = bs.centre;
+    code_layout.sweep_bytes = sb;
+    std::vector<uint16_t> half_tmp;
     Extent nodes{InvalidBlockNumber, 0};
     Buffer buf = InvalidBuffer;
     for (uint32 id = 0; id < n; ++id) {
@@ -331,9 +350,24 @@ void write_graph(Relation index, BuildState& bs, const nmvec::hnsw::Graph& g) {
         memcpy(rec + sizeof(NodeHeader), ids, cnt * sizeof(uint32));
         if (ab > 0) {
             const uint8_t* attrs = bs.attr_data.data() + static_cast<size_t>(id) * ab;
-            memcpy(data + zb + (id % npp) * ab, attrs, ab);
+            memcpy(data + geo.attrs_at + (id % npp) * ab, attrs, ab);
             nmvec::filter::ZoneLayout::add(reinterpret_cast<uint8_t*>(data), bs.attrs, attrs);
         }
+        // The code of the vector as the vector pages will hold it (a
+        // halfvec rounded to binary16).
+        if (sb > 0) {
+            const float* v = g.vector(id);
+            if (bs.kind == kFloat16) {
+                bs.code_tmp.resize(static_cast<size_t>(bs.dims));
+                half_tmp.resize(static_cast<size_t>(bs.dims));
+                floats_to_halfs(v, half_tmp.data(), static_cast<size_t>(bs.dims));
+                halfs_to_floats(half_tmp.data(), bs.code_tmp.data(), static_cast<size_t>(bs.dims));
+                v = bs.code_tmp.data();
+            }
+            write_sweep_code(code_layout, v,
+                             reinterpret_cast<uint8_t*>(data + geo.codes_at + (id % npp) * sb));
+        }
+        if (id % 4096 == 0) CHECK_FOR_INTERRUPTS();
     }
     if (BufferIsValid(buf)) finish_page(buf);
 

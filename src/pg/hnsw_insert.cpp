@@ -161,7 +161,7 @@ void insert_element(Relation index, ItemPointer heap_tid, const void* vec, const
     uint32 id = allocate_element(index, &layout);
     const int level = nmvec::hnsw::random_level(kLevelSeed, id, layout.m);
     write_vector(index, layout, id, vec);
-    write_new_node(index, &layout, id, heap_tid, level, 0, attrs);
+    write_new_node(index, &layout, id, heap_tid, level, 0, attrs, vec);
     link_element(index, id, level, vec, st);
 }
 
@@ -177,7 +177,7 @@ void insert_pending(Relation index, ItemPointer heap_tid, const void* vec, const
     const uint32 id = st.reserved_next++;
     const int level = nmvec::hnsw::random_level(kLevelSeed, id, layout.m);
     write_vector(index, layout, id, vec);
-    write_new_node(index, &layout, id, heap_tid, level, kNodePending, attrs);
+    write_new_node(index, &layout, id, heap_tid, level, kNodePending, attrs, vec);
     // A merge that passed this id before its node was written (it saw no
     // heap TID) may have moved first_pending beyond it: then no scan's
     // exact pass reads it any more, so link it now (advance_first_pending).

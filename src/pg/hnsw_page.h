@@ -13,6 +13,12 @@
 //    one after another (attr_bytes each: src/core/attr_filter.h's record),
 //    then the node records: a pass over every element skips a page by its
 //    zone and checks the values of a page in 13 cache lines instead of 49.
+//    Since sweep codes (meta sweep_marker), the values are followed by each
+//    element's sweep code (from a multiple of 8 bytes), then the records: a
+//    1-bit RaBitQ code of the vector relative to the index's centre, from
+//    which a pass over every element (a filtered scan's sweep or exact
+//    pass) bounds each passing element's distance and reads the vectors of
+//    only those whose bound may put them in the answer.
 //  * vector pages: the elements' vectors as one byte stream, element i at
 //    byte i * vec_bytes, cut into slices of kSliceBytes per page. With a
 //    quantizer (index option `quantizer`, meta field of that name) each
@@ -28,11 +34,11 @@
 //    Layout::vector_span. Vectors are written once and never change.
 //  * upper pages: ordinary slotted pages; one tuple per element of level >=
 //    1 holding its neighbour lists on levels 1..level (m ids each).
-//  * centre pages (quantizer = 'rabitq' only): the centre its codes are
-//    relative to, dims float32 as one stream cut into slices of kSliceBytes
-//    (up to 8 pages at 16,000 dims), written once by CREATE INDEX as
-//    consecutive blocks the meta page names (centre_start, centre_pages).
-//    An index built from an empty table has none: its centre is the origin.
+//  * centre pages (quantizer = 'rabitq', or sweep codes): the centre the
+//    codes are relative to (the mean of the vectors CREATE INDEX loaded), dims float32 as one stream cut into
+//    slices of kSliceBytes (up to 8 pages at 16,000 dims), written once by CREATE INDEX as consecutive blocks
+//    the meta page names (centre_start, centre_pages). An index built from an empty table has none: its
+//    centre is the origin.
 //
 // Element ids are dense 32-bit numbers, so a neighbour reference costs 4
 // bytes and an element's node and vector are found by arithmetic: node
@@ -139,11 +145,39 @@ static_assert(sizeof(NodeHeader) == 16, "node header is 16 bytes");
 
 /// Bytes of a node record (header and level-0 neighbour list).
 inline uint32 node_bytes(int m) { return sizeof(NodeHeader) + 2u * m * sizeof(uint32); }
-/// Elements a node page holds: each takes a node record and attr_bytes of
-/// filter-column values, after the page's zone of zone_bytes.
-inline uint32 nodes_per_page(int m, uint32 attr_bytes = 0, uint32 zone_bytes = 0) {
-    return (kSliceBytes - zone_bytes) / (node_bytes(m) + attr_bytes);
+/// Elements a node page holds: each takes a node record, attr_bytes of
+/// filter-column values and sweep_bytes of sweep code, after the page's
+/// zone of zone_bytes (and up to 7 bytes that start the codes on 8 bytes).
+inline uint32 nodes_per_page(int m, uint32 attr_bytes = 0, uint32 zone_bytes = 0, uint32 sweep_bytes = 0) {
+    return (kSliceBytes - zone_bytes - (sweep_bytes > 0 ? 8u : 0u)) /
+           (node_bytes(m) + attr_bytes + sweep_bytes);
 }
+/// Where the parts of a node page's data start (hnsw_page.h's first
+/// comment): the zone at 0, then the filter-column values, the sweep codes
+/// (at a multiple of 8 bytes) and the node records.
+struct NodePageGeometry {
+    uint32 nodes_per_page, attrs_at, codes_at, records_at;
+};
+inline NodePageGeometry node_page_geometry(int m, uint32 attr_bytes, uint32 zone_bytes, uint32 sweep_bytes) {
+    NodePageGeometry g;
+    g.nodes_per_page = nodes_per_page(m, attr_bytes, zone_bytes, sweep_bytes);
+    g.attrs_at = zone_bytes;
+    const uint32 attrs_end = zone_bytes + g.nodes_per_page * attr_bytes;
+    g.codes_at = sweep_bytes > 0 ? (attrs_end + 7u) & ~7u : attrs_end;
+    g.records_at = g.codes_at + g.nodes_per_page * sweep_bytes;
+    return g;
+}
+/// Bytes of an element's sweep code: a 1-bit RaBitQ code (rabitq.h) of
+/// its vector relative to the index's centre, padded to 8 bytes.
+inline uint32 sweep_code_bytes(uint32 dims) { return (nmvec::rabitq_code_bytes(dims, 1) + 7u) & ~7u; }
+/// Fewest dimensions an index gets sweep codes for. A 1-bit code's bound
+/// rests on its rotation spreading the vector over many dimensions: at 12
+/// (sql/23's tenants) a bound failed about once in a thousand elements,
+/// where below 64 dims a vector costs a distance about as cheap as its
+/// code's bound anyway.
+constexpr uint32 kSweepMinDims = 64;
+/// The seed of the sweep codes' rotation (part of the format).
+constexpr uint64 kSweepSeed = 0x6e6d7665632d7331ULL;  // "nmvec-s1"
 /// Most bytes of filter-column values a node record may hold (32 columns
 /// of 8 bytes and their null bitmap).
 constexpr uint32 kMaxAttrBytes = 4 + 32 * 8;
@@ -202,11 +236,17 @@ struct Meta {
     // kAttrMarker without kZoneMarker and must be rebuilt).
     uint32 zone_marker;  // kZoneMarker when node pages start with a zone
     uint32 zone_bytes;   // its size: ZoneLayout::bytes of the filter columns
+    // Added with sweep codes (zero before): node pages with zones hold each
+    // element's sweep code after the filter-column values, and the index
+    // has centre pages (the codes' centre), whatever its quantizer.
+    uint32 sweep_marker;  // kSweepMarker when they do
+    uint32 sweep_bytes;   // bytes of a code: sweep_code_bytes(dims)
 };
 constexpr uint32 kPendingMarker = 0x504e4447;  // "PNDG"
 constexpr uint32 kCentreMarker = 0x43454e54;   // "CENT"
 constexpr uint32 kAttrMarker = 0x41545452;     // "ATTR"
 constexpr uint32 kZoneMarker = 0x5a4f4e45;     // "ZONE"
+constexpr uint32 kSweepMarker = 0x53575043;    // "SWPC"
 
 /// Bytes of filter-column values of each element of the index.
 inline uint32 meta_attr_bytes(const Meta& meta) {
@@ -219,8 +259,18 @@ inline uint32 meta_attr_columns(const Meta& meta) {
 inline uint32 meta_zone_bytes(const Meta& meta) {
     return meta.attr_marker == kAttrMarker && meta.zone_marker == kZoneMarker ? meta.zone_bytes : 0;
 }
-inline uint32 meta_nodes_per_page(const Meta& meta) {
-    return nodes_per_page(meta.m, meta_attr_bytes(meta), meta_zone_bytes(meta));
+/// Bytes of each element's sweep code in its node page (0: none).
+inline uint32 meta_sweep_bytes(const Meta& meta) {
+    return meta_zone_bytes(meta) > 0 && meta.sweep_marker == kSweepMarker ? meta.sweep_bytes : 0;
+}
+inline NodePageGeometry meta_node_geometry(const Meta& meta) {
+    return node_page_geometry(meta.m, meta_attr_bytes(meta), meta_zone_bytes(meta), meta_sweep_bytes(meta));
+}
+inline uint32 meta_nodes_per_page(const Meta& meta) { return meta_node_geometry(meta).nodes_per_page; }
+/// Whether the index has centre pages: rabitq codes, or sweep codes.
+inline bool meta_has_centre(const Meta& meta) {
+    return meta.centre_marker == kCentreMarker &&
+           (meta.quantizer == kQuantRabitq || meta_sweep_bytes(meta) > 0);
 }
 
 /// Lowest id that may be pending (n_elements when the list is empty).
@@ -286,8 +336,8 @@ struct Layout {
     nmvec::hnsw::Metric metric = nmvec::hnsw::Metric::L2;
     ElemKind elem_kind = kFloat32;
     uint8 quantizer = kQuantNone;
-    /// quantizer = 'rabitq': the centre of the codes (dims floats; empty
-    /// for the origin), read once per Layout by read_layout.
+    /// quantizer = 'rabitq' or sweep codes: the centre of the codes (dims
+    /// floats; empty for the origin), read once per Layout by read_layout.
     std::vector<float> centre;
     bool centre_read = false;
     uint32 node_bytes = 0, nodes_per_page = 0;
@@ -295,9 +345,11 @@ struct Layout {
     uint32 attr_bytes = 0, attr_columns = 0;
     /// Bytes of each node page's zone (first in its data); 0 without.
     uint32 zone_bytes = 0;
-    /// Where in a node page's data the elements' filter-column values and
-    /// their node records start.
-    uint32 attrs_at = 0, records_at = 0;
+    /// Where in a node page's data the elements' filter-column values,
+    /// their sweep codes and their node records start.
+    uint32 attrs_at = 0, codes_at = 0, records_at = 0;
+    /// Bytes of each element's sweep code (0: none).
+    uint32 sweep_bytes = 0;
     /// The filter columns' record layout (read_layout: from the index's
     /// columns, checked against attr_bytes).
     nmvec::filter::RecordLayout attrs;
@@ -325,6 +377,8 @@ struct Layout {
     }
     /// Offset of element id's filter-column values in its node page's data.
     uint32 attr_offset(uint32 id) const { return attrs_at + (id % nodes_per_page) * attr_bytes; }
+    /// Offset of element id's sweep code in its node page's data.
+    uint32 sweep_offset(uint32 id) const { return codes_at + (id % nodes_per_page) * sweep_bytes; }
     /// Location of the first byte of vector `id` (the hot path's shortcut
     /// for vector_span(id).piece(0) when the vector lies in one page).
     BlockNumber vector_block(uint32 id, uint32* offset) const {

@@ -213,6 +213,12 @@ void start(IndexScanDesc scan, HnswScanState& s) {
         // row only once the walk shows nothing unseen can be closer.
         s.rerank.reset(g_iterative_scan != kIterativeRelaxed, s.layout.quantizer == kQuantRabitq);
     }
+    // A filtered scan's passes over every element bound distances from the
+    // sweep codes, and read the vectors of the closest only.
+    if (s.filtered && s.layout.sweep_bytes > 0) {
+        if (!s.quantized) query_floats(s.layout, s.query, &s.query_f32);
+        a.use_sweep_codes(s.query_f32.data());
+    }
     scan_pending(scan, s);
     if (s.layout.entry == kNoEntry) {  // nothing linked yet
         s.graph_done = true;
@@ -220,13 +226,17 @@ void start(IndexScanDesc scan, HnswScanState& s) {
     }
     nmvec::hnsw::IterativeSearch::Options opt;
     opt.ef = static_cast<size_t>(g_ef_search);
+    uint32_t seeds = static_cast<uint32_t>(g_dry_seeds);
     if (s.filtered) {
         double pages;
         s.selectivity = estimate_selectivity(a, s.layout.n_elements, &pages);
+        const bool zones = s.layout.zone_bytes > 0, bounded = a.sweep_bounds();
         opt.filter = g_filter_mode == kFilterAuto
                          ? nmvec::hnsw::choose_filter_mode(s.selectivity, s.layout.n_elements, opt.ef, pages,
-                                                           s.layout.zone_bytes > 0)
+                                                           zones, bounded)
                          : static_cast<nmvec::hnsw::FilterMode>(g_filter_mode);
+        if (!nmvec::hnsw::seeds_pay(s.selectivity, s.layout.n_elements, opt.ef, pages, zones, bounded))
+            seeds = 0;
         // (No held pins: the exact pass keeps the node page it reads pinned
         // in filter_page(); holding every page cost more, and a walk is 2x
         // slower with them.)
@@ -242,7 +252,7 @@ void start(IndexScanDesc scan, HnswScanState& s) {
             ? nmvec::hnsw::Neighbor{0.0f, s.layout.entry}
             : nmvec::hnsw::descend_levels(a, s.layout.entry, s.layout.max_level, 0);
     opt.strict_order = g_iterative_scan != kIterativeRelaxed;
-    opt.seeds = static_cast<uint32_t>(g_dry_seeds);
+    opt.seeds = seeds;
     // work_mem is in kB; the search state grows by kScanBytesPerVisit per visit.
     double mem_visits = static_cast<double>(work_mem) * 1024.0 * g_scan_mem_multiplier / kScanBytesPerVisit;
     opt.max_visits = static_cast<uint64_t>(g_max_scan_tuples);
@@ -265,13 +275,13 @@ void report_stats(HnswScanState& s) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s.t0).count();
     ereport(
         NOTICE,
-        (errmsg("hnsw scan: filter %s, selectivity %.4f, %llu distances, %llu seeds, %llu sampled, "
-                "%llu swept, %llu rows, %.3f ms",
-                kModes[static_cast<int>(s.mode)], s.selectivity, static_cast<unsigned long long>(it.visits()),
-                static_cast<unsigned long long>(it.seeded()),
-                static_cast<unsigned long long>(it.crowd_visits()),
-                static_cast<unsigned long long>(it.sweep_visits()),
-                static_cast<unsigned long long>(it.emitted()), ms)));
+        (errmsg(
+            "hnsw scan: filter %s, selectivity %.4f, %llu distances, %llu seeds, %llu sampled, "
+            "%llu swept, %llu settled from codes, %llu rows, %.3f ms",
+            kModes[static_cast<int>(s.mode)], s.selectivity, static_cast<unsigned long long>(it.visits()),
+            static_cast<unsigned long long>(it.seeded()), static_cast<unsigned long long>(it.crowd_visits()),
+            static_cast<unsigned long long>(it.sweep_visits()), static_cast<unsigned long long>(it.settled()),
+            static_cast<unsigned long long>(it.emitted()), ms)));
 }
 
 bool graph_next(HnswScanState& s, PageAccess& a, nmvec::hnsw::Neighbor* out);

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "../core/half.h"
 #include "../core/vector_text.h"
 
 extern "C" {
@@ -145,6 +146,13 @@ void check_meta(Relation index, const Meta& meta, BlockNumber nblocks) {
          meta_nodes_per_page(meta) == 0))
         report_corrupt(index, "The meta page has %u bytes of zone for %u filter columns.", meta.zone_bytes,
                        meta.attr_columns);
+    // Sweep codes: the 1-bit code of the index's dimensions, under a metric
+    // RaBitQ estimates (not L1), with room for a node record after them.
+    if (meta_sweep_bytes(meta) != 0 &&
+        (meta.dims < kSweepMinDims || meta.sweep_bytes != sweep_code_bytes(meta.dims) ||
+         meta.metric == static_cast<uint8>(nmvec::hnsw::Metric::L1) || meta_nodes_per_page(meta) == 0))
+        report_corrupt(index, "The meta page has %u bytes of sweep code for %u dimensions.", meta.sweep_bytes,
+                       meta.dims);
     if (meta.n_elements > node_pages * meta_nodes_per_page(meta) ||
         stream_slices(meta.n_elements, vb, kSliceBytes) > vector_pages)
         report_corrupt(index,
@@ -158,9 +166,8 @@ void check_meta(Relation index, const Meta& meta, BlockNumber nblocks) {
     if (meta.n_deleted > meta.n_elements)
         report_corrupt(index, "The meta page counts %u deleted of %u elements.", meta.n_deleted,
                        meta.n_elements);
-    if (meta.quantizer == kQuantRabitq && meta.centre_marker == kCentreMarker &&
-        (meta.dims == 0 || meta.centre_start == kMetaBlock ||
-         static_cast<uint64>(meta.centre_start) + centre_pages(meta.dims) > nblocks))
+    if (meta_has_centre(meta) && (meta.dims == 0 || meta.centre_start == kMetaBlock ||
+                                  static_cast<uint64>(meta.centre_start) + centre_pages(meta.dims) > nblocks))
         report_corrupt(index,
                        "The meta page's centre (start block %u, %u pages) is not within the index's blocks 1 "
                        "to %u.",
@@ -201,15 +208,17 @@ void Layout::load(const Meta* meta) {
     attr_bytes = meta_attr_bytes(*meta);
     attr_columns = meta_attr_columns(*meta);
     zone_bytes = meta_zone_bytes(*meta);
+    sweep_bytes = meta_sweep_bytes(*meta);
     node_bytes = hnsw::node_bytes(m);
-    nodes_per_page = hnsw::nodes_per_page(m, attr_bytes, zone_bytes);
-    attrs_at = zone_bytes;
-    records_at = zone_bytes + nodes_per_page * attr_bytes;
+    const NodePageGeometry g = meta_node_geometry(*meta);
+    nodes_per_page = g.nodes_per_page;
+    attrs_at = g.attrs_at;
+    codes_at = g.codes_at;
+    records_at = g.records_at;
     quantizer = meta->quantizer;
     code_bytes = hnsw::code_bytes(static_cast<int>(dims), quantizer);
     code_used = hnsw::code_used_bytes(static_cast<int>(dims), quantizer);
-    centre_start = quantizer == kQuantRabitq && meta->centre_marker == kCentreMarker ? meta->centre_start
-                                                                                     : InvalidBlockNumber;
+    centre_start = meta_has_centre(*meta) ? meta->centre_start : InvalidBlockNumber;
     elem_bytes = hnsw::vec_bytes(static_cast<int>(dims), elem_kind);
     vec_bytes = code_bytes + elem_bytes;
     n_elements = meta->n_elements;
@@ -251,7 +260,7 @@ void read_layout(Relation index, Layout* layout) {
         layout->attrs_checked = true;
     }
     // The centre is written with the index and never changes: read once.
-    if (layout->quantizer == kQuantRabitq && !layout->centre_read) {
+    if ((layout->quantizer == kQuantRabitq || layout->sweep_bytes > 0) && !layout->centre_read) {
         read_centre(index, *layout, &layout->centre);
         layout->centre_read = true;
     }
@@ -288,6 +297,17 @@ const nmvec::RabitqCodec& rabitq_codec(uint32 dims) {
     if (!last || last->dim() != dims)
         last = std::make_unique<nmvec::RabitqCodec>(dims, kRabitqBits, kRabitqSeed);
     return *last;
+}
+
+const nmvec::RabitqCodec& sweep_codec(uint32 dims) {
+    static std::unique_ptr<nmvec::RabitqCodec> last;
+    if (!last || last->dim() != dims) last = std::make_unique<nmvec::RabitqCodec>(dims, 1, kSweepSeed);
+    return *last;
+}
+
+void write_sweep_code(const Layout& layout, const float* v, uint8_t* out) {
+    memset(out, 0, layout.sweep_bytes);
+    sweep_codec(layout.dims).encode(v, layout.centre_or_null(), out);
 }
 
 double sql_distance(nmvec::hnsw::Metric metric, float d) {
@@ -798,9 +818,10 @@ bool PageAccess::zone_may_pass(uint32 id) {
         zone_first_ = attr_first_;
         // A pass is about to check the page's filter values (13 cache lines
         // for 49 elements of 17 bytes): fetched together, not one miss after
-        // another.
+        // another (not the sweep codes after them: it reads those of the few
+        // elements that pass).
         if (zone_ok_)
-            for (uint32 at = layout_->attrs_at; at < layout_->records_at; at += 64)
+            for (uint32 at = layout_->attrs_at; at < layout_->codes_at; at += 64)
                 __builtin_prefetch(data + at);
     }
     return zone_ok_;
@@ -812,6 +833,30 @@ uint32 PageAccess::next_candidate(uint32 id) {
     for (; id < n; id = (id / npp + 1) * npp)
         if (zone_may_pass(id)) return id;
     return n;
+}
+
+void PageAccess::use_sweep_codes(const float* q) {
+    if (layout_->sweep_bytes == 0 || layout_->metric == nmvec::hnsw::Metric::L1) return;
+    sweep_codec_ = &sweep_codec(layout_->dims);
+    sweep_codec_->prepare(q, layout_->centre_or_null(), sweep_q_, nmvec::kRabitqScanEpsilon);
+}
+
+float PageAccess::sweep_lower(uint32 id) {
+    // The page passing_run or passes() just read for id, pinned.
+    const char* data = filter_page(id);
+    const uint8_t* code = reinterpret_cast<const uint8_t*>(data + layout_->codes_at +
+                                                           (id - attr_first_) * layout_->sweep_bytes);
+    using nmvec::hnsw::Metric;
+    const bool l2 = layout_->metric == Metric::L2;
+    nmvec::RabitqEstimate e;
+    sweep_codec_->estimate_batch(sweep_q_, code, 1, layout_->sweep_bytes,
+                                 l2 ? nmvec::RabitqMetric::L2Squared : nmvec::RabitqMetric::InnerProduct, &e);
+    // The graph distance's lower bound: L2 squared; -<q, x> for inner
+    // product; 1 - <q, x> for cosine (unit vectors).
+    const float lower = l2 ? e.lower : (layout_->metric == Metric::InnerProduct ? -e.upper : 1.0f - e.upper);
+    // A code being written as this is read (an id allocated, its node not
+    // yet written): no bound, the exact distance decides.
+    return std::isnan(lower) ? -std::numeric_limits<float>::infinity() : lower;
 }
 
 bool PageAccess::passes(uint32 id) {
@@ -835,6 +880,16 @@ uint32 PageAccess::passing_run(uint32 id, uint64_t* mask) {
     *mask = filter_->pass_mask(
         reinterpret_cast<const uint8_t*>(data + layout_->attrs_at + first * layout_->attr_bytes),
         layout_->attr_bytes, run);
+    // The sweep asks sweep_lower for each that passes next: their codes are
+    // fetched together (a third of a sweep's time went to waiting for them
+    // one at a time).
+    if (sweep_codec_ != nullptr) {
+        const char* codes = data + layout_->codes_at + first * layout_->sweep_bytes;
+        for (uint64_t m = *mask; m != 0; m &= m - 1) {
+            const char* c = codes + static_cast<size_t>(__builtin_ctzll(m)) * layout_->sweep_bytes;
+            for (uint32 at = 0; at < layout_->sweep_bytes; at += 64) __builtin_prefetch(c + at);
+        }
+    }
     return run;
 }
 
@@ -1023,7 +1078,21 @@ ItemPointerData add_upper_tuple(Relation index, uint32 len) {
 }  // namespace
 
 void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_tid, int level, uint8 flags,
-                    const uint8_t* attrs) {
+                    const uint8_t* attrs, const void* record) {
+    // The sweep code, from the vector as stored (a halfvec rounded to
+    // binary16), coded before any page is locked.
+    std::vector<uint8_t> sweep;
+    if (layout->sweep_bytes > 0 && attrs != nullptr) {
+        if (record == nullptr) elog(ERROR, "hnsw: no vector for the sweep code");
+        const char* v = static_cast<const char*>(record) + layout->code_bytes;
+        std::vector<float> f(layout->dims);
+        if (layout->elem_kind == kFloat32)
+            memcpy(f.data(), v, layout->dims * sizeof(float));
+        else
+            halfs_to_floats(reinterpret_cast<const uint16_t*>(v), f.data(), layout->dims);
+        sweep.resize(layout->sweep_bytes);
+        write_sweep_code(*layout, f.data(), sweep.data());
+    }
     ItemPointerData upper;
     ItemPointerSetInvalid(&upper);
     if (level >= 1) upper = add_upper_tuple(index, upper_bytes(level, layout->m));
@@ -1045,6 +1114,7 @@ void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_
     if (attrs != nullptr && layout->attr_bytes > 0) {
         if (layout->attrs.bytes != layout->attr_bytes) elog(ERROR, "hnsw: filter columns not read");
         memcpy(stream_data(page) + layout->attr_offset(id), attrs, layout->attr_bytes);
+        if (!sweep.empty()) memcpy(stream_data(page) + layout->sweep_offset(id), sweep.data(), sweep.size());
         // The page's zone covers the record in the same WAL record: a scan
         // that skips the page by its zone can never miss the element.
         if (layout->zone_bytes > 0)

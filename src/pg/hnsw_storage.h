@@ -161,6 +161,17 @@ class PageAccess {
     /// Whether an element on id's node page may pass, by the page's zone
     /// (true without a filter or zones).
     bool zone_may_pass(uint32 id);
+    /// With sweep codes in the node pages (Layout::sweep_bytes): bound
+    /// the distances of a pass over every element from them from now on,
+    /// for query q (float32, normalised for Cosine). No-op without them.
+    void use_sweep_codes(const float* q);
+    /// Whether use_sweep_codes found codes to use (IterativeSearch's sweep
+    /// then asks sweep_lower instead of a distance).
+    bool sweep_bounds() const { return sweep_codec_ != nullptr; }
+    /// A lower bound of distance(id) from id's sweep code (rabitq.h's
+    /// bound at kRabitqScanEpsilon; -infinity for a code not yet written).
+    /// Right after passing_run or passes() for an id of the same node page.
+    float sweep_lower(uint32 id);
     /// What nmvec::hnsw::Rerank keeps of an element: its heap TID.
     ItemPointerData payload() const { return last_tid_; }
     /// One past the largest element id (as of the layout last read).
@@ -240,6 +251,8 @@ class PageAccess {
     const nmvec::sq8::Kernels* k8_ = nullptr;
     nmvec::RabitqQuery rq_;
     const nmvec::RabitqCodec* rq_codec_ = nullptr;
+    nmvec::RabitqQuery sweep_q_;                       // use_sweep_codes
+    const nmvec::RabitqCodec* sweep_codec_ = nullptr;  // null: no sweep bounds
     std::vector<uint32> nbuf_;
     AlignedBytes scratch_a_, scratch_b_;
     ItemPointerData last_tid_;
@@ -283,6 +296,12 @@ void read_centre(Relation index, const Layout& layout, std::vector<float>* out);
 /// The rabitq codec of quantizer = 'rabitq' for `dims` (kRabitqBits,
 /// kRabitqSeed), kept per backend.
 const nmvec::RabitqCodec& rabitq_codec(uint32 dims);
+/// The 1-bit codec of the sweep codes of `dims` dimensions (kSweepSeed),
+/// kept for the backend's last dimension.
+const nmvec::RabitqCodec& sweep_codec(uint32 dims);
+/// Element v's sweep code (float32, normalised for Cosine) into out
+/// (layout.sweep_bytes), relative to layout's centre.
+void write_sweep_code(const Layout& layout, const float* v, uint8_t* out);
 
 /// Allocate an element id (meta page exclusively locked inside), growing the
 /// node and vector streams by a new extent when needed. Updates *layout.
@@ -297,10 +316,12 @@ void write_vector(Relation index, const Layout& layout, uint32 id, const void* d
 
 /// Write the node record of a new element: heap tid, level, flags (0 or
 /// kNodePending), no neighbours, upper tuple (added here when level >= 1),
-/// filter-column values (layout->attr_bytes of attrs; null when none).
+/// filter-column values (layout->attr_bytes of attrs; null when none) and,
+/// with them, the sweep code of `record` (the element's record in the
+/// vector stream: code, then vector) when the layout has sweep codes.
 /// WAL-logged.
 void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_tid, int level,
-                    uint8 flags = 0, const uint8_t* attrs = nullptr);
+                    uint8 flags = 0, const uint8_t* attrs = nullptr, const void* record = nullptr);
 
 /// The block of id's node record (its offset in *off); XX002 when id is
 /// not an element of the layout.

@@ -28,7 +28,7 @@ my %field = (
   node_extent0_pages => [ 52, 'V' ], vector_extent0_start => [ 48 + 8 * 400, 'V' ],
   vector_extent0_pages => [ 52 + 8 * 400, 'V' ], centre_start => [ 48 + 16 * 400 + 12, 'V' ],
   attr_bytes => [ 48 + 16 * 400 + 20, 'v' ], zone_marker => [ 48 + 16 * 400 + 24, 'V' ],
-  zone_bytes => [ 48 + 16 * 400 + 28, 'V' ],
+  zone_bytes => [ 48 + 16 * 400 + 28, 'V' ], sweep_bytes => [ 48 + 16 * 400 + 36, 'V' ],
   # the page itself: pd_special (page header) and the page id in the last 2 bytes
   pd_special => [ 16 - $meta, 'v' ], page_id => [ 8190 - $meta, 'v' ]);
 
@@ -66,6 +66,11 @@ my @meta_cases = (
   # version wrote them: 0A000, rebuild)
   [ 'zone_bytes',     'XX002', [ zone_bytes       => 104 ] ],
   [ 'zone_missing',   '0A000', [ zone_marker      => 0 ] ],
+  # sweep codes (64 dims and a filter column: 8 + 20 bytes a code, padded
+  # to 32): another size, and centre pages (which every index with sweep
+  # codes has, whatever its quantizer) outside the index
+  [ 'sweep_bytes',    'XX002', [ sweep_bytes      => 40 ] ],
+  [ 'sweep_centre',   'XX002', [ centre_start     => 999999 ] ],
   [ 'special',        'XX001', [ pd_special       => 8000 ] ],
   [ 'page_id',        'XX001', [ page_id          => 0x1234 ] ],);
 # Node records (NodeHeader: heap tid 0-5, level 6, flags 7, upper tid 8-13,
@@ -88,21 +93,24 @@ $quantizer{ $_->[0] } = 'rabitq' for @centre_cases;
 
 # Indexes with a filter column; attr_mismatch passes the meta page's own
 # checks (nmvec_index_stats reads only those), the layout's reject it.
-my %columns = map { $_ => 'v, tenant' } qw(attr_big attr_mismatch zone_bytes zone_missing);
+my %columns = map { $_ => 'v, tenant' } qw(attr_big attr_mismatch zone_bytes zone_missing sweep_bytes sweep_centre);
+# Sweep codes need 64 dimensions or more (kSweepMinDims); every other table has 8.
+my %dims = map { $_ => 64 } qw(sweep_bytes sweep_centre);
 my %meta_only_ok = (attr_mismatch => 1);
 
 my $vec = sub {
-  my ($i) = @_;
-  return '[' . join(',', map { sprintf('%.3f', sin($i * 7 + $_ * 3)) } 1 .. 8) . ']';
+  my ($i, $d) = @_;
+  return '[' . join(',', map { sprintf('%.3f', sin($i * 7 + $_ * 3)) } 1 .. ($d // 8)) . ']';
 };
 my @all = ((map { $_->[0] } @meta_cases), @node_tables, (map { $_->[0] } @centre_cases));
 for my $name (@all) {
   # 200 rows, m = 4: two node pages, several upper levels
   my $q = $quantizer{$name} // 'none';
   my $cols = $columns{$name} // 'v';
+  my $d = $dims{$name} // 8;
   $node->safe_psql('postgres', qq{
-    CREATE TABLE t_$name (id int, v vector(8), tenant int);
-    INSERT INTO t_$name SELECT i, ARRAY(SELECT sin(i * 7 + k * 3) FROM generate_series(1, 8) k), i % 3
+    CREATE TABLE t_$name (id int, v vector($d), tenant int);
+    INSERT INTO t_$name SELECT i, ARRAY(SELECT sin(i * 7 + k * 3) FROM generate_series(1, $d) k), i % 3
       FROM generate_series(1, 200) i;
     CREATE INDEX t_${name}_v ON t_$name USING hnsw ($cols) WITH (m = 4, ef_construction = 16, quantizer = '$q');
   });
@@ -196,6 +204,7 @@ my $q = $vec->(1000);
 # cases leave it out.
 for my $case (@meta_cases, @centre_cases) {
   my ($name, $state) = @$case;
+  my $q = $vec->(1000, $dims{$name});
   fails_with("INSERT INTO t_$name VALUES (1000, '$q')", $state, "$name: INSERT");
   fails_with("SET enable_seqscan = off; SELECT id FROM t_$name ORDER BY v <-> '$q' LIMIT 3",
     $state, "$name: ordered scan");
