@@ -506,22 +506,15 @@ class IterativeSearch {
     template <class Access>
     void sweep(Access& a) {
         swept_ = true;
-        const uint32_t n = a.size();
         batch_.clear();
         if constexpr (HasSweepLower<Access>::value) {
             if (sweep_bounds(a)) {
-                for (uint32_t id = next_candidate(a, 0); id < n;) {
-                    uint64_t mask;
-                    const uint32_t run = passing_run(a, id, &mask);
-                    for (; mask != 0; mask &= mask - 1) {
-                        const uint32_t at = id + static_cast<uint32_t>(__builtin_ctzll(mask));
-                        if (!visited_.insert(at)) continue;
-                        if (!spend(&sweep_visits_)) return;
-                        lazy_.push_back({a.sweep_lower(at), at});
-                        std::push_heap(lazy_.begin(), lazy_.end(), MinHeap());
-                    }
-                    id = next_candidate(a, id + run);
-                }
+                each_unreached_passing(a, [&](uint32_t id) {
+                    if (!spend(&sweep_visits_)) return false;
+                    lazy_.push_back({a.sweep_lower(id), id});
+                    std::push_heap(lazy_.begin(), lazy_.end(), MinHeap());
+                    return true;
+                });
                 return;
             }
         }
@@ -535,18 +528,29 @@ class IterativeSearch {
             batch_.clear();
             return true;
         };
+        if (each_unreached_passing(a, [&](uint32_t id) {
+                batch_.push_back(id);
+                return batch_.size() < kSweepBatch || flush();
+            }))
+            flush();
+    }
+
+    /// Calls take(id) for each id, in order, that passes the filter and the
+    /// walk never reached (marking it reached), until take returns false;
+    /// false then.
+    template <class Access, class F>
+    bool each_unreached_passing(Access& a, F take) {
+        const uint32_t n = a.size();
         for (uint32_t id = next_candidate(a, 0); id < n;) {
             uint64_t mask;
             const uint32_t run = passing_run(a, id, &mask);
             for (; mask != 0; mask &= mask - 1) {
                 const uint32_t at = id + static_cast<uint32_t>(__builtin_ctzll(mask));
-                if (!visited_.insert(at)) continue;
-                batch_.push_back(at);
-                if (batch_.size() >= kSweepBatch && !flush()) return;
+                if (visited_.insert(at) && !take(at)) return false;
             }
             id = next_candidate(a, id + run);
         }
-        flush();
+        return true;
     }
 
     /// Lazy elements whose bound is below the pool's closest get their
