@@ -509,12 +509,13 @@ class IterativeSearch {
         batch_.clear();
         if constexpr (HasSweepLower<Access>::value) {
             if (sweep_bounds(a)) {
+                // Heaped once at the end (lazy_ is empty before the one sweep).
                 each_unreached_passing(a, [&](uint32_t id) {
                     if (!spend(&sweep_visits_)) return false;
                     lazy_.push_back({a.sweep_lower(id), id});
-                    std::push_heap(lazy_.begin(), lazy_.end(), MinHeap());
                     return true;
                 });
+                std::make_heap(lazy_.begin(), lazy_.end(), MinHeap());
                 return;
             }
         }
