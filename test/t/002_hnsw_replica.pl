@@ -81,6 +81,39 @@ my @frows = split(/\n/, $fq_primary);
 is(scalar(split(/,/, $frows[0])), 30, 'the filtered index returns 30 rows on the primary');
 is($standby->safe_psql('postgres', $fq), $fq_primary, 'the standby returns the same rows through filter columns');
 
+# Sweep codes (an index with filter columns and 64 dimensions or more:
+# src/pg/hnsw_page.h): the codes the build wrote and those inserts wrote,
+# pending and linked, reach the standby through WAL; its exact pass, which
+# bounds distances from them, returns the exact rows, as the primary's does.
+# (An inserted row without its code would look as far as the centre: the
+# built rows of the far cluster would all come before it.)
+$primary->safe_psql('postgres', q{
+  CREATE FUNCTION sw_vec(i int, c float8) RETURNS vector LANGUAGE sql IMMUTABLE AS
+    $$ SELECT array_agg(c + 0.5 * sin(i * 0.7 + k) ORDER BY k)::vector(64) FROM generate_series(1, 64) k $$;
+  -- 2,700 rows about the origin, 300 in a cluster far from it; the codes'
+  -- centre lies near the origin
+  CREATE TABLE sw AS SELECT i AS id, i % 10 AS label, sw_vec(i, CASE WHEN i > 2700 THEN 10 ELSE 0 END) AS v
+    FROM generate_series(1, 3000) i;
+  CREATE INDEX sw_v ON sw USING hnsw (v vector_l2_ops, label);
+  -- inserted rows in the far cluster: pending (then merged), and linked at once
+  INSERT INTO sw SELECT i, i % 10, sw_vec(i, 10) FROM generate_series(3001, 3300) i;
+  ALTER INDEX sw_v SET (fastupdate = off);
+  INSERT INTO sw SELECT i, i % 10, sw_vec(i, 10) FROM generate_series(3301, 3600) i;
+  -- merged, so that the scan sweeps them with the rest (a scan reads the
+  -- pending list's rows by their vectors)
+  SELECT nmvec_flush('sw_v');
+});
+$primary->wait_for_catchup($standby);
+my $swq = q{SELECT string_agg(id::text, ',' ORDER BY d, id) FROM (
+    SELECT id, v <-> (SELECT v FROM sw WHERE id = 3305) AS d FROM sw WHERE label = 5
+    ORDER BY v <-> (SELECT v FROM sw WHERE id = 3305) LIMIT 20) s};
+my $sw_exact = $standby->safe_psql('postgres', "SET enable_indexscan = off; $swq");
+is(scalar(split(/,/, $sw_exact)), 20, 'the exact answer has 20 rows');
+is($standby->safe_psql('postgres', "SET enable_seqscan = off; SET hnsw.filter_mode = exact; $swq"),
+  $sw_exact, 'the standby\'s exact pass over the sweep codes returns the exact rows');
+is($primary->safe_psql('postgres', "SET enable_seqscan = off; SET hnsw.filter_mode = exact; $swq"),
+  $sw_exact, 'so does the primary\'s');
+
 # The pending list (fastupdate) on a hot standby: rows inserted on the
 # primary and not merged yet are found there too, and a merge on the primary
 # reaches the standby through WAL.
