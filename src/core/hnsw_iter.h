@@ -208,9 +208,8 @@ inline FilterMode choose_filter_mode(double selectivity, double n, size_t ef, do
 /// runs dry when the query's neighbourhood holds few passing elements, and
 /// such a query is mostly crowded too: counting three in four, the seeds
 /// are worth it only when the sweep costs more than four walks. Without
-/// sweep bounds the
-/// sweep costs a distance per passing element and seeds are always taken
-/// (what they were made for); with them, on fashion-mnist's
+/// sweep bounds the sweep costs a distance per passing element and seeds
+/// are always taken (what they were made for); with them, on fashion-mnist's
 /// anti-correlated 10 % label (60,000 elements), sweeping at once took
 /// 1.2-1.3 ms p50 and the seeds' way 1.7-2.1.
 inline bool seeds_pay(double selectivity, double n, size_t ef, double check_share, bool zones, bool bounded) {

@@ -165,13 +165,9 @@ void finish_page(Buffer buf);
 /// coded from that vector as stored (a halfvec rounded to binary16).
 void write_code_of_elem(BuildState& bs, char* rec) {
     if (bs.quantizer == kQuantNone) return;
-    const char* v = rec + code_bytes(bs.dims, bs.quantizer);
     std::vector<float>& f = bs.code_tmp;
     f.resize(static_cast<size_t>(bs.dims));
-    if (bs.kind == kFloat32)
-        memcpy(f.data(), v, sizeof(float) * bs.dims);
-    else
-        halfs_to_floats(reinterpret_cast<const uint16_t*>(v), f.data(), static_cast<size_t>(bs.dims));
+    stored_floats(bs.kind, static_cast<uint32>(bs.dims), rec + code_bytes(bs.dims, bs.quantizer), f.data());
     write_code(bs.quantizer, bs.dims, bs.centre.empty() ? nullptr : bs.centre.data(), f.data(), rec);
 }
 
@@ -323,11 +319,8 @@ void write_graph(Relation index, BuildState& bs, const nmvec::hnsw::Graph& g) {
                  nb = node_bytes(m);
     const NodePageGeometry geo = node_page_geometry(m, ab, zb, sb);
     const uint32 npp = geo.nodes_per_page, records_at = geo.records_at;
-    Layout code_layout;  // what write_sweep_code reads: dims, the centre, the code's size
-    code_layout.dims = static_cast<uint32>(bs.dims);
-    code_layout.centre = bs.centre;
-    code_layout.sweep_bytes = sb;
-    std::vector<uint16_t> half_tmp;
+    const float* code_centre = bs.centre.empty() ? nullptr : bs.centre.data();
+    std::vector<char> stored(vec_bytes(bs.dims, bs.kind));
     Extent nodes{InvalidBlockNumber, 0};
     Buffer buf = InvalidBuffer;
     for (uint32 id = 0; id < n; ++id) {
@@ -356,15 +349,10 @@ void write_graph(Relation index, BuildState& bs, const nmvec::hnsw::Graph& g) {
         // The code of the vector as the vector pages will hold it (a
         // halfvec rounded to binary16).
         if (sb > 0) {
-            const float* v = g.vector(id);
-            if (bs.kind == kFloat16) {
-                bs.code_tmp.resize(static_cast<size_t>(bs.dims));
-                half_tmp.resize(static_cast<size_t>(bs.dims));
-                floats_to_halfs(v, half_tmp.data(), static_cast<size_t>(bs.dims));
-                halfs_to_floats(half_tmp.data(), bs.code_tmp.data(), static_cast<size_t>(bs.dims));
-                v = bs.code_tmp.data();
-            }
-            write_sweep_code(code_layout, v,
+            to_elem(g.vector(id), bs.dims, bs.kind, stored.data());
+            bs.code_tmp.resize(static_cast<size_t>(bs.dims));
+            stored_floats(bs.kind, static_cast<uint32>(bs.dims), stored.data(), bs.code_tmp.data());
+            write_sweep_code(static_cast<uint32>(bs.dims), code_centre, bs.code_tmp.data(),
                              reinterpret_cast<uint8_t*>(data + geo.codes_at + (id % npp) * sb));
         }
         if (id % 4096 == 0) CHECK_FOR_INTERRUPTS();

@@ -76,12 +76,8 @@ bool prepare_vector(const Layout& layout, Datum value, AlignedBytes& out, bool w
 }
 
 void query_floats(const Layout& layout, const AlignedBytes& record, std::vector<float>* out) {
-    const char* vec = record.data() + layout.code_bytes;
     out->resize(layout.dims);
-    if (layout.elem_kind == kFloat32)
-        memcpy(out->data(), vec, layout.dims * sizeof(float));
-    else
-        halfs_to_floats(reinterpret_cast<const uint16_t*>(vec), out->data(), layout.dims);
+    stored_floats(layout.elem_kind, layout.dims, record.data() + layout.code_bytes, out->data());
 }
 
 namespace {

@@ -290,24 +290,38 @@ void read_centre(Relation index, const Layout& layout, std::vector<float>* out) 
         if (!std::isfinite(f)) report_corrupt(index, "The index's centre has a non-finite element.");
 }
 
+namespace {
+
+/// Building a rotation costs O(dims): each codec is kept for the backend's
+/// last dimension (scans and inserts of one index reuse it).
+const nmvec::RabitqCodec& kept_codec(std::unique_ptr<nmvec::RabitqCodec>* last, uint32 dims, uint32 bits,
+                                     uint64 seed) {
+    if (!*last || (*last)->dim() != dims) *last = std::make_unique<nmvec::RabitqCodec>(dims, bits, seed);
+    return **last;
+}
+
+}  // namespace
+
 const nmvec::RabitqCodec& rabitq_codec(uint32 dims) {
-    // Building the rotation costs O(dims): kept for the backend's last
-    // dimension (scans and inserts of one index reuse it).
     static std::unique_ptr<nmvec::RabitqCodec> last;
-    if (!last || last->dim() != dims)
-        last = std::make_unique<nmvec::RabitqCodec>(dims, kRabitqBits, kRabitqSeed);
-    return *last;
+    return kept_codec(&last, dims, kRabitqBits, kRabitqSeed);
 }
 
 const nmvec::RabitqCodec& sweep_codec(uint32 dims) {
     static std::unique_ptr<nmvec::RabitqCodec> last;
-    if (!last || last->dim() != dims) last = std::make_unique<nmvec::RabitqCodec>(dims, 1, kSweepSeed);
-    return *last;
+    return kept_codec(&last, dims, 1, kSweepSeed);
 }
 
-void write_sweep_code(const Layout& layout, const float* v, uint8_t* out) {
-    memset(out, 0, layout.sweep_bytes);
-    sweep_codec(layout.dims).encode(v, layout.centre_or_null(), out);
+void write_sweep_code(uint32 dims, const float* centre, const float* v, uint8_t* out) {
+    memset(out, 0, sweep_code_bytes(dims));
+    sweep_codec(dims).encode(v, centre, out);
+}
+
+void stored_floats(ElemKind kind, uint32 dims, const void* vec, float* out) {
+    if (kind == kFloat32)
+        memcpy(out, vec, dims * sizeof(float));
+    else
+        halfs_to_floats(static_cast<const uint16_t*>(vec), out, dims);
 }
 
 double sql_distance(nmvec::hnsw::Metric metric, float d) {
@@ -1084,14 +1098,11 @@ void write_new_node(Relation index, Layout* layout, uint32 id, ItemPointer heap_
     std::vector<uint8_t> sweep;
     if (layout->sweep_bytes > 0 && attrs != nullptr) {
         if (record == nullptr) elog(ERROR, "hnsw: no vector for the sweep code");
-        const char* v = static_cast<const char*>(record) + layout->code_bytes;
         std::vector<float> f(layout->dims);
-        if (layout->elem_kind == kFloat32)
-            memcpy(f.data(), v, layout->dims * sizeof(float));
-        else
-            halfs_to_floats(reinterpret_cast<const uint16_t*>(v), f.data(), layout->dims);
+        stored_floats(layout->elem_kind, layout->dims, static_cast<const char*>(record) + layout->code_bytes,
+                      f.data());
         sweep.resize(layout->sweep_bytes);
-        write_sweep_code(*layout, f.data(), sweep.data());
+        write_sweep_code(layout->dims, layout->centre_or_null(), f.data(), sweep.data());
     }
     ItemPointerData upper;
     ItemPointerSetInvalid(&upper);

@@ -299,9 +299,12 @@ const nmvec::RabitqCodec& rabitq_codec(uint32 dims);
 /// The 1-bit codec of the sweep codes of `dims` dimensions (kSweepSeed),
 /// kept for the backend's last dimension.
 const nmvec::RabitqCodec& sweep_codec(uint32 dims);
-/// Element v's sweep code (float32, normalised for Cosine) into out
-/// (layout.sweep_bytes), relative to layout's centre.
-void write_sweep_code(const Layout& layout, const float* v, uint8_t* out);
+/// Element v's sweep code (dims float32, normalised for Cosine) into out
+/// (sweep_code_bytes(dims)), relative to centre (null: the origin).
+void write_sweep_code(uint32 dims, const float* centre, const float* v, uint8_t* out);
+/// The dims floats of a vector as an index stores it (float32, or binary16
+/// bit patterns): what its codes are made from.
+void stored_floats(ElemKind kind, uint32 dims, const void* vec, float* out);
 
 /// Allocate an element id (meta page exclusively locked inside), growing the
 /// node and vector streams by a new extent when needed. Updates *layout.
