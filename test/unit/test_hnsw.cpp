@@ -939,6 +939,17 @@ struct RunAccess : FilteredAccess {
     }
 };
 
+/// Two emitted streams are the same elements in the same order at the
+/// same distances, and not empty.
+void expect_same_stream(const std::vector<Neighbor>& want, const std::vector<Neighbor>& got) {
+    ASSERT_EQ(want.size(), got.size());
+    ASSERT_GT(got.size(), 0u);
+    for (size_t i = 0; i < got.size(); ++i) {
+        ASSERT_EQ(want[i].id, got[i].id) << "at " << i;
+        ASSERT_EQ(want[i].dist, got[i].dist) << "at " << i;
+    }
+}
+
 }  // namespace
 
 TEST(HnswFilter, SweepByRunsEmitsWhatOneIdAtATimeDoes) {
@@ -958,14 +969,10 @@ TEST(HnswFilter, SweepByRunsEmitsWhatOneIdAtATimeDoes) {
             for (size_t k : {size_t{0}, size_t{10}}) {
                 FilteredAccess f(*gp, q, pred);
                 RunAccess r(*gp, q, pred);
-                const std::vector<Neighbor> got[2] = {walk_with(f, *gp, q, mode, k, 40, true),
-                                                      walk_with(r, *gp, q, mode, k, 40, true)};
-                ASSERT_EQ(got[0].size(), got[1].size()) << int(mode) << " k " << k;
-                ASSERT_GT(got[0].size(), 0u);
-                for (size_t i = 0; i < got[0].size(); ++i) {
-                    ASSERT_EQ(got[0][i].id, got[1][i].id) << int(mode) << " at " << i;
-                    ASSERT_EQ(got[0][i].dist, got[1][i].dist);
-                }
+                SCOPED_TRACE(testing::Message() << "mode " << int(mode) << " k " << k);
+                expect_same_stream(walk_with(f, *gp, q, mode, k, 40, true),
+                                   walk_with(r, *gp, q, mode, k, 40, true));
+                if (HasFatalFailure()) return;
             }
         }
     }
@@ -1016,12 +1023,9 @@ TEST(HnswFilter, BoundedSweepEmitsWhatTheDistancesDoAndComputesFewOfThem) {
                 IterativeSearch it;
                 const std::vector<Neighbor> want = walk_with(plain, *gp, q, mode, k, 40, true);
                 const std::vector<Neighbor> got = walk_with(bounded, *gp, q, mode, k, 40, true, nullptr, &it);
-                ASSERT_EQ(want.size(), got.size()) << int(mode) << " k " << k;
-                ASSERT_GT(got.size(), 0u);
-                for (size_t i = 0; i < got.size(); ++i) {
-                    ASSERT_EQ(want[i].id, got[i].id) << int(mode) << " k " << k << " at " << i;
-                    ASSERT_EQ(want[i].dist, got[i].dist);
-                }
+                SCOPED_TRACE(testing::Message() << "mode " << int(mode) << " k " << k);
+                expect_same_stream(want, got);
+                if (HasFatalFailure()) return;
                 EXPECT_EQ(plain.lowers, 0u);
                 if (mode == FilterMode::kExact) {
                     EXPECT_EQ(bounded.lowers, passing);  // a bound for each passing element
