@@ -91,6 +91,15 @@
 // stops cost a distance. A sweep over 6,000 passing 784-d vectors read
 // ~100 of them instead of all.
 //
+// Draining. Once the sweep has run, every element the search can still
+// emit is in the pool or lazy_ (the walk could only find ones the sweep
+// already took), so the walk stops and each later round takes the pool's
+// closest one at a time, settling just before each. A round used to
+// settle all ef it would emit before emitting the first: fashion-mnist's
+// anti-correlated label under LIMIT 10 computed the distances of every
+// lazy element that could come before the 40th (up to 1,250 of 6,000),
+// where the 10 rows need those before the 10th.
+//
 // Access is the same concept as in hnsw.h (distance(id), neighbors(id,
 // level, f)), plus bool live(id): deleted elements are traversed but never
 // emitted, prefetch(ids, n): a hint that those vectors are needed next, and
@@ -251,6 +260,8 @@ class IterativeSearch {
         lazy_.clear();
         visited_.clear();
         settled_ = 0;
+        draining_ = false;
+        drain_left_ = 0;
         visits_ = 0;
         seeded_ = 0;
         sweep_visits_ = 0;
@@ -282,9 +293,8 @@ class IterativeSearch {
                 if (!run_round(a) && !end_of_walk(a)) return false;
                 need_round_ = false;
             }
-            while (!round_.empty()) {
-                Neighbor n = round_.back();
-                round_.pop_back();
+            Neighbor n;
+            while (take_next(a, &n)) {
                 if (opt_.strict_order && !tail_ && n.dist < last_) {
                     late_.push_back(n);  // emitted at the end, not lost
                     continue;
@@ -316,8 +326,9 @@ class IterativeSearch {
     uint64_t crowd_visits() const { return crowd_visits_; }
     uint64_t emitted() const { return emitted_; }
     /// Elements still queued in the round the last next() took its element
-    /// from (0: the next call starts a new round, or ends).
-    size_t round_left() const { return round_.size(); }
+    /// from (0: the next call starts a new round, or ends). While draining
+    /// (see "Draining" at the top): those the round may still take.
+    size_t round_left() const { return round_.size() + drain_left_; }
     /// Late finds emitted after farther elements (strict mode's tail).
     uint64_t out_of_order() const { return out_of_order_; }
     /// Late finds held back so far: they come out once the walk has ended.
@@ -573,15 +584,46 @@ class IterativeSearch {
         }
     }
 
+    /// A round's bound: how many more elements it settles (at least 1).
+    size_t want_now() const { return ef_ > emitted_ ? ef_ - emitted_ : 1; }
+
+    /// The round's next element, closest first: from round_, or while
+    /// draining the pool's closest once settle() has given every lazy
+    /// element that could come before it its distance. False when the
+    /// round has none left.
+    template <class Access>
+    bool take_next(Access& a, Neighbor* out) {
+        if (!round_.empty()) {
+            *out = round_.back();
+            round_.pop_back();
+            return true;
+        }
+        if (drain_left_ == 0) return false;
+        settle(a);
+        if (pool_.empty()) {
+            drain_left_ = 0;
+            return false;
+        }
+        --drain_left_;
+        *out = pool_.front();
+        std::pop_heap(pool_.begin(), pool_.end(), MinHeap());
+        pool_.pop_back();
+        return true;
+    }
+
     /// One round: expand until the ef_ closest of the pool are settled, then
     /// move them, closest last, into round_. False when nothing is left.
     template <class Access>
     bool run_round(Access& a) {
+        if (draining_) {
+            drain_left_ = std::min(want_now(), pool_.size() + lazy_.size());
+            return drain_left_ > 0;
+        }
         // Nothing left to walk: a dry two-hop walk's seeds, or the end.
         if (pool_.empty() && lazy_.empty() && candidates_.empty() && deferred_.empty() && !take_seeds(a))
             return false;
         // The bound: the `want`-th closest not yet emitted.
-        size_t want = ef_ > emitted_ ? ef_ - emitted_ : 1;
+        size_t want = want_now();
         // Deferred elements compete again under the wider bound.
         for (const Neighbor& d : deferred_) push_candidate(d);
         deferred_.clear();
@@ -608,6 +650,16 @@ class IterativeSearch {
         if (check_crowd_ && !capped_ && !swept_ && best_.size() >= want) {
             check_crowd_ = false;
             if (crowded(a, best_.front().dist)) sweep(a);
+        }
+        // Swept: the pool and lazy_ hold all that is left to emit; from now
+        // on the rounds drain them (see the top of the file).
+        if (swept_ && !capped_) {
+            candidates_.clear();
+            deferred_.clear();
+            draining_ = true;
+            first_round_ = false;
+            drain_left_ = std::min(want, pool_.size() + lazy_.size());
+            return drain_left_ > 0;
         }
         // Emit the `want` closest of the pool (after a capped round: whatever
         // is there, so what was found is not lost).
@@ -716,8 +768,10 @@ class IterativeSearch {
     size_t ef_ = 40;
     bool need_round_ = true;
     bool capped_ = false;
-    bool swept_ = false;  // unreached ids added to the pool
-    bool tail_ = false;   // emitting the late finds
+    bool swept_ = false;     // unreached ids added to the pool
+    bool draining_ = false;  // swept, the rounds take from the pool one at a time
+    size_t drain_left_ = 0;  // how many more the draining round may take
+    bool tail_ = false;      // emitting the late finds
     bool first_round_ = true;
     bool started_ = false;
 };

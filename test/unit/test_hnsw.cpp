@@ -1043,6 +1043,45 @@ TEST(HnswFilter, BoundedSweepEmitsWhatTheDistancesDoAndComputesFewOfThem) {
     }
 }
 
+TEST(HnswFilter, DrainingSettlesOnlyWhatTheRowsTakenNeed) {
+    // After a bounded sweep the rounds drain the pool one element at a
+    // time: cut at 10 (ef 40), a scan gets the distances of the lazy
+    // elements whose bound comes below the 10th distance, give or take a
+    // batch, not of all those below the round's 40th. The rows are the
+    // plain sweep's.
+    const size_t dim = 8, n = 5000;
+    auto l = labeled(n, dim, 10, 53);
+    auto gp = build(l.data, dim, Metric::L2, Params{}, 1);
+    for (size_t qi = 0; qi < 4; ++qi) {
+        const float* q = l.data.data() + qi * 307 * dim;
+        const int other = (l.label[qi * 307] + 5) % 10;
+        std::function<bool(uint32_t)> pred = [&](uint32_t id) { return l.label[id] == other; };
+        {
+            const FilterMode mode = FilterMode::kExact;  // the sweep alone
+            SCOPED_TRACE(testing::Message() << "query " << qi);
+            BoundAccess plain(*gp, q, pred), bounded(*gp, q, pred), probe(*gp, q, pred);
+            plain.on = false;
+            const std::vector<Neighbor> all = walk_with(plain, *gp, q, mode, 40, 40, true);
+            IterativeSearch it;
+            const std::vector<Neighbor> got = walk_with(bounded, *gp, q, mode, 10, 40, true, nullptr, &it);
+            ASSERT_EQ(all.size(), 40u);
+            expect_same_stream(std::vector<Neighbor>(all.begin(), all.begin() + 10), got);
+            if (HasFatalFailure()) return;
+            size_t below10 = 0, below40 = 0;
+            for (uint32_t id = 0; id < n; ++id) {
+                if (!pred(id)) continue;
+                const float lower = probe.sweep_lower(id);
+                below10 += lower < got[9].dist;
+                below40 += lower < all[39].dist;
+            }
+            // The check tells draining from settling the round's 40 at once.
+            ASSERT_LT(below10 + kSweepBatch, below40);
+            EXPECT_GT(it.settled(), 0u);
+            EXPECT_LE(it.settled(), below10 + kSweepBatch);
+        }
+    }
+}
+
 TEST(HnswFilter, BoundedSweepKeepsOrderWhenBoundsAreLoose) {
     // Bounds that say nothing (slack far above every distance): every
     // passing element gets its distance, and the order is still exact.
