@@ -369,6 +369,9 @@ BlockHints* new_hints(Relation index, BlockHints* old, uint32 n, bool with_next)
 
 /// How much of each vector (or code) PageAccess::prefetch hints.
 constexpr uint32 kPrefetchBytes = 512;
+/// How many node pages ahead a pass over every element hints the filter
+/// values of (PageAccess::filter_page).
+constexpr uint32 kFilterReadAhead = 2;
 
 }  // namespace
 
@@ -807,13 +810,31 @@ bool PageAccess::live(uint32 id) {
 const char* PageAccess::filter_page(uint32 id) {
     // Ids of the pinned page compare without a division (an exact pass
     // asks for every id of a page in turn).
-    if (id - attr_first_ >= layout_->nodes_per_page || attr_buf_ == InvalidBuffer) {
+    const uint32 npp = layout_->nodes_per_page;
+    if (id - attr_first_ >= npp || attr_buf_ == InvalidBuffer) {
+        const bool next = attr_buf_ != InvalidBuffer && id - attr_first_ < 2 * npp;
         release_filter_page();
         uint32 off;
         attr_buf_ = pin(node_block_checked(id, &off), &attr_held_);
-        attr_first_ = id - id % layout_->nodes_per_page;
+        attr_first_ = id - id % npp;
+        // A pass over every element moves to the next page: read the filter
+        // values kFilterReadAhead pages ahead into the CPU cache, so that
+        // they are there when the pass gets to them.
+        if (next) prefetch_filter_values(attr_first_ + kFilterReadAhead * npp);
     }
     return stream_data(BufferGetPage(attr_buf_));
+}
+
+void PageAccess::prefetch_filter_values(uint32 id) const {
+    if (id >= layout_->n_elements) return;
+    uint32 off;
+    const BlockNumber blk = layout_->node_block(id, &off);
+    const Buffer b = block_hint(index_, blk);
+    if (blk == InvalidBlockNumber || b <= 0) return;
+    // Addresses only, as prefetch(): no pin, nothing read.
+    __builtin_prefetch(GetBufferDescriptor(b - 1), 1);
+    const char* data = static_cast<const char*>(BufferGetBlock(b)) + kStreamOffset;
+    for (uint32 at = 0; at < layout_->codes_at; at += 64) __builtin_prefetch(data + at);
 }
 
 void PageAccess::release_filter_page() {

@@ -265,6 +265,9 @@ class PageAccess {
     /// hold_pins() is called): passes() and the zones read it.
     const char* filter_page(uint32 id);
     void release_filter_page();
+    /// Hints the zone and filter values of id's node page into the CPU
+    /// cache (by the block hints; no pin).
+    void prefetch_filter_values(uint32 id) const;
     Buffer attr_buf_ = InvalidBuffer;  // filter_page(): the pinned node page
     uint32 attr_first_ = 0;            // the first element id on it
     bool attr_held_ = false;           // whether the hold owns its pin
