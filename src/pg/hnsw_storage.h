@@ -145,6 +145,8 @@ class PageAccess {
     void set_filter(const nmvec::filter::Filter* f) {
         filter_ = f;
         zone_first_ = UINT32_MAX;
+        zones_read_ = zones_passed_ = 0;
+        zones_off_ = false;
     }
     /// Whether element id's filter-column values pass the filter. Read with
     /// a pin and no lock: they are written with the node record, before the
@@ -268,11 +270,13 @@ class PageAccess {
     /// Hints the zone and filter values of id's node page into the CPU
     /// cache (by the block hints; no pin).
     void prefetch_filter_values(uint32 id) const;
-    Buffer attr_buf_ = InvalidBuffer;  // filter_page(): the pinned node page
-    uint32 attr_first_ = 0;            // the first element id on it
-    bool attr_held_ = false;           // whether the hold owns its pin
-    uint32 zone_first_ = UINT32_MAX;   // zone_may_pass(): the first id of the page last judged
-    bool zone_ok_ = false;             // and whether its zone may pass
+    Buffer attr_buf_ = InvalidBuffer;           // filter_page(): the pinned node page
+    uint32 attr_first_ = 0;                     // the first element id on it
+    bool attr_held_ = false;                    // whether the hold owns its pin
+    uint32 zone_first_ = UINT32_MAX;            // zone_may_pass(): the first id of the page last judged
+    bool zone_ok_ = false;                      // and whether its zone may pass
+    uint32 zones_read_ = 0, zones_passed_ = 0;  // zones read since set_filter, and how many passed
+    bool zones_off_ = false;                    // the first kZoneTrial all passed: no more are read
     bool exclude_pending_ = false;
     uint32 excluded_base_ = 0;
     const std::vector<bool>* excluded_ = nullptr;
