@@ -147,15 +147,23 @@ template <class A>
 struct HasNextCandidate<A, std::void_t<decltype(std::declval<A&>().next_candidate(uint32_t{0}))>>
     : std::true_type {};
 
-/// Whether Access has sweep_bounds() and sweep_lower(id): when
-/// sweep_bounds() is true, the sweep asks sweep_lower(id) (a lower bound
-/// of distance(id), from a short code) for each passing element instead of
-/// its distance, and computes the distance only of those whose bound comes
-/// up while the rounds emit (see "Bounded sweep" above).
+/// How many bounds the bounded sweep asks for together (below).
+constexpr uint32_t kBoundBatch = 64;
+
+/// Whether Access has sweep_bounds(), stage_sweep_code(id) and
+/// staged_sweep_lowers(float* out): when sweep_bounds() is true, the sweep
+/// stages each passing element (at most kBoundBatch at a time) and then
+/// asks for the staged elements' lower bounds of distance(id) (from a
+/// short code), in staging order, instead of their distances; it computes
+/// the distance only of those whose bound comes up while the rounds emit
+/// (see "Bounded sweep" above). Staging lets Access compute the bounds of
+/// many codes in one go (one call of a batch kernel over codes copied
+/// together, not a call per code while its cache lines arrive).
 template <class A, class = void>
 struct HasSweepLower : std::false_type {};
 template <class A>
-struct HasSweepLower<A, std::void_t<decltype(std::declval<A&>().sweep_lower(uint32_t{0})),
+struct HasSweepLower<A, std::void_t<decltype(std::declval<A&>().stage_sweep_code(uint32_t{0})),
+                                    decltype(std::declval<A&>().staged_sweep_lowers(std::declval<float*>())),
                                     decltype(std::declval<A&>().sweep_bounds())>> : std::true_type {};
 
 /// The filter mode for a filter that `selectivity` (0..1) of the `n`
@@ -519,12 +527,23 @@ class IterativeSearch {
         batch_.clear();
         if constexpr (HasSweepLower<Access>::value) {
             if (sweep_bounds(a)) {
-                // Heaped once at the end (lazy_ is empty before the one sweep).
+                // The bounds of lazy_[from, size()) are staged; heaped once
+                // at the end (lazy_ is empty before the one sweep).
+                size_t from = 0;
+                float bounds[kBoundBatch];
+                auto bound_staged = [&]() {
+                    a.staged_sweep_lowers(bounds);
+                    for (size_t i = from; i < lazy_.size(); ++i) lazy_[i].dist = bounds[i - from];
+                    from = lazy_.size();
+                };
                 each_unreached_passing(a, [&](uint32_t id) {
                     if (!spend(&sweep_visits_)) return false;
-                    lazy_.push_back({a.sweep_lower(id), id});
+                    a.stage_sweep_code(id);
+                    lazy_.push_back({0.0f, id});
+                    if (lazy_.size() - from == kBoundBatch) bound_staged();
                     return true;
                 });
+                if (lazy_.size() > from) bound_staged();
                 std::make_heap(lazy_.begin(), lazy_.end(), MinHeap());
                 return;
             }

@@ -884,24 +884,37 @@ void PageAccess::use_sweep_codes(const float* q) {
     if (layout_->sweep_bytes == 0 || layout_->metric == nmvec::hnsw::Metric::L1) return;
     sweep_codec_ = &sweep_codec(layout_->dims);
     sweep_codec_->prepare(q, layout_->centre_or_null(), sweep_q_, nmvec::kRabitqScanEpsilon);
+    stage_.assign(static_cast<size_t>(kSweepStage) * layout_->sweep_bytes, 0);
+    staged_ = 0;
 }
 
-float PageAccess::sweep_lower(uint32 id) {
+void PageAccess::stage_sweep_code(uint32 id) {
     // The page passing_run or passes() just read for id, pinned.
     const char* data = filter_page(id);
-    const uint8_t* code = reinterpret_cast<const uint8_t*>(data + layout_->codes_at +
-                                                           (id - attr_first_) * layout_->sweep_bytes);
+    if (staged_ == kSweepStage) elog(ERROR, "hnsw: more than %u sweep codes staged", kSweepStage);
+    memcpy(stage_.data() + static_cast<size_t>(staged_) * layout_->sweep_bytes,
+           data + layout_->codes_at + (id - attr_first_) * layout_->sweep_bytes, layout_->sweep_bytes);
+    ++staged_;
+}
+
+void PageAccess::staged_sweep_lowers(float* out) {
     using nmvec::hnsw::Metric;
     const bool l2 = layout_->metric == Metric::L2;
-    nmvec::RabitqEstimate e;
-    sweep_codec_->estimate_batch(sweep_q_, code, 1, layout_->sweep_bytes,
-                                 l2 ? nmvec::RabitqMetric::L2Squared : nmvec::RabitqMetric::InnerProduct, &e);
-    // The graph distance's lower bound: L2 squared; -<q, x> for inner
-    // product; 1 - <q, x> for cosine (unit vectors).
-    const float lower = l2 ? e.lower : (layout_->metric == Metric::InnerProduct ? -e.upper : 1.0f - e.upper);
-    // A code being written as this is read (an id allocated, its node not
-    // yet written): no bound, the exact distance decides.
-    return std::isnan(lower) ? -std::numeric_limits<float>::infinity() : lower;
+    nmvec::RabitqEstimate est[kSweepStage];
+    sweep_codec_->estimate_batch(
+        sweep_q_, reinterpret_cast<const uint8_t*>(stage_.data()), staged_, layout_->sweep_bytes,
+        l2 ? nmvec::RabitqMetric::L2Squared : nmvec::RabitqMetric::InnerProduct, est);
+    for (uint32 i = 0; i < staged_; ++i) {
+        const nmvec::RabitqEstimate& e = est[i];
+        // The graph distance's lower bound: L2 squared; -<q, x> for inner
+        // product; 1 - <q, x> for cosine (unit vectors).
+        const float lower =
+            l2 ? e.lower : (layout_->metric == Metric::InnerProduct ? -e.upper : 1.0f - e.upper);
+        // A code being written as this is read (an id allocated, its node
+        // not yet written): no bound, the exact distance decides.
+        out[i] = std::isnan(lower) ? -std::numeric_limits<float>::infinity() : lower;
+    }
+    staged_ = 0;
 }
 
 bool PageAccess::passes(uint32 id) {
@@ -925,7 +938,7 @@ uint32 PageAccess::passing_run(uint32 id, uint64_t* mask) {
     *mask = filter_->pass_mask(
         reinterpret_cast<const uint8_t*>(data + layout_->attrs_at + first * layout_->attr_bytes),
         layout_->attr_bytes, run);
-    // The sweep asks sweep_lower for each that passes next: their codes are
+    // The sweep stages the code of each that passes next: their codes are
     // fetched together (a third of a sweep's time went to waiting for them
     // one at a time).
     if (sweep_codec_ != nullptr) {

@@ -19,6 +19,7 @@
 
 #include "../core/attr_filter.h"
 #include "../core/distance.h"
+#include "../core/hnsw_iter.h"
 #include "../core/rabitq.h"
 #include "../core/sq8.h"
 #include "hnsw_page.h"
@@ -168,12 +169,18 @@ class PageAccess {
     /// for query q (float32, normalised for Cosine). No-op without them.
     void use_sweep_codes(const float* q);
     /// Whether use_sweep_codes found codes to use (IterativeSearch's sweep
-    /// then asks sweep_lower instead of a distance).
+    /// then stages codes and asks for their bounds instead of distances).
     bool sweep_bounds() const { return sweep_codec_ != nullptr; }
-    /// A lower bound of distance(id) from id's sweep code (rabitq.h's
-    /// bound at kRabitqScanEpsilon; -infinity for a code not yet written).
-    /// Right after passing_run or passes() for an id of the same node page.
-    float sweep_lower(uint32 id);
+    /// How many codes stage_sweep_code holds before staged_sweep_lowers.
+    static constexpr uint32 kSweepStage = nmvec::hnsw::kBoundBatch;
+    /// Copies id's sweep code aside, for staged_sweep_lowers (at most
+    /// kSweepStage between calls). Right after passing_run or passes() for
+    /// an id of the same node page.
+    void stage_sweep_code(uint32 id);
+    /// Lower bounds of distance(id) for the staged codes, in the order they
+    /// were staged (rabitq.h's bound at kRabitqScanEpsilon; -infinity for a
+    /// code not yet written), computed together; empties the stage.
+    void staged_sweep_lowers(float* out);
     /// What nmvec::hnsw::Rerank keeps of an element: its heap TID.
     ItemPointerData payload() const { return last_tid_; }
     /// One past the largest element id (as of the layout last read).
@@ -255,6 +262,8 @@ class PageAccess {
     const nmvec::RabitqCodec* rq_codec_ = nullptr;
     nmvec::RabitqQuery sweep_q_;                       // use_sweep_codes
     const nmvec::RabitqCodec* sweep_codec_ = nullptr;  // null: no sweep bounds
+    AlignedBytes stage_;                               // stage_sweep_code's copies
+    uint32 staged_ = 0;                                // how many it holds
     std::vector<uint32> nbuf_;
     AlignedBytes scratch_a_, scratch_b_;
     ItemPointerData last_tid_;

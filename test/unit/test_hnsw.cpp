@@ -982,16 +982,27 @@ namespace {
 
 /// FilteredAccess with sweep bounds: sweep_lower(id) is the distance less
 /// a slack that varies by id (a valid lower bound, as a code's is while its
-/// confidence holds); `on` turns them on (sweep_bounds()).
+/// confidence holds), handed out by staged_sweep_lowers for the ids staged;
+/// `on` turns them on (sweep_bounds()).
 struct BoundAccess : FilteredAccess {
     bool on = true;
     float slack = 1.0f;
     uint64_t lowers = 0, distances = 0;
+    size_t most_staged = 0;
+    std::vector<uint32_t> staged;
     using FilteredAccess::FilteredAccess;
     bool sweep_bounds() const { return on; }
-    float sweep_lower(uint32_t id) {
-        ++lowers;
+    float sweep_lower(uint32_t id) const {
         return Graph::Access::distance(id) - slack * static_cast<float>((id * 2654435761u) % 101) / 100.0f;
+    }
+    void stage_sweep_code(uint32_t id) {
+        staged.push_back(id);
+        most_staged = std::max(most_staged, staged.size());
+    }
+    void staged_sweep_lowers(float* out) {
+        for (size_t i = 0; i < staged.size(); ++i) out[i] = sweep_lower(staged[i]);
+        lowers += staged.size();
+        staged.clear();
     }
     float distance(uint32_t id) {
         ++distances;
@@ -1027,6 +1038,8 @@ TEST(HnswFilter, BoundedSweepEmitsWhatTheDistancesDoAndComputesFewOfThem) {
                 expect_same_stream(want, got);
                 if (HasFatalFailure()) return;
                 EXPECT_EQ(plain.lowers, 0u);
+                EXPECT_TRUE(bounded.staged.empty());  // every staged code got its bound
+                EXPECT_LE(bounded.most_staged, size_t{kBoundBatch});
                 if (mode == FilterMode::kExact) {
                     EXPECT_EQ(bounded.lowers, passing);  // a bound for each passing element
                     EXPECT_EQ(it.sweep_visits(), passing);
