@@ -285,7 +285,7 @@ class PageAccess {
     uint32 zone_first_ = UINT32_MAX;            // zone_may_pass(): the first id of the page last judged
     bool zone_ok_ = false;                      // and whether its zone may pass
     uint32 zones_read_ = 0, zones_passed_ = 0;  // zones read since set_filter, and how many passed
-    bool zones_off_ = false;                    // the first kZoneTrial all passed: no more are read
+    bool zones_off_ = false;                    // most of the first kZoneTrial passed: no more are read
     bool exclude_pending_ = false;
     uint32 excluded_base_ = 0;
     const std::vector<bool>* excluded_ = nullptr;
