@@ -279,7 +279,18 @@ class PageAccess {
     /// Hints the zone and filter values of id's node page into the CPU
     /// cache (by the block hints; no pin).
     void prefetch_filter_values(uint32 id) const;
-    Buffer attr_buf_ = InvalidBuffer;           // filter_page(): the pinned node page
+    /// pass_mask of records [first, first + run) of a node page's data.
+    uint64_t run_mask(const char* data, uint32 first, uint32 run) const;
+    /// Hints the sweep codes of the records of mask (bit i: first + i).
+    void prefetch_sweep_codes(const char* data, uint32 first, uint64_t mask) const;
+    Buffer attr_buf_ = InvalidBuffer;  // filter_page(): the pinned node page
+    // A bounded sweep's next node page, pinned ahead by passing_run (and
+    // taken over by filter_page), and the mask of its first run.
+    Buffer ahead_buf_ = InvalidBuffer;
+    uint32 ahead_first_ = 0;
+    bool ahead_held_ = false;
+    uint32 ahead_mask_id_ = UINT32_MAX, ahead_mask_run_ = 0;
+    uint64_t ahead_mask_ = 0;
     uint32 attr_first_ = 0;                     // the first element id on it
     bool attr_held_ = false;                    // whether the hold owns its pin
     uint32 zone_first_ = UINT32_MAX;            // zone_may_pass(): the first id of the page last judged
