@@ -267,6 +267,7 @@ class IterativeSearch {
         late_.clear();
         lazy_.clear();
         visited_.clear();
+        failing_.clear();
         settled_ = 0;
         draining_ = false;
         drain_left_ = 0;
@@ -715,7 +716,7 @@ class IterativeSearch {
             failed_.clear();
             a.neighbors(c.id, 0, [&](uint32_t nid) {
                 if (!visited_.insert(nid)) return;
-                if (passes(a, nid))
+                if (!failing_.contains(nid) && passes(a, nid))
                     batch_.push_back(nid);
                 else
                     failed_.push_back(nid);
@@ -727,7 +728,13 @@ class IterativeSearch {
             if (opt_.filter == FilterMode::kTwoHop) {
                 for (uint32_t f : failed_) {
                     a.neighbors(f, 0, [&](uint32_t nid) {
-                        if (visited_.contains(nid) || !passes(a, nid)) return;
+                        if (visited_.contains(nid) || failing_.contains(nid)) return;
+                        // Checked once: neighbourhoods overlap, and each
+                        // check reads the filter values of another page.
+                        if (!passes(a, nid)) {
+                            failing_.insert(nid);
+                            return;
+                        }
                         visited_.insert(nid);
                         batch_.push_back(nid);
                     });
@@ -778,6 +785,7 @@ class IterativeSearch {
     std::vector<uint32_t> failed_;      // those of them that fail the filter
     std::vector<Neighbor> entry_;       // reset()'s entry points, until the first next()
     VisitedSet visited_;
+    VisitedSet failing_;  // two-hop: second-hop ids whose filter failed (left unvisited)
     uint64_t visits_ = 0, emitted_ = 0, out_of_order_ = 0;
     uint64_t seeded_ = 0, sweep_visits_ = 0, settled_ = 0;
     bool seeds_taken_ = false;  // a dry two-hop walk took its seeds (once per walk)

@@ -1095,6 +1095,32 @@ TEST(HnswFilter, DrainingSettlesOnlyWhatTheRowsTakenNeed) {
     }
 }
 
+TEST(HnswFilter, TwoHopChecksEachElementsFilterOnce) {
+    // Two-hop neighbourhoods overlap: a failing element two hops away is
+    // left unvisited (a later path may expand it), but its filter is not
+    // read again. Cut at 10 (no sweep), each id's filter is checked at
+    // most once; the rows are the same as ever (the walk is unchanged).
+    const size_t dim = 8, n = 4000;
+    auto l = labeled(n, dim, 10, 59);
+    auto gp = build(l.data, dim, Metric::L2, Params{}, 1);
+    std::vector<uint32_t> checks(n);
+    std::function<bool(uint32_t)> pred = [&](uint32_t id) {
+        ++checks[id];
+        return id % 10 == 3;  // 10 %, independent of the vectors
+    };
+    size_t total = 0;
+    for (size_t qi = 0; qi < 8; ++qi) {
+        std::fill(checks.begin(), checks.end(), 0u);
+        const float* q = l.data.data() + qi * 401 * dim;
+        const auto got = filtered_walk(*gp, q, pred, FilterMode::kTwoHop, 10, 40, true);
+        ASSERT_EQ(got.size(), 10u);
+        for (const Neighbor& nb : got) EXPECT_EQ(nb.id % 10, 3u);
+        for (uint32_t id = 0; id < n; ++id) ASSERT_LE(checks[id], 1u) << "query " << qi << " id " << id;
+        for (uint32_t c : checks) total += c;
+    }
+    EXPECT_GT(total, 8u * 100);  // the walks did check filters
+}
+
 TEST(HnswFilter, BoundedSweepKeepsOrderWhenBoundsAreLoose) {
     // Bounds that say nothing (slack far above every distance): every
     // passing element gets its distance, and the order is still exact.
