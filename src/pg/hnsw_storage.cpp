@@ -818,7 +818,7 @@ const char* PageAccess::filter_page(uint32 id) {
         const bool next = attr_buf_ != InvalidBuffer && id - attr_first_ < 2 * npp;
         if (ahead_buf_ != InvalidBuffer && id - ahead_first_ < npp) {
             // The page passing_run pinned ahead.
-            if (!attr_held_) ReleaseBuffer(attr_buf_);
+            if (attr_buf_ != InvalidBuffer && !attr_held_) ReleaseBuffer(attr_buf_);
             attr_buf_ = ahead_buf_;
             attr_held_ = ahead_held_;
             attr_first_ = ahead_first_;
