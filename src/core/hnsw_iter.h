@@ -607,6 +607,13 @@ class IterativeSearch {
     /// A round's bound: how many more elements it settles (at least 1).
     size_t want_now() const { return ef_ > emitted_ ? ef_ - emitted_ : 1; }
 
+    /// A draining round: it may take up to `want` of what is left; false
+    /// when nothing is.
+    bool drain(size_t want) {
+        drain_left_ = std::min(want, pool_.size() + lazy_.size());
+        return drain_left_ > 0;
+    }
+
     /// The round's next element, closest first: from round_, or while
     /// draining the pool's closest once settle() has given every lazy
     /// element that could come before it its distance. False when the
@@ -635,10 +642,7 @@ class IterativeSearch {
     /// move them, closest last, into round_. False when nothing is left.
     template <class Access>
     bool run_round(Access& a) {
-        if (draining_) {
-            drain_left_ = std::min(want_now(), pool_.size() + lazy_.size());
-            return drain_left_ > 0;
-        }
+        if (draining_) return drain(want_now());
         // Nothing left to walk: a dry two-hop walk's seeds, or the end.
         if (pool_.empty() && lazy_.empty() && candidates_.empty() && deferred_.empty() && !take_seeds(a))
             return false;
@@ -678,8 +682,7 @@ class IterativeSearch {
             deferred_.clear();
             draining_ = true;
             first_round_ = false;
-            drain_left_ = std::min(want, pool_.size() + lazy_.size());
-            return drain_left_ > 0;
+            return drain(want);
         }
         // Emit the `want` closest of the pool (after a capped round: whatever
         // is there, so what was found is not lost).

@@ -284,6 +284,8 @@ class PageAccess {
     /// Hints the sweep codes of the records of mask (bit i: first + i).
     void prefetch_sweep_codes(const char* data, uint32 first, uint64_t mask) const;
     Buffer attr_buf_ = InvalidBuffer;  // filter_page(): the pinned node page
+    uint32 attr_first_ = 0;            // the first element id on it
+    bool attr_held_ = false;           // whether the hold owns its pin
     // A bounded sweep's next node page, pinned ahead by passing_run (and
     // taken over by filter_page), and the mask of its first run.
     Buffer ahead_buf_ = InvalidBuffer;
@@ -291,8 +293,6 @@ class PageAccess {
     bool ahead_held_ = false;
     uint32 ahead_mask_id_ = UINT32_MAX, ahead_mask_run_ = 0;
     uint64_t ahead_mask_ = 0;
-    uint32 attr_first_ = 0;                     // the first element id on it
-    bool attr_held_ = false;                    // whether the hold owns its pin
     uint32 zone_first_ = UINT32_MAX;            // zone_may_pass(): the first id of the page last judged
     bool zone_ok_ = false;                      // and whether its zone may pass
     uint32 zones_read_ = 0, zones_passed_ = 0;  // zones read since set_filter, and how many passed
