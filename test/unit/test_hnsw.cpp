@@ -642,6 +642,17 @@ Labeled labeled(size_t n, size_t dim, int clusters, uint32_t seed) {
     return l;
 }
 
+/// Element qi * stride of `l` as the query, and a filter on the label
+/// `shift` classes from that element's own (anti-correlated with it).
+struct OtherLabelQuery {
+    const float* q;
+    std::function<bool(uint32_t)> pred;
+};
+OtherLabelQuery other_label_query(const Labeled& l, size_t dim, size_t qi, size_t stride, int shift) {
+    const int other = (l.label[qi * stride] + shift) % 10;
+    return {l.data.data() + qi * stride * dim, [&l, other](uint32_t id) { return l.label[id] == other; }};
+}
+
 /// A graph walk under a filter: the predicate on ids stands for the filter
 /// columns an index stores.
 struct FilteredAccess : Graph::Access {
@@ -907,9 +918,9 @@ TEST(HnswFilter, CrowdedDryWalkSweeps) {
     double hits = 0;
     uint64_t swept = 0;
     for (size_t qi = 0; qi < 10; ++qi) {
-        const float* q = l.data.data() + qi * 97 * dim;
-        const int other = (l.label[qi * 97] + 3) % 10;
-        std::function<bool(uint32_t)> pred = [&](uint32_t id) { return l.label[id] == other; };
+        const OtherLabelQuery o = other_label_query(l, dim, qi, 97, 3);
+        const float* q = o.q;
+        const std::function<bool(uint32_t)>& pred = o.pred;
         const std::set<uint32_t> truth = filtered_truth(l.data, dim, q, k, pred);
         FilteredAccess a(*gp, q, pred);
         IterativeSearch it;
@@ -1021,9 +1032,9 @@ TEST(HnswFilter, BoundedSweepEmitsWhatTheDistancesDoAndComputesFewOfThem) {
     auto l = labeled(n, dim, 10, 43);
     auto gp = build(l.data, dim, Metric::L2, Params{}, 1);
     for (size_t qi = 0; qi < 4; ++qi) {
-        const float* q = l.data.data() + qi * 211 * dim;
-        const int other = (l.label[qi * 211] + 3) % 10;
-        std::function<bool(uint32_t)> pred = [&](uint32_t id) { return l.label[id] == other; };
+        const OtherLabelQuery o = other_label_query(l, dim, qi, 211, 3);
+        const float* q = o.q;
+        const std::function<bool(uint32_t)>& pred = o.pred;
         size_t passing = 0;
         for (uint32_t id = 0; id < n; ++id) passing += pred(id);
         ASSERT_GT(passing, 300u);
@@ -1066,9 +1077,9 @@ TEST(HnswFilter, DrainingSettlesOnlyWhatTheRowsTakenNeed) {
     auto l = labeled(n, dim, 10, 53);
     auto gp = build(l.data, dim, Metric::L2, Params{}, 1);
     for (size_t qi = 0; qi < 4; ++qi) {
-        const float* q = l.data.data() + qi * 307 * dim;
-        const int other = (l.label[qi * 307] + 5) % 10;
-        std::function<bool(uint32_t)> pred = [&](uint32_t id) { return l.label[id] == other; };
+        const OtherLabelQuery o = other_label_query(l, dim, qi, 307, 5);
+        const float* q = o.q;
+        const std::function<bool(uint32_t)>& pred = o.pred;
         {
             const FilterMode mode = FilterMode::kExact;  // the sweep alone
             SCOPED_TRACE(testing::Message() << "query " << qi);
