@@ -129,6 +129,16 @@ struct HasPasses : std::false_type {};
 template <class A>
 struct HasPasses<A, std::void_t<decltype(std::declval<A&>().passes(uint32_t{0}))>> : std::true_type {};
 
+/// Whether Access has prefetch_filter(id) and prefetch_links(id): hints
+/// that the filter values, or the level-0 neighbour list, of id are read
+/// next (addresses only; see "Checks ahead" in expand()).
+template <class A, class = void>
+struct HasPrefetchFilter : std::false_type {};
+template <class A>
+struct HasPrefetchFilter<A, std::void_t<decltype(std::declval<A&>().prefetch_filter(uint32_t{0})),
+                                        decltype(std::declval<A&>().prefetch_links(uint32_t{0}))>>
+    : std::true_type {};
+
 /// Whether Access has passing_run(id, &mask): for ids [id, id + k) (k, 1
 /// to 64, returned), bit i of mask says whether id + i passes the filter;
 /// the sweep checks a run of ids in one call instead of one id a call.
@@ -243,6 +253,10 @@ constexpr uint32_t kSeedChecks = 64;
 /// walk's bound make it sweep after all.
 constexpr uint32_t kCrowdSamples = 64;
 constexpr uint32_t kCrowdLimit = 2;
+/// How many places ahead an expansion hints the filter values, and the
+/// neighbour lists, it reads next (see "Checks ahead" in expand()).
+constexpr size_t kCheckAhead = 8;
+constexpr size_t kLinksAhead = 4;
 /// Elements the sweep prefetches together.
 constexpr size_t kSweepBatch = 8;
 
@@ -367,6 +381,24 @@ class IterativeSearch {
             (void)a;
             (void)id;
             return true;
+        }
+    }
+
+    /// Calls f(id) for each of ids in order, first hinting to Access the
+    /// check (or the neighbour list, `links`) of the id `ahead` places on;
+    /// without hints in Access, just the calls.
+    template <class Access, class F>
+    static void each_ahead(Access& a, const std::vector<uint32_t>& ids, size_t ahead, bool links, F&& f) {
+        if constexpr (HasPrefetchFilter<Access>::value) {
+            const auto hint = [&](uint32_t id) { links ? a.prefetch_links(id) : a.prefetch_filter(id); };
+            for (size_t i = 0; i < std::min(ahead, ids.size()); ++i) hint(ids[i]);
+            for (size_t i = 0; i < ids.size(); ++i) {
+                if (i + ahead < ids.size()) hint(ids[i + ahead]);
+                f(ids[i]);
+            }
+        } else {
+            (void)a, (void)ahead, (void)links;
+            for (uint32_t id : ids) f(id);
         }
     }
 
@@ -717,31 +749,51 @@ class IterativeSearch {
             // start fetching all their vectors before the first distance.
             batch_.clear();
             failed_.clear();
-            a.neighbors(c.id, 0, [&](uint32_t nid) {
-                if (!visited_.insert(nid)) return;
-                if (!failing_.contains(nid) && passes(a, nid))
-                    batch_.push_back(nid);
-                else
-                    failed_.push_back(nid);
-            });
+            if (!filtering()) {
+                a.neighbors(c.id, 0, [&](uint32_t nid) {
+                    if (visited_.insert(nid)) batch_.push_back(nid);
+                });
+            } else {
+                // Checks ahead: each filter check reads another node page,
+                // so the unvisited neighbours are listed first, and the
+                // check kCheckAhead places on is hinted before each: the
+                // checks wait for their cache lines together, not one
+                // after another (each_ahead). Two hops do the same for the
+                // failing neighbours' lists and for the checks they bring.
+                hop_.clear();
+                a.neighbors(c.id, 0, [&](uint32_t nid) {
+                    if (visited_.insert(nid)) hop_.push_back(nid);
+                });
+                each_ahead(a, hop_, kCheckAhead, false, [&](uint32_t nid) {
+                    if (!failing_.contains(nid) && passes(a, nid))
+                        batch_.push_back(nid);
+                    else
+                        failed_.push_back(nid);
+                });
+            }
             // Failing neighbours: kTraverse walks through them (after the
             // passing ones in batch_); kTwoHop takes their passing
             // neighbours instead (a failing one of those is left unvisited:
             // a later path may reach it as a neighbour and expand it).
             if (opt_.filter == FilterMode::kTwoHop) {
-                for (uint32_t f : failed_) {
+                hop_.clear();
+                each_ahead(a, failed_, kLinksAhead, true, [&](uint32_t f) {
                     a.neighbors(f, 0, [&](uint32_t nid) {
-                        if (visited_.contains(nid) || failing_.contains(nid)) return;
-                        // Checked once: neighbourhoods overlap, and each
-                        // check reads the filter values of another page.
-                        if (!passes(a, nid)) {
-                            failing_.insert(nid);
-                            return;
-                        }
-                        visited_.insert(nid);
-                        batch_.push_back(nid);
+                        if (!visited_.contains(nid) && !failing_.contains(nid)) hop_.push_back(nid);
                     });
-                }
+                });
+                each_ahead(a, hop_, kCheckAhead, false, [&](uint32_t nid) {
+                    // Listed twice when two failing neighbours share it:
+                    // checked once (neighbourhoods overlap, and each check
+                    // reads the filter values of another page).
+                    if (visited_.contains(nid) || failing_.contains(nid)) return;
+                    if (!passes(a, nid)) {
+                        failing_.insert(nid);
+                        return;
+                    }
+                    visited_.insert(nid);
+                    batch_.push_back(nid);
+                });
             }
             const size_t pooled = batch_.size();
             if (opt_.filter == FilterMode::kTraverse)
@@ -786,6 +838,7 @@ class IterativeSearch {
     std::vector<Neighbor> lazy_;        // min-heap by lower bound: swept, distance not yet computed
     std::vector<uint32_t> batch_;       // unvisited neighbours of the node being expanded
     std::vector<uint32_t> failed_;      // those of them that fail the filter
+    std::vector<uint32_t> hop_;         // ids whose filter an expansion checks, in order
     std::vector<Neighbor> entry_;       // reset()'s entry points, until the first next()
     VisitedSet visited_;
     VisitedSet failing_;  // two-hop: second-hop ids whose filter failed (left unvisited)

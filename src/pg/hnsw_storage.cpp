@@ -849,6 +849,33 @@ void PageAccess::prefetch_filter_values(uint32 id) const {
     for (uint32 at = 0; at < layout_->codes_at; at += 64) __builtin_prefetch(data + at);
 }
 
+namespace {
+/// The data of block blk where this backend last found it in shared
+/// buffers, its descriptor hinted with write intent (pinning changes its
+/// state word); nullptr when unknown.
+const char* hinted_data(Relation index, BlockNumber blk) {
+    const Buffer b = blk == InvalidBlockNumber ? InvalidBuffer : block_hint(index, blk);
+    if (b <= 0) return nullptr;
+    __builtin_prefetch(GetBufferDescriptor(b - 1), 1);
+    return static_cast<const char*>(BufferGetBlock(b)) + kStreamOffset;
+}
+}  // namespace
+
+void PageAccess::prefetch_filter(uint32 id) const {
+    if (filter_ == nullptr || id >= layout_->n_elements) return;
+    uint32 off;
+    const char* data = hinted_data(index_, layout_->node_block(id, &off));
+    if (data != nullptr) __builtin_prefetch(data + layout_->attr_offset(id));
+}
+
+void PageAccess::prefetch_links(uint32 id) const {
+    if (id >= layout_->n_elements) return;
+    uint32 off;
+    const char* data = hinted_data(index_, layout_->node_block(id, &off));
+    if (data == nullptr) return;
+    for (uint32 at = 0; at < layout_->node_bytes; at += 64) __builtin_prefetch(data + off + at);
+}
+
 void PageAccess::release_filter_page() {
     if (attr_buf_ != InvalidBuffer && !attr_held_) ReleaseBuffer(attr_buf_);
     attr_buf_ = InvalidBuffer;

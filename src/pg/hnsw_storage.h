@@ -221,6 +221,13 @@ class PageAccess {
     void hold_pins(bool on, int share = 64);
     bool holding() const { return hold_; }
 
+    /// Hints id's filter-column values (and its page's descriptor) into the
+    /// CPU cache: a walk checks the filter of neighbours on pages all over
+    /// the index, and hints each a few checks ahead (no pin, nothing read).
+    void prefetch_filter(uint32 id) const;
+    /// The same for id's node record: its level-0 neighbour list.
+    void prefetch_links(uint32 id) const;
+
  private:
     /// The buffer of blk, pinned; *held says the hold owns the pin (else
     /// the caller releases it: unpin).

@@ -1132,6 +1132,48 @@ TEST(HnswFilter, TwoHopChecksEachElementsFilterOnce) {
     EXPECT_GT(total, 8u * 100);  // the walks did check filters
 }
 
+namespace {
+
+/// FilteredAccess that takes hints (prefetch_filter, prefetch_links) and
+/// records which ids had their filter checked without a hint first.
+struct HintAccess : FilteredAccess {
+    std::vector<char> filter_hinted;
+    std::vector<uint32_t> unhinted, links;
+    HintAccess(const Graph& g, const float* q, const std::function<bool(uint32_t)>& p)
+        : FilteredAccess(g, q, p), filter_hinted(size(), 0) {}
+    void prefetch_filter(uint32_t id) { filter_hinted[id] = 1; }
+    void prefetch_links(uint32_t id) { links.push_back(id); }
+    bool passes(uint32_t id) {
+        if (!filter_hinted[id]) unhinted.push_back(id);
+        return pred(id);
+    }
+};
+
+}  // namespace
+
+TEST(HnswFilter, WalkHintsEachFilterCheckBeforeItIsMade) {
+    // A two-hop walk cut at 10 (no sweep, no seeds): every filter check but
+    // the entry's was hinted first, the neighbour lists hinted are those of
+    // failing elements, and the rows are what a walk without hints emits.
+    const size_t dim = 8, n = 4000;
+    auto l = labeled(n, dim, 10, 61);
+    auto gp = build(l.data, dim, Metric::L2, Params{}, 1);
+    std::function<bool(uint32_t)> pred = [](uint32_t id) { return id % 10 == 7; };
+    for (size_t qi = 0; qi < 6; ++qi) {
+        const float* q = l.data.data() + qi * 577 * dim;
+        HintAccess h(*gp, q, pred);
+        IterativeSearch it;
+        const auto got = walk_with(h, *gp, q, FilterMode::kTwoHop, 10, 40, true, nullptr, &it);
+        ASSERT_EQ(it.sweep_visits() + it.seeded(), 0u) << "query " << qi;
+        FilteredAccess f(*gp, q, pred);
+        expect_same_stream(walk_with(f, *gp, q, FilterMode::kTwoHop, 10, 40, true), got);
+        const uint32_t entry = gp->descend(q).id;
+        for (uint32_t id : h.unhinted) EXPECT_EQ(id, entry) << "query " << qi;
+        EXPECT_GT(h.links.size(), 10u);
+        for (uint32_t id : h.links) EXPECT_FALSE(pred(id)) << id;
+    }
+}
+
 TEST(HnswFilter, BoundedSweepKeepsOrderWhenBoundsAreLoose) {
     // Bounds that say nothing (slack far above every distance): every
     // passing element gets its distance, and the order is still exact.
