@@ -857,6 +857,32 @@ TEST(HnswFilter, ChooseFilterMode) {
     EXPECT_EQ(choose_filter_mode(0.012, 2e5, 40, 0.012, true), FilterMode::kExact);
 }
 
+namespace {
+
+/// The first element of another cluster than element qid's: the start of
+/// a walk that a descent left far from the query.
+uint32_t other_cluster_element(const Labeled& l, uint32_t qid) {
+    uint32_t start = 0;
+    while (l.label[start] == l.label[qid]) ++start;
+    return start;
+}
+
+/// A two-hop walk under `o` from `start`: how many of its first k rows are
+/// in truth (*it: the search, for its counters).
+size_t far_walk_hits(const Graph& g, const float* q, uint32_t start,
+                     const std::function<bool(uint32_t)>& pred, IterativeSearch::Options o, size_t k,
+                     const std::set<uint32_t>& truth, IterativeSearch* it) {
+    FilteredAccess a(g, q, pred);
+    o.filter = FilterMode::kTwoHop;
+    it->reset({{a.distance(start), start}}, o);
+    Neighbor nb;
+    size_t hits = 0;
+    for (size_t i = 0; i < k && it->next(a, &nb); ++i) hits += truth.count(nb.id);
+    return hits;
+}
+
+}  // namespace
+
 TEST(HnswFilter, TwoHopWalkFromAFarEntryTakesASampledOne) {
     // The walk starts in another cluster than the query's, as a descent
     // stuck in a local minimum leaves it, and a filter 10 % of every
@@ -872,17 +898,13 @@ TEST(HnswFilter, TwoHopWalkFromAFarEntryTakesASampledOne) {
     for (size_t qi = 0; qi < nq; ++qi) {
         const uint32_t qid = static_cast<uint32_t>(qi * 991 % n);
         const float* q = l.data.data() + size_t(qid) * dim;
-        uint32_t start = 0;  // an element of another cluster
-        while (l.label[start] == l.label[qid]) ++start;
+        const uint32_t start = other_cluster_element(l, qid);
         const std::set<uint32_t> truth = filtered_truth(l.data, dim, q, k, pred);
         for (int sampled = 0; sampled < 2; ++sampled) {
-            FilteredAccess a(*gp, q, pred);
             IterativeSearch it;
-            IterativeSearch::Options o{ef, true, UINT64_MAX, FilterMode::kTwoHop};
+            IterativeSearch::Options o{ef, true};
             o.entry_samples = sampled ? kEntrySamples : 0;
-            it.reset({{a.distance(start), start}}, o);
-            Neighbor nb;
-            for (size_t i = 0; i < k && it.next(a, &nb); ++i) hits[sampled] += truth.count(nb.id);
+            hits[sampled] += far_walk_hits(*gp, q, start, pred, o, k, truth, &it);
             EXPECT_EQ(it.entry_visits(), sampled ? kEntrySamples : 0u);
             EXPECT_EQ(it.sweep_visits(), 0u) << "query " << qi;
         }
@@ -912,19 +934,14 @@ TEST(HnswFilter, DryTwoHopWalkWalksOnFromPassingSeeds) {
         const float* q = l.data.data() + size_t(qid) * dim;
         const int c = l.label[qid];
         std::function<bool(uint32_t)> pred = [&](uint32_t id) { return l.label[id] == c; };
-        // The start: an element of another cluster.
-        uint32_t start = 0;
-        while (l.label[start] == c) ++start;
+        const uint32_t start = other_cluster_element(l, qid);
         const std::set<uint32_t> truth = filtered_truth(l.data, dim, q, k, pred);
         for (int with_seeds = 0; with_seeds < 2; ++with_seeds) {
-            FilteredAccess a(*gp, q, pred);
             IterativeSearch it;
-            IterativeSearch::Options o{ef, true, UINT64_MAX, FilterMode::kTwoHop};
+            IterativeSearch::Options o{ef, true};
             o.seeds = with_seeds ? kDrySeeds : 0;
             o.entry_samples = 0;  // they would lead it to the query's cluster at once
-            it.reset({{a.distance(start), start}}, o);
-            Neighbor nb;
-            for (size_t i = 0; i < k && it.next(a, &nb); ++i) hits[with_seeds] += truth.count(nb.id);
+            hits[with_seeds] += far_walk_hits(*gp, q, start, pred, o, k, truth, &it);
             visits[with_seeds] += it.visits();
             if (with_seeds) {
                 seeded += it.seeded() > 0;
