@@ -276,9 +276,8 @@ void report_stats(HnswScanState& s) {
     ereport(
         NOTICE,
         (errmsg(
-            "hnsw scan: filter %s, selectivity %.4f, %llu distances, %llu entry samples, %llu seeds, %llu "
-            "sampled, "
-            "%llu swept, %llu settled from codes, %llu rows, %.3f ms",
+            "hnsw scan: filter %s, selectivity %.4f, %llu distances, %llu entry samples, %llu seeds, "
+            "%llu sampled, %llu swept, %llu settled from codes, %llu rows, %.3f ms",
             kModes[static_cast<int>(s.mode)], s.selectivity, static_cast<unsigned long long>(it.visits()),
             static_cast<unsigned long long>(it.entry_visits()), static_cast<unsigned long long>(it.seeded()),
             static_cast<unsigned long long>(it.crowd_visits()),

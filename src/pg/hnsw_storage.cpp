@@ -837,22 +837,11 @@ const char* PageAccess::filter_page(uint32 id) {
     return stream_data(BufferGetPage(attr_buf_));
 }
 
-void PageAccess::prefetch_filter_values(uint32 id) const {
-    if (id >= layout_->n_elements) return;
-    uint32 off;
-    const BlockNumber blk = layout_->node_block(id, &off);
-    const Buffer b = block_hint(index_, blk);
-    if (blk == InvalidBlockNumber || b <= 0) return;
-    // Addresses only, as prefetch(): no pin, nothing read.
-    __builtin_prefetch(GetBufferDescriptor(b - 1), 1);
-    const char* data = static_cast<const char*>(BufferGetBlock(b)) + kStreamOffset;
-    for (uint32 at = 0; at < layout_->codes_at; at += 64) __builtin_prefetch(data + at);
-}
-
 namespace {
 /// The data of block blk where this backend last found it in shared
 /// buffers, its descriptor hinted with write intent (pinning changes its
-/// state word); nullptr when unknown.
+/// state word); nullptr when unknown. Addresses only, as prefetch(): no
+/// pin, nothing read.
 const char* hinted_data(Relation index, BlockNumber blk) {
     const Buffer b = blk == InvalidBlockNumber ? InvalidBuffer : block_hint(index, blk);
     if (b <= 0) return nullptr;
@@ -860,6 +849,14 @@ const char* hinted_data(Relation index, BlockNumber blk) {
     return static_cast<const char*>(BufferGetBlock(b)) + kStreamOffset;
 }
 }  // namespace
+
+void PageAccess::prefetch_filter_values(uint32 id) const {
+    if (id >= layout_->n_elements) return;
+    uint32 off;
+    const char* data = hinted_data(index_, layout_->node_block(id, &off));
+    if (data == nullptr) return;
+    for (uint32 at = 0; at < layout_->codes_at; at += 64) __builtin_prefetch(data + at);
+}
 
 void PageAccess::prefetch_filter(uint32 id) const {
     if (filter_ == nullptr || id >= layout_->n_elements) return;
