@@ -203,29 +203,34 @@ def main():
     # details
     L += ["## Per filter", "",
           "*p95 / none*: the method's p95 over its own unfiltered p95 (issue 13's target: within 3× at 1 % "
-          "and 10 %). *plan*: the plan shapes of EXPLAIN EXECUTE for the first queries (with their share when "
-          "they differ).", ""]
+          "and 10 %), measured minutes apart. *p95 / ref*: over the p95 of the same query without its WHERE, "
+          "run on the same connection and settings just before or after each filtered one in the timed passes "
+          "(alternating; `ann_pg search --reference 1`, every method but the exact one), so that both see the "
+          "same phase of the machine; in brackets that reference p95. *plan*: the plan shapes of EXPLAIN "
+          "EXECUTE for the first queries (with their share when they differ).", ""]
     for fl in filters:
         t = truth.get(fl["name"], {})
         mean = num(t.get("match_mean"))
         sel = pct(mean / rows_total) if mean is not None and rows_total else NA
         L += [f"### {fl['name']} ({sel}): {fl['what']}", "", f"`{fl['where'] or 'no WHERE'}`", "",
-              "| method | q | rows/query | short | recall@10 | p50 ms | p95 ms | p99 ms | QPS | p95 / none | plan |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+              "| method | q | rows/query | short | recall@10 | p50 ms | p95 ms | p99 ms | QPS | p95 / none | p95 / ref | plan |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         for key, sname, _ in methods:
             r = by.get((key, fl["name"]))
             if not r:
-                L.append(f"| {sname} | | | | {NA} | | | | | | |")
+                L.append(f"| {sname} | | | | {NA} | | | | | | | |")
                 continue
             base = by.get((key, "none"))
             ratio = NA
             if base and num(base["p95_ms"]) and num(r["p95_ms"]) is not None:
                 ratio = f"{num(r['p95_ms']) / num(base['p95_ms']):.1f}×"
+            ref = num(r.get("ref_p95_ms"))
+            ref_ratio = f"{num(r['p95_ms']) / ref:.1f}× ({ms(r['ref_p95_ms'])})" if ref and num(r["p95_ms"]) else NA
             p50 = f"{ms(r['p50_ms'])} ({ms(r['p50_rep_min'])}–{ms(r['p50_rep_max'])})"
             p95 = f"{ms(r['p95_ms'])} ({ms(r['p95_rep_min'])}–{ms(r['p95_rep_max'])})"
             qps = f"{f(r['qps_median'], ',.0f')} ({f(r['qps_min'], ',.0f')}–{f(r['qps_max'], ',.0f')})"
             L.append(f"| {sname} | {r['queries']} | {f(r['rows_mean'], '.2f')} | {pct(r['short_frac'])} | "
-                     f"{f(r['recall10'], '.4f')} | {p50} | {p95} | {ms(r['p99_ms'])} | {qps} | {ratio} | "
+                     f"{f(r['recall10'], '.4f')} | {p50} | {p95} | {ms(r['p99_ms'])} | {qps} | {ratio} | {ref_ratio} | "
                      f"{r.get('plan', '')} |")
             # checks
             if num(r["short_frac"]):

@@ -562,6 +562,19 @@ int cmd_search(const Args& a) {
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
         throw std::runtime_error(std::string("prepare: ") + PQerrorMessage(c));
     PQclear(r);
+    // --reference 1: the timed passes also run the query without the
+    // filter ("r"), just before or after each filtered one (alternating),
+    // so that the two see the same phase of the machine: a ratio of
+    // figures taken minutes apart moved by a third on a VM.
+    const bool reference = !a.get("reference").empty() && a.get("reference") != "0" && !f.where.empty();
+    if (reference) {
+        const std::string rsql =
+            "SELECT id FROM " + table + " ORDER BY embedding <-> $1 LIMIT " + std::to_string(k);
+        r = PQprepare(c, "r", rsql.c_str(), 1, nullptr);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            throw std::runtime_error(std::string("prepare reference: ") + PQerrorMessage(c));
+        PQclear(r);
+    }
 
     std::vector<std::string> vecs(nq);
     for (size_t i = 0; i < nq; ++i) vecs[i] = vector_binary(q.row(i), q.dim);
@@ -613,17 +626,36 @@ int cmd_search(const Args& a) {
             break;
         }
     }
-    // Timed passes.
-    std::vector<double> qps, lat_ms, p50s, p95s;
+    auto run_reference = [&](size_t i) {
+        const char* value = vecs[i].data();
+        const int length = static_cast<int>(vecs[i].size()), format = 1;
+        PGresult* res = PQexecPrepared(c, "r", 1, &value, &length, &format, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+            throw std::runtime_error(std::string("reference query: ") + PQerrorMessage(c));
+        PQclear(res);
+    };
+    if (reference)
+        for (size_t i = 0; i < nq; ++i) run_reference(i);  // its warm-up
+    // Timed passes (with a reference, QPS counts the filtered queries' time only).
+    std::vector<double> qps, lat_ms, p50s, p95s, ref_ms;
     for (int rep = 0; rep < repeats; ++rep) {
         std::vector<double> rep_ms;
+        double busy = 0;
         auto t0 = Clock::now();
         for (size_t i = 0; i < nq; ++i) {
-            auto s = Clock::now();
-            run_one(i, nullptr);
-            rep_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
+            const bool ref_first = (i + rep) % 2 == 0;
+            auto timed = [](auto&& fn) {
+                auto s = Clock::now();
+                fn();
+                return std::chrono::duration<double, std::milli>(Clock::now() - s).count();
+            };
+            if (reference && ref_first) ref_ms.push_back(timed([&] { run_reference(i); }));
+            rep_ms.push_back(timed([&] { run_one(i, nullptr); }));
+            busy += rep_ms.back();
+            if (reference && !ref_first) ref_ms.push_back(timed([&] { run_reference(i); }));
         }
-        qps.push_back(nq / std::chrono::duration<double>(Clock::now() - t0).count());
+        qps.push_back(nq /
+                      (reference ? busy / 1000.0 : std::chrono::duration<double>(Clock::now() - t0).count()));
         p50s.push_back(percentile(rep_ms, 0.50));
         p95s.push_back(percentile(rep_ms, 0.95));
         lat_ms.insert(lat_ms.end(), rep_ms.begin(), rep_ms.end());
@@ -662,6 +694,11 @@ int cmd_search(const Args& a) {
                     *std::max_element(p50s.begin(), p50s.end()), *std::min_element(p95s.begin(), p95s.end()),
                     *std::max_element(p95s.begin(), p95s.end()), static_cast<double>(noticed) / nq,
                     plan.c_str(), notice_text.c_str());
+        // The unfiltered reference's p50 and p95 (empty without one).
+        if (reference)
+            std::printf(",%.3f,%.3f", percentile(ref_ms, 0.50), percentile(ref_ms, 0.95));
+        else
+            std::printf(",,");
     }
     std::printf("\n");
     PQfinish(c);
