@@ -29,6 +29,10 @@
 //                 hnsw.max_scan_tuples), plan (the plan shapes of EXPLAIN EXECUTE for
 //                 the first --explain-queries queries, default 100, with their shares)
 //                 and notice (the first pass's last NOTICE or WARNING, its first line)
+//       --reference 1   (with --where) the timed passes also time the same query without
+//                 the WHERE, just before or after each filtered one (alternating), and
+//                 --wide appends its ref_p50_ms,ref_p95_ms (empty without it); QPS then
+//                 counts the filtered queries' time only
 //   ann_pg truth --table T [--query-file F | --dir DIR] [--queries N] [--k 100]
 //                (--where W --params P --out F.ivecs | --spec FILE)
 //       exact filtered top-k from the table itself: the rows' vectors read once
