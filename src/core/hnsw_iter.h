@@ -466,15 +466,21 @@ class IterativeSearch {
         });
     }
 
+    /// batch_ = k ids spread evenly over [0, n): the middle of each of k
+    /// equal slices (the entry samples and the crowd sample).
+    void spread_ids(uint32_t n, uint32_t k) {
+        batch_.clear();
+        for (uint32_t i = 0; i < k; ++i)
+            batch_.push_back(static_cast<uint32_t>((uint64_t{2} * i + 1) * n / (uint64_t{2} * k)));
+    }
+
     /// Entry samples (see the top of the file): the closest of
     /// opt_.entry_samples elements spread evenly over the ids joins entry_.
     template <class Access>
     void sample_entry(Access& a) {
         const uint32_t n = a.size(), k = std::min(n, opt_.entry_samples);
         if (k == 0) return;
-        batch_.clear();
-        for (uint32_t i = 0; i < k; ++i)
-            batch_.push_back(static_cast<uint32_t>((uint64_t{2} * i + 1) * n / (uint64_t{2} * k)));
+        spread_ids(n, k);
         a.prefetch(batch_.data(), batch_.size());
         Neighbor best{std::numeric_limits<float>::infinity(), 0};
         for (uint32_t id : batch_) {
@@ -568,10 +574,7 @@ class IterativeSearch {
     bool crowded(Access& a, float bound) {
         const uint32_t n = a.size();
         if (n == 0) return false;
-        batch_.clear();
-        for (uint32_t i = 0; i < kCrowdSamples; ++i)
-            batch_.push_back(
-                static_cast<uint32_t>((uint64_t{2} * i + 1) * n / (uint64_t{2} * kCrowdSamples)));
+        spread_ids(n, kCrowdSamples);
         a.prefetch(batch_.data(), batch_.size());
         uint32_t closer = 0;
         for (uint32_t id : batch_) {
