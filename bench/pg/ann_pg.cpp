@@ -640,6 +640,11 @@ int cmd_search(const Args& a) {
     };
     if (reference)
         for (size_t i = 0; i < nq; ++i) run_reference(i);  // its warm-up
+    auto timed = [](auto&& fn) {                           // ms
+        auto s = Clock::now();
+        fn();
+        return std::chrono::duration<double, std::milli>(Clock::now() - s).count();
+    };
     // Timed passes (with a reference, QPS counts the filtered queries' time only).
     std::vector<double> qps, lat_ms, p50s, p95s, ref_ms;
     for (int rep = 0; rep < repeats; ++rep) {
@@ -648,11 +653,6 @@ int cmd_search(const Args& a) {
         auto t0 = Clock::now();
         for (size_t i = 0; i < nq; ++i) {
             const bool ref_first = (i + rep) % 2 == 0;
-            auto timed = [](auto&& fn) {
-                auto s = Clock::now();
-                fn();
-                return std::chrono::duration<double, std::milli>(Clock::now() - s).count();
-            };
             if (reference && ref_first) ref_ms.push_back(timed([&] { run_reference(i); }));
             rep_ms.push_back(timed([&] { run_one(i, nullptr); }));
             busy += rep_ms.back();
