@@ -110,27 +110,11 @@ struct HnswScanState {
     std::chrono::steady_clock::time_point t0;  // start()
 };
 
-/// Elements whose filter-column values estimate a filter's selectivity.
+/// Elements whose filter-column values estimate a filter's selectivity
+/// (PageAccess::estimate_selectivity: ids spread evenly, so a filter on a
+/// column that follows insertion order, such as a time window, is sampled
+/// over the whole range).
 constexpr uint32 kSelectivitySample = 256;
-
-/// The share of sampled elements that pass the filter (ids spread evenly,
-/// so a filter on a column that follows insertion order, such as a time
-/// window, is sampled over the whole range); half an element when none
-/// does. *pages: the share of the samples' node pages whose zone may pass
-/// (what an exact pass looks at; 1 without zones).
-double estimate_selectivity(PageAccess& a, uint32 n, double* pages) {
-    *pages = 1.0;
-    if (n == 0) return 1.0;
-    const uint32 samples = std::min(n, kSelectivitySample);
-    uint32 hits = 0, candidates = 0;
-    for (uint32 i = 0; i < samples; ++i) {
-        const uint32 id = static_cast<uint32>((uint64{i} * n + n / 2) / samples);
-        hits += a.passes(id) ? 1 : 0;
-        candidates += a.zone_may_pass(id) ? 1 : 0;
-    }
-    *pages = std::max(0.5, static_cast<double>(candidates)) / samples;
-    return std::max(0.5, static_cast<double>(hits)) / samples;
-}
 
 HnswScanState* state_of(IndexScanDesc scan) { return static_cast<HnswScanState*>(scan->opaque); }
 
@@ -229,7 +213,7 @@ void start(IndexScanDesc scan, HnswScanState& s) {
     uint32_t seeds = static_cast<uint32_t>(g_dry_seeds);
     if (s.filtered) {
         double pages;
-        s.selectivity = estimate_selectivity(a, s.layout.n_elements, &pages);
+        s.selectivity = a.estimate_selectivity(kSelectivitySample, &pages);
         const bool zones = s.layout.zone_bytes > 0, bounded = a.sweep_bounds();
         opt.filter = g_filter_mode == kFilterAuto
                          ? nmvec::hnsw::choose_filter_mode(s.selectivity, s.layout.n_elements, opt.ef, pages,

@@ -11,6 +11,7 @@ extern "C" {
 #include "pgstat.h"
 #include "storage/buf_internals.h"
 #include "storage/lmgr.h"
+#include "utils/inval.h"
 }
 
 namespace nmvec::pg::hnsw {
@@ -335,6 +336,23 @@ double sql_distance(nmvec::hnsw::Metric metric, float d) {
 
 // ---- reading ---------------------------------------------------------------------------------
 
+/// What a backend keeps of one index's node pages from one scan to the
+/// next, and what it was read from: copies are good for the relation file
+/// and page geometry they came from (REINDEX and TRUNCATE give the index a
+/// new file). Only what can no longer change is kept: the zones of pages
+/// whose every record is written (zone_cache.h), and the filter-column
+/// records of a scan's selectivity sample (records are written once).
+struct IndexCopies {
+    RelFileNode node;
+    uint32 nodes_per_page;
+    uint32 attr_bytes;
+    nmvec::filter::ZoneCache zones;
+    /// The sample's records (sample_count of attr_bytes), taken when the
+    /// index had sample_n elements; sample_count 0: none kept.
+    uint32 sample_n = 0, sample_count = 0;
+    std::vector<uint8_t> sample_recs;
+};
+
 namespace {
 
 /// read_block's hints, one chunk in rd_amcache (which PostgreSQL pfrees on
@@ -375,6 +393,56 @@ constexpr uint32 kFilterReadAhead = 2;
 /// How many zones a scan reads before it stops when most of them passed
 /// (PageAccess::zone_may_pass).
 constexpr uint32 kZoneTrial = 32;
+
+/// The backend's copies by index OID, and the bytes their zones take in
+/// all. A relcache invalidation of an index drops its copies
+/// (forget_copies); the generation then moves on, and PageAccess looks its
+/// copies up again.
+std::unordered_map<Oid, IndexCopies>* all_copies = nullptr;
+size_t zone_bytes_kept = 0;
+uint64_t copies_generation = 1;
+/// Most bytes of zone copies a backend keeps, over all indexes: a zone of
+/// three filter columns is 152 bytes for 49 elements, so 16 MB covers the
+/// node pages of about 5 million elements.
+constexpr size_t kZoneCacheBytes = 16u << 20;
+
+void forget_copies(Datum, Oid relid) {
+    if (all_copies == nullptr) return;
+    if (relid == InvalidOid) {
+        all_copies->clear();
+        zone_bytes_kept = 0;
+    } else {
+        auto it = all_copies->find(relid);
+        if (it == all_copies->end()) return;
+        zone_bytes_kept -= it->second.zones.bytes();
+        all_copies->erase(it);
+    }
+    ++copies_generation;
+}
+
+/// The copies of `index` (a new, empty set when it has none for its file
+/// and geometry), or nullptr when memory ran out.
+IndexCopies* index_copies(Relation index, const Layout& layout) {
+    try {
+        if (all_copies == nullptr) {
+            all_copies = new std::unordered_map<Oid, IndexCopies>();
+            CacheRegisterRelcacheCallback(forget_copies, static_cast<Datum>(0));
+        }
+        auto it = all_copies->find(RelationGetRelid(index));
+        if (it != all_copies->end()) {
+            const IndexCopies& c = it->second;
+            if (RelFileNodeEquals(c.node, index->rd_node) && c.nodes_per_page == layout.nodes_per_page &&
+                c.zones.zone_bytes() == layout.zone_bytes && c.attr_bytes == layout.attr_bytes)
+                return &it->second;
+            forget_copies(static_cast<Datum>(0), RelationGetRelid(index));
+        }
+        IndexCopies fresh{index->rd_node, layout.nodes_per_page, layout.attr_bytes,
+                          nmvec::filter::ZoneCache(layout.zone_bytes)};
+        return &all_copies->emplace(RelationGetRelid(index), std::move(fresh)).first->second;
+    } catch (const std::bad_alloc&) {
+        return nullptr;
+    }
+}
 
 }  // namespace
 
@@ -883,22 +951,20 @@ void PageAccess::release_filter_page() {
 
 bool PageAccess::zone_may_pass(uint32 id) {
     if (filter_ == nullptr || layout_->zone_bytes == 0 || zones_off_) return true;
-    if (id - zone_first_ >= layout_->nodes_per_page || zone_first_ == UINT32_MAX) {
+    const uint32 npp = layout_->nodes_per_page;
+    if (zone_first_ != UINT32_MAX && id - zone_first_ < npp) return zone_ok_;
+    const uint32 page = id / npp;
+    if (const uint8_t* kept = known_zone(page)) {
+        // A final zone copied before: the page is judged without a pin.
+        zone_ok_ = filter_->zone_may_pass(kept);
+        if (zone_ok_) prefetch_filter_values(id);
+    } else {
         const char* data = filter_page(id);
         // Inserts widen the zone under an exclusive lock.
         LockBuffer(attr_buf_, BUFFER_LOCK_SHARE);
         zone_ok_ = filter_->zone_may_pass(reinterpret_cast<const uint8_t*>(data));
+        keep_zone_if_final(page, data);
         LockBuffer(attr_buf_, BUFFER_LOCK_UNLOCK);
-        zone_first_ = attr_first_;
-        // A zone is on the page it rules out, so it saves only the filter
-        // checks of that page's records, and costs about as much: a lock
-        // and its own checks. When the first kZoneTrial zones of a scan
-        // rule out fewer than half of their pages (a label on most pages:
-        // 10 labels, 27 elements a page, 6 % of pages lack one), the rest
-        // are not read; a time window or a tenant rules out most pages.
-        ++zones_read_;
-        zones_passed_ += zone_ok_ ? 1 : 0;
-        zones_off_ = zones_read_ == kZoneTrial && 2 * zones_passed_ > zones_read_;
         // A pass is about to check the page's filter values (13 cache lines
         // for 49 elements of 17 bytes): fetched together, not one miss after
         // another (not the sweep codes after them: it reads those of the few
@@ -907,7 +973,114 @@ bool PageAccess::zone_may_pass(uint32 id) {
             for (uint32 at = layout_->attrs_at; at < layout_->codes_at; at += 64)
                 __builtin_prefetch(data + at);
     }
+    zone_first_ = page * npp;
+    // Judging a zone on its page costs a pin and a lock, about what reading
+    // the page's filter values costs; a kept copy costs much less, but the
+    // filter's test, for every page, is still wasted where nearly every
+    // page passes. When the first kZoneTrial zones of a scan rule out fewer
+    // than half of their pages (a label on most pages: 10 labels, 27
+    // elements a page, 6 % of pages lack one), the rest are not judged; a
+    // time window or a tenant rules out most pages.
+    ++zones_read_;
+    zones_passed_ += zone_ok_ ? 1 : 0;
+    zones_off_ = zones_read_ == kZoneTrial && 2 * zones_passed_ > zones_read_;
     return zone_ok_;
+}
+
+IndexCopies* PageAccess::copies() {
+    if (copies_gen_ != copies_generation) {
+        copies_ = index_copies(index_, *layout_);
+        copies_gen_ = copies_generation;
+    }
+    return copies_;
+}
+
+const uint8_t* PageAccess::known_zone(uint32 page) {
+    IndexCopies* c = copies();
+    return c != nullptr ? c->zones.find(page) : nullptr;
+}
+
+void PageAccess::keep_zone_if_final(uint32 page, const char* data) {
+    const uint32 npp = layout_->nodes_per_page;
+    IndexCopies* c = copies();
+    if (c == nullptr || static_cast<uint64>(page + 1) * npp > layout_->n_elements) return;
+    // Every record written (an allocated id whose insert failed or is still
+    // under way has none): no record can be added to the page any more, so
+    // its zone, which only an added record widens, is final.
+    for (uint32 i = 0; i < npp; ++i) {
+        const auto* h =
+            reinterpret_cast<const NodeHeader*>(data + layout_->records_at + i * layout_->node_bytes);
+        if (!ItemPointerIsValid(&h->heap_tid)) return;
+    }
+    const size_t before = c->zones.bytes();
+    const size_t room = kZoneCacheBytes > zone_bytes_kept ? kZoneCacheBytes - zone_bytes_kept : 0;
+    try {
+        if (c->zones.put(page, reinterpret_cast<const uint8_t*>(data), room))
+            zone_bytes_kept += c->zones.bytes() - before;
+    } catch (const std::bad_alloc&) {
+        // Not kept: the page is judged on its page next time.
+    }
+}
+
+double PageAccess::estimate_selectivity(uint32 most, double* pages) {
+    *pages = 1.0;
+    const uint32 n = layout_->n_elements;
+    if (n == 0 || filter_ == nullptr) return 1.0;
+    const uint32 samples = std::min(n, most), ab = layout_->attr_bytes;
+    auto sample_id = [samples](uint32 i, uint32 of) {
+        return static_cast<uint32>((uint64{i} * of + of / 2) / samples);
+    };
+    // The records of the sample taken when the index had sample_n elements,
+    // while fewer than one sample's spacing were added since: what they
+    // tell differs from a new sample's by about one sample.
+    IndexCopies* c = copies();
+    uint32 taken_at = n;
+    const uint8_t* recs;
+    if (c != nullptr && c->sample_count == samples && n >= c->sample_n &&
+        n - c->sample_n <= c->sample_n / samples) {
+        taken_at = c->sample_n;
+        recs = c->sample_recs.data();
+    } else {
+        sample_.resize(static_cast<size_t>(samples) * ab);
+        bool written = true;
+        for (uint32 i = 0; i < samples; ++i) {
+            const uint32 id = sample_id(i, n);
+            const char* data = filter_page(id);
+            // Under the lock: the record and its heap TID are written
+            // together, and a copy is kept only of written ones.
+            LockBuffer(attr_buf_, BUFFER_LOCK_SHARE);
+            memcpy(sample_.data() + static_cast<size_t>(i) * ab, data + layout_->attr_offset(id), ab);
+            uint32 off;
+            (void)layout_->node_block(id, &off);
+            written =
+                written && ItemPointerIsValid(&reinterpret_cast<const NodeHeader*>(data + off)->heap_tid);
+            LockBuffer(attr_buf_, BUFFER_LOCK_UNLOCK);
+        }
+        recs = sample_.data();
+        c = copies();  // (no invalidation is taken in between; looked up again all the same)
+        if (written && c != nullptr) {
+            try {
+                c->sample_recs = sample_;
+                c->sample_n = n;
+                c->sample_count = samples;
+            } catch (const std::bad_alloc&) {
+                c->sample_count = 0;  // not kept
+            }
+        }
+    }
+    uint32 hits = 0, candidates = 0;
+    for (uint32 i = 0; i < samples; ++i) {
+        hits += filter_->passes(recs + static_cast<size_t>(i) * ab) ? 1 : 0;
+        candidates += zone_may_pass(sample_id(i, taken_at)) ? 1 : 0;
+    }
+    *pages = std::max(0.5, static_cast<double>(candidates)) / samples;
+    return std::max(0.5, static_cast<double>(hits)) / samples;
+}
+
+bool PageAccess::known_ruled_out(uint32 id) {
+    if (filter_ == nullptr || layout_->zone_bytes == 0 || zones_off_) return false;
+    const uint8_t* kept = known_zone(id / layout_->nodes_per_page);
+    return kept != nullptr && !filter_->zone_may_pass(kept);
 }
 
 uint32 PageAccess::next_candidate(uint32 id) {
@@ -988,7 +1161,8 @@ uint32 PageAccess::passing_run(uint32 id, uint64_t* mask) {
     // hints the codes of those that pass: they arrive while this page's
     // are bounded (the copies waited for them: 8 % of a sweep).
     const uint32 next = attr_first_ + npp;
-    if (sweep_codec_ != nullptr && first + run == npp && next < n && ahead_buf_ == InvalidBuffer) {
+    if (sweep_codec_ != nullptr && first + run == npp && next < n && ahead_buf_ == InvalidBuffer &&
+        !known_ruled_out(next)) {
         uint32 off;
         ahead_buf_ = pin(node_block_checked(next, &off), &ahead_held_);
         ahead_first_ = next;

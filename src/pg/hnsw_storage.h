@@ -22,6 +22,7 @@
 #include "../core/hnsw_iter.h"
 #include "../core/rabitq.h"
 #include "../core/sq8.h"
+#include "../core/zone_cache.h"
 #include "hnsw_page.h"
 
 namespace nmvec::pg::hnsw {
@@ -95,6 +96,8 @@ BlockNumber swap_block_next(Relation index, BlockNumber blk, BlockNumber next);
 /// The value the SQL operator would return for a graph distance.
 double sql_distance(nmvec::hnsw::Metric metric, float d);
 
+struct IndexCopies;
+
 /// Reads nodes and vectors of one index for one query. Lives inside a scan or
 /// insert state (its buffers are std::vectors); holds no buffer pin between
 /// calls. Implements the Access concept of src/core/hnsw.h.
@@ -164,6 +167,12 @@ class PageAccess {
     /// Whether an element on id's node page may pass, by the page's zone
     /// (true without a filter or zones).
     bool zone_may_pass(uint32 id);
+    /// The share of elements that pass the filter, from `most` elements
+    /// spread evenly over the ids (1 without a filter; at least half a
+    /// sample), and in *pages the share of them whose page's zone may pass.
+    /// The sample's records are kept for the next scans while fewer than
+    /// one sample's spacing of elements were added.
+    double estimate_selectivity(uint32 most, double* pages);
     /// With sweep codes in the node pages (Layout::sweep_bytes): bound
     /// the distances of a pass over every element from them from now on,
     /// for query q (float32, normalised for Cosine). No-op without them.
@@ -304,6 +313,21 @@ class PageAccess {
     bool zone_ok_ = false;                      // and whether its zone may pass
     uint32 zones_read_ = 0, zones_passed_ = 0;  // zones read since set_filter, and how many passed
     bool zones_off_ = false;                    // most of the first kZoneTrial passed: no more are read
+    /// The backend's kept copy of the zone of node page `page`
+    /// (zone_cache.h), or nullptr: then only the page can tell.
+    const uint8_t* known_zone(uint32 page);
+    /// Keeps a copy of the zone of node page `page` (its data, share
+    /// locked) if every record of the page is written: only then is it final.
+    void keep_zone_if_final(uint32 page, const char* data);
+    /// Whether id's node page is known, from its kept zone, to hold no
+    /// element that passes (false when its zone is not kept).
+    bool known_ruled_out(uint32 id);
+    /// What the backend keeps of this index (hnsw_storage.cpp), looked up
+    /// again when the backend's copies changed; nullptr if out of memory.
+    IndexCopies* copies();
+    IndexCopies* copies_ = nullptr;
+    uint64_t copies_gen_ = 0;      // the generation of the backend's copies copies_ is of
+    std::vector<uint8_t> sample_;  // estimate_selectivity(): the records of a sample just taken
     bool exclude_pending_ = false;
     uint32 excluded_base_ = 0;
     const std::vector<bool>* excluded_ = nullptr;

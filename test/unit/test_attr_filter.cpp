@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "attr_filter.h"
+#include "zone_cache.h"
 
 using namespace nmvec::filter;
 
@@ -353,4 +354,38 @@ TEST(AttrFilter, ZonesPruneTimeWindowsAndAbsentTenants) {
     Filter none;
     none.compile(l);
     EXPECT_TRUE(none.zone_may_pass(empty.data()));
+}
+
+TEST(AttrFilter, ZoneCacheKeepsCopiesWithinItsRoom) {
+    // Kept zones read back byte for byte, also after the arrays grew for a
+    // later page; a page never kept has none; a page that would take more
+    // room than granted is not kept, and what was kept stays.
+    constexpr uint32_t kZone = 56;
+    ZoneCache c(kZone);
+    EXPECT_EQ(c.find(0), nullptr);
+    EXPECT_EQ(c.bytes(), 0u);
+    auto zone_of = [](uint32_t page) {
+        std::vector<uint8_t> z(kZone);
+        for (uint32_t i = 0; i < kZone; ++i) z[i] = static_cast<uint8_t>(page * 31 + i);
+        return z;
+    };
+    ASSERT_TRUE(c.put(3, zone_of(3).data(), 1 << 20));
+    const size_t small = c.bytes();
+    EXPECT_GE(small, 4u * kZone);
+    ASSERT_TRUE(c.put(1000, zone_of(1000).data(), 1 << 20));
+    EXPECT_GT(c.bytes(), small);
+    for (uint32_t p : {3u, 1000u}) {
+        ASSERT_NE(c.find(p), nullptr) << p;
+        EXPECT_EQ(memcmp(c.find(p), zone_of(p).data(), kZone), 0) << p;
+    }
+    for (uint32_t p : {0u, 2u, 4u, 999u, 1001u, 5000u}) EXPECT_EQ(c.find(p), nullptr) << p;
+    // Within the arrays: no more room needed.
+    ASSERT_TRUE(c.put(1001, zone_of(1001).data(), 0));
+    EXPECT_NE(c.find(1001), nullptr);
+    // Past them, with too little room: not kept.
+    const size_t before = c.bytes();
+    EXPECT_FALSE(c.put(100000, zone_of(100000).data(), 1000));
+    EXPECT_EQ(c.find(100000), nullptr);
+    EXPECT_EQ(c.bytes(), before);
+    EXPECT_EQ(memcmp(c.find(3), zone_of(3).data(), kZone), 0);
 }
