@@ -104,8 +104,9 @@ DROP INDEX fe_lead;
 
 -- The planner's choice with B-trees beside a filter-column index (20,000
 -- rows of 64 dims): a condition a B-tree narrows to a few rows is answered
--- exactly (the B-tree, then a sort), a wide one by the hnsw index that
--- checks it while it walks.
+-- exactly (the B-tree, then a sort, or the hnsw index's exact pass,
+-- whichever costs less), a wide one by the hnsw index that checks it while
+-- it walks.
 CREATE TABLE fp (id int, v vector(64), label int, tenant int, ts timestamptz);
 INSERT INTO fp SELECT i, (SELECT array_agg(sin(i * k * 0.013 + k) + (i % 10) ORDER BY k) FROM generate_series(1, 64) k),
     i % 10, i % 100, timestamptz '2025-10-01 00:00+00' + i * interval '1 minute'
@@ -118,8 +119,11 @@ ANALYZE fp;
 RESET enable_seqscan;
 -- 10 %: the hnsw index (the label in its Index Cond)
 EXPLAIN (COSTS OFF) SELECT id FROM fp WHERE label = 3 ORDER BY v <-> (SELECT v FROM fp WHERE id = 1) LIMIT 10;
--- 1 % (200 rows) and the latest 0.1 %: a B-tree and a sort
+-- 1 % (200 rows): the hnsw index's exact pass, which judges most pages by
+-- the copies of their zones a backend keeps (0.155 ms p50 against the
+-- B-tree plan's 0.176 in a local cluster, 3 x 206 queries)
 EXPLAIN (COSTS OFF) SELECT id FROM fp WHERE tenant = 7 ORDER BY v <-> (SELECT v FROM fp WHERE id = 1) LIMIT 10;
+-- the latest 0.1 %: a B-tree and a sort
 EXPLAIN (COSTS OFF) SELECT id FROM fp WHERE ts > '2025-10-14 21:00+00'
   ORDER BY v <-> (SELECT v FROM fp WHERE id = 1) LIMIT 10;
 -- the latest 30 %: the hnsw index

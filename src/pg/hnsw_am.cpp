@@ -119,9 +119,9 @@ bool validate(Oid /*opclassoid*/) { return true; }
 /// conditions on the index's own filter columns that the scan answers by
 /// its exact pass (few rows pass: nmvec::hnsw::choose_filter_mode, or
 /// hnsw.filter_mode = exact), the cost is that pass's, all before the first
-/// row: a distance per passing row, a check of every element and a zone
-/// read a page (kCheckCost, kZoneCost of a distance; every page assumed
-/// read, as for a tenant spread over the table).
+/// row (nmvec::hnsw::planned_exact_cost: a bound or a distance per passing
+/// row, a filter check of every element on the pages whose zone may pass,
+/// a zone judged a page, from the backend's copy where it keeps them).
 void costestimate(PlannerInfo* root, IndexPath* path, double /*loop_count*/, Cost* startup, Cost* total,
                   Selectivity* selectivity, double* correlation, double* pages) {
     IndexOptInfo* index = path->indexinfo;
@@ -141,6 +141,10 @@ void costestimate(PlannerInfo* root, IndexPath* path, double /*loop_count*/, Cos
     const Options* opts = reinterpret_cast<const Options*>(rel->rd_options);
     int m = opts ? opts->m : 16;
     int32 typmod = TupleDescAttr(RelationGetDescr(rel), nmvec::pg::vector_column(rel))->atttypmod;
+    // The node page geometry, for the exact pass's cost below.
+    Meta meta;
+    const bool have_meta = path->indexclauses != NIL && RelationGetNumberOfBlocks(rel) > 0;
+    if (have_meta) read_meta(rel, &meta);
     index_close(rel, NoLock);
     double dims = typmod > 0 ? typmod : 384;
     double tuples = std::max(index->tuples, 1.0);
@@ -158,7 +162,15 @@ void costestimate(PlannerInfo* root, IndexPath* path, double /*loop_count*/, Cos
                                                   true)
                 : static_cast<nmvec::hnsw::FilterMode>(g_filter_mode);
         if (mode == nmvec::hnsw::FilterMode::kExact) {
-            *startup = (rows + tuples * (nmvec::hnsw::kCheckCost + nmvec::hnsw::kZoneCost)) * per_visit;
+            // Zones and sweep codes as the index has them; the backend keeps
+            // copies of the zones when all of them fit (PageAccess).
+            const uint32 zone_bytes = have_meta ? meta_zone_bytes(meta) : 0;
+            const double per_page = have_meta ? meta_nodes_per_page(meta) : 1.0;
+            const bool bounded = have_meta && meta_sweep_bytes(meta) > 0;
+            const bool kept = tuples / per_page * zone_bytes <= static_cast<double>(kZoneCacheBytes);
+            *startup = nmvec::hnsw::planned_exact_cost(*selectivity, tuples, per_page, zone_bytes > 0,
+                                                       bounded, kept) *
+                       per_visit;
             *total = *startup + rows * cpu_operator_cost;
             *pages = std::max(1.0, static_cast<double>(index->pages));
             return;

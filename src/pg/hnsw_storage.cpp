@@ -401,10 +401,6 @@ constexpr uint32 kZoneTrial = 32;
 std::unordered_map<Oid, IndexCopies>* all_copies = nullptr;
 size_t zone_bytes_kept = 0;
 uint64_t copies_generation = 1;
-/// Most bytes of zone copies a backend keeps, over all indexes: a zone of
-/// three filter columns is 152 bytes for 49 elements, so 16 MB covers the
-/// node pages of about 5 million elements.
-constexpr size_t kZoneCacheBytes = 16u << 20;
 
 void forget_copies(Datum, Oid relid) {
     if (all_copies == nullptr) return;

@@ -97,6 +97,10 @@ BlockNumber swap_block_next(Relation index, BlockNumber blk, BlockNumber next);
 double sql_distance(nmvec::hnsw::Metric metric, float d);
 
 struct IndexCopies;
+/// Most bytes of zone copies a backend keeps (PageAccess::zone_may_pass),
+/// over all indexes: a zone of three filter columns is 152 bytes for 49
+/// elements, so 16 MB covers the node pages of about 5 million elements.
+constexpr size_t kZoneCacheBytes = 16u << 20;
 
 /// Reads nodes and vectors of one index for one query. Lives inside a scan or
 /// insert state (its buffers are std::vectors); holds no buffer pin between

@@ -846,6 +846,25 @@ TEST(HnswFilter, ChooseFilterMode) {
     EXPECT_DOUBLE_EQ(exact_pass_cost(0.01, 1e6, 0.01, true), 10000 + 1e6 * (0.01 * kCheckCost + kZoneCost));
     EXPECT_LT(exact_pass_cost(0.01, 1e6, 0.01, true), exact_pass_cost(0.01, 1e6) / 2);
     EXPECT_GT(exact_pass_cost(0.01, 1e6, 1.0, true), exact_pass_cost(0.01, 1e6));
+    // The planner's view: pages of 49 elements, a filter spread at random
+    // leaves 1 - (1 - s)^49 of them (a 0.49 % category: 21 %); a kept copy
+    // of each zone costs a quarter of reading it on its page; with sweep
+    // codes a passing row costs a bound and a quarter of a distance.
+    EXPECT_NEAR(page_share(0.0049, 49), 0.214, 0.001);
+    EXPECT_DOUBLE_EQ(page_share(0.0, 49), 0.0);
+    EXPECT_DOUBLE_EQ(page_share(1.0, 49), 1.0);
+    EXPECT_DOUBLE_EQ(page_share(2.0, 49), 1.0);
+    EXPECT_DOUBLE_EQ(page_share(0.5, 1), 0.5);
+    EXPECT_DOUBLE_EQ(planned_exact_cost(0.01, 1e6, 49, false, false, false), exact_pass_cost(0.01, 1e6));
+    EXPECT_DOUBLE_EQ(planned_exact_cost(0.0049, 2e5, 49, true, false, false),
+                     980 + 2e5 * (kCheckCost * page_share(0.0049, 49) + kZoneCost));
+    EXPECT_DOUBLE_EQ(
+        planned_exact_cost(0.0049, 2e5, 49, true, true, true),
+        980 * (kBoundCost + kSettledShare) + 2e5 * (kCheckCost * page_share(0.0049, 49) + kKeptZoneCost));
+    EXPECT_LT(planned_exact_cost(0.0049, 2e5, 49, true, false, true),
+              planned_exact_cost(0.0049, 2e5, 49, true, false, false));
+    EXPECT_LT(planned_exact_cost(0.0049, 2e5, 49, true, true, true),
+              planned_exact_cost(0.0049, 2e5, 49, true, false, true));
     // 2,560 rows, a walk of 1,600 distances: checking all 64,000 elements
     // costs more than the walk; checking the 4 % of pages a time window
     // leaves does not.
