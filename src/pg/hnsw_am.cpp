@@ -167,7 +167,9 @@ void costestimate(PlannerInfo* root, IndexPath* path, double /*loop_count*/, Cos
             const uint32 zone_bytes = have_meta ? meta_zone_bytes(meta) : 0;
             const double per_page = have_meta ? meta_nodes_per_page(meta) : 1.0;
             const bool bounded = have_meta && meta_sweep_bytes(meta) > 0;
-            const bool kept = tuples / per_page * zone_bytes <= static_cast<double>(kZoneCacheBytes);
+            // (The copies of filter values may take three quarters of the
+            // budget: the zones are sure of a quarter.)
+            const bool kept = tuples / per_page * zone_bytes <= static_cast<double>(kZoneCacheBytes) / 4;
             *startup = nmvec::hnsw::planned_exact_cost(*selectivity, tuples, per_page, zone_bytes > 0,
                                                        bounded, kept) *
                        per_visit;

@@ -340,13 +340,15 @@ double sql_distance(nmvec::hnsw::Metric metric, float d) {
 /// next, and what it was read from: copies are good for the relation file
 /// and page geometry they came from (REINDEX and TRUNCATE give the index a
 /// new file). Only what can no longer change is kept: the zones of pages
-/// whose every record is written (zone_cache.h), and the filter-column
-/// records of a scan's selectivity sample (records are written once).
+/// whose every record is written and their filter-column values
+/// (page_copies.h), and the filter-column records of a scan's selectivity
+/// sample (records are written once).
 struct IndexCopies {
     RelFileNode node;
     uint32 nodes_per_page;
     uint32 attr_bytes;
-    nmvec::filter::ZoneCache zones;
+    nmvec::filter::PageCopies zones;    // a full page's zone
+    nmvec::filter::PageCopies records;  // a full page's filter-column values (nodes_per_page records)
     /// The sample's records (sample_count of attr_bytes), taken when the
     /// index had sample_n elements; sample_count 0: none kept.
     uint32 sample_n = 0, sample_count = 0;
@@ -410,7 +412,7 @@ void forget_copies(Datum, Oid relid) {
     } else {
         auto it = all_copies->find(relid);
         if (it == all_copies->end()) return;
-        zone_bytes_kept -= it->second.zones.bytes();
+        zone_bytes_kept -= it->second.zones.bytes() + it->second.records.bytes();
         all_copies->erase(it);
     }
     ++copies_generation;
@@ -428,12 +430,13 @@ IndexCopies* index_copies(Relation index, const Layout& layout) {
         if (it != all_copies->end()) {
             const IndexCopies& c = it->second;
             if (RelFileNodeEquals(c.node, index->rd_node) && c.nodes_per_page == layout.nodes_per_page &&
-                c.zones.zone_bytes() == layout.zone_bytes && c.attr_bytes == layout.attr_bytes)
+                c.zones.page_bytes() == layout.zone_bytes && c.attr_bytes == layout.attr_bytes)
                 return &it->second;
             forget_copies(static_cast<Datum>(0), RelationGetRelid(index));
         }
         IndexCopies fresh{index->rd_node, layout.nodes_per_page, layout.attr_bytes,
-                          nmvec::filter::ZoneCache(layout.zone_bytes)};
+                          nmvec::filter::PageCopies(layout.zone_bytes),
+                          nmvec::filter::PageCopies(layout.nodes_per_page * layout.attr_bytes)};
         return &all_copies->emplace(RelationGetRelid(index), std::move(fresh)).first->second;
     } catch (const std::bad_alloc&) {
         return nullptr;
@@ -924,6 +927,13 @@ void PageAccess::prefetch_filter_values(uint32 id) const {
 
 void PageAccess::prefetch_filter(uint32 id) const {
     if (filter_ == nullptr || id >= layout_->n_elements) return;
+    if (copies_ != nullptr && copies_gen_ == copies_generation) {
+        const uint32 npp = layout_->nodes_per_page;
+        if (const uint8_t* recs = copies_->records.find(id / npp)) {
+            __builtin_prefetch(recs + static_cast<size_t>(id % npp) * layout_->attr_bytes);
+            return;
+        }
+    }
     uint32 off;
     const char* data = hinted_data(index_, layout_->node_block(id, &off));
     if (data != nullptr) __builtin_prefetch(data + layout_->attr_offset(id));
@@ -959,7 +969,7 @@ bool PageAccess::zone_may_pass(uint32 id) {
         // Inserts widen the zone under an exclusive lock.
         LockBuffer(attr_buf_, BUFFER_LOCK_SHARE);
         zone_ok_ = filter_->zone_may_pass(reinterpret_cast<const uint8_t*>(data));
-        keep_zone_if_final(page, data);
+        keep_page_if_final(page, data);
         LockBuffer(attr_buf_, BUFFER_LOCK_UNLOCK);
         // A pass is about to check the page's filter values (13 cache lines
         // for 49 elements of 17 bytes): fetched together, not one miss after
@@ -993,29 +1003,43 @@ IndexCopies* PageAccess::copies() {
 
 const uint8_t* PageAccess::known_zone(uint32 page) {
     IndexCopies* c = copies();
-    return c != nullptr ? c->zones.find(page) : nullptr;
+    return c != nullptr && layout_->zone_bytes > 0 ? c->zones.find(page) : nullptr;
 }
 
-void PageAccess::keep_zone_if_final(uint32 page, const char* data) {
+const uint8_t* PageAccess::known_records(uint32 page) {
+    IndexCopies* c = copies();
+    return c != nullptr ? c->records.find(page) : nullptr;
+}
+
+void PageAccess::keep_page_if_final(uint32 page, const char* data) {
     const uint32 npp = layout_->nodes_per_page;
     IndexCopies* c = copies();
-    if (c == nullptr || static_cast<uint64>(page + 1) * npp > layout_->n_elements) return;
+    if (c == nullptr || static_cast<uint64>(page + 1) * npp > layout_->n_elements ||
+        zone_bytes_kept >= kZoneCacheBytes)
+        return;
     // Every record written (an allocated id whose insert failed or is still
     // under way has none): no record can be added to the page any more, so
-    // its zone, which only an added record widens, is final.
+    // its zone, which only an added record widens, is final, and so are
+    // the records' filter values, written once.
     for (uint32 i = 0; i < npp; ++i) {
         const auto* h =
             reinterpret_cast<const NodeHeader*>(data + layout_->records_at + i * layout_->node_bytes);
         if (!ItemPointerIsValid(&h->heap_tid)) return;
     }
-    const size_t before = c->zones.bytes();
-    const size_t room = kZoneCacheBytes > zone_bytes_kept ? kZoneCacheBytes - zone_bytes_kept : 0;
-    try {
-        if (c->zones.put(page, reinterpret_cast<const uint8_t*>(data), room))
-            zone_bytes_kept += c->zones.bytes() - before;
-    } catch (const std::bad_alloc&) {
-        // Not kept: the page is judged on its page next time.
-    }
+    // The values take five times a zone's bytes and stop at three quarters
+    // of the budget: the zones of larger indexes still fit beside them.
+    auto keep = [&](nmvec::filter::PageCopies& copies, const char* from, size_t budget) {
+        const size_t before = copies.bytes();
+        const size_t room = budget > zone_bytes_kept ? budget - zone_bytes_kept : 0;
+        try {
+            if (copies.put(page, reinterpret_cast<const uint8_t*>(from), room))
+                zone_bytes_kept += copies.bytes() - before;
+        } catch (const std::bad_alloc&) {
+            // Not kept: the page is read next time.
+        }
+    };
+    if (layout_->zone_bytes > 0) keep(c->zones, data, kZoneCacheBytes);
+    keep(c->records, data + layout_->attrs_at, kZoneCacheBytes / 4 * 3);
 }
 
 double PageAccess::estimate_selectivity(uint32 most, double* pages) {
@@ -1126,9 +1150,22 @@ void PageAccess::staged_sweep_lowers(float* out) {
 
 bool PageAccess::passes(uint32 id) {
     if (filter_ == nullptr) return true;
+    const uint32 npp = layout_->nodes_per_page, page = id / npp;
+    // A full page's values, copied before: no pin (a filtered walk checks
+    // neighbours on pages all over the index).
+    if (const uint8_t* recs = known_records(page))
+        return filter_->passes(recs + static_cast<size_t>(id % npp) * layout_->attr_bytes);
     // The page stays pinned until another is needed: an exact pass reads
     // the records of a page one after another.
     const char* data = filter_page(id);
+    if (page != tried_page_) {
+        // Copied if full, under the lock (the values and the heap TIDs
+        // that say the records are written come from one state of the page).
+        tried_page_ = page;
+        LockBuffer(attr_buf_, BUFFER_LOCK_SHARE);
+        keep_page_if_final(page, data);
+        LockBuffer(attr_buf_, BUFFER_LOCK_UNLOCK);
+    }
     return filter_->passes(reinterpret_cast<const uint8_t*>(data + layout_->attrs_at +
                                                             (id - attr_first_) * layout_->attr_bytes));
 }

@@ -22,7 +22,7 @@
 #include "../core/hnsw_iter.h"
 #include "../core/rabitq.h"
 #include "../core/sq8.h"
-#include "../core/zone_cache.h"
+#include "../core/page_copies.h"
 #include "hnsw_page.h"
 
 namespace nmvec::pg::hnsw {
@@ -97,9 +97,11 @@ BlockNumber swap_block_next(Relation index, BlockNumber blk, BlockNumber next);
 double sql_distance(nmvec::hnsw::Metric metric, float d);
 
 struct IndexCopies;
-/// Most bytes of zone copies a backend keeps (PageAccess::zone_may_pass),
-/// over all indexes: a zone of three filter columns is 152 bytes for 49
-/// elements, so 16 MB covers the node pages of about 5 million elements.
+/// Most bytes of node-page copies a backend keeps (PageAccess::zone_may_pass,
+/// PageAccess::passes), over all indexes: with three filter columns a page
+/// of 49 elements has a zone of 152 bytes and values of 833. The values
+/// stop at three quarters of it (about 600,000 elements); the zones go on
+/// (about 5 million in all).
 constexpr size_t kZoneCacheBytes = 16u << 20;
 
 /// Reads nodes and vectors of one index for one query. Lives inside a scan or
@@ -318,11 +320,15 @@ class PageAccess {
     uint32 zones_read_ = 0, zones_passed_ = 0;  // zones read since set_filter, and how many passed
     bool zones_off_ = false;                    // most of the first kZoneTrial passed: no more are read
     /// The backend's kept copy of the zone of node page `page`
-    /// (zone_cache.h), or nullptr: then only the page can tell.
+    /// (page_copies.h), or nullptr: then only the page can tell.
     const uint8_t* known_zone(uint32 page);
-    /// Keeps a copy of the zone of node page `page` (its data, share
-    /// locked) if every record of the page is written: only then is it final.
-    void keep_zone_if_final(uint32 page, const char* data);
+    /// The same for the filter-column values of the page's elements.
+    const uint8_t* known_records(uint32 page);
+    /// Keeps copies of the zone and the filter-column values of node page
+    /// `page` (its data, share locked) if every record of the page is
+    /// written: only then are they final.
+    void keep_page_if_final(uint32 page, const char* data);
+    uint32 tried_page_ = UINT32_MAX;  // passes(): the page last offered to keep_page_if_final
     /// Whether id's node page is known, from its kept zone, to hold no
     /// element that passes (false when its zone is not kept).
     bool known_ruled_out(uint32 id);

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "attr_filter.h"
-#include "zone_cache.h"
+#include "page_copies.h"
 
 using namespace nmvec::filter;
 
@@ -356,12 +356,12 @@ TEST(AttrFilter, ZonesPruneTimeWindowsAndAbsentTenants) {
     EXPECT_TRUE(none.zone_may_pass(empty.data()));
 }
 
-TEST(AttrFilter, ZoneCacheKeepsCopiesWithinItsRoom) {
-    // Kept zones read back byte for byte, also after the arrays grew for a
+TEST(AttrFilter, PageCopiesAreKeptWithinTheirRoom) {
+    // Kept copies read back byte for byte, also after the arrays grew for a
     // later page; a page never kept has none; a page that would take more
     // room than granted is not kept, and what was kept stays.
     constexpr uint32_t kZone = 56;
-    ZoneCache c(kZone);
+    PageCopies c(kZone);
     EXPECT_EQ(c.find(0), nullptr);
     EXPECT_EQ(c.bytes(), 0u);
     auto zone_of = [](uint32_t page) {
