@@ -252,14 +252,22 @@ inline double page_share(double selectivity, double per_page) {
 }
 /// The exact pass's cost as the planner sees it (in the units above): a
 /// bound (and for kSettledShare a distance) or a distance per passing
-/// element, a filter check of every element on the pages page_share says
-/// it reads, and a zone judged for every page, from a kept copy when the
-/// backend can keep them all (`kept`).
+/// element, a filter check of every element on the pages it reads, and a
+/// zone judged for every page, from a kept copy when the backend can keep
+/// them all (`kept`). The pages it reads: page_share's, or where a range
+/// condition passing `ordered` of the elements is on a column whose
+/// values follow the ids (a time window over appended rows: the planner
+/// takes the table's correlation, `csquared` its square), that range's
+/// pages, weighted as PostgreSQL weighs an index scan's heap pages.
 inline double planned_exact_cost(double selectivity, double n, double per_page, bool zones, bool bounded,
-                                 bool kept) {
+                                 bool kept, double ordered = 1.0, double csquared = 0.0) {
     const double rows = selectivity * n * (bounded ? kBoundCost + kSettledShare : 1.0);
     if (!zones) return rows + n * kCheckCost;
-    return rows + n * (kCheckCost * page_share(selectivity, per_page) + (kept ? kKeptZoneCost : kZoneCost));
+    const double random = page_share(selectivity, per_page);
+    const double in_order = std::min(random, ordered + per_page / std::max(n, 1.0));
+    const double c2 = std::clamp(csquared, 0.0, 1.0);
+    const double share = c2 * in_order + (1.0 - c2) * random;
+    return rows + n * (kCheckCost * share + (kept ? kKeptZoneCost : kZoneCost));
 }
 /// A walk's cost at `ef` through a filter `selectivity` pass, in the same
 /// units (see above: an upper bound).

@@ -9,6 +9,7 @@
 
 extern "C" {
 #include "access/relation.h"
+#include "catalog/pg_statistic.h"
 #include "catalog/pg_am.h"
 #include "commands/defrem.h"
 #include "commands/vacuum.h"
@@ -110,6 +111,53 @@ bytea* options(Datum reloptions, bool validate) {
 
 bool validate(Oid /*opclassoid*/) { return true; }
 
+/// Of the scan's conditions, the ranges (<, <=, >, >=) on the filter
+/// column whose values follow the table's physical order most closely
+/// (pg_statistic's correlation; the index's ids follow the order rows were
+/// added, as the table's pages do for an appended table): their
+/// selectivity and the squared correlation (1 and 0 when there are none).
+void ordered_range(PlannerInfo* root, IndexPath* path, double* selectivity, double* csquared) {
+    *selectivity = 1.0;
+    *csquared = 0.0;
+    List* by_column[INDEX_MAX_KEYS] = {};
+    ListCell* lc;
+    foreach (lc, path->indexclauses) {
+        IndexClause* ic = lfirst_node(IndexClause, lc);
+        if (ic->indexcol < 0 || ic->indexcol >= INDEX_MAX_KEYS) continue;
+        ListCell* qc;
+        foreach (qc, ic->indexquals) {
+            RestrictInfo* ri = lfirst_node(RestrictInfo, qc);
+            if (!IsA(ri->clause, OpExpr) || list_length(castNode(OpExpr, ri->clause)->args) != 2) continue;
+            const int strategy = get_op_opfamily_strategy(castNode(OpExpr, ri->clause)->opno,
+                                                          path->indexinfo->opfamily[ic->indexcol]);
+            if (strategy == kFilterLt || strategy == kFilterLe || strategy == kFilterGe ||
+                strategy == kFilterGt)
+                by_column[ic->indexcol] = lappend(by_column[ic->indexcol], ri);
+        }
+    }
+    for (int col = 0; col < INDEX_MAX_KEYS; ++col) {
+        if (by_column[col] == NIL) continue;
+        RestrictInfo* first = static_cast<RestrictInfo*>(linitial(by_column[col]));
+        VariableStatData vd;
+        examine_variable(root, static_cast<Node*>(linitial(castNode(OpExpr, first->clause)->args)), 0, &vd);
+        double c = 0.0;
+        if (HeapTupleIsValid(vd.statsTuple)) {
+            AttStatsSlot slot;
+            if (get_attstatsslot(&slot, vd.statsTuple, STATISTIC_KIND_CORRELATION, InvalidOid,
+                                 ATTSTATSSLOT_NUMBERS)) {
+                if (slot.nnumbers == 1) c = slot.numbers[0];
+                free_attstatsslot(&slot);
+            }
+        }
+        ReleaseVariableStats(vd);
+        if (c * c > *csquared) {
+            *csquared = c * c;
+            *selectivity = clauselist_selectivity(root, by_column[col], path->indexinfo->rel->relid,
+                                                  JOIN_INNER, nullptr);
+        }
+    }
+}
+
 /// Cost model (see DESIGN.md, "query semantics"): starting a scan costs the
 /// upper-level descent plus one ef_search-wide search; every further row
 /// costs a share of an expansion. The total is what walking the whole index
@@ -170,8 +218,10 @@ void costestimate(PlannerInfo* root, IndexPath* path, double /*loop_count*/, Cos
             // (The copies of filter values may take three quarters of the
             // budget: the zones are sure of a quarter.)
             const bool kept = tuples / per_page * zone_bytes <= static_cast<double>(kZoneCacheBytes) / 4;
+            double ordered, csquared;
+            ordered_range(root, path, &ordered, &csquared);
             *startup = nmvec::hnsw::planned_exact_cost(*selectivity, tuples, per_page, zone_bytes > 0,
-                                                       bounded, kept) *
+                                                       bounded, kept, ordered, csquared) *
                        per_visit;
             *total = *startup + rows * cpu_operator_cost;
             *pages = std::max(1.0, static_cast<double>(index->pages));

@@ -865,6 +865,22 @@ TEST(HnswFilter, ChooseFilterMode) {
               planned_exact_cost(0.0049, 2e5, 49, true, false, false));
     EXPECT_LT(planned_exact_cost(0.0049, 2e5, 49, true, true, true),
               planned_exact_cost(0.0049, 2e5, 49, true, false, true));
+    // A window over the latest 1 % on a column in the ids' order (squared
+    // correlation 1) reads the pages of that 1 % (and one more), not the
+    // 39 % a random 1 % would touch; at correlation 0 nothing changes, and
+    // between the two it weighs them.
+    const double random = planned_exact_cost(0.01, 2e5, 49, true, true, true);
+    const double ordered = planned_exact_cost(0.01, 2e5, 49, true, true, true, 0.01, 1.0);
+    EXPECT_DOUBLE_EQ(ordered, 2000 * (kBoundCost + kSettledShare) +
+                                  2e5 * (kCheckCost * (0.01 + 49 / 2e5) + kKeptZoneCost));
+    EXPECT_DOUBLE_EQ(planned_exact_cost(0.01, 2e5, 49, true, true, true, 0.01, 0.0), random);
+    EXPECT_LT(ordered, random / 2);
+    const double half = planned_exact_cost(0.01, 2e5, 49, true, true, true, 0.01, 0.5);
+    EXPECT_NEAR(half, (ordered + random) / 2, 1e-6 * random);
+    // The range passes more than the whole filter (an equality beside it):
+    // never more pages than the random share of the whole filter.
+    EXPECT_DOUBLE_EQ(planned_exact_cost(0.0001, 2e5, 49, true, true, true, 0.9, 1.0),
+                     planned_exact_cost(0.0001, 2e5, 49, true, true, true));
     // 2,560 rows, a walk of 1,600 distances: checking all 64,000 elements
     // costs more than the walk; checking the 4 % of pages a time window
     // leaves does not.
