@@ -1015,12 +1015,15 @@ void PageAccess::keep_page_if_final(uint32 page, const char* data) {
     const uint32 npp = layout_->nodes_per_page;
     IndexCopies* c = copies();
     if (c == nullptr || static_cast<uint64>(page + 1) * npp > layout_->n_elements ||
-        zone_bytes_kept >= kZoneCacheBytes)
+        zone_bytes_kept >= kZoneCacheBytes || copies_left_ == 0)
         return;
+    --copies_left_;
     // Every record written (an allocated id whose insert failed or is still
     // under way has none): no record can be added to the page any more, so
     // its zone, which only an added record widens, is final, and so are
-    // the records' filter values, written once.
+    // the records' filter values, written once. (The heap TIDs lie a node
+    // record apart: fetched together first.)
+    for (uint32 i = 0; i < npp; ++i) __builtin_prefetch(data + layout_->records_at + i * layout_->node_bytes);
     for (uint32 i = 0; i < npp; ++i) {
         const auto* h =
             reinterpret_cast<const NodeHeader*>(data + layout_->records_at + i * layout_->node_bytes);
@@ -1028,11 +1031,13 @@ void PageAccess::keep_page_if_final(uint32 page, const char* data) {
     }
     // The values take five times a zone's bytes and stop at three quarters
     // of the budget: the zones of larger indexes still fit beside them.
+    // Arrays for the pages there are now and a quarter more, at once.
+    const uint32 pages = layout_->n_elements / npp + layout_->n_elements / npp / 4 + 16;
     auto keep = [&](nmvec::filter::PageCopies& copies, const char* from, size_t budget) {
         const size_t before = copies.bytes();
         const size_t room = budget > zone_bytes_kept ? budget - zone_bytes_kept : 0;
         try {
-            if (copies.put(page, reinterpret_cast<const uint8_t*>(from), room))
+            if (copies.put(page, reinterpret_cast<const uint8_t*>(from), room, pages))
                 zone_bytes_kept += copies.bytes() - before;
         } catch (const std::bad_alloc&) {
             // Not kept: the page is read next time.

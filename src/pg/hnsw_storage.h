@@ -97,6 +97,8 @@ BlockNumber swap_block_next(Relation index, BlockNumber blk, BlockNumber next);
 double sql_distance(nmvec::hnsw::Metric metric, float d);
 
 struct IndexCopies;
+/// Most node pages one scan copies (PageAccess::keep_page_if_final).
+constexpr uint32 kCopiesPerScan = 256;
 /// Most bytes of node-page copies a backend keeps (PageAccess::zone_may_pass,
 /// PageAccess::passes), over all indexes: with three filter columns a page
 /// of 49 elements has a zone of 152 bytes and values of 833. The values
@@ -329,6 +331,10 @@ class PageAccess {
     /// written: only then are they final.
     void keep_page_if_final(uint32 page, const char* data);
     uint32 tried_page_ = UINT32_MAX;  // passes(): the page last offered to keep_page_if_final
+    /// Pages a scan may still copy: copying costs a look at every record
+    /// of the page, so a new backend's first scans, which meet every page
+    /// anew, share the work instead of the first paying all of it.
+    uint32 copies_left_ = kCopiesPerScan;
     /// Whether id's node page is known, from its kept zone, to hold no
     /// element that passes (false when its zone is not kept).
     bool known_ruled_out(uint32 id);
