@@ -45,9 +45,9 @@ class PageCopies {
     /// copying the whole array each time, made a new backend's first scan
     /// of 4,000 pages 10 ms slower).
     bool put(uint32_t page, const uint8_t* from, size_t room, uint32_t pages = 0) {
+        if (!fits(page, room, pages)) return false;
         if (page >= pages_) {
             const uint32_t want = std::max(pages, page + 1 + page / 4 + 16);
-            if (bytes_for(want) - bytes() > room) return false;
             std::unique_ptr<uint8_t[]> data(new uint8_t[static_cast<size_t>(want) * page_bytes_]);
             for (uint32_t p = 0; p < pages_; ++p)
                 if ((have_[p / 64] >> (p % 64)) & 1u)
@@ -60,6 +60,11 @@ class PageCopies {
         memcpy(data_.get() + static_cast<size_t>(page) * page_bytes_, from, page_bytes_);
         have_[page / 64] |= uint64_t{1} << (page % 64);
         return true;
+    }
+
+    /// Whether put(page, ..., room, pages) would keep the copy.
+    bool fits(uint32_t page, size_t room, uint32_t pages = 0) const {
+        return page < pages_ || bytes_for(std::max(pages, page + 1 + page / 4 + 16)) - bytes() <= room;
     }
 
     /// The bytes the copies take (their arrays, kept or not).

@@ -1011,40 +1011,60 @@ const uint8_t* PageAccess::known_records(uint32 page) {
     return c != nullptr ? c->records.find(page) : nullptr;
 }
 
-void PageAccess::keep_page_if_final(uint32 page, const char* data) {
-    const uint32 npp = layout_->nodes_per_page;
+namespace {
+/// Bytes of node-page copies each kind may take: the values take five
+/// times a zone's bytes and stop at three quarters of the budget, so that
+/// the zones of larger indexes still fit beside them.
+constexpr size_t kZoneBudget = kZoneCacheBytes, kRecordBudget = kZoneCacheBytes / 4 * 3;
+size_t room_in(size_t budget) { return budget > zone_bytes_kept ? budget - zone_bytes_kept : 0; }
+}  // namespace
+
+uint32 PageAccess::copy_pages() const {
+    // Arrays for the pages there are now and a quarter more, at once.
+    const uint32 pages = layout_->n_elements / layout_->nodes_per_page;
+    return pages + pages / 4 + 16;
+}
+
+bool PageAccess::worth_keeping(uint32 page) {
+    if (copies_left_ == 0 || static_cast<uint64>(page + 1) * layout_->nodes_per_page > layout_->n_elements)
+        return false;
     IndexCopies* c = copies();
-    if (c == nullptr || static_cast<uint64>(page + 1) * npp > layout_->n_elements ||
-        zone_bytes_kept >= kZoneCacheBytes || copies_left_ == 0)
-        return;
+    if (c == nullptr) return false;
+    const bool zone = layout_->zone_bytes > 0 && c->zones.find(page) == nullptr &&
+                      c->zones.fits(page, room_in(kZoneBudget), copy_pages());
+    const bool records =
+        c->records.find(page) == nullptr && c->records.fits(page, room_in(kRecordBudget), copy_pages());
+    return zone || records;
+}
+
+void PageAccess::keep_page_if_final(uint32 page, const char* data) {
+    if (!worth_keeping(page)) return;
     --copies_left_;
     // Every record written (an allocated id whose insert failed or is still
     // under way has none): no record can be added to the page any more, so
     // its zone, which only an added record widens, is final, and so are
     // the records' filter values, written once. (The heap TIDs lie a node
     // record apart: fetched together first.)
+    const uint32 npp = layout_->nodes_per_page;
     for (uint32 i = 0; i < npp; ++i) __builtin_prefetch(data + layout_->records_at + i * layout_->node_bytes);
     for (uint32 i = 0; i < npp; ++i) {
         const auto* h =
             reinterpret_cast<const NodeHeader*>(data + layout_->records_at + i * layout_->node_bytes);
         if (!ItemPointerIsValid(&h->heap_tid)) return;
     }
-    // The values take five times a zone's bytes and stop at three quarters
-    // of the budget: the zones of larger indexes still fit beside them.
-    // Arrays for the pages there are now and a quarter more, at once.
-    const uint32 pages = layout_->n_elements / npp + layout_->n_elements / npp / 4 + 16;
+    IndexCopies* c = copies();
     auto keep = [&](nmvec::filter::PageCopies& copies, const char* from, size_t budget) {
+        if (copies.find(page) != nullptr) return;
         const size_t before = copies.bytes();
-        const size_t room = budget > zone_bytes_kept ? budget - zone_bytes_kept : 0;
         try {
-            if (copies.put(page, reinterpret_cast<const uint8_t*>(from), room, pages))
+            if (copies.put(page, reinterpret_cast<const uint8_t*>(from), room_in(budget), copy_pages()))
                 zone_bytes_kept += copies.bytes() - before;
         } catch (const std::bad_alloc&) {
             // Not kept: the page is read next time.
         }
     };
-    if (layout_->zone_bytes > 0) keep(c->zones, data, kZoneCacheBytes);
-    keep(c->records, data + layout_->attrs_at, kZoneCacheBytes / 4 * 3);
+    if (layout_->zone_bytes > 0) keep(c->zones, data, kZoneBudget);
+    keep(c->records, data + layout_->attrs_at, kRecordBudget);
 }
 
 double PageAccess::estimate_selectivity(uint32 most, double* pages) {
@@ -1163,7 +1183,7 @@ bool PageAccess::passes(uint32 id) {
     // The page stays pinned until another is needed: an exact pass reads
     // the records of a page one after another.
     const char* data = filter_page(id);
-    if (page != tried_page_) {
+    if (page != tried_page_ && worth_keeping(page)) {
         // Copied if full, under the lock (the values and the heap TIDs
         // that say the records are written come from one state of the page).
         tried_page_ = page;

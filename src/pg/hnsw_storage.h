@@ -330,6 +330,11 @@ class PageAccess {
     /// `page` (its data, share locked) if every record of the page is
     /// written: only then are they final.
     void keep_page_if_final(uint32 page, const char* data);
+    /// Whether keep_page_if_final would look at the page: this scan may
+    /// still copy, the page is allocated in full, and a copy it lacks fits.
+    bool worth_keeping(uint32 page);
+    /// The pages the copies' arrays are sized for when they grow.
+    uint32 copy_pages() const;
     uint32 tried_page_ = UINT32_MAX;  // passes(): the page last offered to keep_page_if_final
     /// Pages a scan may still copy: copying costs a look at every record
     /// of the page, so a new backend's first scans, which meet every page

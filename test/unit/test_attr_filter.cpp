@@ -380,6 +380,9 @@ TEST(AttrFilter, PageCopiesAreKeptWithinTheirRoom) {
     }
     for (uint32_t p : {0u, 2u, 4u, 999u, 1001u, 5000u}) EXPECT_EQ(c.find(p), nullptr) << p;
     // Within the arrays: no more room needed.
+    EXPECT_TRUE(c.fits(1001, 0));
+    EXPECT_FALSE(c.fits(100000, 1000));
+    EXPECT_TRUE(c.fits(100000, size_t{1} << 30));
     ASSERT_TRUE(c.put(1001, zone_of(1001).data(), 0));
     EXPECT_NE(c.find(1001), nullptr);
     // Past them, with too little room: not kept.
@@ -388,4 +391,12 @@ TEST(AttrFilter, PageCopiesAreKeptWithinTheirRoom) {
     EXPECT_EQ(c.find(100000), nullptr);
     EXPECT_EQ(c.bytes(), before);
     EXPECT_EQ(memcmp(c.find(3), zone_of(3).data(), kZone), 0);
+    // Sized for the pages the caller counts: later pages need no more room.
+    PageCopies sized(kZone);
+    ASSERT_TRUE(sized.put(0, zone_of(0).data(), 1 << 20, 5000));
+    EXPECT_GE(sized.bytes(), 5000u * kZone);
+    EXPECT_TRUE(sized.put(4999, zone_of(4999).data(), 0));
+    EXPECT_EQ(memcmp(sized.find(4999), zone_of(4999).data(), kZone), 0);
+    EXPECT_EQ(memcmp(sized.find(0), zone_of(0).data(), kZone), 0);
+    EXPECT_EQ(sized.find(2500), nullptr);
 }
