@@ -1183,13 +1183,16 @@ bool PageAccess::passes(uint32 id) {
     // The page stays pinned until another is needed: an exact pass reads
     // the records of a page one after another.
     const char* data = filter_page(id);
-    if (page != tried_page_ && worth_keeping(page)) {
-        // Copied if full, under the lock (the values and the heap TIDs
+    if (page != tried_page_) {
+        // Once a page (an exact pass checks its ids one after another):
+        // copied if full, under the lock (the values and the heap TIDs
         // that say the records are written come from one state of the page).
         tried_page_ = page;
-        LockBuffer(attr_buf_, BUFFER_LOCK_SHARE);
-        keep_page_if_final(page, data);
-        LockBuffer(attr_buf_, BUFFER_LOCK_UNLOCK);
+        if (worth_keeping(page)) {
+            LockBuffer(attr_buf_, BUFFER_LOCK_SHARE);
+            keep_page_if_final(page, data);
+            LockBuffer(attr_buf_, BUFFER_LOCK_UNLOCK);
+        }
     }
     return filter_->passes(reinterpret_cast<const uint8_t*>(data + layout_->attrs_at +
                                                             (id - attr_first_) * layout_->attr_bytes));
