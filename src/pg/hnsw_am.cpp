@@ -189,10 +189,6 @@ void costestimate(PlannerInfo* root, IndexPath* path, double /*loop_count*/, Cos
     const Options* opts = reinterpret_cast<const Options*>(rel->rd_options);
     int m = opts ? opts->m : 16;
     int32 typmod = TupleDescAttr(RelationGetDescr(rel), nmvec::pg::vector_column(rel))->atttypmod;
-    // The node page geometry, for the exact pass's cost below.
-    Meta meta;
-    const bool have_meta = path->indexclauses != NIL && RelationGetNumberOfBlocks(rel) > 0;
-    if (have_meta) read_meta(rel, &meta);
     index_close(rel, NoLock);
     double dims = typmod > 0 ? typmod : 384;
     double tuples = std::max(index->tuples, 1.0);
@@ -210,8 +206,14 @@ void costestimate(PlannerInfo* root, IndexPath* path, double /*loop_count*/, Cos
                                                   true)
                 : static_cast<nmvec::hnsw::FilterMode>(g_filter_mode);
         if (mode == nmvec::hnsw::FilterMode::kExact) {
-            // Zones and sweep codes as the index has them; the backend keeps
-            // copies of the zones when all of them fit (PageAccess).
+            // Zones and sweep codes as the index has them (its meta page);
+            // the backend keeps copies of the zones when all of them fit
+            // (PageAccess).
+            Meta meta;
+            rel = index_open(index->indexoid, NoLock);
+            const bool have_meta = RelationGetNumberOfBlocks(rel) > 0;
+            if (have_meta) read_meta(rel, &meta);
+            index_close(rel, NoLock);
             const uint32 zone_bytes = have_meta ? meta_zone_bytes(meta) : 0;
             const double per_page = have_meta ? meta_nodes_per_page(meta) : 1.0;
             const bool bounded = have_meta && meta_sweep_bytes(meta) > 0;
