@@ -316,6 +316,13 @@ constexpr size_t kLinksAhead = 4;
 /// Elements the sweep prefetches together.
 constexpr size_t kSweepBatch = 8;
 
+/// The i-th of k ids spread evenly over [0, n): the middle of the i-th of
+/// k equal slices (samples that stand for the whole index: the entry
+/// samples, the crowd sample, a scan's selectivity sample).
+inline uint32_t spread_id(uint32_t i, uint32_t k, uint32_t n) {
+    return static_cast<uint32_t>((uint64_t{2} * i + 1) * n / (uint64_t{2} * k));
+}
+
 class IterativeSearch {
  public:
     struct Options {
@@ -504,12 +511,11 @@ class IterativeSearch {
         });
     }
 
-    /// batch_ = k ids spread evenly over [0, n): the middle of each of k
-    /// equal slices (the entry samples and the crowd sample).
+    /// batch_ = k ids spread evenly over [0, n) (spread_id: the entry
+    /// samples and the crowd sample).
     void spread_ids(uint32_t n, uint32_t k) {
         batch_.clear();
-        for (uint32_t i = 0; i < k; ++i)
-            batch_.push_back(static_cast<uint32_t>((uint64_t{2} * i + 1) * n / (uint64_t{2} * k)));
+        for (uint32_t i = 0; i < k; ++i) batch_.push_back(spread_id(i, k, n));
     }
 
     /// Entry samples (see the top of the file): the closest of

@@ -1072,9 +1072,6 @@ double PageAccess::estimate_selectivity(uint32 most, double* pages) {
     const uint32 n = layout_->n_elements;
     if (n == 0 || filter_ == nullptr) return 1.0;
     const uint32 samples = std::min(n, most), ab = layout_->attr_bytes;
-    auto sample_id = [samples](uint32 i, uint32 of) {
-        return static_cast<uint32>((uint64{i} * of + of / 2) / samples);
-    };
     // The records of the sample taken when the index had sample_n elements,
     // while fewer than one sample's spacing were added since: what they
     // tell differs from a new sample's by about one sample.
@@ -1089,7 +1086,7 @@ double PageAccess::estimate_selectivity(uint32 most, double* pages) {
         sample_.resize(static_cast<size_t>(samples) * ab);
         bool written = true;
         for (uint32 i = 0; i < samples; ++i) {
-            const uint32 id = sample_id(i, n);
+            const uint32 id = nmvec::hnsw::spread_id(i, samples, n);
             const char* data = filter_page(id);
             // Under the lock: the record and its heap TID are written
             // together, and a copy is kept only of written ones.
@@ -1116,7 +1113,7 @@ double PageAccess::estimate_selectivity(uint32 most, double* pages) {
     uint32 hits = 0, candidates = 0;
     for (uint32 i = 0; i < samples; ++i) {
         hits += filter_->passes(recs + static_cast<size_t>(i) * ab) ? 1 : 0;
-        candidates += zone_may_pass(sample_id(i, taken_at)) ? 1 : 0;
+        candidates += zone_may_pass(nmvec::hnsw::spread_id(i, samples, taken_at)) ? 1 : 0;
     }
     *pages = std::max(0.5, static_cast<double>(candidates)) / samples;
     return std::max(0.5, static_cast<double>(hits)) / samples;
