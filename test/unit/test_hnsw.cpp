@@ -627,12 +627,12 @@ struct Labeled {
     std::vector<int> label;
     std::vector<float> centres;
 };
-Labeled labeled(size_t n, size_t dim, int clusters, uint32_t seed) {
+Labeled labeled(size_t n, size_t dim, int clusters, uint32_t seed, float spread = 3.0f) {
     Labeled l;
     std::mt19937 rng(seed);
     std::normal_distribution<float> g(0.0f, 1.0f);
     l.centres.resize(clusters * dim);
-    for (auto& x : l.centres) x = 3.0f * g(rng);
+    for (auto& x : l.centres) x = spread * g(rng);
     l.data.resize(n * dim);
     for (size_t i = 0; i < n; ++i) {
         const int c = static_cast<int>(rng() % clusters);
@@ -1023,6 +1023,59 @@ TEST(HnswFilter, CrowdedDryWalkSweeps) {
     }
     EXPECT_GE(swept, 5u);
     EXPECT_GE(hits / (10.0 * k), 0.99);
+}
+
+TEST(HnswFilter, SettledTwoHopWalkGoesOnFromTheCloserSamples) {
+    // Overlapping clusters, the filter another cluster than the query's
+    // (10 %, anti-correlated): most walks find passing elements within two
+    // hops on one side of the query and settle there, while some of the
+    // true ten lie on another side. The entry samples closer than the
+    // settled bound lead the walk there too, for their distances (already
+    // computed) and a short walk on (fashion-mnist's anti-correlated label,
+    // see "Entry samples").
+    const size_t dim = 8, n = 20000, k = 10, ef = 40, nq = 200;
+    auto l = labeled(n, dim, 10, 41, 0.8f);
+    auto gp = build(l.data, dim, Metric::L2, Params{}, 1);
+    double hits[2] = {0, 0};
+    uint64_t visits[2] = {0, 0}, revisited = 0;
+    for (size_t qi = 0; qi < nq; ++qi) {
+        const OtherLabelQuery o = other_label_query(l, dim, qi, 97, 1);
+        const std::set<uint32_t> truth = filtered_truth(l.data, dim, o.q, k, o.pred);
+        float bound = 0;
+        for (int on = 0; on < 2; ++on) {
+            FilteredAccess a(*gp, o.q, o.pred);
+            IterativeSearch it;
+            IterativeSearch::Options opt{ef, true, UINT64_MAX, FilterMode::kTwoHop};
+            opt.revisit_samples = on != 0;
+            it.reset({gp->descend(o.q)}, opt);
+            // The first round: its ef rows (the first k scored). Without
+            // revisits, the last of them is the bound the revisits saw.
+            Neighbor nb;
+            for (size_t i = 0; i < ef && it.next(a, &nb); ++i) {
+                if (i < k) hits[on] += truth.count(nb.id);
+                if (!on) bound = nb.dist;
+            }
+            visits[on] += it.visits();
+            if (!on) {
+                EXPECT_EQ(it.revisits(), 0u);
+                continue;
+            }
+            revisited += it.revisits() > 0;
+            // Only samples closer than that bound.
+            uint32_t closer = 0;
+            for (uint32_t i = 0; i < kEntrySamples; ++i)
+                closer += a.distance(spread_id(i, kEntrySamples, n)) < bound ? 1 : 0;
+            EXPECT_LE(it.revisits(), closer) << "query " << qi;
+        }
+    }
+    std::printf(
+        "  recall %.4f without revisiting the samples, %.4f with (%llu of %zu walks); %.0f -> %.0f "
+        "distances a query\n",
+        hits[0] / (nq * k), hits[1] / (nq * k), static_cast<unsigned long long>(revisited), nq,
+        double(visits[0]) / nq, double(visits[1]) / nq);
+    EXPECT_GE(revisited, nq / 4);
+    EXPECT_GE(hits[1], hits[0] + 5);  // 1,965 -> 1,977 of 2,000 when written
+    EXPECT_LT(visits[1], visits[0] + visits[0] / 20);
 }
 
 namespace {
