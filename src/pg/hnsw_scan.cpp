@@ -259,14 +259,15 @@ void report_stats(HnswScanState& s) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s.t0).count();
     ereport(
         NOTICE,
-        (errmsg(
-            "hnsw scan: filter %s, selectivity %.4f, %llu distances, %llu entry samples, %llu seeds, "
-            "%llu sampled, %llu swept, %llu settled from codes, %llu rows, %.3f ms",
-            kModes[static_cast<int>(s.mode)], s.selectivity, static_cast<unsigned long long>(it.visits()),
-            static_cast<unsigned long long>(it.entry_visits()), static_cast<unsigned long long>(it.seeded()),
-            static_cast<unsigned long long>(it.crowd_visits()),
-            static_cast<unsigned long long>(it.sweep_visits()), static_cast<unsigned long long>(it.settled()),
-            static_cast<unsigned long long>(it.emitted()), ms)));
+        (errmsg("hnsw scan: filter %s, selectivity %.4f, %llu distances, %llu entry samples (%llu walked "
+                "from), %llu seeds, %llu sampled, %llu swept, %llu settled from codes, %llu rows, %.3f ms",
+                kModes[static_cast<int>(s.mode)], s.selectivity, static_cast<unsigned long long>(it.visits()),
+                static_cast<unsigned long long>(it.entry_visits()),
+                static_cast<unsigned long long>(it.revisits()), static_cast<unsigned long long>(it.seeded()),
+                static_cast<unsigned long long>(it.crowd_visits()),
+                static_cast<unsigned long long>(it.sweep_visits()),
+                static_cast<unsigned long long>(it.settled()), static_cast<unsigned long long>(it.emitted()),
+                ms)));
 }
 
 bool graph_next(HnswScanState& s, PageAccess& a, nmvec::hnsw::Neighbor* out);
