@@ -33,6 +33,13 @@
 //                 the WHERE, just before or after each filtered one (alternating), and
 //                 --wide appends its ref_p50_ms,ref_p95_ms (empty without it); QPS then
 //                 counts the filtered queries' time only
+//       --reference-curve "EF:RECALL,..."   (with --reference 1) the unfiltered query's
+//                 recall@k at several hnsw.ef_search values, measured before: after the
+//                 first pass, the timed passes also time the query without the WHERE at
+//                 the lowest of those ef_search whose recall is at least the filtered
+//                 one's (the largest when none is), just before or after the filtered
+//                 one (ef_search set untimed around it); --wide then appends
+//                 same_ef,same_recall,same_p50_ms,same_p95_ms (empty without it)
 //   ann_pg truth --table T [--query-file F | --dir DIR] [--queries N] [--k 100]
 //                (--where W --params P --out F.ivecs | --spec FILE)
 //       exact filtered top-k from the table itself: the rows' vectors read once
@@ -630,6 +637,35 @@ int cmd_search(const Args& a) {
             break;
         }
     }
+    // --reference-curve: the unfiltered query at the same recall.
+    int same_ef = 0;
+    double same_recall = 0;
+    if (reference && !a.get("reference-curve").empty()) {
+        std::vector<std::pair<int, double>> curve;
+        for (const std::string& point : ann::split(a.get("reference-curve"), ',')) {
+            int ef = 0;
+            double rc = 0;
+            if (std::sscanf(point.c_str(), "%d:%lf", &ef, &rc) != 2 || ef <= 0)
+                throw std::runtime_error("--reference-curve wants EF:RECALL,...: " + point);
+            curve.push_back({ef, rc});
+        }
+        std::sort(curve.begin(), curve.end());
+        const double want = recall_sum / nq;
+        for (const auto& [ef, rc] : curve)
+            if (rc >= want - 1e-9) {
+                same_ef = ef, same_recall = rc;
+                break;
+            }
+        if (same_ef == 0 && !curve.empty()) same_ef = curve.back().first, same_recall = curve.back().second;
+    }
+    std::string ef_before;
+    if (same_ef > 0) {
+        PGresult* res = PQexec(c, "SHOW hnsw.ef_search");
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+            throw std::runtime_error(std::string("show hnsw.ef_search: ") + PQerrorMessage(c));
+        ef_before = PQgetvalue(res, 0, 0);
+        PQclear(res);
+    }
     auto run_reference = [&](size_t i) {
         const char* value = vecs[i].data();
         const int length = static_cast<int>(vecs[i].size()), format = 1;
@@ -640,23 +676,38 @@ int cmd_search(const Args& a) {
     };
     if (reference)
         for (size_t i = 0; i < nq; ++i) run_reference(i);  // its warm-up
-    auto timed = [](auto&& fn) {                           // ms
+    auto set_ef = [&](const std::string& ef) { exec(c, "SET hnsw.ef_search = " + ef); };
+    if (same_ef > 0) {
+        set_ef(std::to_string(same_ef));
+        for (size_t i = 0; i < nq; ++i) run_reference(i);
+        set_ef(ef_before);
+    }
+    auto timed = [](auto&& fn) {  // ms
         auto s = Clock::now();
         fn();
         return std::chrono::duration<double, std::milli>(Clock::now() - s).count();
     };
     // Timed passes (with a reference, QPS counts the filtered queries' time only).
-    std::vector<double> qps, lat_ms, p50s, p95s, ref_ms;
+    std::vector<double> qps, lat_ms, p50s, p95s, ref_ms, same_ms;
     for (int rep = 0; rep < repeats; ++rep) {
         std::vector<double> rep_ms;
         double busy = 0;
         auto t0 = Clock::now();
         for (size_t i = 0; i < nq; ++i) {
             const bool ref_first = (i + rep) % 2 == 0;
+            // With a curve, the reference at the same recall runs on the
+            // other side of the filtered query (ef_search set untimed).
+            auto same = [&] {
+                set_ef(std::to_string(same_ef));
+                same_ms.push_back(timed([&] { run_reference(i); }));
+                set_ef(ef_before);
+            };
             if (reference && ref_first) ref_ms.push_back(timed([&] { run_reference(i); }));
+            if (same_ef > 0 && !ref_first) same();
             rep_ms.push_back(timed([&] { run_one(i, nullptr); }));
             busy += rep_ms.back();
             if (reference && !ref_first) ref_ms.push_back(timed([&] { run_reference(i); }));
+            if (same_ef > 0 && ref_first) same();
         }
         qps.push_back(nq /
                       (reference ? busy / 1000.0 : std::chrono::duration<double>(Clock::now() - t0).count()));
@@ -703,6 +754,12 @@ int cmd_search(const Args& a) {
             std::printf(",%.3f,%.3f", percentile(ref_ms, 0.50), percentile(ref_ms, 0.95));
         else
             std::printf(",,");
+        // The unfiltered query at the same recall (empty without a curve).
+        if (same_ef > 0)
+            std::printf(",%d,%.4f,%.3f,%.3f", same_ef, same_recall, percentile(same_ms, 0.50),
+                        percentile(same_ms, 0.95));
+        else
+            std::printf(",,,,");
     }
     std::printf("\n");
     PQfinish(c);
