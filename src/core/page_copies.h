@@ -1,6 +1,7 @@
 // page_copies.h — copies of parts of index pages that can no longer change,
 // kept by a backend from one scan to the next (src/pg/hnsw_storage.cpp: the
-// zone and the filter-column values of each full hnsw node page).
+// zone, the filter-column values and the sweep codes of each full hnsw node
+// page).
 //
 // A pass over every element (an exact pass, a sweep) judges each node page
 // by its zone before it reads the page's filter values, and a filtered walk

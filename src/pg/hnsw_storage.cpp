@@ -340,15 +340,16 @@ double sql_distance(nmvec::hnsw::Metric metric, float d) {
 /// next, and what it was read from: copies are good for the relation file
 /// and page geometry they came from (REINDEX and TRUNCATE give the index a
 /// new file). Only what can no longer change is kept: the zones of pages
-/// whose every record is written and their filter-column values
-/// (page_copies.h), and the filter-column records of a scan's selectivity
-/// sample (records are written once).
+/// whose every record is written, their filter-column values and their
+/// sweep codes (page_copies.h), and the filter-column records of a scan's
+/// selectivity sample (records are written once).
 struct IndexCopies {
     RelFileNode node;
     uint32 nodes_per_page;
     uint32 attr_bytes;
     nmvec::filter::PageCopies zones;    // a full page's zone
     nmvec::filter::PageCopies records;  // a full page's filter-column values (nodes_per_page records)
+    nmvec::filter::PageCopies codes;    // a full page's sweep codes (nodes_per_page codes)
     /// The sample's records (sample_count of attr_bytes), taken when the
     /// index had sample_n elements; sample_count 0: none kept.
     uint32 sample_n = 0, sample_count = 0;
@@ -401,7 +402,8 @@ constexpr uint32 kZoneTrial = 32;
 /// (forget_copies); the generation then moves on, and PageAccess looks its
 /// copies up again.
 std::unordered_map<Oid, IndexCopies>* all_copies = nullptr;
-size_t zone_bytes_kept = 0;
+size_t zone_bytes_kept = 0;  // zones and values, within kZoneCacheBytes
+size_t code_bytes_kept = 0;  // sweep codes, within kCodeCacheBytes
 uint64_t copies_generation = 1;
 
 void forget_copies(Datum, Oid relid) {
@@ -409,10 +411,12 @@ void forget_copies(Datum, Oid relid) {
     if (relid == InvalidOid) {
         all_copies->clear();
         zone_bytes_kept = 0;
+        code_bytes_kept = 0;
     } else {
         auto it = all_copies->find(relid);
         if (it == all_copies->end()) return;
         zone_bytes_kept -= it->second.zones.bytes() + it->second.records.bytes();
+        code_bytes_kept -= it->second.codes.bytes();
         all_copies->erase(it);
     }
     ++copies_generation;
@@ -430,13 +434,17 @@ IndexCopies* index_copies(Relation index, const Layout& layout) {
         if (it != all_copies->end()) {
             const IndexCopies& c = it->second;
             if (RelFileNodeEquals(c.node, index->rd_node) && c.nodes_per_page == layout.nodes_per_page &&
-                c.zones.page_bytes() == layout.zone_bytes && c.attr_bytes == layout.attr_bytes)
+                c.zones.page_bytes() == layout.zone_bytes && c.attr_bytes == layout.attr_bytes &&
+                c.codes.page_bytes() == layout.nodes_per_page * layout.sweep_bytes)
                 return &it->second;
             forget_copies(static_cast<Datum>(0), RelationGetRelid(index));
         }
-        IndexCopies fresh{index->rd_node, layout.nodes_per_page, layout.attr_bytes,
+        IndexCopies fresh{index->rd_node,
+                          layout.nodes_per_page,
+                          layout.attr_bytes,
                           nmvec::filter::PageCopies(layout.zone_bytes),
-                          nmvec::filter::PageCopies(layout.nodes_per_page * layout.attr_bytes)};
+                          nmvec::filter::PageCopies(layout.nodes_per_page * layout.attr_bytes),
+                          nmvec::filter::PageCopies(layout.nodes_per_page * layout.sweep_bytes)};
         return &all_copies->emplace(RelationGetRelid(index), std::move(fresh)).first->second;
     } catch (const std::bad_alloc&) {
         return nullptr;
@@ -1011,12 +1019,18 @@ const uint8_t* PageAccess::known_records(uint32 page) {
     return c != nullptr ? c->records.find(page) : nullptr;
 }
 
+const uint8_t* PageAccess::known_codes(uint32 page) {
+    IndexCopies* c = copies();
+    return c != nullptr && layout_->sweep_bytes > 0 ? c->codes.find(page) : nullptr;
+}
+
 namespace {
 /// Bytes of node-page copies each kind may take: the values take five
 /// times a zone's bytes and stop at three quarters of the budget, so that
 /// the zones of larger indexes still fit beside them.
 constexpr size_t kZoneBudget = kZoneCacheBytes, kRecordBudget = kZoneCacheBytes / 4 * 3;
 size_t room_in(size_t budget) { return budget > zone_bytes_kept ? budget - zone_bytes_kept : 0; }
+size_t code_room() { return kCodeCacheBytes > code_bytes_kept ? kCodeCacheBytes - code_bytes_kept : 0; }
 }  // namespace
 
 uint32 PageAccess::copy_pages() const {
@@ -1025,7 +1039,7 @@ uint32 PageAccess::copy_pages() const {
     return pages + pages / 4 + 16;
 }
 
-bool PageAccess::worth_keeping(uint32 page) {
+bool PageAccess::worth_keeping(uint32 page, bool codes) {
     if (copies_left_ == 0 || static_cast<uint64>(page + 1) * layout_->nodes_per_page > layout_->n_elements)
         return false;
     IndexCopies* c = copies();
@@ -1034,11 +1048,13 @@ bool PageAccess::worth_keeping(uint32 page) {
                       c->zones.fits(page, room_in(kZoneBudget), copy_pages());
     const bool records =
         c->records.find(page) == nullptr && c->records.fits(page, room_in(kRecordBudget), copy_pages());
-    return zone || records;
+    const bool code = codes && layout_->sweep_bytes > 0 && c->codes.find(page) == nullptr &&
+                      c->codes.fits(page, code_room(), copy_pages());
+    return zone || records || code;
 }
 
-void PageAccess::keep_page_if_final(uint32 page, const char* data) {
-    if (!worth_keeping(page)) return;
+void PageAccess::keep_page_if_final(uint32 page, const char* data, bool codes) {
+    if (!worth_keeping(page, codes)) return;
     --copies_left_;
     // Every record written (an allocated id whose insert failed or is still
     // under way has none): no record can be added to the page any more, so
@@ -1053,18 +1069,21 @@ void PageAccess::keep_page_if_final(uint32 page, const char* data) {
         if (!ItemPointerIsValid(&h->heap_tid)) return;
     }
     IndexCopies* c = copies();
-    auto keep = [&](nmvec::filter::PageCopies& copies, const char* from, size_t budget) {
+    auto keep = [&](nmvec::filter::PageCopies& copies, const char* from, size_t room, size_t* kept) {
         if (copies.find(page) != nullptr) return;
         const size_t before = copies.bytes();
         try {
-            if (copies.put(page, reinterpret_cast<const uint8_t*>(from), room_in(budget), copy_pages()))
-                zone_bytes_kept += copies.bytes() - before;
+            if (copies.put(page, reinterpret_cast<const uint8_t*>(from), room, copy_pages()))
+                *kept += copies.bytes() - before;
         } catch (const std::bad_alloc&) {
             // Not kept: the page is read next time.
         }
     };
-    if (layout_->zone_bytes > 0) keep(c->zones, data, kZoneBudget);
-    keep(c->records, data + layout_->attrs_at, kRecordBudget);
+    if (layout_->zone_bytes > 0) keep(c->zones, data, room_in(kZoneBudget), &zone_bytes_kept);
+    keep(c->records, data + layout_->attrs_at, room_in(kRecordBudget), &zone_bytes_kept);
+    // The sweep codes are written with the record, in the same WAL record.
+    if (codes && layout_->sweep_bytes > 0)
+        keep(c->codes, data + layout_->codes_at, code_room(), &code_bytes_kept);
 }
 
 double PageAccess::estimate_selectivity(uint32 most, double* pages) {
@@ -1139,14 +1158,22 @@ void PageAccess::use_sweep_codes(const float* q) {
     sweep_codec_->prepare(q, layout_->centre_or_null(), sweep_q_, nmvec::kRabitqScanEpsilon);
     stage_.assign(static_cast<size_t>(kSweepStage) * layout_->sweep_bytes, 0);
     staged_ = 0;
+    for (CodesAhead& slot : codes_ahead_) slot.page = UINT32_MAX;
 }
 
 void PageAccess::stage_sweep_code(uint32 id) {
-    // The page passing_run or passes() just read for id, pinned.
-    const char* data = filter_page(id);
     if (staged_ == kSweepStage) elog(ERROR, "hnsw: more than %u sweep codes staged", kSweepStage);
-    memcpy(stage_.data() + static_cast<size_t>(staged_) * layout_->sweep_bytes,
-           data + layout_->codes_at + (id - attr_first_) * layout_->sweep_bytes, layout_->sweep_bytes);
+    const size_t sb = layout_->sweep_bytes;
+    const char* from;
+    if (run_codes_ != nullptr && id - run_first_ < layout_->nodes_per_page) {
+        // The copy copied_run judged the run from.
+        from = reinterpret_cast<const char*>(run_codes_) + (id - run_first_) * sb;
+    } else {
+        // The page passing_run or passes() just read for id, pinned.
+        const char* data = filter_page(id);
+        from = data + layout_->codes_at + (id - attr_first_) * sb;
+    }
+    memcpy(stage_.data() + static_cast<size_t>(staged_) * sb, from, sb);
     ++staged_;
 }
 
@@ -1195,15 +1222,74 @@ bool PageAccess::passes(uint32 id) {
                                                             (id - attr_first_) * layout_->attr_bytes));
 }
 
+bool PageAccess::copied_run(uint32 id, uint32 run, uint64_t* mask) {
+    const uint32 npp = layout_->nodes_per_page, page = id / npp;
+    const uint8_t* codes = known_codes(page);
+    const uint8_t* recs = codes != nullptr ? known_records(page) : nullptr;
+    if (recs == nullptr) return false;
+    const uint32 first = id - page * npp;
+    const uint32 ab = layout_->attr_bytes;
+    const size_t sb = layout_->sweep_bytes;
+    auto hint_codes = [sb](const uint8_t* from, uint64_t m) {
+        for (; m != 0; m &= m - 1) {
+            const uint8_t* c = from + static_cast<size_t>(__builtin_ctzll(m)) * sb;
+            for (size_t at = 0; at < sb; at += 64) __builtin_prefetch(c + at);
+        }
+    };
+    run_codes_ = codes;
+    run_first_ = page * npp;
+    if (first != 0 || run != npp) {
+        // A page of several runs (or the last, not full): its codes hinted
+        // as each run is judged.
+        *mask = filter_->pass_mask(recs + static_cast<size_t>(first) * ab, ab, run);
+        hint_codes(codes + first * sb, *mask);
+        return true;
+    }
+    // A page of one run: its mask was judged kCodesAhead pages before, when
+    // the codes of those that pass were hinted (the sweep stages them at
+    // once: hinted just before, a quarter of its time waited for them).
+    CodesAhead& slot = codes_ahead_[page % kCodesAhead];
+    *mask = slot.page == page ? slot.mask : filter_->pass_mask(recs, ab, run);
+    const uint32 later = page + kCodesAhead;
+    const uint8_t* later_codes = known_codes(later);
+    const uint8_t* later_recs = later_codes != nullptr ? known_records(later) : nullptr;
+    if (later_recs != nullptr) {
+        slot.page = later;
+        slot.mask = filter_->pass_mask(later_recs, ab, npp);
+        hint_codes(later_codes, slot.mask);
+    } else {
+        slot.page = UINT32_MAX;
+    }
+    return true;
+}
+
 uint32 PageAccess::passing_run(uint32 id, uint64_t* mask) {
     const uint32 n = layout_->n_elements, npp = layout_->nodes_per_page;
     if (filter_ == nullptr || id >= n) {
         *mask = id < n ? 1 : 0;
         return 1;
     }
+    // A bounded sweep over a full page whose values and codes are copied:
+    // no pin (a sweep reads every page the zones leave: 2,200 pages of
+    // fashion-mnist for its anti-correlated label).
+    if (sweep_codec_ != nullptr) {
+        const uint32 run = std::min({64u, npp - id % npp, n - id});
+        if (copied_run(id, run, mask)) return run;
+        run_codes_ = nullptr;
+    }
     const char* data = filter_page(id);
     const uint32 first = id - attr_first_;
     const uint32 run = std::min({64u, npp - first, n - id});
+    if (sweep_codec_ != nullptr && id / npp != tried_codes_page_) {
+        // Once a page: its values and codes copied if it is full, under the
+        // lock (its heap TIDs say every record is written).
+        tried_codes_page_ = id / npp;
+        if (worth_keeping(tried_codes_page_, true)) {
+            LockBuffer(attr_buf_, BUFFER_LOCK_SHARE);
+            keep_page_if_final(tried_codes_page_, data, true);
+            LockBuffer(attr_buf_, BUFFER_LOCK_UNLOCK);
+        }
+    }
     if (ahead_mask_id_ == id && ahead_mask_run_ == run) {
         // Computed when the page was pinned ahead, its codes hinted then.
         *mask = ahead_mask_;
@@ -1220,7 +1306,7 @@ uint32 PageAccess::passing_run(uint32 id, uint64_t* mask) {
     // are bounded (the copies waited for them: 8 % of a sweep).
     const uint32 next = attr_first_ + npp;
     if (sweep_codec_ != nullptr && first + run == npp && next < n && ahead_buf_ == InvalidBuffer &&
-        !known_ruled_out(next)) {
+        !known_ruled_out(next) && known_codes(next / npp) == nullptr) {
         uint32 off;
         ahead_buf_ = pin(node_block_checked(next, &off), &ahead_held_);
         ahead_first_ = next;

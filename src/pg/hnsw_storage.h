@@ -105,6 +105,11 @@ constexpr uint32 kCopiesPerScan = 256;
 /// stop at three quarters of it (about 600,000 elements); the zones go on
 /// (about 5 million in all).
 constexpr size_t kZoneCacheBytes = 16u << 20;
+/// Most bytes of sweep-code copies a backend keeps besides, over all
+/// indexes (PageAccess::passing_run: bounded sweeps only). A code of 784
+/// dimensions takes 128 bytes, of 384 dimensions 72; with the arrays'
+/// quarter to grow, that is about 150,000 and 270,000 elements.
+constexpr size_t kCodeCacheBytes = 24u << 20;
 
 /// Reads nodes and vectors of one index for one query. Lives inside a scan or
 /// insert state (its buffers are std::vectors); holds no buffer pin between
@@ -156,6 +161,7 @@ class PageAccess {
     /// layout; must outlive this), or null: passes() is then always true.
     void set_filter(const nmvec::filter::Filter* f) {
         filter_ = f;
+        for (CodesAhead& slot : codes_ahead_) slot.page = UINT32_MAX;
         zone_first_ = UINT32_MAX;
         zones_read_ = zones_passed_ = 0;
         zones_off_ = false;
@@ -326,13 +332,31 @@ class PageAccess {
     const uint8_t* known_zone(uint32 page);
     /// The same for the filter-column values of the page's elements.
     const uint8_t* known_records(uint32 page);
+    /// The same for the sweep codes of the page's elements.
+    const uint8_t* known_codes(uint32 page);
     /// Keeps copies of the zone and the filter-column values of node page
-    /// `page` (its data, share locked) if every record of the page is
-    /// written: only then are they final.
-    void keep_page_if_final(uint32 page, const char* data);
+    /// `page` (its data, share locked), and with `codes` its sweep codes,
+    /// if every record of the page is written: only then are they final.
+    void keep_page_if_final(uint32 page, const char* data, bool codes = false);
     /// Whether keep_page_if_final would look at the page: this scan may
     /// still copy, the page is allocated in full, and a copy it lacks fits.
-    bool worth_keeping(uint32 page);
+    bool worth_keeping(uint32 page, bool codes = false);
+    /// passing_run from the kept copies of a full page (values and sweep
+    /// codes): no pin. False when they are not both kept.
+    bool copied_run(uint32 id, uint32 run, uint64_t* mask);
+    /// stage_sweep_code's source when copied_run served the run last: the
+    /// codes of the page whose first id is run_first_ (else nullptr).
+    const uint8_t* run_codes_ = nullptr;
+    uint32 run_first_ = 0;
+    /// copied_run's masks of the pages ahead (each a page of one run), by
+    /// page % kCodesAhead; reset by use_sweep_codes and set_filter.
+    static constexpr uint32 kCodesAhead = 2;
+    struct CodesAhead {
+        uint32 page = UINT32_MAX;
+        uint64_t mask = 0;
+    };
+    CodesAhead codes_ahead_[kCodesAhead];
+    uint32 tried_codes_page_ = UINT32_MAX;  // passing_run: the page last offered for its codes
     /// The pages the copies' arrays are sized for when they grow.
     uint32 copy_pages() const;
     uint32 tried_page_ = UINT32_MAX;  // passes(): the page last offered to keep_page_if_final
