@@ -277,8 +277,9 @@ def same_recall(filters, truth, rows_total, by, results, short, checks):
          "measured at several `ef_search` on the filter columns' index (`none_ef`; recall@10 / p95 ms: " +
          ", ".join(f"{ef}: {rc:.4f} / {ms(p)}" for ef, (rc, p) in sorted(curve.items())) + "). Each filtered "
          "row of `filter` and `filter_f` then also timed the unfiltered query at the lowest of those "
-         "`ef_search` whose recall is at least its own (the highest when none is: marked *lower*), on the "
-         "other side of each filtered query from the reference at 40 (`ann_pg search --reference-curve`): "
+         "`ef_search` whose recall is at least its own (the highest when none is: marked *lower*) beside "
+         "every other filtered query, in place of the reference at 40 (at 40 itself, that reference's "
+         "timings; `ann_pg search --reference-curve`): "
          "*ratio beside*. *ratio apart*: over that point's p95 in the curve, measured minutes apart.", "",
          "| filter | sel. | method | recall@10 | p95 ms | unfiltered ef_search | its recall@10 | its p95 beside | "
          "ratio beside | ratio apart |", "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]

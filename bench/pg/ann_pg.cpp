@@ -37,9 +37,10 @@
 //                 recall@k at several hnsw.ef_search values, measured before: after the
 //                 first pass, the timed passes also time the query without the WHERE at
 //                 the lowest of those ef_search whose recall is at least the filtered
-//                 one's (the largest when none is), just before or after the filtered
-//                 one (ef_search set untimed around it); --wide then appends
-//                 same_ef,same_recall,same_p50_ms,same_p95_ms (empty without it)
+//                 one's (the largest when none is) beside every other filtered query,
+//                 in place of the reference (ef_search set untimed around it; at the
+//                 session's own ef_search, the reference's timings serve); --wide then
+//                 appends same_ef,same_recall,same_p50_ms,same_p95_ms (empty without it)
 //   ann_pg truth --table T [--query-file F | --dir DIR] [--queries N] [--k 100]
 //                (--where W --params P --out F.ivecs | --spec FILE)
 //       exact filtered top-k from the table itself: the rows' vectors read once
@@ -677,7 +678,12 @@ int cmd_search(const Args& a) {
     if (reference)
         for (size_t i = 0; i < nq; ++i) run_reference(i);  // its warm-up
     auto set_ef = [&](const std::string& ef) { exec(c, "SET hnsw.ef_search = " + ef); };
-    if (same_ef > 0) {
+    // At the session's own ef_search the reference at 40 is that query:
+    // its timings serve (a third query beside each filtered one would
+    // change what the filtered one finds in the CPU caches).
+    const bool own_ef = same_ef > 0 && std::to_string(same_ef) == ef_before;
+    const bool run_same = same_ef > 0 && !own_ef;
+    if (run_same) {
         set_ef(std::to_string(same_ef));
         for (size_t i = 0; i < nq; ++i) run_reference(i);
         set_ef(ef_before);
@@ -695,19 +701,24 @@ int cmd_search(const Args& a) {
         auto t0 = Clock::now();
         for (size_t i = 0; i < nq; ++i) {
             const bool ref_first = (i + rep) % 2 == 0;
-            // With a curve, the reference at the same recall runs on the
-            // other side of the filtered query (ef_search set untimed).
-            auto same = [&] {
-                set_ef(std::to_string(same_ef));
-                same_ms.push_back(timed([&] { run_reference(i); }));
-                set_ef(ef_before);
+            // With a curve (not at the session's own ef_search), every
+            // other filtered query has the reference at the same recall
+            // beside it instead of the one at 40 (ef_search set untimed):
+            // one unfiltered query beside each filtered one, as without.
+            const bool at_same = run_same && (i / 2 + rep) % 2 == 1;
+            auto companion = [&] {
+                if (at_same) {
+                    set_ef(std::to_string(same_ef));
+                    same_ms.push_back(timed([&] { run_reference(i); }));
+                    set_ef(ef_before);
+                } else if (reference) {
+                    ref_ms.push_back(timed([&] { run_reference(i); }));
+                }
             };
-            if (reference && ref_first) ref_ms.push_back(timed([&] { run_reference(i); }));
-            if (same_ef > 0 && !ref_first) same();
+            if (ref_first) companion();
             rep_ms.push_back(timed([&] { run_one(i, nullptr); }));
             busy += rep_ms.back();
-            if (reference && !ref_first) ref_ms.push_back(timed([&] { run_reference(i); }));
-            if (same_ef > 0 && ref_first) same();
+            if (!ref_first) companion();
         }
         qps.push_back(nq /
                       (reference ? busy / 1000.0 : std::chrono::duration<double>(Clock::now() - t0).count()));
@@ -756,8 +767,9 @@ int cmd_search(const Args& a) {
             std::printf(",,");
         // The unfiltered query at the same recall (empty without a curve).
         if (same_ef > 0)
-            std::printf(",%d,%.4f,%.3f,%.3f", same_ef, same_recall, percentile(same_ms, 0.50),
-                        percentile(same_ms, 0.95));
+            std::printf(",%d,%.4f,%.3f,%.3f", same_ef, same_recall,
+                        percentile(own_ef ? ref_ms : same_ms, 0.50),
+                        percentile(own_ef ? ref_ms : same_ms, 0.95));
         else
             std::printf(",,,,");
     }
