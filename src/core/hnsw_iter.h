@@ -76,8 +76,8 @@
 // computed, and a sample beyond the bound is never walked from. On
 // fashion-mnist's anti-correlated label, 40 of 500 queries had missed 67
 // of their 5,000 rows that way: recall 0.987 -> 0.990 (unfiltered 0.992),
-// p95 the same within the noise (1.04-1.22 ms against 0.99-1.07, runs
-// alternated); the events' filters did not change.
+// p95 the same within the noise (1.04 and 1.04 ms against 0.99 and 1.07
+// without, runs alternated); the events' filters did not change.
 //
 // Passing seeds (kTwoHop). A two-hop walk starts where the upper levels led
 // it, near the query; when the filter is anti-correlated with the vectors
