@@ -977,7 +977,7 @@ bool PageAccess::zone_may_pass(uint32 id) {
         // Inserts widen the zone under an exclusive lock.
         LockBuffer(attr_buf_, BUFFER_LOCK_SHARE);
         zone_ok_ = filter_->zone_may_pass(reinterpret_cast<const uint8_t*>(data));
-        keep_page_if_final(page, data);
+        if (worth_keeping(page)) keep_page_if_final(page, data);
         LockBuffer(attr_buf_, BUFFER_LOCK_UNLOCK);
         // A pass is about to check the page's filter values (13 cache lines
         // for 49 elements of 17 bytes): fetched together, not one miss after
@@ -1053,8 +1053,16 @@ bool PageAccess::worth_keeping(uint32 page, bool codes) {
     return zone || records || code;
 }
 
-void PageAccess::keep_page_if_final(uint32 page, const char* data, bool codes) {
+void PageAccess::offer_page(uint32 page, const char* data, bool codes, uint32* tried) {
+    if (page == *tried) return;
+    *tried = page;
     if (!worth_keeping(page, codes)) return;
+    LockBuffer(attr_buf_, BUFFER_LOCK_SHARE);
+    keep_page_if_final(page, data, codes);
+    LockBuffer(attr_buf_, BUFFER_LOCK_UNLOCK);
+}
+
+void PageAccess::keep_page_if_final(uint32 page, const char* data, bool codes) {
     --copies_left_;
     // Every record written (an allocated id whose insert failed or is still
     // under way has none): no record can be added to the page any more, so
@@ -1207,17 +1215,8 @@ bool PageAccess::passes(uint32 id) {
     // The page stays pinned until another is needed: an exact pass reads
     // the records of a page one after another.
     const char* data = filter_page(id);
-    if (page != tried_page_) {
-        // Once a page (an exact pass checks its ids one after another):
-        // copied if full, under the lock (the values and the heap TIDs
-        // that say the records are written come from one state of the page).
-        tried_page_ = page;
-        if (worth_keeping(page)) {
-            LockBuffer(attr_buf_, BUFFER_LOCK_SHARE);
-            keep_page_if_final(page, data);
-            LockBuffer(attr_buf_, BUFFER_LOCK_UNLOCK);
-        }
-    }
+    // Once a page (an exact pass checks its ids one after another).
+    offer_page(page, data, false, &tried_page_);
     return filter_->passes(reinterpret_cast<const uint8_t*>(data + layout_->attrs_at +
                                                             (id - attr_first_) * layout_->attr_bytes));
 }
@@ -1280,16 +1279,8 @@ uint32 PageAccess::passing_run(uint32 id, uint64_t* mask) {
     const char* data = filter_page(id);
     const uint32 first = id - attr_first_;
     const uint32 run = std::min({64u, npp - first, n - id});
-    if (sweep_codec_ != nullptr && id / npp != tried_codes_page_) {
-        // Once a page: its values and codes copied if it is full, under the
-        // lock (its heap TIDs say every record is written).
-        tried_codes_page_ = id / npp;
-        if (worth_keeping(tried_codes_page_, true)) {
-            LockBuffer(attr_buf_, BUFFER_LOCK_SHARE);
-            keep_page_if_final(tried_codes_page_, data, true);
-            LockBuffer(attr_buf_, BUFFER_LOCK_UNLOCK);
-        }
-    }
+    // Once a page: its values and sweep codes.
+    if (sweep_codec_ != nullptr) offer_page(id / npp, data, true, &tried_codes_page_);
     if (ahead_mask_id_ == id && ahead_mask_run_ == run) {
         // Computed when the page was pinned ahead, its codes hinted then.
         *mask = ahead_mask_;

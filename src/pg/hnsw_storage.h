@@ -337,10 +337,15 @@ class PageAccess {
     /// Keeps copies of the zone and the filter-column values of node page
     /// `page` (its data, share locked), and with `codes` its sweep codes,
     /// if every record of the page is written: only then are they final.
+    /// Only where worth_keeping(page, codes) said so.
     void keep_page_if_final(uint32 page, const char* data, bool codes = false);
     /// Whether keep_page_if_final would look at the page: this scan may
     /// still copy, the page is allocated in full, and a copy it lacks fits.
     bool worth_keeping(uint32 page, bool codes = false);
+    /// keep_page_if_final of the page filter_page() pinned (its data), under
+    /// its share lock (the values, codes and heap TIDs then come from one
+    /// state of the page), when worth it and `page` is not *tried (set).
+    void offer_page(uint32 page, const char* data, bool codes, uint32* tried);
     /// passing_run from the kept copies of a full page (values and sweep
     /// codes): no pin. False when they are not both kept.
     bool copied_run(uint32 id, uint32 run, uint64_t* mask);
