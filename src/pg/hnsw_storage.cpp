@@ -1222,9 +1222,12 @@ bool PageAccess::passes(uint32 id) {
 }
 
 bool PageAccess::copied_run(uint32 id, uint32 run, uint64_t* mask) {
+    // One look-up of the backend's copies for this page and the one ahead.
+    IndexCopies* c = copies();
+    if (c == nullptr || layout_->sweep_bytes == 0) return false;
     const uint32 npp = layout_->nodes_per_page, page = id / npp;
-    const uint8_t* codes = known_codes(page);
-    const uint8_t* recs = codes != nullptr ? known_records(page) : nullptr;
+    const uint8_t* codes = c->codes.find(page);
+    const uint8_t* recs = codes != nullptr ? c->records.find(page) : nullptr;
     if (recs == nullptr) return false;
     const uint32 first = id - page * npp;
     const uint32 ab = layout_->attr_bytes;
@@ -1250,8 +1253,8 @@ bool PageAccess::copied_run(uint32 id, uint32 run, uint64_t* mask) {
     CodesAhead& slot = codes_ahead_[page % kCodesAhead];
     *mask = slot.page == page ? slot.mask : filter_->pass_mask(recs, ab, run);
     const uint32 later = page + kCodesAhead;
-    const uint8_t* later_codes = known_codes(later);
-    const uint8_t* later_recs = later_codes != nullptr ? known_records(later) : nullptr;
+    const uint8_t* later_codes = c->codes.find(later);
+    const uint8_t* later_recs = later_codes != nullptr ? c->records.find(later) : nullptr;
     if (later_recs != nullptr) {
         slot.page = later;
         slot.mask = filter_->pass_mask(later_recs, ab, npp);
