@@ -243,7 +243,7 @@ inline double exact_pass_cost(double selectivity, double n, double check_share =
            n * (kCheckCost * (zones ? check_share : 1.0) + (zones ? kZoneCost : 0.0));
 }
 /// What judging a page's zone costs an exact pass, an element, when the
-/// backend keeps a copy of the zone (src/core/zone_cache.h): a test of the
+/// backend keeps a copy of the zone (src/core/page_copies.h): a test of the
 /// copy instead of a pin, a lock and a cache miss. 200,000 events, 4,082
 /// node pages: a tenant of 250 rows (250 pages to read) took the exact pass
 /// 0.87 ms p50 with zones read on their pages, 0.28 ms with copies.
